@@ -1,0 +1,203 @@
+"""Tests for knowledge.money: amounts as residents type them."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from knowledge.money import MoneyParse, format_vnd, parse_money
+
+# (text, expected amount, expected period)
+UNDERSTOOD: list[tuple[str, int, str]] = [
+    ("1500000", 1_500_000, "unspecified"),
+    ("1.500.000", 1_500_000, "unspecified"),
+    ("1.500.000đ", 1_500_000, "unspecified"),
+    ("1.500.000 đ", 1_500_000, "unspecified"),
+    ("1,500,000 VND", 1_500_000, "unspecified"),
+    ("1 500 000", 1_500_000, "unspecified"),
+    ("1.500.000,00 ₫", 1_500_000, "unspecified"),
+    ("1,500,000.00", 1_500_000, "unspecified"),
+    ("1,5 triệu", 1_500_000, "unspecified"),
+    ("1.5tr", 1_500_000, "unspecified"),
+    ("1.5 tr", 1_500_000, "unspecified"),
+    ("1tr5", 1_500_000, "unspecified"),
+    ("1 tr 5", 1_500_000, "unspecified"),
+    ("1tr500", 1_500_000, "unspecified"),
+    ("1 triệu rưỡi", 1_500_000, "unspecified"),
+    ("1 triệu 2", 1_200_000, "unspecified"),
+    ("2 triệu 300", 2_300_000, "unspecified"),
+    ("2 triệu 300 nghìn", 2_300_000, "unspecified"),
+    ("2 triệu 3 trăm", 2_300_000, "unspecified"),
+    ("hai triệu", 2_000_000, "unspecified"),
+    ("hai triệu rưỡi", 2_500_000, "unspecified"),
+    ("hai triệu ba", 2_300_000, "unspecified"),
+    ("triệu rưỡi", 1_500_000, "unspecified"),
+    ("triệu tư", 1_400_000, "unspecified"),
+    ("một triệu mốt", 1_100_000, "unspecified"),
+    ("mười lăm triệu", 15_000_000, "unspecified"),
+    ("muoi lam trieu", 15_000_000, "unspecified"),
+    ("hai mươi lăm triệu", 25_000_000, "unspecified"),
+    ("ba mươi sáu triệu", 36_000_000, "unspecified"),
+    ("một trăm hai mươi nghìn", 120_000, "unspecified"),
+    ("một trăm linh năm nghìn", 105_000, "unspecified"),
+    ("hai trăm rưỡi nghìn", 250_000, "unspecified"),
+    ("năm trăm nghìn", 500_000, "unspecified"),
+    ("một triệu không trăm năm mươi nghìn", 1_050_000, "unspecified"),
+    ("800 nghìn", 800_000, "unspecified"),
+    ("800 ngàn", 800_000, "unspecified"),
+    ("800 nghin", 800_000, "unspecified"),
+    ("800k", 800_000, "unspecified"),
+    ("800K", 800_000, "unspecified"),
+    ("800 ca", 800_000, "unspecified"),
+    ("800 cành", 800_000, "unspecified"),
+    ("1 củ 2", 1_200_000, "unspecified"),
+    ("3 củ", 3_000_000, "unspecified"),
+    ("3 cu", 3_000_000, "unspecified"),
+    ("1 tỷ", 1_000_000_000, "unspecified"),
+    ("1 tỉ", 1_000_000_000, "unspecified"),
+    ("1,2 tỷ", 1_200_000_000, "unspecified"),
+    ("3 tỷ 7", 3_700_000_000, "unspecified"),
+    ("1 tỷ 200", 1_200_000_000, "unspecified"),
+    ("1 tỷ 200 triệu", 1_200_000_000, "unspecified"),
+    ("1 nghìn tỷ", 1_000_000_000_000, "unspecified"),
+    ("3.700.000.000 ₫", 3_700_000_000, "unspecified"),
+    ("3.700.000.000\u00a0₫", 3_700_000_000, "unspecified"),
+    ("2 trieu", 2_000_000, "unspecified"),
+    ("1 trieu ruoi", 1_500_000, "unspecified"),
+    ("5 nghìn 5", 5_500, "unspecified"),
+    ("500 nghin dong/thang", 500_000, "month"),
+    ("36 triệu một năm", 36_000_000, "year"),
+    ("36 triệu năm", 36_000_000, "year"),
+    ("36tr/năm", 36_000_000, "year"),
+    ("ba mươi sáu triệu một năm", 36_000_000, "year"),
+    ("mỗi năm 40 triệu", 40_000_000, "year"),
+    ("2 triệu/tháng", 2_000_000, "month"),
+    ("2 triệu mỗi tháng", 2_000_000, "month"),
+    ("hàng tháng 3 triệu", 3_000_000, "month"),
+    ("khoảng 2 triệu mỗi tháng", 2_000_000, "month"),
+    ("tầm 4 triệu", 4_000_000, "unspecified"),
+    ("lương tôi 5 triệu", 5_000_000, "unspecified"),
+    ("luong toi 5 trieu", 5_000_000, "unspecified"),
+    ("Thu nhập cả nhà 7.000.000đ/tháng", 7_000_000, "month"),
+    ("999 ₫", 999, "unspecified"),
+    ("500đ", 500, "unspecified"),
+    ("0", 0, "unspecified"),
+    ("0 đồng", 0, "unspecified"),
+    ("1.500", 1_500, "unspecified"),
+    ("1000", 1_000, "unspecified"),
+    ("1,5\u00a0Tr\u00a0₫", 1_500_000, "unspecified"),  # Babel compact currency
+    ("3,7\u00a0T\u00a0₫", 3_700_000_000, "unspecified"),
+    ("800\u00a0N\u00a0₫", 800_000, "unspecified"),
+    ("1.500.000,00\u00a0₫", 1_500_000, "unspecified"),  # Babel with currency_digits=False
+]
+
+# (text, expected problem)
+REJECTED: list[tuple[str, str]] = [
+    ("", "empty"),
+    ("   ", "empty"),
+    ("không biết", "not_money"),
+    ("không có thu nhập", "not_money"),
+    ("abc", "not_money"),
+    ("1.5", "ambiguous"),
+    ("15,5", "ambiguous"),
+    ("1 2", "ambiguous"),
+    ("2", "ambiguous"),
+    ("800", "ambiguous"),
+    ("hai", "ambiguous"),
+    ("khoảng 1 đến 2 triệu", "ambiguous"),
+    ("1-2 triệu", "ambiguous"),
+    ("1 hoặc 2 triệu", "ambiguous"),
+    ("hơn 2 triệu", "ambiguous"),
+    ("dưới 1 triệu", "ambiguous"),
+    ("2 triệu hơn", "ambiguous"),
+    ("vài triệu", "ambiguous"),
+    ("mấy trăm nghìn", "ambiguous"),
+    ("1tr25", "ambiguous"),
+    ("hai triệu ba mươi", "ambiguous"),
+    ("1.500 triệu", "ambiguous"),
+    ("5t", "ambiguous"),
+    ("1,2345 nghìn", "ambiguous"),
+    ("3 triệu mỗi tháng, 30 triệu một năm", "ambiguous"),
+    ("-500000", "negative"),
+    ("- 2 triệu", "negative"),
+    ("âm 2 triệu", "negative"),
+    ("5 triệu, vợ 3 triệu", "too_many_numbers"),
+    ("nhà 4 người thu 6 triệu", "too_many_numbers"),
+]
+
+
+@pytest.mark.parametrize(("text", "amount", "period"), UNDERSTOOD)
+def test_understood_amounts(text: str, amount: int, period: str) -> None:
+    """Each real-world way of typing an amount gives the expected đồng and period."""
+    result = parse_money(text)
+    assert (result.amount, result.period, result.problem) == (amount, period, "ok")
+
+
+@pytest.mark.parametrize(("text", "problem"), REJECTED)
+def test_rejected_amounts(text: str, problem: str) -> None:
+    """Ambiguous, empty, negative or multi-amount texts give no amount and say why."""
+    result = parse_money(text)
+    assert (result.amount, result.problem) == (None, problem)
+    assert result.hint
+
+
+def test_table_sizes() -> None:
+    """The tables hold at least 70 understood and 10 rejected inputs."""
+    assert len(UNDERSTOOD) >= 70
+    assert len(REJECTED) >= 10
+
+
+def test_result_is_frozen_dataclass() -> None:
+    """A parse result is immutable."""
+    result = parse_money("1tr")
+    assert result == MoneyParse(1_000_000, "unspecified", "ok", result.hint)
+    with pytest.raises(AttributeError):
+        result.amount = 2  # type: ignore[misc]
+
+
+def test_nfd_input_is_understood() -> None:
+    """Decomposed (NFD) diacritics are normalised before parsing."""
+    import unicodedata
+
+    assert parse_money(unicodedata.normalize("NFD", "hai triệu rưỡi")).amount == 2_500_000
+
+
+@pytest.mark.parametrize(
+    ("amount", "text"),
+    [
+        (0, "0\u00a0₫"),
+        (999, "999\u00a0₫"),
+        (1_500_000, "1.500.000\u00a0₫"),
+        (3_700_000_000, "3.700.000.000\u00a0₫"),
+    ],
+)
+def test_format_vnd_exact(amount: int, text: str) -> None:
+    """format_vnd gives Babel's vi_VN form: dot groups, no-break space, "₫"."""
+    assert format_vnd(amount) == text
+
+
+@given(st.integers(min_value=0, max_value=10**12))
+def test_format_then_parse_round_trips(amount: int) -> None:
+    """Any amount from 0 to 10^12 survives format_vnd then parse_money."""
+    assert parse_money(format_vnd(amount)).amount == amount
+
+
+@given(st.integers(min_value=1000, max_value=10**12))
+def test_plain_digits_round_trip(amount: int) -> None:
+    """Plain digit strings of 1000 or more parse back to the same amount."""
+    assert parse_money(str(amount)).amount == amount
+
+
+@given(st.integers(min_value=1, max_value=999))
+def test_small_plain_digits_are_ambiguous(amount: int) -> None:
+    """A bare number below 1000 without a unit is ambiguous, never guessed."""
+    assert parse_money(str(amount)).problem == "ambiguous"
+
+
+@given(st.text(max_size=40))
+def test_never_crashes(text: str) -> None:
+    """Arbitrary text never raises and an amount comes only with problem "ok"."""
+    result = parse_money(text)
+    assert (result.amount is not None) == (result.problem == "ok")
+    assert result.amount is None or result.amount >= 0
