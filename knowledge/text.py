@@ -34,10 +34,12 @@ class Abbreviations:
     Attributes:
         tokens: Rewrites applied to any token (e.g. ``ko`` → ``khong``).
         after_number: Rewrites applied only right after a number token (``500 k`` → ``nghin``).
+        term_weights: Retrieval weight multipliers for meaning-flipping syllables (``can``).
     """
 
     tokens: dict[str, tuple[str, ...]]
     after_number: dict[str, tuple[str, ...]]
+    term_weights: dict[str, float]
 
 
 def _table(raw: object, *, name: str) -> dict[str, tuple[str, ...]]:
@@ -68,9 +70,16 @@ def load_abbreviations(path: Path = _ABBREVIATIONS_FILE) -> Abbreviations:
     """
     with path.open("rb") as handle:
         data = tomllib.load(handle)
+    weights = data.get("term_weights", {})
+    if not isinstance(weights, dict) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) and v > 0 for v in weights.values()
+    ):
+        msg = "abbreviations: [term_weights] values must be positive numbers"
+        raise ValueError(msg)
     return Abbreviations(
         tokens=_table(data.get("tokens", {}), name="tokens"),
         after_number=_table(data.get("after_number", {}), name="after_number"),
+        term_weights={str(k): float(v) for k, v in weights.items()},
     )
 
 
