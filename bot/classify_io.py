@@ -1,0 +1,253 @@
+"""File side of the officers' batch pre-screening: read CSV/XLSX, write CSV/XLSX, summarise.
+
+``giamngheo classify INPUT [--date] [--locality] [-o OUTPUT]`` calls :func:`classify_file` and
+prints :func:`format_report_vi`. The classification itself is pure and lives in
+:mod:`knowledge.batch`; this module only streams rows in and out, so a million-row file is
+processed in constant memory: nothing but the capped error list is kept.
+
+* Input: ``.xlsx`` (first sheet, read-only) or CSV in UTF-8 with or without BOM; the CSV
+  delimiter (``,`` ``;`` or tab) is taken from the header line, because Vietnamese Excel often
+  saves ``;``-separated files.
+* Output: every input row with its own columns followed by
+  :data:`knowledge.batch.OUTPUT_COLUMNS`; bad rows keep their data and get the ``error`` column.
+  ``.xlsx`` when the output path ends in ``.xlsx``, otherwise CSV in UTF-8 with BOM (so Excel
+  shows Vietnamese correctly). With no output path the CSV goes to ``stream`` if one is given.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import TextIO
+
+from knowledge.assessment import CATEGORIES, CATEGORY_LABELS_VI, Category
+from knowledge.batch import OUTPUT_COLUMNS, BatchClassifier, BatchFormatError, RowResult
+
+__all__ = ["ClassifyReport", "classify_file", "format_report_vi"]
+
+MAX_ERRORS_KEPT = 1000
+
+
+@dataclass
+class ClassifyReport:
+    """Summary of one batch run.
+
+    Attributes:
+        standard_id: Id of the standard used.
+        standard_name: Vietnamese name of the standard used.
+        standard_provisional: Whether the standard has provisional parts.
+        rows_ok: Rows classified.
+        rows_bad: Rows with an error.
+        errors: (line, Vietnamese message) for the first ``MAX_ERRORS_KEPT`` bad rows.
+        missing_columns: Indicator codes without a column (counted as not deprived).
+        counts: Rows per category.
+        output_path: Where the results were written, if anywhere.
+    """
+
+    standard_id: str
+    standard_name: str
+    standard_provisional: bool
+    rows_ok: int = 0
+    rows_bad: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    missing_columns: tuple[str, ...] = ()
+    counts: dict[Category, int] = field(default_factory=lambda: dict.fromkeys(CATEGORIES, 0))
+    output_path: Path | None = None
+
+
+def _cell_text(value: object) -> str:
+    """An XLSX cell value as the text a CSV would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    from openpyxl import load_workbook  # imported lazily: CSV runs do not pay for it
+
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheet = workbook.worksheets[0]
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            values = [_cell_text(value) for value in row]
+            if any(values):
+                yield number, values
+    finally:
+        workbook.close()
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            first = handle.readline()
+            counts = {sep: first.count(sep) for sep in (",", ";", "\t")}
+            delimiter = max(counts, key=lambda sep: counts[sep])
+            handle.seek(0)
+            if handle.read(1) != "\ufeff":
+                handle.seek(0)
+            reader = csv.reader(handle, delimiter=delimiter)
+            for values in reader:
+                if values:
+                    yield reader.line_num, values
+    except UnicodeDecodeError as error:
+        raise BatchFormatError("Tệp CSV phải dùng mã hóa UTF-8.") from error
+
+
+class _Sink:
+    """Writes result rows to CSV (file or stream) or XLSX, or nowhere."""
+
+    def __init__(self, output_path: Path | None, stream: TextIO | None) -> None:
+        self._handle: TextIO | None = None
+        self._workbook: object | None = None
+        self._path = output_path
+        self._xlsx = output_path is not None and output_path.suffix.lower() == ".xlsx"
+        self._csv_writer = None
+        self._sheet = None
+        if output_path is not None and self._xlsx:
+            from openpyxl import Workbook
+
+            workbook = Workbook(write_only=True)
+            self._sheet = workbook.create_sheet("ket_qua")
+            self._workbook = workbook
+        elif output_path is not None:
+            self._handle = output_path.open("w", encoding="utf-8-sig", newline="")
+            self._csv_writer = csv.writer(self._handle)
+        elif stream is not None:
+            self._csv_writer = csv.writer(stream)
+
+    def write(self, row: Sequence[object]) -> None:
+        if self._csv_writer is not None:
+            self._csv_writer.writerow(row)
+        elif self._sheet is not None:
+            self._sheet.append(list(row))
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+        if self._workbook is not None and self._path is not None:
+            from openpyxl import Workbook
+
+            assert isinstance(self._workbook, Workbook)
+            self._workbook.save(self._path)
+
+
+def classify_file(
+    input_path: Path,
+    output_path: Path | None,
+    *,
+    day: date,
+    locality: str | None,
+    stream: TextIO | None = None,
+) -> ClassifyReport:
+    """Classify every household row of a CSV or XLSX file.
+
+    Args:
+        input_path: ``.xlsx`` or CSV file with the columns described in :mod:`knowledge.batch`.
+        output_path: Where to write results (``.xlsx`` → Excel, else CSV), or None.
+        day: Date of the check (chooses the standard).
+        locality: Locality code for a local standard, or None.
+        stream: Text stream for CSV results when ``output_path`` is None (e.g. stdout).
+
+    Returns:
+        The run's summary.
+
+    Raises:
+        BatchFormatError: Empty file, missing required column, or not UTF-8.
+        NoStandardError: No standard in force on ``day``.
+        OSError: The files cannot be read or written.
+    """
+    is_xlsx = input_path.suffix.lower() == ".xlsx"
+    rows = _xlsx_rows(input_path) if is_xlsx else _csv_rows(input_path)
+    first = next(rows, None)
+    if first is None:
+        raise BatchFormatError("Tệp không có dữ liệu (thiếu dòng tiêu đề).")
+    header = first[1]
+    classifier = BatchClassifier(header, day=day, locality=locality)
+    standard = classifier.standard
+    report = ClassifyReport(
+        standard_id=standard.id,
+        standard_name=standard.name,
+        standard_provisional=standard.provisional,
+        missing_columns=classifier.missing_columns,
+        output_path=output_path,
+    )
+    width = len(header)
+    sink = _Sink(output_path, stream)
+    try:
+        sink.write([*header, *OUTPUT_COLUMNS])
+        classify = classifier.classify
+        counts = report.counts
+        errors = report.errors
+        write = sink.write
+        ok = bad = 0
+        for line, values in rows:
+            result = classify(line, values)
+            if len(values) < width:
+                values = [*values, *([""] * (width - len(values)))]
+            if isinstance(result, RowResult):
+                ok += 1
+                counts[result.category] += 1
+                write([*values, *result.output_values()])
+            else:
+                bad += 1
+                if len(errors) < MAX_ERRORS_KEPT:
+                    errors.append((result.line, result.message))
+                write([*values, *result.output_values()])
+        report.rows_ok, report.rows_bad = ok, bad
+    finally:
+        sink.close()
+    return report
+
+
+def format_report_vi(report: ClassifyReport, *, max_errors_shown: int = 20) -> str:
+    """Vietnamese summary of a batch run for the terminal.
+
+    Args:
+        report: The run's summary.
+        max_errors_shown: How many error lines to list.
+
+    Returns:
+        Several lines of text, without a trailing newline.
+    """
+    lines = [
+        f"Chuẩn áp dụng: {report.standard_name} ({report.standard_id}).",
+        f"Số hộ đã phân loại: {report.rows_ok:,}; số dòng lỗi: {report.rows_bad:,}.".replace(
+            ",", "."
+        ),
+    ]
+    for category in CATEGORIES:
+        count = f"{report.counts.get(category, 0):,}".replace(",", ".")
+        lines.append(f"  - {CATEGORY_LABELS_VI[category]}: {count}")
+    if report.missing_columns:
+        lines.append(
+            "Thiếu cột chỉ số (được tính là không thiếu hụt): "
+            + ", ".join(report.missing_columns)
+            + "."
+        )
+    if report.errors:
+        lines.append("Các dòng lỗi:")
+        for line, message in report.errors[:max_errors_shown]:
+            lines.append(f"  - Dòng {line}: {message}")
+        hidden = report.rows_bad - min(len(report.errors), max_errors_shown)
+        if hidden > 0:
+            lines.append(f"  … và {hidden:,} dòng lỗi khác.".replace(",", "."))
+    if report.standard_provisional:
+        lines.append(
+            "Lưu ý: một số mức chuẩn hoặc chỉ số của chuẩn này là tạm tính, "
+            "cần xác nhận với văn bản chính thức."
+        )
+    lines.append(
+        "Kết quả chỉ để sàng lọc sơ bộ; kết quả chính thức do UBND xã/phường xác định qua rà soát."
+    )
+    if report.output_path is not None:
+        lines.append(f"Đã ghi kết quả vào: {report.output_path}")
+    return "\n".join(lines)
