@@ -18,8 +18,10 @@ Search design, per query:
    such as "có", "không", "được", "hộ" barely count. The best few are re-scored exactly and
    blended with a rapidfuzz string similarity to a 0–100 score; an entry's score is the best
    over its phrasings.
-4. Entries whose validity dates do not include ``today`` are penalised unless the question names
-   a year itself, so "chuẩn nghèo hiện nay" picks the standard in force on that day.
+4. Entries whose validity dates do not include ``today`` are penalised, and dropped when the
+   question asks about "now" ("hiện nay", "bây giờ"; list in ``abbreviations.toml``), so
+   "chuẩn nghèo hiện nay" picks the standard in force on that day. A question naming a year
+   is judged against that year instead.
 """
 
 from __future__ import annotations
@@ -310,7 +312,7 @@ def load_entries(directory: Path | None = None) -> list[Entry]:
             raise EntryError(path, [f"duplicate id '{entry.id}' (also in {seen[entry.id].name})"])
         seen[entry.id] = path
         entries.append(entry)
-    return entries
+    return sorted(entries, key=lambda entry: entry.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -487,8 +489,9 @@ class KnowledgeBase:
 
         Args:
             query: The question as typed (any case, with or without diacritics).
-            today: The day the question is asked. Entries not valid on it are penalised;
-                when the question names years, entries overlapping none of them are.
+            today: The day the question is asked. Entries not valid on it are penalised,
+                and left out when the question says "now" ("hiện nay", "bây giờ"…); when the
+                question names years, entries overlapping none of those years are penalised.
             audience: ``resident`` sees resident entries; ``officer`` sees every entry.
 
         Returns:
@@ -497,7 +500,11 @@ class KnowledgeBase:
         folded = normalize(query)
         if not folded:
             return SearchResult(grade="none", best=None)
-        years = [int(y) for y in _YEAR.findall(folded) if _YEAR.fullmatch(y)]
+        years = [int(word) for word in folded.split() if _YEAR.fullmatch(word)]
+        padded = f" {folded} "
+        asks_present = not years and any(
+            f" {marker} " in padded for marker in load_abbreviations().present_markers
+        )
         ranked: list[Match] = []
         for index, score in self._scores(folded).items():
             entry = self._entries[index]
@@ -507,6 +514,8 @@ class KnowledgeBase:
                 any(entry.overlaps_year(y) for y in years) if years else entry.is_valid_on(today)
             )
             if not in_date:
+                if asks_present:
+                    continue
                 score *= _OUT_OF_DATE_FACTOR
             ranked.append(Match(entry=entry, score=round(min(score, 100.0), 2)))
         top = heapq.nlargest(_MAX_CANDIDATES + 1, ranked, key=lambda m: (m.score, m.entry.id))

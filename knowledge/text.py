@@ -23,6 +23,8 @@ _ABBREVIATIONS_FILE = Path(__file__).with_name("abbreviations.toml")
 _THOUSANDS = re.compile(r"(?<=\d)[.,](?=\d{3}(?!\d))")
 # A number glued to a unit ("500k", "2tr") is split into two tokens.
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[a-z])")
+# "1tr5" (1,5 million) keeps its trailing digit apart from the unit.
+_UNIT_DIGIT = re.compile(r"(?<=\d)(tr|k)(?=\d)")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _NUMBER = re.compile(r"\d+")
 
@@ -35,11 +37,13 @@ class Abbreviations:
         tokens: Rewrites applied to any token (e.g. ``ko`` → ``khong``).
         after_number: Rewrites applied only right after a number token (``500 k`` → ``nghin``).
         term_weights: Retrieval weight multipliers for meaning-flipping syllables (``can``).
+        present_markers: Normalised phrases meaning "in force today" (``hien nay``).
     """
 
     tokens: dict[str, tuple[str, ...]]
     after_number: dict[str, tuple[str, ...]]
     term_weights: dict[str, float]
+    present_markers: tuple[str, ...]
 
 
 def _table(raw: object, *, name: str) -> dict[str, tuple[str, ...]]:
@@ -80,7 +84,16 @@ def load_abbreviations(path: Path = _ABBREVIATIONS_FILE) -> Abbreviations:
         tokens=_table(data.get("tokens", {}), name="tokens"),
         after_number=_table(data.get("after_number", {}), name="after_number"),
         term_weights={str(k): float(v) for k, v in weights.items()},
+        present_markers=_phrases(data.get("present_markers", {})),
     )
+
+
+def _phrases(raw: object) -> tuple[str, ...]:
+    phrases = raw.get("phrases", []) if isinstance(raw, dict) else None
+    if not isinstance(phrases, list) or not all(isinstance(p, str) for p in phrases):
+        msg = "abbreviations: [present_markers].phrases must be a list of strings"
+        raise ValueError(msg)
+    return tuple(phrases)
 
 
 def strip_diacritics(text: str) -> str:
@@ -104,6 +117,7 @@ def _fold(text: str) -> str:
     folded = strip_diacritics(unicodedata.normalize("NFC", text).lower())
     folded = folded.replace("²", "2").replace("%", " phan tram ")
     folded = _THOUSANDS.sub("", folded)
+    folded = _UNIT_DIGIT.sub(r" \1 ", folded)
     folded = _DIGIT_LETTER.sub(" ", folded)
     return _NON_WORD.sub(" ", folded).strip()
 
