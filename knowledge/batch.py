@@ -23,9 +23,10 @@ self-check uses. A bad row gives a :class:`RowError` and the stream carries on.
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import NamedTuple
 
@@ -192,6 +193,16 @@ def _parse_income(raw: str) -> int | str:
     return parsed.amount
 
 
+def _picker(indexes: tuple[int, ...]) -> Callable[[Sequence[str]], tuple[str, ...]]:
+    """A fast function returning the cells at ``indexes`` as a tuple."""
+    if len(indexes) >= 2:
+        return operator.itemgetter(*indexes)
+    if len(indexes) == 1:
+        only = indexes[0]
+        return lambda values: (values[only],)
+    return lambda values: ()
+
+
 class BatchClassifier:
     """Classifies rows given as lists of strings in a fixed column order.
 
@@ -236,6 +247,8 @@ class BatchClassifier:
         self._indicators = tuple(
             (code, positions[code]) for code in self.standard.indicator_codes if code in positions
         )
+        self._codes = tuple(code for code, _ in self._indicators)
+        self._pick = _picker(tuple(index for _, index in self._indicators))
         self._rules = self.standard.compiled
 
     def classify(self, line: int, values: Sequence[str]) -> RowResult | RowError:
@@ -266,19 +279,21 @@ class BatchClassifier:
         income = _parse_income(values[self._income])
         if isinstance(income, str):
             return RowError(line, income)
-        deprived: list[str] | None = None
-        flags = _FLAGS
-        for code, index in self._indicators:
-            raw = values[index]
-            flag = flags.get(raw)
-            if flag is None:
-                flag = flags.get(unicodedata.normalize("NFC", raw).strip().lower())
+        picked = self._pick(values)
+        ones = picked.count("1")
+        if ones + picked.count("0") == len(picked):  # fast path: plain 1/0 cells
+            deprived = (
+                [c for c, v in zip(self._codes, picked, strict=True) if v == "1"] if ones else None
+            )
+        else:
+            deprived = []
+            for code, raw in zip(self._codes, picked, strict=True):
+                flag = _FLAGS.get(raw)
                 if flag is None:
-                    return RowError(line, f"giá trị không hợp lệ ở cột {code}: {raw!r}")
-            if flag:
-                if deprived is None:
-                    deprived = [code]
-                else:
+                    flag = _FLAGS.get(unicodedata.normalize("NFC", raw).strip().lower())
+                    if flag is None:
+                        return RowError(line, f"giá trị không hợp lệ ở cột {code}: {raw!r}")
+                if flag:
                     deprived.append(code)
         count = len(deprived) if deprived else 0
         per_person = income // members
