@@ -1,0 +1,145 @@
+"""Tests for bot.classify_io: batch pre-screening on CSV and XLSX files."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from bot.classify_io import classify_file, format_report_vi
+from knowledge.batch import OUTPUT_COLUMNS, BatchFormatError
+
+DAY = date(2026, 11, 21)
+HEADER = ["id", "area", "members", "monthly_income", "employment", "water", "sanitation"]
+ROWS = [
+    ["H1", "rural", "3", "4.500.000", "1", "1", "1"],
+    ["", "rural", "3", "1", "0", "0", "0"],
+    ["H3", "thành thị", "2", "9000000", "0", "0", "0"],
+    ["H4", "urban", "0", "1", "0", "0", "0"],
+    ["H5", "nông thôn", "1", "1000000", "có", "", "x"],
+]
+
+
+def write_csv(
+    path: Path, rows: list[list[str]], *, encoding: str = "utf-8-sig", sep: str = ","
+) -> None:
+    """Write a header and rows as CSV."""
+    with path.open("w", encoding=encoding, newline="") as handle:
+        writer = csv.writer(handle, delimiter=sep)
+        writer.writerow(HEADER)
+        writer.writerows(rows)
+
+
+def read_csv(path: Path) -> list[list[str]]:
+    """Read a CSV written by classify_file."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def test_csv_bad_rows_reported_rest_classified(tmp_path: Path) -> None:
+    """Bad rows are reported with their line numbers; the others are classified and written."""
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    write_csv(source, ROWS)
+    report = classify_file(source, target, day=DAY, locality=None)
+    assert (report.rows_ok, report.rows_bad) == (3, 2)
+    assert [line for line, _ in report.errors] == [3, 5]
+    assert report.counts == {"poor": 1, "near_poor": 1, "average_living": 0, "not_poor": 1}
+    assert report.standard_id == "vn-2022-2025"
+    assert "information_access" in report.missing_columns
+    out = read_csv(target)
+    assert out[0] == [*HEADER, *OUTPUT_COLUMNS]
+    assert len(out) == 1 + len(ROWS)
+    by_id = {r[0]: dict(zip(out[0], r, strict=True)) for r in out[1:]}
+    assert by_id["H1"]["category"] == "poor"
+    assert by_id["H1"]["category_vi"] == "hộ nghèo"
+    assert by_id["H5"]["deprived"] == "employment;sanitation"
+    assert by_id["H4"]["error"] and not by_id["H4"]["category"]
+
+
+def test_csv_semicolon_and_plain_utf8(tmp_path: Path) -> None:
+    """A ;-separated UTF-8 file without BOM is read too."""
+    source = tmp_path / "in.csv"
+    write_csv(source, ROWS, encoding="utf-8", sep=";")
+    report = classify_file(source, None, day=DAY, locality=None)
+    assert (report.rows_ok, report.rows_bad) == (3, 2)
+
+
+def test_csv_to_stream(tmp_path: Path) -> None:
+    """With no output path the CSV goes to the given text stream."""
+    source = tmp_path / "in.csv"
+    write_csv(source, ROWS[:1])
+    stream = io.StringIO()
+    classify_file(source, None, day=DAY, locality=None, stream=stream)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 2 and lines[1].startswith("H1,")
+
+
+def test_xlsx_in_and_out(tmp_path: Path) -> None:
+    """An XLSX input with numeric cells is classified and the XLSX output reads back."""
+    source, target = tmp_path / "in.xlsx", tmp_path / "out.xlsx"
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(HEADER)
+    sheet.append(["H1", "rural", 3, 4_500_000, 1, 1, 1])
+    sheet.append(["H2", "urban", 2.0, 9_000_000.0, 0, None, 0])
+    sheet.append([None, None, None, None, None, None, None])  # blank row: skipped
+    sheet.append(["H4", "urban", 0, 1, 0, 0, 0])
+    workbook.save(source)
+    report = classify_file(source, target, day=DAY, locality=None)
+    assert (report.rows_ok, report.rows_bad) == (2, 1)
+    assert report.errors[0][0] == 5
+    result = load_workbook(target, read_only=True)
+    rows = [list(r) for r in result.worksheets[0].iter_rows(values_only=True)]
+    result.close()
+    header = rows[0]
+    assert header == [*HEADER, *OUTPUT_COLUMNS]
+    first = dict(zip(header, rows[1], strict=True))
+    assert (first["id"], first["category"], first["income_per_person"]) == ("H1", "poor", 1_500_000)
+    assert len(rows) == 4
+
+
+def test_empty_and_headless_files_rejected(tmp_path: Path) -> None:
+    """An empty file or one missing required columns is a format error."""
+    empty = tmp_path / "empty.csv"
+    empty.write_text("", "utf-8")
+    with pytest.raises(BatchFormatError):
+        classify_file(empty, None, day=DAY, locality=None)
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("a,b\n1,2\n", "utf-8")
+    with pytest.raises(BatchFormatError, match="id"):
+        classify_file(wrong, None, day=DAY, locality=None)
+
+
+def test_non_utf8_rejected(tmp_path: Path) -> None:
+    """A CSV that is not UTF-8 gives a clear format error."""
+    source = tmp_path / "in.csv"
+    write_csv(source, [["H1", "nông thôn", "1", "1", "0", "0", "0"]], encoding="cp1258")
+    with pytest.raises(BatchFormatError, match="UTF-8"):
+        classify_file(source, None, day=DAY, locality=None)
+
+
+def test_format_report_vi(tmp_path: Path) -> None:
+    """The Vietnamese summary lists the standard, counts, missing columns and errors."""
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    write_csv(source, ROWS)
+    text = format_report_vi(classify_file(source, target, day=DAY, locality=None))
+    assert "vn-2022-2025" in text
+    assert "Số hộ đã phân loại: 3; số dòng lỗi: 2." in text
+    assert "hộ nghèo: 1" in text
+    assert "Dòng 3:" in text and "Dòng 5:" in text
+    assert "information_access" in text
+    assert str(target) in text
+
+
+def test_error_list_is_capped(tmp_path: Path) -> None:
+    """Only the first 1000 errors are kept; the count and summary still cover all."""
+    source = tmp_path / "in.csv"
+    write_csv(source, [["", "rural", "1", "1", "0", "0", "0"]] * 1200)
+    report = classify_file(source, None, day=DAY, locality=None)
+    assert (report.rows_bad, len(report.errors)) == (1200, 1000)
+    assert "1.180 dòng lỗi khác" in format_report_vi(report)
