@@ -232,6 +232,10 @@ async def run_load(
 
     Returns:
         The measured figures.
+
+    Raises:
+        ValueError: Fewer than one user, or fewer updates than users.
+        RuntimeError: The application has no updater.
     """
     if users < 1 or updates < users:
         raise ValueError("need at least one user and one update per user")

@@ -138,6 +138,7 @@ async def test_message_ids_increase_per_chat(fake: FakeBotApi, app: AnyApplicati
     replies = await fake.wait_for_messages(1003, 2)
     assert [first, replies[0].message_id, second, replies[1].message_id] == [1, 2, 3, 4]
     assert fake.push_message(1004, "khác") == 1
+    assert (await fake.wait_for_messages(1004, 1))[0].message_id == 2
 
 
 async def test_callback_is_answered_and_message_edited(
