@@ -1,0 +1,45 @@
+# Trợ lý Giảm nghèo — two commands on a fresh clone: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+
+.PHONY: run test lint typecheck pytest bench clean migrate
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP) $@
+
+## Set everything up and start the assistant (Telegram if TELEGRAM_BOT_TOKEN is set, else console).
+run: $(STAMP)
+	$(BIN)/giamngheo db migrate
+	$(BIN)/giamngheo start
+
+migrate: $(STAMP)
+	$(BIN)/giamngheo db migrate
+
+## Install the dev tools, then ruff, mypy (strict), the knowledge-base lint and pytest.
+test: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/giamngheo kb lint
+	$(BIN)/python -m pytest -q
+
+bench: $(DEV_STAMP)
+	$(BIN)/python -m bench.throughput
+	$(BIN)/python -m bench.retrieval
+	$(BIN)/python -m bench.classify
+	$(BIN)/python -m bench.ledger
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

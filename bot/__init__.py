@@ -1,0 +1,1 @@
+"""Trợ lý Giảm nghèo: the poverty-reduction assistant (composition root, core and channels)."""

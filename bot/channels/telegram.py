@@ -1,0 +1,213 @@
+"""The Telegram channel: python-telegram-bot `Application` ↔ the channel-neutral core.
+
+The only module that imports `telegram`. Choices become inline keyboards, callback queries
+are answered, long texts are split under 4,096 characters, text is HTML-escaped, the
+`AIORateLimiter` is on, and a user who blocked the bot is marked inactive.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.constants import MessageLimit, ParseMode
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.core.dispatcher import Dispatcher
+from bot.core.errors import ChannelError, RecipientBlocked
+from bot.core.types import Inbound, Reply
+from storage.users import UserRepository
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+CHUNK = 3500  # characters of plain text per message; HTML escaping may grow it under 4,096
+CALLBACK_DATA_LIMIT = 64
+
+
+def split_text(text: str, limit: int = CHUNK) -> list[str]:
+    """Split text into pieces of at most `limit` characters, preferring line breaks."""
+    pieces: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        cut = rest.rfind("\n", 0, limit)
+        if cut < limit // 2:
+            cut = rest.rfind(" ", 0, limit)
+        if cut < limit // 2:
+            cut = limit
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip("\n ")
+    pieces.append(rest)
+    return [piece for piece in pieces if piece] or [""]
+
+
+def escaped_pieces(text: str) -> list[str]:
+    """HTML-escaped pieces, each within Telegram's 4,096-character limit."""
+    pieces: list[str] = []
+    for piece in split_text(text):
+        escaped = html.escape(piece, quote=False)
+        if len(escaped) <= MessageLimit.MAX_TEXT_LENGTH:
+            pieces.append(escaped)
+        else:  # heavy escaping (&, <, >): at most 5 characters each, so 800 always fit
+            pieces.extend(html.escape(small, quote=False) for small in split_text(piece, 800))
+    return pieces
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    """One button per row (large targets for older users)."""
+    if not reply.choices:
+        return None
+    rows = []
+    for choice in reply.choices:
+        if len(choice.payload.encode()) > CALLBACK_DATA_LIMIT:
+            raise ValueError(f"callback payload over 64 bytes: {choice.payload[:20]}…")
+        rows.append([InlineKeyboardButton(choice.label, callback_data=choice.payload)])
+    return InlineKeyboardMarkup(rows)
+
+
+def to_inbound(update: Update) -> Inbound | None:
+    """The channel-neutral form of a message or callback query (None for other updates)."""
+    if update.callback_query is not None:
+        query = update.callback_query
+        user = query.from_user
+        chat_id = query.message.chat.id if query.message is not None else user.id
+        return Inbound(
+            channel=CHANNEL,
+            user_id=str(user.id),
+            chat_id=str(chat_id),
+            message_id=f"cb{query.id}",
+            received_at=datetime.now(UTC),
+            payload=query.data or "",
+            language=user.language_code,
+            display_name=user.first_name or "",
+        )
+    message = update.message
+    if message is None or message.from_user is None:
+        return None
+    if message.chat.type != "private":
+        return None
+    return Inbound(
+        channel=CHANNEL,
+        user_id=str(message.from_user.id),
+        chat_id=str(message.chat.id),
+        message_id=f"m{message.chat.id}:{message.message_id}",
+        received_at=message.date or datetime.now(UTC),
+        text=message.text or message.caption or "",
+        language=message.from_user.language_code,
+        display_name=message.from_user.first_name or "",
+    )
+
+
+class TelegramChannel:
+    """Receives updates from PTB, runs the dispatcher and sends the replies."""
+
+    name = CHANNEL
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        dispatcher: Dispatcher,
+        users: UserRepository,
+    ) -> None:
+        self.application = application
+        self.dispatcher = dispatcher
+        self.users = users
+        application.add_handler(TypeHandler(Update, self.on_update))
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        token: str,
+        dispatcher: Dispatcher,
+        users: UserRepository,
+        base_url: str = "https://api.telegram.org/bot",
+        base_file_url: str | None = None,
+        concurrent_updates: int = 256,
+        overall_max_rate: float = 30,
+        job_queue: bool = True,
+    ) -> TelegramChannel:
+        """Build the PTB application (polling or webhook) around the dispatcher."""
+        builder = (
+            ApplicationBuilder()
+            .token(token)
+            .base_url(base_url)
+            .concurrent_updates(concurrent_updates)
+            .rate_limiter(AIORateLimiter(overall_max_rate=overall_max_rate, max_retries=3))
+        )
+        if base_file_url is not None:
+            builder = builder.base_file_url(base_file_url)
+        if not job_queue:
+            builder = builder.job_queue(None)  # type: ignore[arg-type]  # PTB: None disables
+        return cls(builder.build(), dispatcher, users)
+
+    async def on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Handle one update end to end."""
+        del context
+        if not isinstance(update, Update):
+            return
+        inbound = to_inbound(update)
+        if inbound is None:
+            return
+        replies = await self.dispatcher.handle(inbound)
+        if update.callback_query is not None:
+            try:
+                await update.callback_query.answer()
+            except TelegramError as exc:
+                log.info("callback answer failed error=%s", type(exc).__name__)
+        try:
+            await self.send(inbound.chat_id, replies)
+        except RecipientBlocked:
+            await self.users.mark_inactive(CHANNEL, inbound.chat_id)
+        except ChannelError as exc:
+            log.warning("reply not delivered chat=%s error=%s", inbound.chat_id, exc)
+
+    async def send(self, chat_id: str, replies: Sequence[Reply]) -> None:
+        """Send replies in order (split, escaped, with inline keyboards)."""
+        bot = self.application.bot
+        try:
+            for reply in replies:
+                if reply.attachment is not None:
+                    attachment = reply.attachment
+                    caption = html.escape(reply.text[:1000], quote=False)
+                    file = InputFile(attachment.data, filename=attachment.filename)
+                    if attachment.kind == "image":
+                        await bot.send_photo(
+                            chat_id,
+                            file,
+                            caption=caption,
+                            parse_mode=ParseMode.HTML,
+                            reply_markup=keyboard(reply),
+                        )
+                    else:
+                        await bot.send_document(
+                            chat_id,
+                            file,
+                            caption=caption,
+                            parse_mode=ParseMode.HTML,
+                            reply_markup=keyboard(reply),
+                        )
+                    continue
+                pieces = escaped_pieces(reply.text)
+                for index, escaped in enumerate(pieces):
+                    last = index == len(pieces) - 1
+                    await bot.send_message(
+                        chat_id,
+                        escaped,
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=keyboard(reply) if last else None,
+                    )
+        except Forbidden as exc:
+            raise RecipientBlocked(str(exc)) from exc
+        except TelegramError as exc:
+            raise ChannelError(type(exc).__name__) from exc
+
+    async def process_webhook_update(self, data: dict[str, Any]) -> None:
+        """Queue one update received over the webhook (after its secret was checked)."""
+        update = Update.de_json(data, self.application.bot)
+        await self.application.update_queue.put(update)

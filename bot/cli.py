@@ -1,0 +1,206 @@
+"""The `giamngheo` command (also `python -m bot`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.app import App, build_app, run_console, run_telegram, utc_clock
+from bot.core.config import Config
+from storage.db import Database
+from storage.users import UserRepository
+
+Command = Callable[[argparse.Namespace, Config], Coroutine[Any, Any, int]]
+
+
+def _config(args: argparse.Namespace) -> Config:
+    config = Config.from_env()
+    if getattr(args, "db", None):
+        config = Config.from_mapping({**_config_mapping(config), "DATABASE_PATH": args.db})
+    return config
+
+
+def _config_mapping(config: Config) -> dict[str, str]:
+    import os
+
+    from bot.core.config import read_dotenv
+
+    merged = read_dotenv(Path(".env"))
+    merged.update(os.environ)
+    return merged
+
+
+async def _with_app(config: Config, body: Callable[[App], Awaitable[int]]) -> int:
+    app = await build_app(config)
+    try:
+        return await body(app)
+    finally:
+        await app.close()
+
+
+async def cmd_start(args: argparse.Namespace, config: Config) -> int:
+    """`make run`: the Telegram bot when a token is configured, otherwise the console chat."""
+    if config.telegram_token:
+        return await cmd_run(args, config)
+    print(
+        "Chưa cấu hình TELEGRAM_BOT_TOKEN: mở trò chuyện trên console. Gõ /start, Ctrl-D để thoát."
+    )
+    return await cmd_chat(args, config)
+
+
+async def cmd_chat(args: argparse.Namespace, config: Config) -> int:
+    """Chat in the console."""
+
+    async def body(app: App) -> int:
+        await run_console(app, as_officer=bool(getattr(args, "as_officer", False)))
+        return 0
+
+    return await _with_app(config, body)
+
+
+async def cmd_run(args: argparse.Namespace, config: Config) -> int:
+    """Run the Telegram bot."""
+    if not config.telegram_token:
+        print("Thiếu TELEGRAM_BOT_TOKEN (xem .env.example).", file=sys.stderr)
+        return 2
+
+    async def body(app: App) -> int:
+        await run_telegram(
+            app,
+            webhook=bool(getattr(args, "webhook", False)),
+            listen=getattr(args, "listen", None),
+            port=getattr(args, "port", None),
+            url=getattr(args, "url", None),
+            secret=getattr(args, "secret", None),
+        )
+        return 0
+
+    return await _with_app(config, body)
+
+
+async def cmd_db(args: argparse.Namespace, config: Config) -> int:
+    """`db migrate` and `db backup PATH`."""
+    db = Database(config.database_path)
+    await db.open()
+    try:
+        if args.db_command == "migrate":
+            version = await db.migrate()
+            print(f"Cơ sở dữ liệu ở phiên bản {version}: {config.database_path}")
+        else:
+            await db.backup(Path(args.path))
+            print(f"Đã sao lưu vào {args.path}")
+    finally:
+        await db.close()
+    return 0
+
+
+async def cmd_officer(args: argparse.Namespace, config: Config) -> int:
+    """`officer add|list|remove`."""
+
+    async def body(app: App) -> int:
+        users = UserRepository(app.db)
+        now = utc_clock()
+        if args.officer_command == "add":
+            try:
+                user = await users.set_role(
+                    args.channel, args.user_id, args.role, args.ward, now=now
+                )
+            except ValueError as exc:
+                print(f"Lỗi: {exc}", file=sys.stderr)
+                return 2
+            await app.services.audit.record(
+                actor_user_id=None,
+                action="officer.add",
+                target=f"user:{user.id}",
+                detail={"role": args.role, "ward": args.ward},
+                now=now,
+            )
+            who = f"{user.channel}:{user.external_id}"
+            print(f"Đã cấp quyền {user.role} phường {user.ward_id} cho {who}")
+        elif args.officer_command == "remove":
+            found = await users.find(args.channel, args.user_id)
+            if found is None:
+                print("Không tìm thấy người dùng.", file=sys.stderr)
+                return 2
+            await users.set_role(args.channel, args.user_id, "resident", None, now=now)
+            await app.services.audit.record(
+                actor_user_id=None, action="officer.remove", target=f"user:{found.id}", now=now
+            )
+            print(f"Đã thu hồi quyền cán bộ của {args.channel}:{args.user_id}")
+        else:
+            for user in await users.staff():
+                print(f"{user.channel}\t{user.external_id}\t{user.role}\t{user.ward_id or '-'}")
+        return 0
+
+    return await _with_app(config, body)
+
+
+def build_parser(
+    extra: Sequence[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = (),
+) -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="giamngheo", description="Trợ lý Giảm nghèo")
+    parser.add_argument(
+        "--db", help="SQLite file (default DATABASE_PATH or data/giamngheo.sqlite3)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    start = sub.add_parser("start", help="Telegram when a token is set, otherwise the console chat")
+    start.set_defaults(func=cmd_start, as_officer=False)
+
+    chat = sub.add_parser("chat", help="chat in the console")
+    chat.add_argument("--as-officer", action="store_true", help="act as the demo officer")
+    chat.set_defaults(func=cmd_chat)
+
+    run = sub.add_parser("run", help="run the Telegram bot")
+    run.add_argument("--webhook", action="store_true", help="webhook instead of long polling")
+    run.add_argument("--listen", help="listen address (default WEBHOOK_LISTEN)")
+    run.add_argument("--port", type=int, help="listen port (default WEBHOOK_PORT)")
+    run.add_argument("--url", help="public webhook URL (default WEBHOOK_URL)")
+    run.add_argument("--secret", help="secret token (default WEBHOOK_SECRET)")
+    run.set_defaults(func=cmd_run)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("migrate", help="create or migrate the database")
+    backup = db_sub.add_parser("backup", help="online backup (safe while the bot runs)")
+    backup.add_argument("path")
+    db.set_defaults(func=cmd_db)
+
+    officer = sub.add_parser("officer", help="manage officers")
+    officer_sub = officer.add_subparsers(dest="officer_command", required=True)
+    add = officer_sub.add_parser("add", help="grant a role for a ward")
+    add.add_argument("channel", choices=["telegram", "console", "zalo_oa", "zalo_bot"])
+    add.add_argument("user_id")
+    add.add_argument("--role", choices=["officer", "admin"], default="officer")
+    add.add_argument("--ward", required=True)
+    remove = officer_sub.add_parser("remove", help="revoke a role")
+    remove.add_argument("channel")
+    remove.add_argument("user_id")
+    officer_sub.add_parser("list", help="list officers and admins")
+    officer.set_defaults(func=cmd_officer)
+    for add_commands in extra:
+        add_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    config = _config(args)
+    func: Command = args.func
+    try:
+        return asyncio.run(func(args, config))
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,227 @@
+"""The dispatcher: dedupe → per-user lock → load session → route → run handler → save.
+
+Messages from one user are handled strictly in order (a per-user lock, taken before any other
+await, so arrival order is lock order); different users run concurrently. One error boundary
+turns unexpected errors into a short apology with a reference id and logs them without any
+personal data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import traceback
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import replace
+
+from bot.core.errors import PermissionDenied, UserFacingError
+from bot.core.i18n import Translator
+from bot.core.registry import Registry
+from bot.core.text import fold, nfc
+from bot.core.turn import Services, Turn
+from bot.core.types import Choice, Inbound, Reply, Role, Session, User
+
+log = logging.getLogger(__name__)
+
+MAX_INPUT_CHARS = 2000
+
+
+class KeyedLocks:
+    """One asyncio lock per key, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: tuple[str, str]) -> AsyncIterator[None]:
+        """Hold the lock of `key`; waiters get it in arrival order."""
+        lock, users = self._locks.get(key, (None, 0))
+        if lock is None:
+            lock = asyncio.Lock()
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+def _match_label(text: str, label: str) -> bool:
+    folded_label = "".join(ch for ch in fold(label) if ch.isalnum() or ch == " ").strip()
+    folded_text = "".join(ch for ch in fold(text) if ch.isalnum() or ch == " ").strip()
+    return bool(folded_text) and folded_text == folded_label
+
+
+def resolve_choice(session: Session, text: str) -> str | None:
+    """The payload a typed number or button label stands for, given what was last offered."""
+    if not session.offered:
+        return None
+    stripped = text.strip().rstrip(".)")
+    if stripped.isdigit() and not session.offered_text:
+        index = int(stripped)
+        if 1 <= index <= len(session.offered):
+            return session.offered[index - 1][1]
+        return None
+    for label, payload in session.offered:
+        if _match_label(text, label):
+            return payload
+    return None
+
+
+class Dispatcher:
+    """Routes inbound messages to handlers and keeps sessions written through."""
+
+    def __init__(self, services: Services, registry: Registry) -> None:
+        self.services = services
+        self.registry = registry
+        self.locks = KeyedLocks()
+        self.on_push: Callable[[], None] | None = None
+
+    async def handle(self, inbound: Inbound) -> list[Reply]:
+        """Handle one inbound message; returns the replies for the sender (empty if a duplicate)."""
+        async with self.locks.hold((inbound.channel, inbound.user_id)):
+            return await self._handle_locked(inbound)
+
+    async def _handle_locked(self, inbound: Inbound) -> list[Reply]:
+        services = self.services
+        if await services.sessions.is_processed(inbound.channel, inbound.message_id):
+            log.info("duplicate skipped", extra={"channel": inbound.channel})
+            return []
+        now = services.clock()
+        row = await services.users.get_or_create(
+            inbound.channel,
+            inbound.user_id,
+            chat_id=inbound.chat_id,
+            language=services.config.default_language,
+            display_name=inbound.display_name,
+            now=now,
+        )
+        user = User(
+            id=row.id,
+            channel=row.channel,
+            external_id=row.external_id,
+            chat_id=row.chat_id,
+            role=Role(row.role),
+            ward_id=row.ward_id,
+            language=row.language,
+            display_name=row.display_name,
+        )
+        session = await services.sessions.load(inbound.channel, inbound.user_id, now=now)
+        translator = Translator(user.language)
+        inbound = replace(inbound, text=nfc(inbound.text))
+        if inbound.payload is None and len(inbound.text) > MAX_INPUT_CHARS:
+            replies = [
+                Reply(translator("error.too_long", limit=MAX_INPUT_CHARS, size=len(inbound.text)))
+            ]
+            await self._save(session, inbound, replies, keep_offered=True)
+            return replies
+        if inbound.payload is None and inbound.text:
+            resolved = resolve_choice(session, inbound.text)
+            if resolved is not None:
+                inbound = replace(inbound, payload=resolved)
+        turn = Turn(inbound, user, session, services, translator, now)
+        try:
+            replies = await self._route(turn)
+        except UserFacingError as exc:
+            if isinstance(exc, PermissionDenied):
+                await services.audit.record(
+                    actor_user_id=user.id,
+                    action="access.denied",
+                    target=(inbound.payload or "").split(":", 1)[0],
+                    now=now,
+                )
+            session = await services.sessions.load(inbound.channel, inbound.user_id, now=now)
+            replies = [Reply(translator(exc.key, **exc.params))]
+            await self._save(session, inbound, replies, keep_offered=True)
+            return replies
+        except Exception as exc:
+            ref = secrets.token_hex(4).upper()
+            log.error(
+                "handler failed ref=%s flow=%s step=%s error=%s\n%s",
+                ref,
+                session.flow,
+                session.step,
+                type(exc).__name__,
+                "".join(traceback.format_tb(exc.__traceback__)),
+            )
+            session = await services.sessions.load(inbound.channel, inbound.user_id, now=now)
+            replies = [Reply(translator("error.unexpected", ref=ref))]
+            await self._save(session, inbound, replies, keep_offered=True)
+            return replies
+        await self._save(session, inbound, replies, keep_offered=False)
+        if turn.pushed and self.on_push is not None:
+            self.on_push()
+        return replies
+
+    async def _save(
+        self, session: Session, inbound: Inbound, replies: list[Reply], *, keep_offered: bool
+    ) -> None:
+        if not keep_offered:
+            last = replies[-1] if replies else None
+            session.offered = [(c.label, c.payload) for c in last.choices] if last else []
+            session.offered_text = bool(last and last.expects_text)
+        await self.services.sessions.save(
+            session, now=self.services.clock(), message_id=inbound.message_id
+        )
+
+    async def _route(self, turn: Turn) -> list[Reply]:
+        registry = self.registry
+        payload = turn.payload
+        role = turn.user.role
+        if payload is None:
+            if not turn.text:
+                return [turn.reply("error.unsupported")]
+            found = registry.find_command(turn.text)
+            if found is not None:
+                command, argument = found
+                if role not in command.roles:
+                    raise PermissionDenied
+                turn.argument = argument
+                return await command.handler(turn)
+            flow = registry.flows.get(turn.session.flow or "")
+            if flow is not None:
+                return await flow.handle(turn)
+            if registry.fallback is not None:
+                return await registry.fallback(turn)
+            return [turn.reply("error.not_understood"), *self.menu(turn)]
+        if payload.startswith("menu:"):
+            key = payload.removeprefix("menu:")
+            if key == "main":
+                turn.session.clear()
+                return self.menu(turn)
+            for item in registry.menu:
+                if item.key == key:
+                    if role not in item.roles:
+                        raise PermissionDenied
+                    return await item.start(turn)
+            return [turn.reply("error.unknown_button"), *self.menu(turn)]
+        prefix = payload.split(":", 1)[0]
+        if prefix in registry.flows:
+            flow = registry.flows[prefix]
+            if role not in flow.roles:
+                raise PermissionDenied
+            if turn.session.flow != prefix:
+                return [turn.reply("error.stale_button"), *self.menu(turn)]
+            return await flow.handle(turn)
+        if prefix in registry.actions:
+            action = registry.actions[prefix]
+            if role not in action.roles:
+                raise PermissionDenied
+            return await action.handler(turn)
+        return [turn.reply("error.unknown_button"), *self.menu(turn)]
+
+    def menu(self, turn: Turn, *, greeting: str | None = None) -> list[Reply]:
+        """The main menu as buttons for the user's role."""
+        items = self.registry.menu_for(turn.user.role)
+        choices = tuple(Choice(turn.t(item.label_key), f"menu:{item.key}") for item in items)
+        text = greeting if greeting is not None else turn.t("menu.prompt")
+        return [Reply(text, choices)]

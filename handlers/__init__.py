@@ -1,0 +1,1 @@
+"""Channel-neutral features: one module (or package) per feature."""

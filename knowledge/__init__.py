@@ -1,0 +1,1 @@
+"""The domain: content files and the pure code that reasons over them (no I/O but its own files)."""

@@ -1,0 +1,1 @@
+"""Persistence: one aiosqlite connection, migrations and repositories."""

@@ -1,0 +1,86 @@
+"""The audit log of officer actions (who did what, when); details carry ids, not personal data."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from storage.clock import from_db, to_db
+from storage.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One recorded action."""
+
+    id: int
+    at: datetime
+    actor_user_id: int | None
+    action: str
+    target: str
+    detail: dict[str, Any]
+
+
+async def record_audit(
+    conn: aiosqlite.Connection,
+    *,
+    actor_user_id: int | None,
+    action: str,
+    target: str,
+    detail: dict[str, Any] | None = None,
+    now: datetime,
+) -> None:
+    """Append an audit entry inside the caller's transaction."""
+    await conn.execute(
+        "INSERT INTO audit_log (at, actor_user_id, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+        (to_db(now), actor_user_id, action, target, json.dumps(detail or {}, ensure_ascii=False)),
+    )
+
+
+class AuditLog:
+    """Reads and appends audit entries."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def record(
+        self,
+        *,
+        actor_user_id: int | None,
+        action: str,
+        target: str,
+        detail: dict[str, Any] | None = None,
+        now: datetime,
+    ) -> None:
+        """Append an entry in its own transaction."""
+        async with self.db.transaction() as conn:
+            await record_audit(
+                conn,
+                actor_user_id=actor_user_id,
+                action=action,
+                target=target,
+                detail=detail,
+                now=now,
+            )
+
+    async def recent(self, *, limit: int = 100, action_prefix: str = "") -> list[AuditEntry]:
+        """The newest entries, optionally only actions starting with `action_prefix`."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM audit_log WHERE action LIKE ? ORDER BY id DESC LIMIT ?",
+            (action_prefix + "%", limit),
+        )
+        return [
+            AuditEntry(
+                id=int(r["id"]),
+                at=from_db(r["at"]),
+                actor_user_id=r["actor_user_id"],
+                action=str(r["action"]),
+                target=str(r["target"]),
+                detail=json.loads(r["detail"]),
+            )
+            for r in rows
+        ]

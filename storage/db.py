@@ -1,0 +1,155 @@
+"""One aiosqlite connection per process, guarded by a lock, with versioned migrations.
+
+Every statement goes through `Database.transaction()` or the read helpers, which hold one
+asyncio lock, so two coroutines never share a transaction (one's rollback can't undo another's
+commit). The file is in WAL mode with foreign keys on and `synchronous=FULL`, so a commit that
+returned is on disk before the user is told it happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+Params = Sequence[Any] | dict[str, Any]
+
+
+def migration_files(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
+    """The numbered migrations in order; numbers must run 1, 2, 3… without gaps."""
+    found: list[tuple[int, Path]] = []
+    for path in directory.glob("*.sql"):
+        match = _MIGRATION_NAME.match(path.name)
+        if match is None:
+            raise ValueError(f"bad migration file name: {path.name}")
+        found.append((int(match.group(1)), path))
+    found.sort()
+    for expected, (number, path) in enumerate(found, start=1):
+        if number != expected:
+            raise ValueError(f"migration {path.name} out of sequence (expected {expected:04d})")
+    return found
+
+
+class Database:
+    """The process's single SQLite connection."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._conn: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        """The open connection (raises if `open()` was not called)."""
+        if self._conn is None:
+            raise RuntimeError("database is not open")
+        return self._conn
+
+    async def open(self) -> None:
+        """Open the file (creating its folder) and set the pragmas."""
+        if self._conn is not None:
+            return
+        if str(self.path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute("PRAGMA foreign_keys=ON")
+        await conn.execute("PRAGMA synchronous=FULL")
+        await conn.execute("PRAGMA busy_timeout=10000")
+        self._conn = conn
+
+    async def close(self) -> None:
+        """Close the connection if open."""
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
+    async def __aenter__(self) -> Database:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Hold the lock, `BEGIN IMMEDIATE`, commit on success and roll back on error."""
+        async with self._lock:
+            conn = self.conn
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            await conn.execute("COMMIT")
+
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        """Run a read and return its first row."""
+        async with self._lock, self.conn.execute(sql, params) as cursor:
+            row: sqlite3.Row | None = await cursor.fetchone()
+            return row
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        """Run a read and return all rows."""
+        async with self._lock, self.conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one write in its own transaction; returns the last row id."""
+        async with self.transaction() as conn:
+            cursor = await conn.execute(sql, params)
+            return cursor.lastrowid or 0
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        """Run one statement for many rows in one transaction."""
+        async with self.transaction() as conn:
+            await conn.executemany(sql, rows)
+
+    async def schema_version(self) -> int:
+        """The applied migration number (`PRAGMA user_version`)."""
+        row = await self.fetchone("PRAGMA user_version")
+        return int(row[0]) if row else 0
+
+    async def migrate(self, directory: Path = MIGRATIONS_DIR) -> int:
+        """Apply pending migrations in order, each in its own transaction; returns the version."""
+        current = await self.schema_version()
+        for number, path in migration_files(directory):
+            if number <= current:
+                continue
+            script = path.read_text(encoding="utf-8")
+            async with self._lock:
+                try:
+                    await self.conn.executescript(
+                        f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
+                    )
+                except sqlite3.Error:
+                    if self.conn.in_transaction:
+                        await self.conn.execute("ROLLBACK")
+                    raise
+            log.info("migration applied", extra={"migration": path.name})
+            current = number
+        return current
+
+    async def backup(self, target: Path) -> None:
+        """Copy the live database to `target` with SQLite's online backup (safe while running)."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        async with self._lock:
+            dest = await aiosqlite.connect(target)
+            try:
+                await self.conn.backup(dest)
+            finally:
+                await dest.close()

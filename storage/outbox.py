@@ -1,0 +1,91 @@
+"""The durable outbox: messages pushed to other users (an officer's answer, a status change).
+
+A message is stored before anyone is told it will arrive, and marked sent only after the
+channel accepted it, so nothing is lost if the bot restarts in between.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from storage.clock import to_db
+from storage.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """A queued message."""
+
+    id: int
+    channel: str
+    chat_id: str
+    body: dict[str, Any]
+    attempts: int
+
+
+async def enqueue_in(
+    conn: aiosqlite.Connection, *, channel: str, chat_id: str, body: dict[str, Any], now: datetime
+) -> None:
+    """Queue a message inside the caller's transaction."""
+    await conn.execute(
+        "INSERT INTO outbox (channel, chat_id, body, created_at) VALUES (?, ?, ?, ?)",
+        (channel, chat_id, json.dumps(body, ensure_ascii=False), to_db(now)),
+    )
+
+
+class Outbox:
+    """Queue, fetch and settle pushed messages."""
+
+    MAX_ATTEMPTS = 8
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def enqueue(
+        self, *, channel: str, chat_id: str, body: dict[str, Any], now: datetime
+    ) -> None:
+        """Queue a message in its own transaction."""
+        async with self.db.transaction() as conn:
+            await enqueue_in(conn, channel=channel, chat_id=chat_id, body=body, now=now)
+
+    async def pending(
+        self, channels: list[str], *, chat_id: str | None = None, limit: int = 50
+    ) -> list[OutboxMessage]:
+        """Unsent messages for the given channels (and only `chat_id` if given), oldest first."""
+        if not channels:
+            return []
+        marks = ",".join("?" for _ in channels)
+        rows = await self.db.fetchall(
+            f"SELECT * FROM outbox WHERE sent_at IS NULL AND attempts < ? AND channel IN ({marks})"
+            " AND (? IS NULL OR chat_id = ?) ORDER BY id LIMIT ?",
+            (self.MAX_ATTEMPTS, *channels, chat_id, chat_id, limit),
+        )
+        return [
+            OutboxMessage(
+                int(r["id"]),
+                str(r["channel"]),
+                str(r["chat_id"]),
+                json.loads(r["body"]),
+                int(r["attempts"]),
+            )
+            for r in rows
+        ]
+
+    async def mark_sent(self, message_id: int, *, now: datetime) -> None:
+        """Settle a delivered message."""
+        await self.db.execute(
+            "UPDATE outbox SET sent_at = ? WHERE id = ?", (to_db(now), message_id)
+        )
+
+    async def mark_failed(self, message_id: int, error: str, *, give_up: bool = False) -> None:
+        """Count a failed attempt (and stop retrying when `give_up`)."""
+        await self.db.execute(
+            "UPDATE outbox SET attempts = CASE WHEN ? THEN ? ELSE attempts + 1 END,"
+            " last_error = ? WHERE id = ?",
+            (give_up, self.MAX_ATTEMPTS, error[:200], message_id),
+        )

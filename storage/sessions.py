@@ -1,0 +1,130 @@
+"""Conversation sessions and the ids of messages already handled (dedupe).
+
+A session is written through on every change, so after a restart or `kill -9` the user goes
+on at the same step. The processed-message mark is written in the same transaction as the
+session, so a message is either fully handled and remembered, or neither.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from storage.clock import from_db, to_db
+from storage.db import Database
+
+
+@dataclass(slots=True)
+class Session:
+    """Where a user is in a conversation: the flow, its step and the data gathered so far.
+
+    `offered` holds the (label, payload) choices last shown, so a typed number or label
+    works wherever buttons were offered.
+    """
+
+    channel: str
+    user_id: str
+    flow: str | None = None
+    step: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    offered: list[tuple[str, str]] = field(default_factory=list)
+    offered_text: bool = False
+    updated_at: datetime | None = None
+
+    def clear(self) -> None:
+        """Leave any flow and forget its data."""
+        self.flow = None
+        self.step = None
+        self.data = {}
+
+    def enter(self, flow: str, step: str, data: dict[str, Any] | None = None) -> None:
+        """Start `flow` at `step` with fresh data."""
+        self.flow = flow
+        self.step = step
+        self.data = dict(data or {})
+
+
+class SessionRepository:
+    """Loads and saves sessions; remembers processed message ids."""
+
+    def __init__(self, db: Database, *, ttl: timedelta = timedelta(hours=72)) -> None:
+        self.db = db
+        self.ttl = ttl
+
+    async def load(self, channel: str, user_id: str, *, now: datetime) -> Session:
+        """The user's session; an expired one comes back cleared."""
+        row = await self.db.fetchone(
+            "SELECT flow, step, data, offered, offered_text, updated_at FROM sessions"
+            " WHERE channel = ? AND user_id = ?",
+            (channel, user_id),
+        )
+        if row is None:
+            return Session(channel, user_id)
+        updated = from_db(row["updated_at"])
+        if now - updated > self.ttl:
+            return Session(channel, user_id, updated_at=updated)
+        return Session(
+            channel,
+            user_id,
+            flow=row["flow"],
+            step=row["step"],
+            data=json.loads(row["data"]),
+            offered=[(str(a), str(b)) for a, b in json.loads(row["offered"])],
+            offered_text=bool(row["offered_text"]),
+            updated_at=updated,
+        )
+
+    async def is_processed(self, channel: str, message_id: str) -> bool:
+        """Whether this message was already handled."""
+        row = await self.db.fetchone(
+            "SELECT 1 FROM processed_messages WHERE channel = ? AND message_id = ?",
+            (channel, message_id),
+        )
+        return row is not None
+
+    async def save(self, session: Session, *, now: datetime, message_id: str | None) -> None:
+        """Write the session and (if given) mark the message processed, in one transaction."""
+        session.updated_at = now
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO sessions (channel, user_id, flow, step, data, offered, offered_text,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, user_id)"
+                " DO UPDATE SET flow = excluded.flow, step = excluded.step, data = excluded.data,"
+                " offered = excluded.offered, offered_text = excluded.offered_text,"
+                " updated_at = excluded.updated_at",
+                (
+                    session.channel,
+                    session.user_id,
+                    session.flow,
+                    session.step,
+                    json.dumps(session.data, ensure_ascii=False),
+                    json.dumps(session.offered, ensure_ascii=False),
+                    int(session.offered_text),
+                    to_db(now),
+                ),
+            )
+            if message_id is not None:
+                await conn.execute(
+                    "INSERT OR IGNORE INTO processed_messages (channel, message_id, processed_at)"
+                    " VALUES (?, ?, ?)",
+                    (session.channel, message_id, to_db(now)),
+                )
+
+    async def delete(self, channel: str, user_id: str) -> None:
+        """Forget the user's session (used by data deletion)."""
+        await self.db.execute(
+            "DELETE FROM sessions WHERE channel = ? AND user_id = ?", (channel, user_id)
+        )
+
+    async def purge(self, *, now: datetime, keep_processed: timedelta = timedelta(days=7)) -> None:
+        """Drop expired sessions and old processed-message marks."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "DELETE FROM sessions WHERE updated_at < ?", (to_db(now - self.ttl),)
+            )
+            await conn.execute(
+                "DELETE FROM processed_messages WHERE processed_at < ?",
+                (to_db(now - keep_processed),),
+            )

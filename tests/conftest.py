@@ -1,0 +1,49 @@
+"""Shared fixtures: a real app on a temporary SQLite file, a fake clock, a fake Bot API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import App
+from tests.fakes.telegram_api import FakeBotApi
+from tests.harness import Chat, FakeClock, make_officer, new_app
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A clock set to 21/11/2026 10:00 (Hà Nội)."""
+    return FakeClock()
+
+
+@pytest.fixture
+async def app(tmp_path: Path, clock: FakeClock) -> AsyncIterator[App]:
+    """The real composition root on a fresh SQLite file, with demo data."""
+    application = await new_app(tmp_path / "test.sqlite3", clock)
+    try:
+        yield application
+    finally:
+        await application.close()
+
+
+@pytest.fixture
+def resident(app: App) -> Chat:
+    """A resident talking to the core."""
+    return Chat(app, "resident-1")
+
+
+@pytest.fixture
+async def officer(app: App) -> Chat:
+    """An officer of the demo ward."""
+    chat = Chat(app, "officer-1")
+    await make_officer(app, chat)
+    return chat
+
+
+@pytest.fixture
+async def fake_telegram() -> AsyncIterator[FakeBotApi]:
+    """A fake Telegram Bot API on 127.0.0.1."""
+    async with FakeBotApi() as fake:
+        yield fake

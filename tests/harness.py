@@ -1,0 +1,140 @@
+"""Test harness: a real app on a real SQLite file, driven in-process or through real Telegram."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.app import App, Extension, build_app
+from bot.channels.telegram import TelegramChannel
+from bot.core.config import Config
+from bot.core.types import Inbound, Reply
+from tests.fakes.telegram_api import FakeBotApi
+
+# 21/11/2026 10:00 in Hà Nội.
+DEFAULT_NOW = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
+
+
+@dataclass
+class FakeClock:
+    """A settable clock (UTC)."""
+
+    now: datetime = DEFAULT_NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        """Move time forward."""
+        self.now += timedelta(**delta)
+
+
+def make_config(path: Path, **overrides: str) -> Config:
+    """Settings for a test database file."""
+    return Config.from_mapping({"DATABASE_PATH": str(path), "DEMO_DATA": "1", **overrides})
+
+
+_ids = itertools.count(1)
+
+
+@dataclass
+class Chat:
+    """One user talking to the dispatcher directly (the channel-neutral core)."""
+
+    app: App
+    user_id: str
+    channel: str = "test"
+    history: list[Reply] = field(default_factory=list)
+
+    async def send(
+        self, text: str = "", *, payload: str | None = None, message_id: str | None = None
+    ) -> list[Reply]:
+        """Send text (or a button payload) and return the replies."""
+        inbound = Inbound(
+            channel=self.channel,
+            user_id=self.user_id,
+            chat_id=self.user_id,
+            message_id=message_id or f"t{next(_ids)}",
+            received_at=self.app.services.clock(),
+            text=text,
+            payload=payload,
+        )
+        replies = await self.app.dispatcher.handle(inbound)
+        self.history.extend(replies)
+        return replies
+
+    async def press(self, payload: str) -> list[Reply]:
+        """Press a button carrying `payload`."""
+        return await self.send(payload=payload)
+
+    @property
+    def last(self) -> Reply:
+        """The newest reply."""
+        return self.history[-1]
+
+    def payload_of(self, label_part: str) -> str:
+        """The payload of the newest offered button whose label contains `label_part`."""
+        for reply in reversed(self.history):
+            for choice in reply.choices:
+                if label_part.lower() in choice.label.lower():
+                    return choice.payload
+        raise AssertionError(f"no button containing {label_part!r}")
+
+    async def tap(self, label_part: str) -> list[Reply]:
+        """Press the newest button whose label contains `label_part`."""
+        return await self.press(self.payload_of(label_part))
+
+
+async def make_officer(
+    app: App, chat: Chat, *, ward_id: str = "hoa-cuong-bac", role: str = "officer"
+) -> None:
+    """Give a chat's user an officer role in a ward."""
+    await app.services.users.set_role(
+        chat.channel, chat.user_id, role, ward_id, now=app.services.clock()
+    )
+
+
+def text_of(replies: Sequence[Reply]) -> str:
+    """All reply texts joined."""
+    return "\n".join(reply.text for reply in replies)
+
+
+@contextlib.asynccontextmanager
+async def telegram_running(
+    app: App, fake: FakeBotApi, *, concurrent_updates: int = 8
+) -> AsyncIterator[TelegramChannel]:
+    """Run the real PTB Application polling `fake`, with the outbox worker."""
+    from bot.app import start_outbox
+
+    channel = TelegramChannel.build(
+        token=fake.token,
+        dispatcher=app.dispatcher,
+        users=app.services.users,
+        base_url=fake.base_url,
+        base_file_url=fake.base_file_url,
+        concurrent_updates=concurrent_updates,
+        overall_max_rate=0,
+        job_queue=False,
+    )
+    application = channel.application
+    async with application:
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0.0, timeout=1)
+        start_outbox(app, {channel.name: channel}, interval=0.2)
+        try:
+            yield channel
+        finally:
+            await asyncio.sleep(0.05)
+            await application.updater.stop()
+            await application.stop()
+
+
+async def new_app(path: Path, clock: FakeClock, extensions: Sequence[Extension] = ()) -> App:
+    """Build the real app on a fresh file."""
+    return await build_app(make_config(path), clock=clock, extensions=extensions)
