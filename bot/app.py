@@ -20,10 +20,13 @@ from bot.channels.telegram import TelegramChannel
 from bot.core.config import Config
 from bot.core.delivery import OutboxWorker, Sender
 from bot.core.dispatcher import Dispatcher
+from bot.core.feature import DailyJob, FeatureContext
+from bot.core.i18n import TIMEZONE
 from bot.core.registry import Registry
 from bot.core.turn import Clock, Services
 from bot.demo import CONSOLE_RESIDENT_ID, DEMO_OFFICER_ID, load_core_demo
 from bot.http_server import HttpServer, telegram_webhook
+from handlers import donations, exit_registration, faq, self_check
 from handlers.menu import MenuFeature
 from handlers.privacy import PrivacyFeature
 from storage.audit import AuditLog
@@ -51,6 +54,7 @@ class App:
     services: Services
     registry: Registry
     dispatcher: Dispatcher
+    daily_jobs: list[DailyJob] = field(default_factory=list)
     background: list[OutboxWorker] = field(default_factory=list)
 
     async def close(self) -> None:
@@ -80,16 +84,26 @@ async def build_app(
     registry = Registry()
     dispatcher = Dispatcher(services, registry)
 
+    ctx = FeatureContext(registry, dispatcher, services)
+
     # Order matters: the menu's commands (/start, /cancel, /help) are registered first so no
-    # feature can take them; features follow in menu order; privacy last (it sees every eraser).
+    # feature can take them; features follow in menu order; the Q&A search is the fallback for
+    # free text; privacy goes last so that it sees every feature's eraser.
     MenuFeature(dispatcher).register(registry)
+    faq.install(ctx)
+    self_check.install(ctx)
+    exit_registration.install(ctx)
+    donations.install(ctx)
     for extend in extensions:
         extend(registry, dispatcher)
     PrivacyFeature(registry).register(registry)
 
     if config.demo_data:
-        await load_core_demo(users, now=clock())
-    return App(config, db, services, registry, dispatcher)
+        now = clock()
+        if await load_core_demo(users, now=now):
+            for load in ctx.demo_loaders:
+                await load(services, now)
+    return App(config, db, services, registry, dispatcher, daily_jobs=ctx.daily_jobs)
 
 
 def start_outbox(
@@ -124,6 +138,20 @@ async def run_console(app: App, *, as_officer: bool = False) -> None:
         await worker.drain_once()
 
 
+def schedule_daily_jobs(app: App, channel: TelegramChannel) -> None:
+    """Run each feature's daily job on PTB's JobQueue at its hour in Asia/Ho_Chi_Minh."""
+    job_queue = channel.application.job_queue
+    if job_queue is None:
+        return
+    for job in app.daily_jobs:
+
+        async def run(context: object, job: DailyJob = job) -> None:
+            del context
+            await job.callback(app.services, app.services.clock())
+
+        job_queue.run_daily(run, time=job.at.replace(tzinfo=TIMEZONE), name=job.name)
+
+
 async def _wait_for_stop() -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -156,6 +184,7 @@ async def run_telegram(
     async with application:
         await application.start()
         start_outbox(app, {channel.name: channel})
+        schedule_daily_jobs(app, channel)
         if webhook:
             secret_value = secret or config.webhook_secret.value
             if not secret_value:

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.app import App, build_app, run_console, run_telegram, utc_clock
 from bot.core.config import Config
+from handlers import donations, exit_registration, faq, self_check
 from storage.db import Database
 from storage.users import UserRepository
 
@@ -140,6 +141,9 @@ async def cmd_officer(args: argparse.Namespace, config: Config) -> int:
     return await _with_app(config, body)
 
 
+FEATURE_COMMANDS = (faq.add_cli, self_check.add_cli, exit_registration.add_cli, donations.add_cli)
+
+
 def build_parser(
     extra: Sequence[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = (),
 ) -> argparse.ArgumentParser:
@@ -192,7 +196,7 @@ def build_parser(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
-    parser = build_parser()
+    parser = build_parser(FEATURE_COMMANDS)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
