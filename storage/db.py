@@ -28,7 +28,7 @@ Params = Sequence[Any] | dict[str, Any]
 
 
 def migration_files(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
-    """The numbered migrations in order; numbers must run 1, 2, 3… without gaps."""
+    """The numbered migrations in order; each number is used once (features own their numbers)."""
     found: list[tuple[int, Path]] = []
     for path in directory.glob("*.sql"):
         match = _MIGRATION_NAME.match(path.name)
@@ -36,9 +36,9 @@ def migration_files(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
             raise ValueError(f"bad migration file name: {path.name}")
         found.append((int(match.group(1)), path))
     found.sort()
-    for expected, (number, path) in enumerate(found, start=1):
-        if number != expected:
-            raise ValueError(f"migration {path.name} out of sequence (expected {expected:04d})")
+    numbers = [number for number, _ in found]
+    if len(set(numbers)) != len(numbers):
+        raise ValueError(f"two migrations share a number: {numbers}")
     return found
 
 
