@@ -1,0 +1,330 @@
+"""The self-check flow: receives each input, stores the answer, moves the cursor, renders.
+
+Every button payload carries the item it answers (`sc:ans:<code>:yes`, `sc:back:<item>`), so a
+double tap or an old button is recognised as stale and only repeats the current question.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from bot.core.dispatcher import Dispatcher
+from bot.core.registry import EVERYONE
+from bot.core.turn import Turn
+from bot.core.types import Choice, Reply
+from handlers.self_check import _render as render
+from handlers.self_check._steps import (
+    FLOW,
+    INCOME_MODES,
+    MAX_MEMBERS,
+    MIN_MEMBERS,
+    Step,
+    first_unanswered,
+    household,
+    item_after,
+    item_before,
+    items,
+    local_options,
+    parse_size,
+    standard_of,
+    step_of,
+)
+from knowledge.assessment import CATEGORY_LABELS_VI, NoStandardError, assess
+from knowledge.money import parse_money
+from storage.self_check import SelfCheckRepository
+
+MAX_INCOME = 10**12
+"""Larger amounts are refused as a typing mistake (a million million đồng a month)."""
+
+
+class SelfCheckFlow:
+    """The household self-check questionnaire (payload prefix `sc`)."""
+
+    name = FLOW
+    roles = EVERYONE
+
+    def __init__(self, dispatcher: Dispatcher, results: SelfCheckRepository) -> None:
+        self.dispatcher = dispatcher
+        self.results = results
+
+    # --- entry points -----------------------------------------------------------------------
+
+    async def start(self, turn: Turn) -> list[Reply]:
+        """Shows the privacy note and the first question (rural or urban)."""
+        turn.session.enter(FLOW, Step.AREA, {"at": "area"})
+        try:
+            standard_of({}, turn.today)
+        except NoStandardError:
+            turn.session.clear()
+            return [turn.reply("self_check.no_standard")]
+        return [turn.reply("self_check.intro"), render.question(turn, turn.session.data, "area")]
+
+    async def handle(self, turn: Turn) -> list[Reply]:
+        """Handles a button or typed input at the current step."""
+        data = turn.session.data
+        payload = turn.payload
+        if payload == render.CANCEL:
+            turn.session.clear()
+            return self.dispatcher.menu(turn, greeting=turn.t("self_check.cancelled"))
+        at = str(data.get("at", "area"))
+        if payload is not None and payload.startswith(f"{FLOW}:back:"):
+            if payload.removeprefix(f"{FLOW}:back:") != at:
+                return self.stale(turn)
+            return self.back(turn, at)
+        step = turn.session.step
+        if step == Step.SIZE:
+            return self.on_size(turn)
+        if step == Step.INCOME:
+            return self.on_income(turn)
+        if payload is None:
+            return [turn.reply("common.choose_above"), *self.current(turn)]
+        parts = payload.split(":")
+        action = parts[1] if len(parts) > 1 else ""
+        if step == Step.AREA and action == "area" and parts[2:] in (["rural"], ["urban"]):
+            data["area"] = parts[2]
+            notice: list[Reply] = []
+            if not local_options(turn.today) and not data.get("editing"):
+                notice = [turn.reply("self_check.only_national")]
+            return notice + self.advance(turn, "area")
+        if step == Step.LOCALITY and action == "loc" and len(parts) == 3:
+            code = parts[2]
+            if code == "national":
+                data["locality"] = None
+            elif code in local_options(turn.today):
+                data["locality"] = code
+            else:
+                return self.stale(turn)
+            return self.advance(turn, "locality")
+        if step == Step.FACT and action == "fact" and len(parts) == 4:
+            if f"fact:{parts[2]}" != at or parts[3] not in ("yes", "no"):
+                return self.stale(turn)
+            data.setdefault("facts", {})[parts[2]] = parts[3]
+            return self.advance(turn, at)
+        if step == Step.INCOME_MODE and action == "mode" and len(parts) == 3:
+            if parts[2] not in INCOME_MODES:
+                return self.stale(turn)
+            data["income_mode"] = parts[2]
+            data["income_confirmed"] = False
+            return self.go(turn, "income")
+        if step == Step.INCOME_CONFIRM and action == "inc" and parts[2:] == ["ok"]:
+            data["income_amount"] = data.pop("income_pending")
+            data["income_confirmed"] = True
+            return self.advance(turn, "income")
+        if step == Step.INCOME_CONFIRM and action == "inc" and parts[2:] == ["again"]:
+            data.pop("income_pending", None)
+            return self.go(turn, "income")
+        if step == Step.INDICATOR and action == "ans" and len(parts) == 4:
+            if f"ind:{parts[2]}" != at or parts[3] not in ("yes", "no", "unknown"):
+                return self.stale(turn)
+            data.setdefault("answers", {})[parts[2]] = parts[3]
+            return self.advance(turn, at)
+        if step == Step.INDICATOR and action == "why" and len(parts) == 3:
+            if f"ind:{parts[2]}" != at:
+                return self.stale(turn)
+            standard = standard_of(data, turn.today)
+            return [render.why(turn, standard, parts[2]), render.question(turn, data, at)]
+        if step == Step.SUMMARY and action == "sum" and parts[2:] == ["result"]:
+            return await self.show_result(turn)
+        if step == Step.SUMMARY and action == "sum" and parts[2:] == ["edit"]:
+            turn.session.step = Step.EDIT
+            data["at"] = "edit"
+            return [render.edit_list(turn, data)]
+        if step == Step.EDIT and action == "edit" and len(parts) >= 3:
+            item = ":".join(parts[2:])
+            if item not in items(data, turn.today) or item == "income":
+                return self.stale(turn)
+            data["editing"] = True
+            return self.go(turn, item)
+        if step == Step.CONSENT and action == "save" and parts[2:] in (["yes"], ["no"]):
+            return await self.on_consent(turn, keep=parts[2] == "yes")
+        if payload.startswith(f"{FLOW}:"):
+            return self.stale(turn)
+        return [turn.reply("common.choose_above"), *self.current(turn)]
+
+    # --- typed input ------------------------------------------------------------------------
+
+    def on_size(self, turn: Turn) -> list[Reply]:
+        """Stores a valid household size, or explains and asks again (nothing is lost)."""
+        if turn.payload is not None and turn.payload.startswith(f"{FLOW}:"):
+            return self.stale(turn)
+        size = parse_size(turn.text)
+        if size is None:
+            return [
+                turn.reply("self_check.bad_size", low=MIN_MEMBERS, high=MAX_MEMBERS),
+                *self.current(turn),
+            ]
+        turn.session.data["size"] = size
+        return self.advance(turn, "size")
+
+    def on_income(self, turn: Turn) -> list[Reply]:
+        """Parses the amount; unclear or ambiguous → a clear message and the question again."""
+        if turn.payload is not None and turn.payload.startswith(f"{FLOW}:"):
+            return self.stale(turn)
+        data = turn.session.data
+        parsed = parse_money(turn.text)
+        mode = data["income_mode"]
+        problem: str | None = None
+        if parsed.amount is None:
+            problem = parsed.problem
+        elif parsed.period == "year" and mode != "hy":
+            problem = "period_year"
+        elif parsed.period == "month" and mode == "hy":
+            problem = "period_month"
+        elif parsed.amount > MAX_INCOME:
+            problem = "too_large"
+        if problem is not None or parsed.amount is None:
+            return [
+                turn.reply(f"self_check.money.{problem}"),
+                turn.reply(f"self_check.money_examples.{mode}"),
+                *self.current(turn),
+            ]
+        data["income_pending"] = parsed.amount
+        turn.session.step = Step.INCOME_CONFIRM
+        data["at"] = "income_confirm"
+        return [render.confirm_income(turn, data, parsed.amount)]
+
+    # --- moving the cursor ------------------------------------------------------------------
+
+    def go(self, turn: Turn, item: str) -> list[Reply]:
+        """Moves to a question item and asks it."""
+        turn.session.step = step_of(item)
+        turn.session.data["at"] = item
+        return [render.question(turn, turn.session.data, item)]
+
+    def to_summary(self, turn: Turn) -> list[Reply]:
+        """Shows the summary, or the first unanswered question if any is left."""
+        data = turn.session.data
+        missing = first_unanswered(data, turn.today)
+        if missing is not None:
+            return self.go(turn, missing)
+        data.pop("editing", None)
+        turn.session.step = Step.SUMMARY
+        data["at"] = "summary"
+        return [render.summary(turn, data)]
+
+    def advance(self, turn: Turn, item: str) -> list[Reply]:
+        """After an answer: the next question, or back to the summary when editing."""
+        data = turn.session.data
+        if data.get("editing"):
+            return self.to_summary(turn)
+        following = item_after(data, turn.today, item)
+        if following is None:
+            return self.to_summary(turn)
+        return self.go(turn, following)
+
+    def back(self, turn: Turn, at: str) -> list[Reply]:
+        """Back: the previous question with its stored answer (or the summary when editing)."""
+        data = turn.session.data
+        if at == "income_confirm":
+            data.pop("income_pending", None)
+            return self.go(turn, "income")
+        if at in ("edit", "consent"):
+            data.pop("result", None)
+            return self.to_summary(turn)
+        if data.get("editing") and at != "summary":
+            data.pop("editing", None)
+            if first_unanswered(data, turn.today) is None:
+                turn.session.step = Step.EDIT
+                data["at"] = "edit"
+                return [render.edit_list(turn, data)]
+        if at == "summary":
+            previous = items(data, turn.today)[-1]
+        else:
+            previous = item_before(data, turn.today, at) or "area"
+        return self.go(turn, previous)
+
+    def current(self, turn: Turn) -> list[Reply]:
+        """The current step asked again."""
+        data = turn.session.data
+        at = str(data.get("at", "area"))
+        if at == "summary":
+            return [render.summary(turn, data)]
+        if at == "edit":
+            return [render.edit_list(turn, data)]
+        if at == "income_confirm":
+            return [render.confirm_income(turn, data, int(data["income_pending"]))]
+        if at == "consent":
+            return [
+                Reply(
+                    turn.t("self_check.consent"),
+                    (
+                        turn.choice("self_check.save_yes", f"{FLOW}:save:yes"),
+                        turn.choice("self_check.save_no", f"{FLOW}:save:no"),
+                        render.back(turn, "consent"),
+                    ),
+                )
+            ]
+        if at not in items(data, turn.today):
+            return self.to_summary(turn)
+        return self.go(turn, at)
+
+    def stale(self, turn: Turn) -> list[Reply]:
+        """An old or repeated button: say so and repeat the current question."""
+        return [turn.reply("self_check.stale"), *self.current(turn)]
+
+    # --- result and consent -----------------------------------------------------------------
+
+    async def show_result(self, turn: Turn) -> list[Reply]:
+        """Assesses the household and shows the result, then asks whether to keep it."""
+        data = turn.session.data
+        if first_unanswered(data, turn.today) is not None:
+            return self.to_summary(turn)
+        standard = standard_of(data, turn.today)
+        assessment = assess(household(data, standard), turn.today, data.get("locality"))
+        data["result"] = {
+            "category": assessment.category,
+            "standard_id": assessment.standard.id,
+            "checked_on": turn.today.isoformat(),
+            "income_per_person": assessment.income_per_person,
+            "deprived": list(assessment.deprived),
+        }
+        turn.session.step = Step.CONSENT
+        data["at"] = "consent"
+        return render.result(turn, data, assessment)
+
+    async def on_consent(self, turn: Turn, *, keep: bool) -> list[Reply]:
+        """Keeps the result only on "yes"; either way the answers leave the session."""
+        stored: dict[str, Any] | None = turn.session.data.get("result")
+        turn.session.clear()
+        home = Choice(turn.t("menu.back_to_menu"), "menu:main")
+        if not keep or stored is None:
+            return [Reply(turn.t("self_check.not_saved"), (home,))]
+        await self.results.save(
+            user_id=turn.user.id,
+            checked_on=date.fromisoformat(stored["checked_on"]),
+            standard_id=str(stored["standard_id"]),
+            category=str(stored["category"]),
+            income_per_person=int(stored["income_per_person"]),
+            deprived=tuple(str(code) for code in stored["deprived"]),
+            now=turn.now,
+        )
+        return [Reply(turn.t("self_check.saved"), (home,))]
+
+    async def saved_results(self, turn: Turn) -> list[Reply]:
+        """`/ketqua`: the resident's saved results, newest first."""
+        saved = await self.results.for_user(turn.user.id)
+        if not saved:
+            return [turn.reply("self_check.no_saved")]
+        lines = [turn.t("self_check.saved_title")]
+        for entry in saved:
+            standard = render.standard_by_id(entry.standard_id)
+            names = []
+            for code in entry.deprived:
+                try:
+                    names.append(standard.indicator(code).name if standard else code)
+                except KeyError:
+                    names.append(code)
+            category = entry.category if entry.category in CATEGORY_LABELS_VI else "not_poor"
+            lines.append(
+                turn.t(
+                    "self_check.saved_line",
+                    day=turn.day(entry.checked_on),
+                    category=turn.t(f"self_check.category.{category}"),
+                    standard=standard.short_name if standard else entry.standard_id,
+                    income=turn.money(entry.income_per_person),
+                    deprived=", ".join(names) if names else turn.t("self_check.none"),
+                )
+            )
+        lines.append(turn.t("self_check.saved_footer"))
+        return [Reply("\n".join(lines))]

@@ -1,0 +1,235 @@
+"""Steps of the household self-check (tự kiểm tra hộ nghèo) and the order they come in.
+
+The questionnaire is a sequence of items computed from the answers so far (`items`): which
+standard is in force on the day decides the indicators, the household facts decide which
+indicator questions apply. Every answer lives in `session.data`, keyed by item, so Back shows
+the stored answer and an edit from the summary changes one item and returns to the summary.
+Nothing here does I/O or formats text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from enum import StrEnum
+from typing import Any, Literal
+
+from knowledge.assessment import Area, Household, Indicator, Standard, load_standards, standard_for
+
+FLOW = "sc"
+"""Flow name and payload prefix."""
+
+MIN_MEMBERS = 1
+MAX_MEMBERS = 30
+
+
+class Step(StrEnum):
+    """Named steps of the self-check; `session.step` holds one of these."""
+
+    AREA = "area"
+    """Asks whether the household lives in a rural commune (xã) or an urban ward (phường)."""
+    LOCALITY = "locality"
+    """Asks whether to use the national standard or a province's own standard in force."""
+    SIZE = "size"
+    """Asks for the household size, typed as a number from 1 to 30."""
+    FACT = "fact"
+    """Asks one yes/no household fact (children under 16? members aged 16–30? ...)."""
+    INCOME_MODE = "income_mode"
+    """Asks how the resident wants to give income: household/month, person/month, household/year."""
+    INCOME = "income"
+    """Asks for the income amount, typed."""
+    INCOME_CONFIRM = "income_confirm"
+    """Echoes the parsed amount ("1.500.000 ₫ mỗi tháng — đúng không?") with Đúng / Nhập lại."""
+    INDICATOR = "indicator"
+    """Asks one deprivation indicator question: Có / Không / Không rõ, with "Vì sao hỏi?"."""
+    SUMMARY = "summary"
+    """Lists every answer with "Xem kết quả" and "Sửa câu trả lời"."""
+    EDIT = "edit"
+    """Lists the answers as buttons; the chosen one is asked again, then back to the summary."""
+    CONSENT = "consent"
+    """Shows the result and asks "Lưu kết quả để lần sau xem lại?"."""
+
+
+IncomeMode = Literal["hm", "pm", "hy"]
+INCOME_MODES: tuple[IncomeMode, ...] = ("hm", "pm", "hy")
+"""hm = household per month, pm = per person per month, hy = household per year."""
+
+# Facts asked in this order; a child fact is asked only when its parent was answered "yes"
+# (if the parent is not needed by the standard, the child is asked directly).
+FACT_ORDER: tuple[str, ...] = (
+    "has_member_working_age",
+    "has_member_6_plus",
+    "has_children_under_16",
+    "has_children_3_15",
+    "has_children_5_14",
+    "has_member_aged_16_30",
+    "has_member_aged_15_30",
+)
+FACT_PARENT: Mapping[str, str] = {
+    "has_children_3_15": "has_children_under_16",
+    "has_children_5_14": "has_children_under_16",
+}
+ANSWERS = ("yes", "no", "unknown")
+
+
+def local_options(day: date) -> list[str]:
+    """Locality codes that have their own standard in force on `day`."""
+    return sorted({s.scope for s in load_standards() if s.scope != "national" and s.in_force(day)})
+
+
+def standard_of(data: Mapping[str, Any], day: date) -> Standard:
+    """The standard that applies to these answers on `day` (national unless a local one)."""
+    return standard_for(day, data.get("locality"))
+
+
+def needed_facts(standard: Standard) -> list[str]:
+    """Facts that some indicator of `standard` depends on, in asking order."""
+    needed = {cond for ind in standard.indicators for cond in ind.applies_to}
+    ordered = [fact for fact in FACT_ORDER if fact in needed]
+    return ordered + sorted(needed - set(FACT_ORDER))
+
+
+def facts_yes(data: Mapping[str, Any]) -> frozenset[str]:
+    """Facts answered "yes"."""
+    facts: Mapping[str, str] = data.get("facts", {})
+    return frozenset(fact for fact, answer in facts.items() if answer == "yes")
+
+
+def fact_items(data: Mapping[str, Any], standard: Standard) -> list[str]:
+    """The fact questions to ask, given the parent answers so far."""
+    facts: Mapping[str, str] = data.get("facts", {})
+    needed = needed_facts(standard)
+    out = []
+    for fact in needed:
+        parent = FACT_PARENT.get(fact)
+        if parent in needed and facts.get(parent) == "no":
+            continue
+        out.append(fact)
+    return out
+
+
+def applicable(data: Mapping[str, Any], standard: Standard) -> list[Indicator]:
+    """Indicators whose question applies; an unanswered fact counts as "yes" (not yet known)."""
+    facts: Mapping[str, str] = data.get("facts", {})
+    asked = fact_items(data, standard)
+    assumed = {fact for fact in asked if facts.get(fact, "yes") == "yes"}
+    return [ind for ind in standard.indicators if ind.applies(assumed)]
+
+
+def items(data: Mapping[str, Any], day: date) -> list[str]:
+    """Every question item in order.
+
+    Items are "area", "locality" (only when a local standard is in force), "size",
+    "fact:<fact>", "income_mode", "income" and "ind:<code>".
+    """
+    standard = standard_of(data, day)
+    out = ["area"]
+    if local_options(day):
+        out.append("locality")
+    out.append("size")
+    out += [f"fact:{fact}" for fact in fact_items(data, standard)]
+    out += ["income_mode", "income"]
+    out += [f"ind:{ind.code}" for ind in applicable(data, standard)]
+    return out
+
+
+def is_answered(data: Mapping[str, Any], item: str) -> bool:
+    """Whether the item has a stored answer."""
+    kind, _, key = item.partition(":")
+    if kind == "fact":
+        return key in data.get("facts", {})
+    if kind == "ind":
+        return key in data.get("answers", {})
+    if kind == "income":
+        return bool(data.get("income_confirmed"))
+    if kind == "locality":
+        return "locality" in data
+    return kind in data
+
+
+def first_unanswered(data: Mapping[str, Any], day: date) -> str | None:
+    """The first item without an answer, or None when the questionnaire is complete."""
+    for item in items(data, day):
+        if not is_answered(data, item):
+            return item
+    return None
+
+
+def step_of(item: str) -> Step:
+    """The step that asks an item."""
+    kind = item.partition(":")[0]
+    return {
+        "area": Step.AREA,
+        "locality": Step.LOCALITY,
+        "size": Step.SIZE,
+        "fact": Step.FACT,
+        "income_mode": Step.INCOME_MODE,
+        "income": Step.INCOME,
+        "ind": Step.INDICATOR,
+    }[kind]
+
+
+def item_after(data: Mapping[str, Any], day: date, item: str) -> str | None:
+    """The next item in order after `item` (None at the end)."""
+    sequence = items(data, day)
+    if item not in sequence:
+        return first_unanswered(data, day)
+    index = sequence.index(item)
+    return sequence[index + 1] if index + 1 < len(sequence) else None
+
+
+def item_before(data: Mapping[str, Any], day: date, item: str) -> str | None:
+    """The previous item in order (None before the first)."""
+    sequence = items(data, day)
+    if item not in sequence:
+        return sequence[-1]
+    index = sequence.index(item)
+    return sequence[index - 1] if index > 0 else None
+
+
+def parse_size(text: str) -> int | None:
+    """A household size from "4", "4 người", "4 nguoi"; None when not a whole number 1–30."""
+    words = text.strip().lower().split()
+    if not words or len(words) > 2 or not words[0].isdigit():
+        return None
+    if len(words) == 2 and words[1] not in ("người", "nguoi", "nhân", "khẩu"):
+        return None
+    value = int(words[0])
+    return value if MIN_MEMBERS <= value <= MAX_MEMBERS else None
+
+
+def monthly_income(data: Mapping[str, Any]) -> int:
+    """Household income per month in đồng from the stored amount and mode.
+
+    Per person per month is multiplied by the household size; per year is divided by 12 and
+    rounded down to the đồng.
+    """
+    amount = int(data["income_amount"])
+    mode = data["income_mode"]
+    if mode == "pm":
+        return amount * int(data["size"])
+    if mode == "hy":
+        return amount // 12
+    return amount
+
+
+def household(data: Mapping[str, Any], standard: Standard) -> Household:
+    """The `Household` the assessment needs, from complete answers."""
+    area: Area = "urban" if data["area"] == "urban" else "rural"
+    answers: Mapping[str, str] = data.get("answers", {})
+    deprived: set[str] = set()
+    unknown: set[str] = set()
+    for ind in applicable(data, standard):
+        answer = answers.get(ind.code)
+        if answer == "unknown":
+            unknown.add(ind.code)
+        elif answer in ("yes", "no") and ind.is_deprived(answer == "yes"):
+            deprived.add(ind.code)
+    return Household(
+        area=area,
+        members=int(data["size"]),
+        monthly_income=monthly_income(data),
+        deprived=frozenset(deprived),
+        unknown=frozenset(unknown),
+        facts=facts_yes(data),
+    )

@@ -1,0 +1,524 @@
+"""The household self-check through the real core (Chat), on a real SQLite file."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import unicodedata
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+from bot.app import App
+from bot.core.types import Reply
+from knowledge.assessment import CATEGORY_LABELS_VI, standard_for
+from tests.harness import Chat, FakeClock, new_app, text_of
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def count_saved(app: App, chat: Chat) -> int:
+    """Rows saved for the chat's user."""
+    row = await app.db.fetchone(
+        "SELECT COUNT(*) AS n FROM self_check_results r JOIN users u ON u.id = r.user_id"
+        " WHERE u.channel = ? AND u.external_id = ?",
+        (chat.channel, chat.user_id),
+    )
+    assert row is not None
+    return int(row["n"])
+
+
+def buttons(reply: Reply) -> list[str]:
+    """Payloads of a reply's buttons."""
+    return [choice.payload for choice in reply.choices]
+
+
+async def answer_facts(chat: Chat, facts: dict[str, str] | None = None) -> None:
+    """Answer every fact question (default: adults only, no children, nobody 16–30)."""
+    wanted = {"has_member_working_age": "yes", "has_member_6_plus": "yes", **(facts or {})}
+    while any(":fact:" in payload for payload in buttons(chat.last)):
+        fact = next(p for p in buttons(chat.last) if ":fact:" in p).split(":")[2]
+        await chat.press(f"sc:fact:{fact}:{wanted.get(fact, 'no')}")
+
+
+async def answer_indicators(
+    chat: Chat, *, deprived: Iterable[str] = (), unknown: Iterable[str] = ()
+) -> list[str]:
+    """Answer every indicator question; returns the codes asked, in order."""
+    deprived, unknown = set(deprived), set(unknown)
+    asked = []
+    while any(":ans:" in payload for payload in buttons(chat.last)):
+        code = next(p for p in buttons(chat.last) if ":ans:" in p).split(":")[2]
+        asked.append(code)
+        today = chat.app.services.clock().date()
+        indicator = standard_for(today).indicator(code)
+        if code in unknown:
+            answer = "unknown"
+        elif code in deprived:
+            answer = indicator.deprived_when
+        else:
+            answer = "no" if indicator.deprived_when == "yes" else "yes"
+        await chat.press(f"sc:ans:{code}:{answer}")
+    return asked
+
+
+async def run_to_summary(
+    chat: Chat,
+    *,
+    area: str = "urban",
+    size: str = "1",
+    mode: str = "hm",
+    amount: str = "2000000",
+    deprived: Iterable[str] = (),
+    unknown: Iterable[str] = (),
+    facts: dict[str, str] | None = None,
+) -> None:
+    """Go through the questionnaire up to the summary."""
+    await chat.press("menu:self_check")
+    await chat.press(f"sc:area:{area}")
+    await chat.send(size)
+    await answer_facts(chat, facts)
+    await chat.press(f"sc:mode:{mode}")
+    await chat.send(amount)
+    await chat.press("sc:inc:ok")
+    await answer_indicators(chat, deprived=deprived, unknown=unknown)
+    assert "Kiểm tra lại các câu trả lời" in chat.last.text
+
+
+async def result_text(chat: Chat) -> str:
+    """Press "Xem kết quả" and return all result texts."""
+    return text_of(await chat.press("sc:sum:result"))
+
+
+THREE = ("housing_quality", "water", "sanitation")
+
+
+async def test_poor_at_the_line_with_three_deprivations(app: App, resident: Chat) -> None:
+    """Urban, 1 person, income exactly at the 2.000.000 line and 3 deprivations → poor."""
+    await run_to_summary(resident, amount="2000000", deprived=THREE)
+    text = await result_text(resident)
+    assert "Kết quả tham khảo: hộ nghèo." in text
+    assert "Chuẩn nghèo đa chiều quốc gia giai đoạn 2022–2025" in text
+    assert "Nghị định 07/2021/NĐ-CP" in text
+    assert "Thu nhập bình quân đầu người: 2.000.000 ₫/tháng" in text
+    assert "Thiếu hụt “Nguồn nước sinh hoạt”" in text
+    assert "Nghị định 07/2021/NĐ-CP, Phụ lục, chỉ số Nguồn nước sinh hoạt" in text
+    assert "(tạm tính, cần xác nhận với cán bộ phường)" in text
+    assert "Mẫu số 01" in text and "01/09 đến 14/12" in text and "ngày 15" in text
+    assert "chỉ chính thức là hộ nghèo, hộ cận nghèo khi UBND xã/phường công nhận" in text
+    assert "faq:e:bhyt-ho-ngheo" in {c.payload for r in resident.history[-4:] for c in r.choices}
+    assert "Lưu kết quả để lần sau xem lại?" in resident.last.text
+    assert await count_saved(app, resident) == 0
+
+
+async def test_near_poor_at_line_and_average_one_dong_above(app: App, resident: Chat) -> None:
+    """At the line with no deprivation → near-poor; one đồng above → average living."""
+    await run_to_summary(resident, amount="2000000")
+    assert "Kết quả tham khảo: hộ cận nghèo." in await result_text(resident)
+    await resident.press("sc:save:no")
+    await run_to_summary(resident, amount="2000001", deprived=THREE)
+    text = await result_text(resident)
+    assert "Kết quả tham khảo: hộ có mức sống trung bình." in text
+    assert "2.000.001 ₫" in text
+
+
+async def test_average_at_top_and_not_poor_one_dong_above(app: App, resident: Chat) -> None:
+    """Urban 3.000.000 is still average living; 3.000.001 is neither poor nor near-poor."""
+    await run_to_summary(resident, amount="3000000")
+    assert "Kết quả tham khảo: hộ có mức sống trung bình." in await result_text(resident)
+    await resident.press("sc:save:no")
+    await run_to_summary(resident, amount="3000001")
+    text = await result_text(resident)
+    assert "Kết quả tham khảo: không thuộc diện hộ nghèo, cận nghèo." in text
+    assert "faq:e:thu-nhap-cao-hon-chuan" in buttons(resident.history[-3])
+
+
+async def test_standard_switches_on_1_january_2027(app: App, clock: FakeClock) -> None:
+    """Rural 2.000.000: average living on 31/12/2026 (2022–2025), near-poor on 01/01/2027."""
+    clock.now = datetime(2026, 12, 31, 10, 0, tzinfo=UTC)
+    chat = Chat(app, "clock-1")
+    await run_to_summary(chat, area="rural", amount="2 triệu")
+    text = await result_text(chat)
+    assert "Kết quả tham khảo: hộ có mức sống trung bình." in text
+    assert "giai đoạn 2022–2025" in text and "31/12/2026" in text
+    await chat.press("sc:save:no")
+    clock.now = datetime(2027, 1, 1, 1, 0, tzinfo=UTC)
+    await run_to_summary(chat, area="rural", amount="2 triệu")
+    text = await result_text(chat)
+    assert "Kết quả tham khảo: hộ cận nghèo." in text
+    assert "Nghị định 351/2025/NĐ-CP" in text and "01/01/2027" in text
+    assert "2.200.000 ₫" in text
+
+
+async def test_only_national_standard_today(app: App, resident: Chat) -> None:
+    """HCMC's 2021–2025 standard has ended, so no province choice is asked and it says so."""
+    await resident.press("menu:self_check")
+    assert "Câu 1/" in resident.last.text
+    assert "xã thì chọn nông thôn" in resident.last.text
+    replies = await resident.press("sc:area:urban")
+    assert "dùng chuẩn nghèo quốc gia" in text_of(replies)
+    assert "bao nhiêu người" in resident.last.text
+    assert "sc:loc:national" not in buttons(resident.last)
+
+
+async def test_progress_why_and_back_keep_answers(app: App, resident: Chat) -> None:
+    """Progress is shown; "Vì sao hỏi?" explains and repeats; Back shows the stored answer."""
+    await resident.press("menu:self_check")
+    await resident.press("sc:area:rural")
+    await resident.send("3")
+    await answer_facts(resident)
+    await resident.press("sc:mode:hm")
+    await resident.send("4tr5")
+    assert "4.500.000 ₫ mỗi tháng (cả hộ) — đúng không?" in resident.last.text
+    await resident.press("sc:inc:ok")
+    first = resident.last
+    total = first.text.split("/")[1].split()[0]
+    assert first.text.startswith("Câu ") and int(total) >= 12
+    code = next(p for p in buttons(first) if ":why:" in p).split(":")[2]
+    replies = await resident.press(f"sc:why:{code}")
+    assert "Vì sao hỏi" in replies[0].text and "Căn cứ: Nghị định 07/2021/NĐ-CP" in replies[0].text
+    assert replies[1].text == first.text
+    number = int(first.text.split("/")[0].removeprefix("Câu "))
+    await resident.press(f"sc:ans:{code}:yes")
+    assert resident.last.text.startswith(f"Câu {number + 1}/{total}")
+
+
+async def test_back_returns_previous_step_with_stored_answer(app: App, resident: Chat) -> None:
+    """Back from the first indicator goes to the income step showing the confirmed amount."""
+    await resident.press("menu:self_check")
+    await resident.press("sc:area:rural")
+    await resident.send("2")
+    await answer_facts(resident)
+    await resident.press("sc:mode:hm")
+    await resident.send("3 triệu")
+    await resident.press("sc:inc:ok")
+    code = next(p for p in buttons(resident.last) if ":ans:" in p).split(":")[2]
+    await resident.press(f"sc:ans:{code}:yes")
+    second = next(p for p in buttons(resident.last) if ":back:" in p)
+    await resident.press(second)
+    assert "(Bạn đã trả lời: Có." in resident.last.text
+    await resident.press(f"sc:back:ind:{code}")
+    assert "Bạn đã trả lời: 3.000.000 ₫ mỗi tháng (cả hộ)" in resident.last.text
+    await resident.press("sc:back:income")
+    assert "khai thu nhập" in resident.last.text
+    await resident.press("sc:mode:hm")
+    await resident.send("3 triệu")
+    await resident.press("sc:inc:ok")
+    # The earlier answer is still there when going forward again.
+    assert "(Bạn đã trả lời: Có." in resident.last.text
+
+
+async def test_double_tap_does_not_answer_the_next_question(app: App, resident: Chat) -> None:
+    """The same answer payload twice: the second is stale and the next question stays open."""
+    await resident.press("menu:self_check")
+    await resident.press("sc:area:urban")
+    await resident.send("1")
+    await answer_facts(resident)
+    await resident.press("sc:mode:hm")
+    await resident.send("1000000")
+    await resident.press("sc:inc:ok")
+    code = next(p for p in buttons(resident.last) if ":ans:" in p).split(":")[2]
+    await resident.press(f"sc:ans:{code}:yes")
+    after_first = resident.last.text
+    replies = await resident.press(f"sc:ans:{code}:yes")
+    assert "Nút đó thuộc một câu đã qua" in replies[0].text
+    assert replies[-1].text == after_first
+
+
+async def test_edit_income_from_summary(app: App, resident: Chat) -> None:
+    """Sửa → Thu nhập → new amount → back to the summary with the new value and result."""
+    await run_to_summary(resident, amount="2000000")
+    await resident.press("sc:sum:edit")
+    assert "sc:edit:income_mode" in buttons(resident.last)
+    await resident.press("sc:edit:income_mode")
+    await resident.press("sc:mode:pm")
+    await resident.send("3.500.000")
+    assert "3.500.000 ₫ mỗi người mỗi tháng — đúng không?" in resident.last.text
+    await resident.press("sc:inc:ok")
+    assert "Kiểm tra lại các câu trả lời" in resident.last.text
+    assert "Thu nhập: 3.500.000 ₫ mỗi người mỗi tháng" in resident.last.text
+    text = await result_text(resident)
+    assert "Kết quả tham khảo: không thuộc diện hộ nghèo, cận nghèo." in text
+
+
+async def test_edit_an_indicator_returns_to_summary(app: App, resident: Chat) -> None:
+    """Editing one indicator answer asks it again (with the old answer) and returns."""
+    await run_to_summary(resident, amount="2000000")
+    await resident.press("sc:sum:edit")
+    await resident.press("sc:edit:ind:water")
+    assert "(Bạn đã trả lời: Có." in resident.last.text
+    await resident.press("sc:ans:water:no")
+    assert "Kiểm tra lại các câu trả lời" in resident.last.text
+    assert "• Nguồn nước sinh hoạt: Không" in resident.last.text
+
+
+async def test_cancel_button_and_command(app: App, resident: Chat) -> None:
+    """Huỷ leaves the flow, keeps nothing; /cancel works mid-way too."""
+    await resident.press("menu:self_check")
+    await resident.press("sc:area:urban")
+    replies = await resident.press("sc:cancel")
+    assert "Đã huỷ bài tự kiểm tra" in replies[0].text
+    assert "menu:self_check" in buttons(replies[-1])
+    stale = await resident.press("sc:area:urban")
+    assert "đã kết thúc hoặc đã huỷ" in stale[0].text
+    await resident.press("menu:self_check")
+    await resident.press("sc:area:urban")
+    replies = await resident.send("/cancel")
+    assert "Đã huỷ thao tác" in replies[0].text
+    assert await count_saved(app, resident) == 0
+
+
+async def test_unknown_answers_are_flagged(app: App, resident: Chat) -> None:
+    """Answers of "Không rõ" are listed and may change the result."""
+    await run_to_summary(
+        resident, amount="1500000", deprived=("water", "sanitation"), unknown=("telecom",)
+    )
+    assert "• Sử dụng dịch vụ viễn thông: Không rõ" in resident.last.text
+    text = await result_text(resident)
+    assert "Kết quả tham khảo: hộ cận nghèo." in text
+    assert "Bạn trả lời “Không rõ” ở 1 câu: “Sử dụng dịch vụ viễn thông”" in text
+    assert "có thể là hộ nghèo" in text
+
+
+async def test_bad_size_and_ambiguous_amount_lose_nothing(app: App, resident: Chat) -> None:
+    """A bad size and an unclear amount get a clear message; earlier answers stay."""
+    await resident.press("menu:self_check")
+    await resident.press("sc:area:rural")
+    for bad in ("0", "31", "bốn", "4.5"):
+        replies = await resident.send(bad)
+        assert "số nguyên từ 1 đến 30" in replies[0].text
+        assert "bao nhiêu người" in replies[-1].text
+    await resident.send("4 người")
+    await answer_facts(resident)
+    await resident.press("sc:mode:hm")
+    replies = await resident.send("1 triệu 25")
+    assert "nhiều cách nên tôi không đoán" in replies[0].text
+    assert "Ví dụ cách gõ" in replies[1].text
+    replies = await resident.send("800")
+    assert "không đoán" in replies[0].text
+    replies = await resident.send("36 triệu/năm")
+    assert "khai theo tháng nhưng số tiền ghi theo năm" in replies[0].text
+    await resident.send("6 triệu")
+    assert "6.000.000 ₫ mỗi tháng (cả hộ) — đúng không?" in resident.last.text
+    await resident.press("sc:inc:again")
+    await resident.send("6tr")
+    await resident.press("sc:inc:ok")
+    await answer_indicators(resident)
+    assert "• Khu vực: Nông thôn" in resident.last.text
+    assert "• Số người trong hộ: 4 người" in resident.last.text
+    text = await result_text(resident)
+    assert "Thu nhập bình quân đầu người: 1.500.000 ₫/tháng" in text
+    assert "Kết quả tham khảo: hộ cận nghèo." in text
+
+
+async def test_yearly_income_is_divided_by_twelve(app: App, resident: Chat) -> None:
+    """72 triệu a year for 3 people → 2.000.000 per person per month."""
+    await run_to_summary(resident, area="urban", size="3", mode="hy", amount="72 triệu")
+    text = await result_text(resident)
+    assert "Thu nhập bình quân đầu người: 2.000.000 ₫/tháng" in text
+
+
+async def test_children_facts_decide_questions(app: App, resident: Chat) -> None:
+    """With children aged 3–15 the schooling and nutrition questions are asked; without, not."""
+    await resident.press("menu:self_check")
+    await resident.press("sc:area:urban")
+    await resident.send("4")
+    await answer_facts(resident, {"has_children_under_16": "yes", "has_children_3_15": "yes"})
+    await resident.press("sc:mode:hm")
+    await resident.send("8 triệu")
+    await resident.press("sc:inc:ok")
+    with_children = await answer_indicators(resident)
+    assert {"child_schooling", "nutrition"} <= set(with_children)
+    await resident.press("sc:cancel")
+    await run_to_summary(resident, size="2")
+    assert "Tình trạng đi học của trẻ em" not in resident.last.text
+    assert "Dinh dưỡng" not in resident.last.text
+
+
+async def test_restart_midway_continues_at_same_step(tmp_path: Path, clock: FakeClock) -> None:
+    """Closing the app and building a new one on the same file continues at the same step."""
+    path = tmp_path / "restart.sqlite3"
+    first = await new_app(path, clock)
+    chat = Chat(first, "restart-1")
+    await chat.press("menu:self_check")
+    await chat.press("sc:area:urban")
+    await chat.send("1")
+    asked = chat.last.text
+    await first.close()
+    second = await new_app(path, clock)
+    try:
+        chat = Chat(second, "restart-1")
+        replies = await chat.send("hmm")
+        assert replies[-1].text == asked
+        await answer_facts(chat)
+        await chat.press("sc:mode:hm")
+        await chat.send("2000000")
+        await chat.press("sc:inc:ok")
+        await answer_indicators(chat)
+        assert "• Số người trong hộ: 1 người" in chat.last.text
+    finally:
+        await second.close()
+
+
+async def test_consent_required_to_save_and_erase(app: App, resident: Chat) -> None:
+    """Not saved on "Không lưu"; saved on "Có"; /ketqua shows it; /xoadulieu deletes it."""
+    await run_to_summary(resident, amount="2000000", deprived=THREE)
+    await result_text(resident)
+    replies = await resident.press("sc:save:no")
+    assert "Không lưu gì cả" in replies[0].text
+    assert await count_saved(app, resident) == 0
+    assert "chưa lưu kết quả" in text_of(await resident.send("/ketqua"))
+
+    await run_to_summary(resident, amount="2000000", deprived=THREE)
+    await result_text(resident)
+    replies = await resident.press("sc:save:yes")
+    assert "Đã lưu kết quả" in replies[0].text
+    again = await resident.press("sc:save:yes")
+    assert "đã kết thúc hoặc đã huỷ" in again[0].text
+    assert await count_saved(app, resident) == 1
+    row = await app.db.fetchone(
+        "SELECT checked_on, standard_id, category, income_per_person, deprived"
+        " FROM self_check_results"
+    )
+    assert row is not None
+    assert dict(row) == {
+        "checked_on": "2026-11-21",
+        "standard_id": "vn-2022-2025",
+        "category": "poor",
+        "income_per_person": 2_000_000,
+        "deprived": '["housing_quality", "water", "sanitation"]',
+    }
+    shown = text_of(await resident.send("/ketqua"))
+    assert "21/11/2026: hộ nghèo — chuẩn nghèo quốc gia 2022–2025" in shown
+    assert "2.000.000 ₫/người/tháng" in shown and "Nguồn nước sinh hoạt" in shown
+
+    await resident.send("/xoadulieu")
+    await resident.press("privacy:yes")
+    assert await count_saved(app, resident) == 0
+    assert "chưa lưu kết quả" in text_of(await resident.send("/ketqua"))
+
+
+async def test_typed_numbers_choose_buttons(app: App, resident: Chat) -> None:
+    """On button steps a typed number picks the button (console / Zalo style)."""
+    await resident.press("menu:self_check")
+    await resident.send("2")
+    assert "bao nhiêu người" in resident.last.text
+    await resident.send("Quay lại")
+    assert "nông thôn hay thành thị" in resident.last.text
+    assert "(Bạn đã trả lời: Thành thị." in resident.last.text
+
+
+def _catalog(language: str) -> dict[str, str]:
+    path = ROOT / "locale" / language / "LC_MESSAGES" / "self_check.po"
+    with path.open("rb") as handle:
+        catalog = read_po(handle)
+    return {str(m.id): str(m.string) for m in catalog if m.id}
+
+
+def test_catalogs_complete_nfc_and_categories_match() -> None:
+    """Both catalogs have the same keys, Vietnamese is NFC and category labels match the data."""
+    vi, en = _catalog("vi"), _catalog("en")
+    assert set(vi) == set(en)
+    assert all(key.startswith("self_check.") and value for key, value in vi.items())
+    assert all(unicodedata.normalize("NFC", value) == value for value in vi.values())
+    for category, label in CATEGORY_LABELS_VI.items():
+        assert vi[f"self_check.category.{category}"] == label
+    faq_ids = {path.stem for path in (ROOT / "knowledge" / "faq").glob("*.md")}
+    linked = {
+        key.removeprefix("self_check.faq.") for key in vi if key.startswith("self_check.faq.")
+    }
+    assert linked <= faq_ids
+
+
+def test_classify_cli_reports_bad_row(tmp_path: Path) -> None:
+    """`giamngheo classify` classifies good rows, reports the bad one, writes the CSV."""
+    source = tmp_path / "ho.csv"
+    source.write_text(
+        "id,area,members,monthly_income\nH1,urban,1,2000000\nH2,rural,0,1000000\n"
+        "H3,urban,2,9000000\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "kq.csv"
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "--db",
+            str(tmp_path / "x.sqlite3"),
+            "classify",
+            str(source),
+            "--date",
+            "2026-11-21",
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "Số hộ đã phân loại: 2; số dòng lỗi: 1." in run.stdout
+    assert "Dòng 3:" in run.stdout
+    assert "hộ cận nghèo: 1" in run.stdout
+    written = out.read_text(encoding="utf-8-sig")
+    assert "H1" in written and "near_poor" in written
+
+    stdout_run = subprocess.run(
+        [sys.executable, "-m", "bot", "classify", str(source), "--date", "2026-11-21"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert stdout_run.returncode == 0
+    assert stdout_run.stdout.splitlines()[0].startswith("id,area,members,monthly_income,standard")
+    assert "Số hộ đã phân loại: 2" in stdout_run.stderr
+
+    empty = tmp_path / "empty.csv"
+    empty.write_text("", encoding="utf-8")
+    failed = subprocess.run(
+        [sys.executable, "-m", "bot", "classify", str(empty)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert failed.returncode == 2
+    assert "Lỗi định dạng tệp" in failed.stderr
+    old = subprocess.run(
+        [sys.executable, "-m", "bot", "classify", str(source), "--date", "2010-01-01"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert old.returncode == 2
+    assert "Không có chuẩn nghèo nào áp dụng vào ngày 01/01/2010" in old.stderr
+
+
+def test_console_chat_runs_the_self_check(tmp_path: Path) -> None:
+    """`python -m bot chat` with piped input goes through the self-check and prints the result."""
+    lines = ["/start", "2", "2", "1", "1", "1", "2", "2", "1", "2000000", "1"]
+    # Indicators (12 minus the two needing children / 16–30): answer "Không" = 2 except where
+    # "no" means deprived (water, sanitation, telecom, information): answer 1 ("Có").
+    lines += ["2", "2", "2", "2", "2", "1", "1", "1", "1", "1", "2"]
+    run = subprocess.run(
+        [sys.executable, "-m", "bot", "--db", str(tmp_path / "c.sqlite3"), "chat"],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "Kết quả tham khảo: hộ cận nghèo." in run.stdout, run.stdout[-3000:]
+    assert "Lưu kết quả để lần sau xem lại?" in run.stdout
