@@ -506,9 +506,11 @@ def test_classify_cli_reports_bad_row(tmp_path: Path) -> None:
 
 def test_console_chat_runs_the_self_check(tmp_path: Path) -> None:
     """`python -m bot chat` with piped input goes through the self-check and prints the result."""
+    # Menu item 2 (self-check), urban, 1 person; facts: working age and 6+ yes, children and
+    # 16–30 no; income per household per month, 2.000.000, confirm.
     lines = ["/start", "2", "2", "1", "1", "1", "2", "2", "1", "2000000", "1"]
-    # Indicators (12 minus the two needing children / 16–30): answer "Không" = 2 except where
-    # "no" means deprived (water, sanitation, telecom, information): answer 1 ("Có").
+    # 9 indicators (12 minus nutrition, child schooling, adult education): "2" (Không) where
+    # "yes" means deprived, "1" (Có) where "no" means deprived; then "Xem kết quả", "Không lưu".
     lines += ["2", "2", "2", "2", "2", "1", "1", "1", "1", "1", "2"]
     run = subprocess.run(
         [sys.executable, "-m", "bot", "--db", str(tmp_path / "c.sqlite3"), "chat"],
@@ -522,3 +524,4 @@ def test_console_chat_runs_the_self_check(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert "Kết quả tham khảo: hộ cận nghèo." in run.stdout, run.stdout[-3000:]
     assert "Lưu kết quả để lần sau xem lại?" in run.stdout
+    assert "Không lưu gì cả" in run.stdout
