@@ -157,7 +157,7 @@ def question(turn: Turn, data: Mapping[str, Any], item: str) -> Reply:
         ]
     if is_answered(data, item) and kind != "income_mode":
         lines.append(turn.t("self_check.current_answer", answer=answer_label(turn, data, item)))
-    if kind == "area":
+    if kind == "area" and not data.get("editing"):
         choices.append(Choice(turn.t("common.back"), "menu:main"))
     else:
         choices.append(back(turn, item))

@@ -252,6 +252,12 @@ async def test_edit_an_indicator_returns_to_summary(app: App, resident: Chat) ->
     await resident.press("sc:ans:water:no")
     assert "Kiểm tra lại các câu trả lời" in resident.last.text
     assert "• Nguồn nước sinh hoạt: Không" in resident.last.text
+    await resident.press("sc:sum:edit")
+    await resident.press("sc:edit:area")
+    await resident.press("sc:back:area")
+    assert "Bạn muốn sửa câu nào?" in resident.last.text
+    await resident.press("sc:back:edit")
+    assert "• Khu vực: Thành thị" in resident.last.text
 
 
 async def test_cancel_button_and_command(app: App, resident: Chat) -> None:
@@ -525,3 +531,11 @@ def test_console_chat_runs_the_self_check(tmp_path: Path) -> None:
     assert "Kết quả tham khảo: hộ cận nghèo." in run.stdout, run.stdout[-3000:]
     assert "Lưu kết quả để lần sau xem lại?" in run.stdout
     assert "Không lưu gì cả" in run.stdout
+
+
+async def test_english_locale_asks_in_english(app: App, resident: Chat) -> None:
+    """After /lang en the questionnaire's own texts are English."""
+    await resident.send("/lang en")
+    await resident.press("menu:self_check")
+    assert "rural or an urban area" in resident.last.text
+    assert resident.last.text.startswith("Question 1/")
