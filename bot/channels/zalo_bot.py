@@ -1,0 +1,281 @@
+"""The Zalo Bot Platform channel: the Telegram-like Zalo Bot API ↔ the channel-neutral core.
+
+Calls go to `{api_base}{token}/{method}` as JSON POSTs and answer
+`{"ok": true, "result": ...}` or `{"ok": false, "error_code": ..., "description": ...}`.
+Updates arrive by long polling (`getUpdates`) or on the `/zalo/bot` webhook, which checks the
+`X-Bot-Api-Secret-Token` header.
+
+Update shape (from the platform docs and public clients; the platform is young, so the
+parser is lenient): `{"event_name": "message.text.received", "message": {"message_id": "...",
+"from": {"id": "...", "display_name": "..."}, "chat": {"id": "...", "chat_type": "PRIVATE"},
+"date": <ms>, "text": "..."}}`, possibly wrapped in `{"ok": true, "result": ...}`;
+`getUpdates` may answer one update or a list. Group chats are ignored (residents' data stays
+in private chats).
+
+The platform has no buttons: choices are numbered lines (the console's `render`), and a typed
+number or label is resolved by the dispatcher. Text is split under 2,000 characters. Files
+cannot be uploaded (sendPhoto takes a URL only): a reply's attachment is not sent, and that is
+logged with a reference id; its text still goes out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import secrets
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.channels.console import render
+from bot.channels.zalo_oa import TEXT_LIMIT, split_text
+from bot.core.dispatcher import Dispatcher, KeyedLocks
+from bot.core.errors import ChannelError, RecipientBlocked
+from bot.core.types import Inbound, Reply
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "zalo_bot"
+SECRET_HEADER = "X-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
+TEXT_EVENTS = frozenset({"message.text.received", ""})
+POLL_TIMEOUT = 30
+
+
+def _updates(result: Any) -> list[dict[str, Any]]:
+    """Updates in a `getUpdates` result or a webhook body (one, a list, or wrapped)."""
+    if isinstance(result, dict) and "result" in result and "message" not in result:
+        result = result["result"]
+    if isinstance(result, dict):
+        return [result]
+    if isinstance(result, list):
+        return [item for item in result if isinstance(item, dict)]
+    return []
+
+
+def to_inbound(update: dict[str, Any]) -> Inbound | None:
+    """The channel-neutral form of a private text message (None for anything else)."""
+    if str(update.get("event_name") or "") not in TEXT_EVENTS:
+        return None
+    message = update.get("message")
+    if not isinstance(message, dict):
+        return None
+    sender = message.get("from") or {}
+    chat = message.get("chat") or {}
+    user_id = str(sender.get("id") or "")
+    chat_id = str(chat.get("id") or user_id)
+    message_id = str(message.get("message_id") or "")
+    if not user_id or not message_id:
+        return None
+    if str(chat.get("chat_type") or "PRIVATE").upper() != "PRIVATE":
+        return None
+    try:
+        received = datetime.fromtimestamp(int(message["date"]) / 1000, UTC)
+    except (KeyError, TypeError, ValueError, OverflowError):
+        received = datetime.now(UTC)
+    return Inbound(
+        channel=CHANNEL,
+        user_id=user_id,
+        chat_id=chat_id,
+        message_id=message_id,
+        received_at=received,
+        text=str(message.get("text") or ""),
+        display_name=str(sender.get("display_name") or sender.get("name") or ""),
+    )
+
+
+class _Transient(Exception):
+    """A failure worth retrying."""
+
+
+class ZaloBotError(ChannelError):
+    """The Bot API answered `ok: false` with `code`."""
+
+    def __init__(self, method: str, code: int) -> None:
+        super().__init__(f"{method}: error {code}")
+        self.code = code
+
+
+class ZaloBotClient:
+    """The Bot API over one aiohttp session, retrying transient failures."""
+
+    def __init__(
+        self,
+        *,
+        api_base: str,
+        token: str,
+        timeout: float = 10.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+    ) -> None:
+        self.base = f"{api_base}{token}/"
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        """Open the HTTP session."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+
+    async def close(self) -> None:
+        """Close the HTTP session."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def call(self, method: str, params: dict[str, Any], *, wait: float | None = None) -> Any:
+        """Call `method`; returns its `result` or raises `ChannelError`."""
+        if self._session is None:
+            raise RuntimeError("ZaloBotClient.start() was not called")
+        attempt = 0
+        while True:
+            try:
+                async with self._session.post(
+                    self.base + method,
+                    json=params,
+                    timeout=aiohttp.ClientTimeout(total=wait or self.timeout),
+                ) as response:
+                    if response.status >= 500 or response.status == 429:
+                        raise _Transient(f"http {response.status}")
+                    data = await response.json(content_type=None)
+            except (aiohttp.ClientError, TimeoutError, _Transient) as exc:
+                attempt += 1
+                if attempt > self.retries:
+                    raise ChannelError(f"{method} failed: {type(exc).__name__}") from exc
+                await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
+                continue
+            except ValueError as exc:
+                raise ChannelError(f"{method}: bad json") from exc
+            if not isinstance(data, dict):
+                raise ChannelError(f"{method}: unexpected answer")
+            if data.get("ok"):
+                return data.get("result")
+            code = int(data.get("error_code") or 0)
+            if code == 403:
+                raise RecipientBlocked(f"{method}: {code}")
+            raise ZaloBotError(method, code)
+
+
+class ZaloBotChannel:
+    """Receives Bot Platform updates, runs the dispatcher and sends numbered replies."""
+
+    name = CHANNEL
+
+    def __init__(self, client: ZaloBotClient, dispatcher: Dispatcher, *, secret: str = "") -> None:
+        self.client = client
+        self.dispatcher = dispatcher
+        self.secret = secret
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._order = KeyedLocks()
+
+    def accept(self, update: dict[str, Any]) -> None:
+        """Handle one update in the background (ordered per user)."""
+        inbound = to_inbound(update)
+        if inbound is None:
+            return
+        task = asyncio.create_task(self._handle(inbound), name="zalo-bot-update")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        """Check the secret token, acknowledge, and handle the update in the background."""
+        given = request.headers.get(SECRET_HEADER, "")
+        if not self.secret or not hmac.compare_digest(given.encode(), self.secret.encode()):
+            log.warning("zalo_bot webhook rejected: bad secret token remote=%s", request.remote)
+            return web.Response(status=401, text="unauthorized")
+        try:
+            data = json.loads(await request.read())
+        except ValueError:
+            return web.Response(status=400, text="bad json")
+        for update in _updates(data):
+            self.accept(update)
+        return web.json_response({"ok": True})
+
+    async def poll(self) -> None:
+        """Long-poll `getUpdates` until cancelled."""
+        failures = 0
+        while True:
+            try:
+                result = await self.client.call(
+                    "getUpdates", {"timeout": POLL_TIMEOUT}, wait=POLL_TIMEOUT + 10
+                )
+            except ZaloBotError as exc:
+                if exc.code == 408:  # nothing arrived within the long-poll timeout
+                    continue
+                failures += 1
+                log.warning("zalo_bot getUpdates failed error=%s", exc)
+                await asyncio.sleep(min(30.0, 0.5 * 2 ** min(failures, 6)))
+                continue
+            except ChannelError as exc:
+                failures += 1
+                log.warning("zalo_bot getUpdates failed error=%s", exc)
+                await asyncio.sleep(min(30.0, 0.5 * 2 ** min(failures, 6)))
+                continue
+            failures = 0
+            for update in _updates(result):
+                self.accept(update)
+
+    async def _handle(self, inbound: Inbound) -> None:
+        async with self._order.hold((CHANNEL, inbound.user_id)):
+            try:
+                replies = await self.dispatcher.handle(inbound)
+            except Exception as exc:
+                log.error("zalo_bot handling failed error=%s", type(exc).__name__)
+                return
+            await self.deliver(inbound.chat_id, replies)
+
+    async def deliver(self, chat_id: str, replies: Sequence[Reply]) -> None:
+        """Send replies; whatever cannot be sent is queued in the outbox and logged by ref."""
+        services = self.dispatcher.services
+        for index, reply in enumerate(replies):
+            try:
+                await self.send_one(chat_id, reply)
+            except RecipientBlocked:
+                await services.users.mark_inactive(CHANNEL, chat_id)
+                return
+            except Exception as exc:
+                ref = secrets.token_hex(4).upper()
+                unsent = replies[index:]
+                log.error(
+                    "zalo_bot reply not delivered ref=%s chat=%s replies=%d error=%s",
+                    ref,
+                    chat_id,
+                    len(unsent),
+                    type(exc).__name__,
+                )
+                for later in unsent:
+                    await services.outbox.enqueue(
+                        channel=CHANNEL, chat_id=chat_id, body=later.to_json(), now=services.clock()
+                    )
+                return
+
+    async def send(self, chat_id: str, replies: Sequence[Reply]) -> None:
+        """Deliver replies in order; raise `RecipientBlocked` or `ChannelError` on failure."""
+        for reply in replies:
+            await self.send_one(chat_id, reply)
+
+    async def send_one(self, chat_id: str, reply: Reply) -> None:
+        """One reply as numbered text, split under the platform's limit."""
+        if reply.attachment is not None:
+            ref = secrets.token_hex(4).upper()
+            log.warning(
+                "zalo_bot attachment not sent ref=%s chat=%s kind=%s",
+                ref,
+                chat_id,
+                reply.attachment.kind,
+            )
+        for piece in split_text(render(reply), TEXT_LIMIT):
+            await self.client.call("sendMessage", {"chat_id": chat_id, "text": piece})
+
+    async def drain(self, grace: float = 10.0) -> None:
+        """Wait for updates being handled (on shutdown)."""
+        if self._tasks:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*self._tasks, return_exceptions=True), grace)

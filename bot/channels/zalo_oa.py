@@ -1,0 +1,463 @@
+"""The Zalo Official Account (OA) channel: Open API v3 webhook ↔ the channel-neutral core.
+
+Receiving: Zalo POSTs events to `/zalo/oa`. The `X-ZEvent-Signature` header must equal
+`mac=` + SHA-256 hex of (app id + raw body + the event's `timestamp` + OA secret key); anything
+else gets 401 and a log line without the body. A good event is acknowledged at once and handled
+in a background task (strong references kept); tasks of one user run in arrival order.
+`user_send_text` and `follow` become `Inbound`s; the message id is Zalo's `msg_id`, so the
+dispatcher handles a redelivered event once.
+
+Choices: up to five become `oa.query.hide` buttons, which send their payload back as the
+user's text; a text equal to a payload offered in the last reply is turned back into a button
+press. Choices beyond five are listed as numbered lines (6., 7., ...) that the dispatcher
+resolves like typed numbers.
+
+Sending: POST /v3.0/oa/message/cs with the `access_token` header; text split under 2,000
+characters; images and documents uploaded first (/v2.0/oa/upload/image, /v2.0/oa/upload/file).
+Error -216 (expired token) refreshes the token pair once and retries; 5xx, timeouts, HTTP 429
+and the rate-limit code -32 are retried with exponential backoff. A reply that still cannot be
+delivered is queued in the durable outbox and logged with a reference id (never its text).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import re
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.core.dispatcher import Dispatcher, KeyedLocks
+from bot.core.errors import ChannelError, RecipientBlocked
+from bot.core.turn import Clock
+from bot.core.types import Attachment, Inbound, Reply
+from storage.zalo_tokens import TokenPair, ZaloTokenStore
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "zalo_oa"
+TEXT_LIMIT = 2000
+"""Zalo's limit on one text message, in characters."""
+MAX_BUTTONS = 5
+"""At most five buttons per OA message; further choices become numbered lines."""
+BUTTON_TITLE_LIMIT = 100
+SIGNATURE_HEADER = "X-ZEvent-Signature"
+
+TOKEN_EXPIRED = -216
+"""Open API error: the access token is invalid or expired."""
+RATE_LIMITED = frozenset({-32})
+"""Open API errors meaning "too many requests": retried with backoff."""
+NOT_REACHABLE = frozenset({-213, -201})
+"""Open API errors meaning the user cannot receive OA messages (unfollowed or unknown)."""
+
+_PAYLOAD = re.compile(r"^[a-z0-9_]+:\S{0,62}$")
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Split text into pieces of at most `limit` characters, preferring line breaks."""
+    pieces: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        cut = rest.rfind("\n", 0, limit)
+        if cut < limit // 2:
+            cut = rest.rfind(" ", 0, limit)
+        if cut < limit // 2:
+            cut = limit
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip("\n ")
+    pieces.append(rest)
+    return [piece for piece in pieces if piece] or [""]
+
+
+def signature(app_id: str, secret_key: str, body: bytes, timestamp: str) -> str:
+    """The `X-ZEvent-Signature` value Zalo computes for an event."""
+    digest = hashlib.sha256(
+        app_id.encode() + body + timestamp.encode() + secret_key.encode()
+    ).hexdigest()
+    return f"mac={digest}"
+
+
+def verify_signature(app_id: str, secret_key: str, body: bytes, header: str) -> dict[str, Any]:
+    """The parsed event if `header` signs `body`; raises `ValueError` otherwise."""
+    if not app_id or not secret_key or not header:
+        raise ValueError("missing signature or settings")
+    try:
+        event = json.loads(body)
+    except ValueError as exc:
+        raise ValueError("bad json") from exc
+    if not isinstance(event, dict):
+        raise ValueError("not an object")
+    expected = signature(app_id, secret_key, body, str(event.get("timestamp", "")))
+    if not hmac.compare_digest(header.strip().encode(), expected.encode()):
+        raise ValueError("bad signature")
+    return event
+
+
+def _received_at(event: dict[str, Any]) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(event["timestamp"]) / 1000, UTC)
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return datetime.now(UTC)
+
+
+def to_inbound(event: dict[str, Any]) -> Inbound | None:
+    """The channel-neutral form of a `user_send_text` or `follow` event (None for others)."""
+    name = event.get("event_name")
+    if name == "user_send_text":
+        sender = event.get("sender") or {}
+        message = event.get("message") or {}
+        user_id = str(sender.get("id") or "")
+        msg_id = str(message.get("msg_id") or "")
+        if not user_id or not msg_id:
+            return None
+        return Inbound(
+            channel=CHANNEL,
+            user_id=user_id,
+            chat_id=user_id,
+            message_id=msg_id,
+            received_at=_received_at(event),
+            text=str(message.get("text") or ""),
+        )
+    if name == "follow":
+        follower = event.get("follower") or {}
+        user_id = str(follower.get("id") or "")
+        if not user_id:
+            return None
+        return Inbound(
+            channel=CHANNEL,
+            user_id=user_id,
+            chat_id=user_id,
+            message_id=f"follow:{user_id}:{event.get('timestamp', '')}",
+            received_at=_received_at(event),
+            text="/start",
+        )
+    return None
+
+
+def layout(reply: Reply) -> tuple[str, list[dict[str, Any]]]:
+    """The message text and the `oa.query.hide` buttons for a reply."""
+    buttons = [
+        {
+            "title": choice.label[:BUTTON_TITLE_LIMIT],
+            "payload": choice.payload,
+            "type": "oa.query.hide",
+        }
+        for choice in reply.choices[:MAX_BUTTONS]
+    ]
+    lines = [reply.text]
+    rest = reply.choices[MAX_BUTTONS:]
+    if rest:
+        if reply.expects_text:
+            lines.append("  ".join(f"[{choice.label}]" for choice in rest))
+        else:
+            lines.extend(
+                f"{index}. {choice.label}" for index, choice in enumerate(rest, MAX_BUTTONS + 1)
+            )
+    return "\n".join(lines), buttons
+
+
+class _Transient(Exception):
+    """A failure worth retrying (5xx, timeout, rate limit)."""
+
+
+class ZaloOAClient:
+    """The OA Open API over one aiohttp session, with token refresh and retries."""
+
+    def __init__(
+        self,
+        *,
+        api_base: str,
+        oauth_base: str,
+        app_id: str,
+        secret_key: str,
+        tokens: ZaloTokenStore,
+        clock: Clock,
+        timeout: float = 10.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+    ) -> None:
+        self.api_base = api_base.rstrip("/")
+        self.oauth_base = oauth_base.rstrip("/")
+        self.app_id = app_id
+        self.secret_key = secret_key
+        self.tokens = tokens
+        self.clock = clock
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self._pair: TokenPair | None = None
+        self._refresh_lock = asyncio.Lock()
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self, initial: TokenPair | None = None) -> None:
+        """Open the HTTP session and load the token pair (seeding it from settings once)."""
+        if initial is not None and initial.access_token:
+            self._pair = await self.tokens.seed(initial, now=self.clock())
+        else:
+            self._pair = await self.tokens.load()
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
+
+    async def close(self) -> None:
+        """Close the HTTP session."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The open HTTP session."""
+        if self._session is None:
+            raise RuntimeError("ZaloOAClient.start() was not called")
+        return self._session
+
+    async def call(
+        self,
+        path: str,
+        *,
+        json_body: dict[str, Any] | None = None,
+        form: Callable[[], aiohttp.FormData] | None = None,
+    ) -> dict[str, Any]:
+        """POST to the Open API; refresh once on -216, retry transient failures with backoff."""
+        refreshed = False
+        attempt = 0
+        while True:
+            token = self._pair.access_token if self._pair is not None else ""
+            try:
+                body = await self._post(path, token, json_body, form)
+                code = int(body.get("error", 0) or 0)
+                if code == 0:
+                    return body
+                if code == TOKEN_EXPIRED and not refreshed:
+                    refreshed = True
+                    await self.refresh(stale=token)
+                    continue
+                if code in RATE_LIMITED:
+                    raise _Transient(f"rate limited {code}")
+                if code in NOT_REACHABLE:
+                    raise RecipientBlocked(f"zalo error {code}")
+                raise ChannelError(f"zalo error {code}")
+            except _Transient as exc:
+                attempt += 1
+                if attempt > self.retries:
+                    raise ChannelError(f"gave up after {attempt} attempts: {exc}") from exc
+                await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
+
+    async def _post(
+        self,
+        path: str,
+        token: str,
+        json_body: dict[str, Any] | None,
+        form: Callable[[], aiohttp.FormData] | None,
+    ) -> dict[str, Any]:
+        url = f"{self.api_base}{path}"
+        try:
+            async with self.session.post(
+                url,
+                headers={"access_token": token},
+                json=json_body,
+                data=form() if form is not None else None,
+            ) as response:
+                if response.status >= 500 or response.status == 429:
+                    raise _Transient(f"http {response.status}")
+                data = await response.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise _Transient(type(exc).__name__) from exc
+        except ValueError as exc:
+            raise ChannelError("bad json from zalo") from exc
+        if not isinstance(data, dict):
+            raise ChannelError("unexpected zalo answer")
+        return data
+
+    async def refresh(self, *, stale: str) -> None:
+        """Swap the refresh token for a new pair and store it atomically.
+
+        Concurrent callers that saw the same expired token refresh only once (the refresh
+        token rotates: a second refresh with the old one would fail).
+        """
+        async with self._refresh_lock:
+            if self._pair is not None and self._pair.access_token != stale:
+                return
+            if self._pair is None or not self._pair.refresh_token:
+                raise ChannelError("no zalo refresh token")
+            url = f"{self.oauth_base}/v4/oa/access_token"
+            form = {
+                "refresh_token": self._pair.refresh_token,
+                "app_id": self.app_id,
+                "grant_type": "refresh_token",
+            }
+            try:
+                async with self.session.post(
+                    url, headers={"secret_key": self.secret_key}, data=form
+                ) as response:
+                    data = await response.json(content_type=None)
+            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+                raise ChannelError(f"token refresh failed: {type(exc).__name__}") from exc
+            access = str(data.get("access_token") or "") if isinstance(data, dict) else ""
+            refresh = str(data.get("refresh_token") or "") if isinstance(data, dict) else ""
+            if not access or not refresh:
+                log.error("zalo_oa token refresh refused")
+                raise ChannelError("token refresh refused")
+            pair = TokenPair(access, refresh)
+            await self.tokens.save(pair, now=self.clock())
+            self._pair = pair
+            log.info("zalo_oa token refreshed")
+
+    async def send_message(self, user_id: str, message: dict[str, Any]) -> None:
+        """POST /v3.0/oa/message/cs."""
+        await self.call(
+            "/v3.0/oa/message/cs",
+            json_body={"recipient": {"user_id": user_id}, "message": message},
+        )
+
+    async def upload(self, attachment: Attachment) -> str:
+        """Upload an image (→ attachment_id) or a document (→ file token)."""
+        kind = "image" if attachment.kind == "image" else "file"
+
+        def form() -> aiohttp.FormData:
+            data = aiohttp.FormData()
+            data.add_field("file", attachment.data, filename=attachment.filename)
+            return data
+
+        body = await self.call(f"/v2.0/oa/upload/{kind}", form=form)
+        data = body.get("data") or {}
+        value = data.get("attachment_id" if kind == "image" else "token")
+        if not value:
+            raise ChannelError("upload answer without id")
+        return str(value)
+
+
+class ZaloOAChannel:
+    """Receives OA webhook events, runs the dispatcher and sends the replies."""
+
+    name = CHANNEL
+
+    def __init__(
+        self,
+        client: ZaloOAClient,
+        dispatcher: Dispatcher,
+        *,
+        app_id: str,
+        secret_key: str,
+    ) -> None:
+        self.client = client
+        self.dispatcher = dispatcher
+        self.app_id = app_id
+        self.secret_key = secret_key
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._order = KeyedLocks()
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        """Verify the signature, acknowledge at once and handle the event in the background."""
+        body = await request.read()
+        try:
+            event = verify_signature(
+                self.app_id, self.secret_key, body, request.headers.get(SIGNATURE_HEADER, "")
+            )
+        except ValueError as exc:
+            log.warning("zalo_oa webhook rejected reason=%s remote=%s", exc, request.remote)
+            return web.Response(status=401, text="unauthorized")
+        inbound = to_inbound(event)
+        if inbound is not None:
+            task = asyncio.create_task(self._handle(inbound), name="zalo-oa-event")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return web.Response(text="ok")
+
+    async def _handle(self, inbound: Inbound) -> None:
+        # The channel's own per-user order: the payload check reads the session the previous
+        # message left, and replies go out in the order the messages came in.
+        async with self._order.hold((CHANNEL, inbound.user_id)):
+            try:
+                inbound = await self._recognise_payload(inbound)
+                replies = await self.dispatcher.handle(inbound)
+            except Exception as exc:
+                log.error("zalo_oa handling failed error=%s", type(exc).__name__)
+                return
+            await self.deliver(inbound.chat_id, replies)
+
+    async def _recognise_payload(self, inbound: Inbound) -> Inbound:
+        """A text equal to a payload offered in the last reply is that button's press."""
+        text = inbound.text.strip()
+        if inbound.payload is not None or not _PAYLOAD.match(text):
+            return inbound
+        services = self.dispatcher.services
+        session = await services.sessions.load(CHANNEL, inbound.user_id, now=services.clock())
+        if any(payload == text for _, payload in session.offered):
+            return replace(inbound, payload=text, text="")
+        return inbound
+
+    async def deliver(self, chat_id: str, replies: Sequence[Reply]) -> None:
+        """Send replies; whatever cannot be sent is queued in the outbox and logged by ref."""
+        for index, reply in enumerate(replies):
+            try:
+                await self.send_one(chat_id, reply)
+            except RecipientBlocked:
+                await self.dispatcher.services.users.mark_inactive(CHANNEL, chat_id)
+                log.info("zalo_oa recipient unreachable user=%s", chat_id)
+                return
+            except Exception as exc:
+                ref = secrets.token_hex(4).upper()
+                unsent = replies[index:]
+                log.error(
+                    "zalo_oa reply not delivered ref=%s user=%s replies=%d error=%s",
+                    ref,
+                    chat_id,
+                    len(unsent),
+                    type(exc).__name__,
+                )
+                now = self.dispatcher.services.clock()
+                for later in unsent:
+                    await self.dispatcher.services.outbox.enqueue(
+                        channel=CHANNEL, chat_id=chat_id, body=later.to_json(), now=now
+                    )
+                return
+
+    async def send(self, chat_id: str, replies: Sequence[Reply]) -> None:
+        """Deliver replies in order; raise `RecipientBlocked` or `ChannelError` on failure."""
+        for reply in replies:
+            await self.send_one(chat_id, reply)
+
+    async def send_one(self, user_id: str, reply: Reply) -> None:
+        """One reply: its attachment (uploaded), then its text pieces, buttons on the last."""
+        if reply.attachment is not None:
+            uploaded = await self.client.upload(reply.attachment)
+            if reply.attachment.kind == "image":
+                element = {"media_type": "image", "attachment_id": uploaded}
+                message: dict[str, Any] = {
+                    "attachment": {
+                        "type": "template",
+                        "payload": {"template_type": "media", "elements": [element]},
+                    }
+                }
+            else:
+                message = {"attachment": {"type": "file", "payload": {"token": uploaded}}}
+            await self.client.send_message(user_id, message)
+        text, buttons = layout(reply)
+        if not text.strip() and not buttons:
+            return
+        pieces = split_text(text)
+        for index, piece in enumerate(pieces):
+            message = {"text": piece}
+            if buttons and index == len(pieces) - 1:
+                message["attachment"] = {
+                    "type": "template",
+                    "payload": {"buttons": buttons},
+                }
+            await self.client.send_message(user_id, message)
+
+    async def drain(self, grace: float = 10.0) -> None:
+        """Wait for events being handled (on shutdown)."""
+        if self._tasks:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*self._tasks, return_exceptions=True), grace)

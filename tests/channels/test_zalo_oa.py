@@ -1,0 +1,231 @@
+"""The Zalo OA channel end to end: signed webhook events in, Open API messages out (fake)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.app import App, build_app
+from bot.channels.zalo_oa import MAX_BUTTONS, TEXT_LIMIT, layout
+from bot.core.i18n import Translator
+from bot.core.types import Attachment, Choice, Reply
+from bot.serve import Running
+from storage.zalo_tokens import TokenPair, ZaloTokenStore
+from tests.fakes.zalo_api import FakeZalo, oa_text_event, serving, sign_event, zalo_settings
+from tests.harness import FakeClock, make_config
+
+T = Translator("vi")
+USER = "zu-1001"
+
+
+@pytest.fixture
+async def fake_zalo() -> AsyncIterator[FakeZalo]:
+    """Fake Zalo OA and Bot servers on 127.0.0.1."""
+    async with FakeZalo() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def zapp(tmp_path: Path, clock: FakeClock, fake_zalo: FakeZalo) -> AsyncIterator[App]:
+    """The real app configured for the fake Zalo servers."""
+    config = make_config(tmp_path / "zalo.sqlite3", **zalo_settings(fake_zalo))
+    application = await build_app(config, clock=clock)
+    try:
+        yield application
+    finally:
+        await application.close()
+
+
+async def post_event(
+    running: Running, fake: FakeZalo, event: dict[str, object], *, mac: str | None = None
+) -> int:
+    """POST an event to `/zalo/oa` signed like Zalo (or with `mac`); returns the HTTP status."""
+    body = json.dumps(event).encode()
+    signature = mac or sign_event(fake.app_id, fake.secret_key, body, str(event["timestamp"]))
+    url = f"http://127.0.0.1:{running.server.port}/zalo/oa"
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(url, data=body, headers={"X-ZEvent-Signature": signature}) as response,
+    ):
+        return response.status
+
+
+async def say(running: Running, fake: FakeZalo, text: str, msg_id: str) -> int:
+    """The user types `text` (one signed `user_send_text` event)."""
+    return await post_event(running, fake, oa_text_event(fake.app_id, USER, text, msg_id))
+
+
+async def session_of(app: App) -> tuple[str | None, str | None] | None:
+    """The stored (flow, step) of the test user, or None without a session row."""
+    row = await app.db.fetchone(
+        "SELECT flow, step FROM sessions WHERE channel = 'zalo_oa' AND user_id = ?", (USER,)
+    )
+    return None if row is None else (row["flow"], row["step"])
+
+
+async def test_signed_event_gets_reply_with_buttons(zapp: App, fake_zalo: FakeZalo) -> None:
+    """A signed text event is answered through /v3.0/oa/message/cs with oa.query.hide buttons."""
+    async with serving(zapp, ["zalo_oa"]) as running:
+        assert await say(running, fake_zalo, "/xoadulieu", "m1") == 200
+        sent = await fake_zalo.wait_oa(1)
+    assert sent[0].user_id == USER
+    assert sent[0].text == T("privacy.confirm")
+    assert sent[0].buttons == [
+        (T("privacy.yes_delete"), "privacy:yes"),
+        (T("common.cancel"), "privacy:no"),
+    ]
+    assert await session_of(zapp) == ("privacy", "confirm")
+
+
+async def test_bad_signature_is_rejected_and_not_handled(zapp: App, fake_zalo: FakeZalo) -> None:
+    """A wrong or missing signature gets 401; nothing is stored and nothing is sent."""
+    event = oa_text_event(fake_zalo.app_id, USER, "/xoadulieu", "m1")
+    async with serving(zapp, ["zalo_oa"]) as running:
+        assert await post_event(running, fake_zalo, event, mac="mac=" + "0" * 64) == 401
+        tampered = sign_event(fake_zalo.app_id, "other-secret", json.dumps(event).encode(), "1")
+        assert await post_event(running, fake_zalo, event, mac=tampered) == 401
+        await asyncio.sleep(0.2)
+    assert fake_zalo.oa_sent == []
+    assert await session_of(zapp) is None
+    assert await zapp.db.fetchone("SELECT 1 FROM users WHERE channel = 'zalo_oa'") is None
+
+
+async def test_button_payload_text_moves_to_next_step(zapp: App, fake_zalo: FakeZalo) -> None:
+    """The payload an oa.query.hide button sends back as text is taken as that button's press."""
+    async with serving(zapp, ["zalo_oa"]) as running:
+        await say(running, fake_zalo, "/xoadulieu", "m1")
+        await fake_zalo.wait_oa(1)
+        await say(running, fake_zalo, "privacy:no", "m2")
+        sent = await fake_zalo.wait_oa(2)
+    assert sent[1].text == T("privacy.kept")
+    assert await session_of(zapp) == (None, None)
+
+
+async def test_payload_text_not_offered_stays_text(zapp: App, fake_zalo: FakeZalo) -> None:
+    """A payload-looking text that was not offered last is not turned into a button press."""
+    async with serving(zapp, ["zalo_oa"]) as running:
+        await say(running, fake_zalo, "privacy:yes", "m1")
+        sent = await fake_zalo.wait_oa(1)
+    assert T("privacy.done") not in [message.text for message in sent]
+    assert await session_of(zapp) != ("privacy", "confirm")
+
+
+async def test_expired_token_is_refreshed_and_send_retried(zapp: App, fake_zalo: FakeZalo) -> None:
+    """On -216 the stored refresh token buys a new pair, stored in the DB, and the send succeeds."""
+    async with serving(zapp, ["zalo_oa"]) as running:
+        fake_zalo.expire_token()
+        await say(running, fake_zalo, "/xoadulieu", "m1")
+        sent = await fake_zalo.wait_oa(1)
+    assert sent[0].text == T("privacy.confirm")
+    assert fake_zalo.refresh_calls == ["RT1"]
+    assert await ZaloTokenStore(zapp.db).load() == TokenPair("AT2", "RT2")
+
+
+async def test_stored_tokens_win_over_settings(zapp: App, fake_zalo: FakeZalo) -> None:
+    """After a rotation the stored pair is used on restart, not the (dead) configured one."""
+    await ZaloTokenStore(zapp.db).save(TokenPair("AT9", "RT9"), now=zapp.services.clock())
+    fake_zalo.access_token, fake_zalo.refresh_token = "AT9", "RT9"
+    async with serving(zapp, ["zalo_oa"]) as running:
+        await say(running, fake_zalo, "/xoadulieu", "m1")
+        sent = await fake_zalo.wait_oa(1)
+    assert sent[0].text == T("privacy.confirm")
+    assert fake_zalo.refresh_calls == []
+
+
+async def test_redelivered_event_is_handled_once(zapp: App, fake_zalo: FakeZalo) -> None:
+    """The same msg_id delivered twice gives one reply."""
+    event = oa_text_event(fake_zalo.app_id, USER, "/xoadulieu", "same-id")
+    async with serving(zapp, ["zalo_oa"]) as running:
+        assert await post_event(running, fake_zalo, event) == 200
+        assert await post_event(running, fake_zalo, event) == 200
+        await fake_zalo.wait_oa(1)
+        await asyncio.sleep(0.3)
+    assert [message.text for message in fake_zalo.oa_sent] == [T("privacy.confirm")]
+
+
+async def test_server_errors_are_retried(zapp: App, fake_zalo: FakeZalo) -> None:
+    """Two HTTP 500 answers in a row are retried with backoff and the reply still arrives."""
+    async with serving(zapp, ["zalo_oa"]) as running:
+        fake_zalo.fail_next(2)
+        await say(running, fake_zalo, "/xoadulieu", "m1")
+        sent = await fake_zalo.wait_oa(1, timeout=10)
+    assert sent[0].text == T("privacy.confirm")
+    assert fake_zalo.cs_calls == 3
+
+
+async def test_undeliverable_reply_is_kept_in_outbox(zapp: App, fake_zalo: FakeZalo) -> None:
+    """A reply that fails every retry is queued in the outbox, then delivered when Zalo is back."""
+    async with serving(zapp, ["zalo_oa"]) as running:
+        fake_zalo.fail_next(4)
+        await say(running, fake_zalo, "/xoadulieu", "m1")
+        sent = await fake_zalo.wait_oa(1, timeout=15)
+        for _ in range(50):  # the worker settles the row just after the fake recorded it
+            row = await zapp.db.fetchone("SELECT sent_at FROM outbox WHERE channel = 'zalo_oa'")
+            if row is not None and row["sent_at"] is not None:
+                break
+            await asyncio.sleep(0.05)
+    assert sent[0].text == T("privacy.confirm")
+    assert sent[0].buttons == [
+        (T("privacy.yes_delete"), "privacy:yes"),
+        (T("common.cancel"), "privacy:no"),
+    ]
+    assert row is not None
+    assert row["sent_at"] is not None
+
+
+async def test_long_text_split_and_attachments_uploaded(zapp: App, fake_zalo: FakeZalo) -> None:
+    """Text over 2,000 characters is split; an image and a document are uploaded, then sent."""
+    long_text = "\n".join(f"Dòng {i}: " + "ạ" * 90 for i in range(50))
+    replies = [
+        Reply(long_text),
+        Reply("Biểu đồ", attachment=Attachment("chart.png", b"PNG", kind="image")),
+        Reply("", attachment=Attachment("bao-cao.csv", b"a,b\n1,2\n")),
+    ]
+    async with serving(zapp, ["zalo_oa"]) as running:
+        await running.senders["zalo_oa"].send(USER, replies)
+    texts = [message.text for message in fake_zalo.oa_sent if message.attachment_kind is None]
+    assert all(len(text) <= TEXT_LIMIT for text in texts)
+    assert "\n".join(texts[:-1]).replace("\n", "") == long_text.replace("\n", "")
+    assert texts[-1] == "Biểu đồ"
+    media = [m for m in fake_zalo.oa_sent if m.attachment_kind is not None]
+    assert [(m.attachment_kind, fake_zalo.uploads[m.attachment_id or ""]) for m in media] == [
+        ("image", ("chart.png", b"PNG")),
+        ("file", ("bao-cao.csv", b"a,b\n1,2\n")),
+    ]
+
+
+async def test_pushes_go_through_the_shared_outbox(zapp: App, fake_zalo: FakeZalo) -> None:
+    """A push queued for a Zalo OA user is delivered by the one outbox worker of serve()."""
+    async with serving(zapp, ["zalo_oa"]):
+        await zapp.services.outbox.enqueue(
+            channel="zalo_oa",
+            chat_id=USER,
+            body=Reply("Nhắc lịch", (Choice("Mở", "menu:main"),)).to_json(),
+            now=zapp.services.clock(),
+        )
+        sent = await fake_zalo.wait_oa(1)
+    assert (sent[0].text, sent[0].buttons) == ("Nhắc lịch", [("Mở", "menu:main")])
+
+
+async def test_healthz_on_the_shared_server(zapp: App, fake_zalo: FakeZalo) -> None:
+    """The server that takes the Zalo webhooks also answers /healthz."""
+    del fake_zalo
+    async with serving(zapp, ["zalo_oa", "zalo_bot"]) as running:
+        url = f"http://127.0.0.1:{running.server.port}/healthz"
+        async with aiohttp.ClientSession() as http, http.get(url) as response:
+            assert response.status == 200
+        assert sorted(running.senders) == ["zalo_bot", "zalo_oa"]
+
+
+def test_more_than_five_choices_become_numbered_lines() -> None:
+    """Five choices become buttons; the sixth and later are numbered lines from 6."""
+    choices = tuple(Choice(f"Mục {i}", f"menu:k{i}") for i in range(1, 8))
+    text, buttons = layout(Reply("Chọn:", choices))
+    assert len(buttons) == MAX_BUTTONS
+    assert buttons[0] == {"title": "Mục 1", "payload": "menu:k1", "type": "oa.query.hide"}
+    assert text == "Chọn:\n6. Mục 6\n7. Mục 7"
