@@ -65,7 +65,21 @@ async def cmd_chat(args: argparse.Namespace, config: Config) -> int:
 
 
 async def cmd_run(args: argparse.Namespace, config: Config) -> int:
-    """Run the Telegram bot."""
+    """Run the Telegram bot, or with `--channels` several channels on one HTTP server."""
+    if getattr(args, "channels", None):
+        from bot.serve import parse_channels, serve
+
+        try:
+            names = parse_channels(args.channels)
+        except ValueError as exc:
+            print(f"Lỗi: {exc}", file=sys.stderr)
+            return 2
+
+        async def serve_body(app: App) -> int:
+            await serve(app, names)
+            return 0
+
+        return await _with_app(config, serve_body)
     if not config.telegram_token:
         print("Thiếu TELEGRAM_BOT_TOKEN (xem .env.example).", file=sys.stderr)
         return 2
@@ -168,6 +182,11 @@ def build_parser(
     run.add_argument("--port", type=int, help="listen port (default WEBHOOK_PORT)")
     run.add_argument("--url", help="public webhook URL (default WEBHOOK_URL)")
     run.add_argument("--secret", help="secret token (default WEBHOOK_SECRET)")
+    run.add_argument(
+        "--channels",
+        help="serve several channels on one HTTP server (HTTP_LISTEN:HTTP_PORT),"
+        " e.g. telegram,zalo_oa,zalo_bot",
+    )
     run.set_defaults(func=cmd_run)
 
     db = sub.add_parser("db", help="database maintenance")

@@ -12,6 +12,7 @@ import pytest
 
 from bot.app import App, build_app
 from bot.channels.console import render
+from bot.cli import build_parser, cmd_run
 from bot.core.i18n import Translator
 from bot.core.types import Choice, Reply
 from bot.serve import Running
@@ -200,3 +201,13 @@ async def test_self_check_questionnaire_with_numbered_replies(
     )
     assert row is not None
     assert row["n"] == 1
+
+
+async def test_cli_run_channels_rejects_unknown_names(capsys: pytest.CaptureFixture[str]) -> None:
+    """`giamngheo run --channels` parses the list and refuses an unknown channel name."""
+    args = build_parser().parse_args(["run", "--channels", "telegram,zalo_oa, zalo_bot"])
+    assert args.channels == "telegram,zalo_oa, zalo_bot"
+    bad = build_parser().parse_args(["run", "--channels", "zalo_oa,viber"])
+    config = make_config(Path("unused.sqlite3"))
+    assert await cmd_run(bad, config) == 2
+    assert "viber" in capsys.readouterr().err
