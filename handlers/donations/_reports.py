@@ -1,0 +1,263 @@
+"""Reports, transparency, receipt lookup and reversals of the donation ledger.
+
+Commands: `/baocao` (officers), `/minhbach` (everyone), `/tracuu` (everyone), `/daobut`
+(officers). Report buttons use the action prefix `rep`.
+"""
+
+from __future__ import annotations
+
+from bot.core.errors import UserFacingError
+from bot.core.i18n import Translator
+from bot.core.turn import Turn
+from bot.core.types import Attachment, Choice, Reply, Role
+from handlers.donations._campaign import CampaignFlow
+from handlers.donations._flow import LogFlow, require_campaign
+from handlers.donations._render import chart_png, export_rows, to_csv, to_xlsx
+from storage.ledger import Campaign, Ledger, LedgerError
+
+MAX_PUBLIC_NAMES = 30
+MAX_DAYS_SHOWN = 10
+
+
+def scope_of(turn: Turn, campaign: Campaign) -> str | None:
+    """The ward whose entries the user may see in `campaign` (None: all of them)."""
+    turn.require_staff(campaign.ward_id)
+    if turn.user.role is Role.ADMIN or campaign.ward_id is not None:
+        return None
+    return turn.user.ward_id
+
+
+async def export_bytes(
+    ledger: Ledger,
+    t: Translator,
+    *,
+    fmt: str,
+    campaign_id: int | None,
+    ward_id: str | None,
+) -> bytes:
+    """The entries as CSV or XLSX bytes."""
+    entries = await ledger.entries(campaign_id=campaign_id, ward_id=ward_id)
+    ids = {entry.id: entry.receipt for entry in entries}
+    rows = export_rows(entries, t, ids)
+    return to_xlsx(rows, t("donations.sheet")) if fmt == "xlsx" else to_csv(rows)
+
+
+class Reports:
+    """Officers' reports and everyone's transparency and receipt lookup."""
+
+    def __init__(self, ledger: Ledger, log_flow: LogFlow, campaign_flow: CampaignFlow) -> None:
+        self.ledger = ledger
+        self.log_flow = log_flow
+        self.campaign_flow = campaign_flow
+
+    async def hub(self, turn: Turn) -> list[Reply]:
+        """The officers' fund menu: log a gift, create a campaign, reports."""
+        turn.require_staff()
+        turn.session.clear()
+        return [
+            turn.reply(
+                "donations.hub",
+                turn.choice("donations.hub_log", "rep:log"),
+                turn.choice("donations.hub_report", "rep:report"),
+                turn.choice("donations.hub_campaign", "rep:camp"),
+                turn.choice("menu.back_to_menu", "menu:main"),
+            )
+        ]
+
+    async def action(self, turn: Turn) -> list[Reply]:
+        """Report buttons: `rep:log`, `rep:camp`, `rep:report`, `rep:chart|csv|xlsx:<id>`."""
+        turn.require_staff()
+        parts = (turn.payload or "").split(":")
+        if parts[1:] == ["log"]:
+            return await self.log_flow.start(turn)
+        if parts[1:] == ["camp"]:
+            return await self.campaign_flow.start(turn)
+        if parts[1:] == ["report"]:
+            return await self.report(turn)
+        if len(parts) != 3 or parts[1] not in ("chart", "csv", "xlsx"):
+            return [turn.reply("error.unknown_button")]
+        campaign = await require_campaign(turn, self.ledger, parts[2])
+        ward = scope_of(turn, campaign)
+        if parts[1] == "chart":
+            return [await self.chart(turn, campaign, ward)]
+        data = await export_bytes(
+            self.ledger, turn.t, fmt=parts[1], campaign_id=campaign.id, ward_id=ward
+        )
+        await turn.services.audit.record(
+            actor_user_id=turn.user.id,
+            action="donations.exported",
+            target=f"campaign:{campaign.id}",
+            detail={"format": parts[1], "ward": ward},
+            now=turn.now,
+        )
+        filename = f"so-thu-{campaign.id}-{turn.today.isoformat()}.{parts[1]}"
+        return [
+            Reply(
+                turn.t("donations.export_ready", name=campaign.name),
+                attachment=Attachment(filename, data, kind="document"),
+            )
+        ]
+
+    async def chart(self, turn: Turn, campaign: Campaign, ward: str | None) -> Reply:
+        """The cumulative chart of a campaign as an image reply."""
+        summary = await self.ledger.summary(campaign.id, ward_id=ward)
+        png = chart_png(
+            title=turn.t("donations.chart_title", name=campaign.name),
+            raised_label=turn.t("donations.chart_raised"),
+            target_label=turn.t("donations.chart_target"),
+            y_label=turn.t("donations.chart_y"),
+            campaign=campaign,
+            by_day=summary.by_day,
+            until=turn.today,
+        )
+        return Reply(
+            turn.t("donations.chart_caption", name=campaign.name),
+            attachment=Attachment(f"bieu-do-{campaign.id}.png", png, kind="image"),
+        )
+
+    async def report(self, turn: Turn) -> list[Reply]:
+        """Per campaign: raised vs target, by donor type, by method, by day; with buttons."""
+        turn.require_staff()
+        admin = turn.user.role is Role.ADMIN
+        campaigns = await self.ledger.campaigns(ward_id=turn.user.ward_id, all_wards=admin)
+        if not campaigns:
+            return [turn.reply("donations.report_empty")]
+        replies: list[Reply] = []
+        for campaign in campaigns:
+            ward = scope_of(turn, campaign)
+            replies.append(await self._campaign_report(turn, campaign, ward))
+        return replies
+
+    async def _campaign_report(self, turn: Turn, campaign: Campaign, ward: str | None) -> Reply:
+        summary = await self.ledger.summary(campaign.id, ward_id=ward)
+        percent = summary.raised * 100 / campaign.target
+        remaining = max(campaign.target - summary.raised, 0)
+        days_left = max((campaign.ends_on - turn.today).days, 0)
+        lines = [
+            turn.t(
+                "donations.report_head",
+                name=campaign.name,
+                fund=turn.t(f"donations.fund.{campaign.fund}"),
+                start=turn.day(campaign.starts_on),
+                end=turn.day(campaign.ends_on),
+                raised=turn.money(summary.raised),
+                target=turn.money(campaign.target),
+                percent=f"{percent:.1f}".replace(".", ","),
+                remaining=turn.money(remaining),
+                days_left=days_left,
+                gifts=summary.gifts,
+            )
+        ]
+        if ward is not None:
+            lines.append(turn.t("donations.report_ward_part", ward=ward))
+        lines.append(turn.t("donations.report_by_type"))
+        lines += [
+            f"• {turn.t(f'donations.type.{kind}')}: {turn.money(amount)}"
+            for kind, amount in summary.by_donor_type.items()
+        ]
+        lines.append(turn.t("donations.report_by_method"))
+        lines += [
+            f"• {turn.t(f'donations.method.{method}')}: {turn.money(amount)}"
+            for method, amount in summary.by_method.items()
+        ]
+        lines.append(turn.t("donations.report_by_day", count=MAX_DAYS_SHOWN))
+        lines += [
+            f"• {turn.day(day)}: {turn.money(amount)}"
+            for day, amount in summary.by_day[-MAX_DAYS_SHOWN:]
+        ]
+        return Reply(
+            "\n".join(lines),
+            (
+                Choice(turn.t("donations.btn_chart"), f"rep:chart:{campaign.id}"),
+                Choice(turn.t("donations.btn_csv"), f"rep:csv:{campaign.id}"),
+                Choice(turn.t("donations.btn_xlsx"), f"rep:xlsx:{campaign.id}"),
+            ),
+        )
+
+    async def transparency(self, turn: Turn) -> list[Reply]:
+        """For everyone: per campaign the total, the number of gifts and consenting names."""
+        campaigns = await self.ledger.campaigns(all_wards=True)
+        if not campaigns:
+            return [turn.reply("donations.report_empty")]
+        lines = [turn.t("donations.public_title")]
+        for campaign in campaigns:
+            summary = await self.ledger.summary(campaign.id)
+            names = await self.ledger.public_donors(campaign.id)
+            lines.append(
+                turn.t(
+                    "donations.public_campaign",
+                    name=campaign.name,
+                    fund=turn.t(f"donations.fund.{campaign.fund}"),
+                    start=turn.day(campaign.starts_on),
+                    end=turn.day(campaign.ends_on),
+                    raised=turn.money(summary.raised),
+                    target=turn.money(campaign.target),
+                    gifts=summary.gifts,
+                )
+            )
+            if names:
+                shown = ", ".join(names[:MAX_PUBLIC_NAMES])
+                more = len(names) - MAX_PUBLIC_NAMES
+                lines.append(turn.t("donations.public_names", names=shown))
+                if more > 0:
+                    lines.append(turn.t("donations.public_more", count=more))
+        lines.append(turn.t("donations.public_footer"))
+        return [Reply("\n\n".join(lines))]
+
+    async def lookup(self, turn: Turn) -> list[Reply]:
+        """`/tracuu <số biên nhận>`: amount, date and campaign of a gift (name only if public)."""
+        receipt = turn.argument.strip()
+        if not receipt:
+            return [turn.reply("donations.lookup_usage")]
+        entry = await self.ledger.by_receipt(receipt[:40])
+        if entry is None:
+            return [turn.reply("donations.lookup_missing", receipt=receipt[:40])]
+        campaign = await self.ledger.campaign(entry.campaign_id)
+        assert campaign is not None
+        if entry.kind == "reversal":
+            return [turn.reply("donations.lookup_reversal", receipt=entry.receipt)]
+        lines = [
+            turn.t(
+                "donations.lookup_found",
+                receipt=entry.receipt,
+                amount=turn.money(entry.amount),
+                day=turn.day(entry.donated_on),
+                campaign=campaign.name,
+            )
+        ]
+        if entry.public and entry.donor_name:
+            lines.append(turn.t("donations.lookup_donor", name=entry.donor_name))
+        reversal = await self.ledger.reversal_of(entry.id)
+        if reversal is not None:
+            lines.append(turn.t("donations.lookup_reversed", receipt=reversal.receipt))
+        return [Reply("\n".join(lines))]
+
+    async def reverse(self, turn: Turn) -> list[Reply]:
+        """`/daobut <số biên nhận> <lý do>`: record the reversal of a gift (staff of its ward)."""
+        turn.require_staff()
+        receipt, _, reason = turn.argument.strip().partition(" ")
+        if not receipt or not reason.strip():
+            return [turn.reply("donations.reverse_usage")]
+        entry = await self.ledger.by_receipt(receipt)
+        if entry is None:
+            return [turn.reply("donations.lookup_missing", receipt=receipt[:40])]
+        turn.require_staff(entry.ward_id)
+        if await self.ledger.reversal_of(entry.id) is not None:
+            raise UserFacingError("donations.ledger.already_reversed")
+        try:
+            reversal = await self.ledger.reverse(
+                entry.id,
+                reason=reason.strip()[:200],
+                recorded_by=turn.user.id,
+                now=turn.now,
+            )
+        except LedgerError as exc:
+            raise UserFacingError(f"donations.ledger.{exc.code}") from None
+        return [
+            turn.reply(
+                "donations.reversed",
+                receipt=entry.receipt,
+                reversal=reversal.receipt,
+                amount=turn.money(entry.amount),
+            )
+        ]

@@ -1,0 +1,561 @@
+"""Donation ledger (sổ thu Quỹ "Vì người nghèo"): campaigns and append-only gift entries.
+
+Entries are never edited or deleted (SQLite triggers abort any UPDATE or DELETE); a correction is
+a reversal entry (negative amount, naming the original, at most one per original) followed by a
+new gift. Totals are always `SUM(amount)` over entries, never a separate counter.
+
+Appends use group commit: concurrent `append` calls are queued, one writer task inserts the
+queued entries in one `BEGIN IMMEDIATE … COMMIT` transaction (each in its own savepoint, so one
+bad entry fails alone) and every caller's future resolves only after that commit returned.
+With `synchronous=FULL` the entry is on disk before a receipt number is handed out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiosqlite
+
+from storage.audit import record_audit
+from storage.clock import from_db, to_db
+from storage.db import Database
+
+__all__ = [
+    "DONOR_TYPES",
+    "FUNDS",
+    "MAX_AMOUNT",
+    "METHODS",
+    "MIN_AMOUNT",
+    "Campaign",
+    "Entry",
+    "Ledger",
+    "LedgerError",
+    "NewEntry",
+    "Summary",
+    "ward_code_base",
+]
+
+DONOR_TYPES = ("person", "organisation", "business", "salary")
+METHODS = ("cash", "transfer", "in_kind")
+FUNDS = {"vnn": "VNN", "doand": "DOAN"}
+MIN_AMOUNT = 1_000
+MAX_AMOUNT = 100_000_000_000
+MAX_BATCH = 500
+_VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+class LedgerError(Exception):
+    """A rejected ledger operation; `code` names the reason (for the caller to translate)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    """A fund-raising campaign (đợt vận động) of one ward, or of the whole district."""
+
+    id: int
+    ward_id: str | None
+    name: str
+    fund: str
+    target: int
+    starts_on: date
+    ends_on: date
+    created_by: int | None
+
+    def is_open(self, day: date) -> bool:
+        """Whether `day` falls within the campaign."""
+        return self.starts_on <= day <= self.ends_on
+
+
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    """A gift to record (amount in whole đồng)."""
+
+    campaign_id: int
+    ward_id: str
+    donor_type: str
+    donor_name: str
+    public: bool
+    amount: int
+    method: str
+    donated_on: date
+    recorded_by: int | None
+    reference: str = ""
+    note: str = ""
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One recorded ledger row (a gift, or the reversal of one)."""
+
+    id: int
+    receipt: str
+    campaign_id: int
+    ward_id: str
+    kind: str
+    reverses_id: int | None
+    donor_type: str
+    donor_name: str
+    public: bool
+    amount: int
+    method: str
+    reference: str
+    donated_on: date
+    note: str
+    reason: str
+    recorded_by: int | None
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Totals of a campaign (optionally one ward's part), computed from the entries."""
+
+    raised: int
+    gifts: int
+    by_donor_type: dict[str, int]
+    by_method: dict[str, int]
+    by_day: list[tuple[date, int]]
+
+
+def ward_code_base(ward_id: str) -> str:
+    """The short upper-case code of a ward id: "hoa-cuong-bac" → "HCB"."""
+    parts = [part for part in re.split(r"[^a-z0-9]+", ward_id.lower()) if part]
+    code = "".join(part[0] for part in parts).upper()
+    return code or "P"
+
+
+def _campaign(row: sqlite3.Row) -> Campaign:
+    return Campaign(
+        id=int(row["id"]),
+        ward_id=row["ward_id"],
+        name=str(row["name"]),
+        fund=str(row["fund"]),
+        target=int(row["target"]),
+        starts_on=date.fromisoformat(row["starts_on"]),
+        ends_on=date.fromisoformat(row["ends_on"]),
+        created_by=row["created_by"],
+    )
+
+
+def _entry(row: sqlite3.Row) -> Entry:
+    return Entry(
+        id=int(row["id"]),
+        receipt=str(row["receipt"]),
+        campaign_id=int(row["campaign_id"]),
+        ward_id=str(row["ward_id"]),
+        kind=str(row["kind"]),
+        reverses_id=row["reverses_id"],
+        donor_type=str(row["donor_type"]),
+        donor_name=str(row["donor_name"]),
+        public=bool(row["public"]),
+        amount=int(row["amount"]),
+        method=str(row["method"]),
+        reference=str(row["reference"]),
+        donated_on=date.fromisoformat(row["donated_on"]),
+        note=str(row["note"]),
+        reason=str(row["reason"]),
+        recorded_by=row["recorded_by"],
+        recorded_at=from_db(row["recorded_at"]),
+    )
+
+
+@dataclass(slots=True)
+class _Pending:
+    new: NewEntry
+    now: datetime
+    reverses: int | None
+    reason: str
+    future: asyncio.Future[Entry]
+
+
+class Ledger:
+    """Campaigns and the append-only ledger, on the shared `Database`."""
+
+    def __init__(self, db: Database, *, group_commit: bool = True) -> None:
+        self.db = db
+        self.group_commit = group_commit
+        self._pending: list[_Pending] = []
+        self._writer: asyncio.Task[None] | None = None
+        self.batches = 0
+
+    # ---- campaigns -------------------------------------------------------------------------
+
+    async def create_campaign(
+        self,
+        *,
+        ward_id: str | None,
+        name: str,
+        target: int,
+        starts_on: date,
+        ends_on: date,
+        created_by: int | None,
+        now: datetime,
+        fund: str = "vnn",
+    ) -> Campaign:
+        """Create a campaign (audited) and return it."""
+        if fund not in FUNDS:
+            raise LedgerError("fund")
+        if not MIN_AMOUNT <= target <= MAX_AMOUNT:
+            raise LedgerError("amount")
+        if ends_on < starts_on:
+            raise LedgerError("dates")
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO donation_campaigns (ward_id, name, fund, target, starts_on, ends_on,"
+                " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    ward_id,
+                    name,
+                    fund,
+                    target,
+                    starts_on.isoformat(),
+                    ends_on.isoformat(),
+                    created_by,
+                    to_db(now),
+                ),
+            )
+            campaign_id = int(cursor.lastrowid or 0)
+            await record_audit(
+                conn,
+                actor_user_id=created_by,
+                action="donations.campaign_created",
+                target=f"campaign:{campaign_id}",
+                detail={"ward": ward_id, "target": target, "fund": fund},
+                now=now,
+            )
+        campaign = await self.campaign(campaign_id)
+        assert campaign is not None
+        return campaign
+
+    async def campaign(self, campaign_id: int) -> Campaign | None:
+        """One campaign by id."""
+        row = await self.db.fetchone(
+            "SELECT * FROM donation_campaigns WHERE id = ?", (campaign_id,)
+        )
+        return _campaign(row) if row else None
+
+    async def campaigns(
+        self, *, ward_id: str | None = None, all_wards: bool = False
+    ) -> list[Campaign]:
+        """Campaigns of `ward_id` plus district-wide ones (every campaign when `all_wards`)."""
+        if all_wards:
+            rows = await self.db.fetchall("SELECT * FROM donation_campaigns ORDER BY starts_on, id")
+        else:
+            rows = await self.db.fetchall(
+                "SELECT * FROM donation_campaigns WHERE ward_id IS NULL OR ward_id = ?"
+                " ORDER BY starts_on, id",
+                (ward_id,),
+            )
+        return [_campaign(row) for row in rows]
+
+    async def open_campaigns(self, *, ward_id: str | None, day: date) -> list[Campaign]:
+        """Campaigns a ward can log gifts to on `day`, the ward's own first."""
+        found = [c for c in await self.campaigns(ward_id=ward_id) if c.is_open(day)]
+        return sorted(found, key=lambda c: (c.ward_id is None, c.starts_on, c.id))
+
+    # ---- appends ---------------------------------------------------------------------------
+
+    async def append(self, new: NewEntry, *, now: datetime) -> Entry:
+        """Record a gift durably and return it with its receipt number.
+
+        An entry with an already used `idempotency_key` is not recorded again: the existing
+        entry is returned.
+        """
+        if new.donor_type not in DONOR_TYPES or new.method not in METHODS:
+            raise LedgerError("kind")
+        if not MIN_AMOUNT <= new.amount <= MAX_AMOUNT:
+            raise LedgerError("amount")
+        return await self._submit(new, now=now, reverses=None, reason="")
+
+    async def reverse(
+        self,
+        entry_id: int,
+        *,
+        reason: str,
+        recorded_by: int | None,
+        now: datetime,
+        idempotency_key: str | None = None,
+    ) -> Entry:
+        """Record the reversal (bút toán đảo) of a gift: same amount, negative, naming it."""
+        original = await self.entry(entry_id)
+        if original is None or original.kind != "gift":
+            raise LedgerError("not_found")
+        if not reason.strip():
+            raise LedgerError("reason")
+        new = NewEntry(
+            campaign_id=original.campaign_id,
+            ward_id=original.ward_id,
+            donor_type=original.donor_type,
+            donor_name="",
+            public=False,
+            amount=-original.amount,
+            method=original.method,
+            donated_on=original.donated_on,
+            recorded_by=recorded_by,
+            idempotency_key=idempotency_key,
+        )
+        return await self._submit(new, now=now, reverses=entry_id, reason=reason.strip())
+
+    async def _submit(
+        self, new: NewEntry, *, now: datetime, reverses: int | None, reason: str
+    ) -> Entry:
+        future: asyncio.Future[Entry] = asyncio.get_running_loop().create_future()
+        item = _Pending(new, now, reverses, reason, future)
+        if not self.group_commit:
+            await self._commit([item])
+            return future.result()
+        self._pending.append(item)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._drain())
+        return await asyncio.shield(future)
+
+    async def _drain(self) -> None:
+        while self._pending:
+            batch = self._pending[:MAX_BATCH]
+            del self._pending[:MAX_BATCH]
+            await self._commit(batch)
+
+    async def _commit(self, batch: list[_Pending]) -> None:
+        results: list[Entry | BaseException] = []
+        try:
+            async with self.db.transaction() as conn:
+                for index, item in enumerate(batch):
+                    await conn.execute(f"SAVEPOINT e{index}")
+                    try:
+                        results.append(await self._insert(conn, item))
+                    except (LedgerError, sqlite3.Error) as exc:
+                        await conn.execute(f"ROLLBACK TO e{index}")
+                        results.append(exc)
+                    await conn.execute(f"RELEASE e{index}")
+            self.batches += 1
+        except BaseException as exc:  # the commit itself failed: nobody's entry is recorded
+            for item in batch:
+                if not item.future.done():
+                    item.future.set_exception(exc if isinstance(exc, Exception) else RuntimeError())
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for item, result in zip(batch, results, strict=True):
+            if item.future.done():
+                continue
+            if isinstance(result, Entry):
+                item.future.set_result(result)
+            elif isinstance(result, sqlite3.IntegrityError) and item.reverses is not None:
+                item.future.set_exception(LedgerError("already_reversed"))
+            else:
+                item.future.set_exception(
+                    result if isinstance(result, LedgerError) else LedgerError("storage")
+                )
+
+    async def _insert(self, conn: aiosqlite.Connection, item: _Pending) -> Entry:
+        new = item.new
+        if new.idempotency_key is not None:
+            existing = await _one(
+                conn,
+                "SELECT * FROM donation_entries WHERE idempotency_key = ?",
+                (new.idempotency_key,),
+            )
+            if existing is not None:
+                return _entry(existing)
+        campaign_row = await _one(
+            conn, "SELECT * FROM donation_campaigns WHERE id = ?", (new.campaign_id,)
+        )
+        if campaign_row is None:
+            raise LedgerError("not_found")
+        campaign = _campaign(campaign_row)
+        if campaign.ward_id is not None and campaign.ward_id != new.ward_id:
+            raise LedgerError("ward")
+        if item.reverses is None and new.donated_on < campaign.starts_on:
+            raise LedgerError("date")
+        if item.reverses is not None:
+            already = await _one(
+                conn, "SELECT id FROM donation_entries WHERE reverses_id = ?", (item.reverses,)
+            )
+            if already is not None:
+                raise LedgerError("already_reversed")
+        code = await self._ward_code(conn, new.ward_id)
+        year = item.now.astimezone(_VN).year
+        row = await _one(
+            conn,
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM donation_entries WHERE ward_id = ? AND year = ?",
+            (new.ward_id, year),
+        )
+        seq = int(row[0]) if row else 1
+        receipt = f"{FUNDS[campaign.fund]}-{code}-{year}-{seq:06d}"
+        kind = "gift" if item.reverses is None else "reversal"
+        cursor = await conn.execute(
+            "INSERT INTO donation_entries (campaign_id, ward_id, year, seq, receipt, kind,"
+            " reverses_id, donor_type, donor_name, public, amount, method, reference, donated_on,"
+            " note, reason, recorded_by, recorded_at, idempotency_key)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                new.campaign_id,
+                new.ward_id,
+                year,
+                seq,
+                receipt,
+                kind,
+                item.reverses,
+                new.donor_type,
+                new.donor_name,
+                int(new.public),
+                new.amount,
+                new.method,
+                new.reference,
+                new.donated_on.isoformat(),
+                new.note,
+                item.reason,
+                new.recorded_by,
+                to_db(item.now),
+                new.idempotency_key,
+            ),
+        )
+        entry_id = int(cursor.lastrowid or 0)
+        detail: dict[str, Any] = {"receipt": receipt, "amount": new.amount}
+        if item.reverses is not None:
+            detail["reverses"] = item.reverses
+        await record_audit(
+            conn,
+            actor_user_id=new.recorded_by,
+            action="donations.reversed" if item.reverses is not None else "donations.recorded",
+            target=f"donation:{entry_id}",
+            detail=detail,
+            now=item.now,
+        )
+        return Entry(
+            id=entry_id,
+            receipt=receipt,
+            campaign_id=new.campaign_id,
+            ward_id=new.ward_id,
+            kind=kind,
+            reverses_id=item.reverses,
+            donor_type=new.donor_type,
+            donor_name=new.donor_name,
+            public=new.public,
+            amount=new.amount,
+            method=new.method,
+            reference=new.reference,
+            donated_on=new.donated_on,
+            note=new.note,
+            reason=item.reason,
+            recorded_by=new.recorded_by,
+            recorded_at=item.now,
+        )
+
+    async def _ward_code(self, conn: aiosqlite.Connection, ward_id: str) -> str:
+        row = await _one(conn, "SELECT code FROM donation_ward_codes WHERE ward_id = ?", (ward_id,))
+        if row is not None:
+            return str(row["code"])
+        base = ward_code_base(ward_id)
+        suffix = 1
+        while True:
+            code = base if suffix == 1 else f"{base}{suffix}"
+            taken = await _one(conn, "SELECT 1 FROM donation_ward_codes WHERE code = ?", (code,))
+            if taken is None:
+                await conn.execute(
+                    "INSERT INTO donation_ward_codes (ward_id, code) VALUES (?, ?)", (ward_id, code)
+                )
+                return code
+            suffix += 1
+
+    # ---- reads -----------------------------------------------------------------------------
+
+    async def entry(self, entry_id: int) -> Entry | None:
+        """One entry by id."""
+        row = await self.db.fetchone("SELECT * FROM donation_entries WHERE id = ?", (entry_id,))
+        return _entry(row) if row else None
+
+    async def by_receipt(self, receipt: str) -> Entry | None:
+        """One entry by its receipt number (case-insensitive)."""
+        row = await self.db.fetchone(
+            "SELECT * FROM donation_entries WHERE receipt = ?", (receipt.strip().upper(),)
+        )
+        return _entry(row) if row else None
+
+    async def reversal_of(self, entry_id: int) -> Entry | None:
+        """The reversal of a gift, if any."""
+        row = await self.db.fetchone(
+            "SELECT * FROM donation_entries WHERE reverses_id = ?", (entry_id,)
+        )
+        return _entry(row) if row else None
+
+    async def entries(
+        self, *, campaign_id: int | None = None, ward_id: str | None = None, limit: int = -1
+    ) -> list[Entry]:
+        """Entries in order of recording, filtered by campaign and ward."""
+        sql = "SELECT * FROM donation_entries WHERE 1 = 1"
+        params: list[Any] = []
+        if campaign_id is not None:
+            sql += " AND campaign_id = ?"
+            params.append(campaign_id)
+        if ward_id is not None:
+            sql += " AND ward_id = ?"
+            params.append(ward_id)
+        sql += " ORDER BY id LIMIT ?"
+        params.append(limit)
+        return [_entry(row) for row in await self.db.fetchall(sql, params)]
+
+    async def total(self, campaign_id: int, *, ward_id: str | None = None) -> int:
+        """`SUM(amount)` of the campaign's entries (reversals subtract)."""
+        sql, params = _where(campaign_id, ward_id)
+        row = await self.db.fetchone(
+            f"SELECT COALESCE(SUM(amount), 0) FROM donation_entries WHERE {sql}", params
+        )
+        return int(row[0]) if row else 0
+
+    async def summary(self, campaign_id: int, *, ward_id: str | None = None) -> Summary:
+        """Raised total, gift count (excluding reversed gifts) and breakdowns, from entries."""
+        where, params = _where(campaign_id, ward_id)
+        raised = await self.total(campaign_id, ward_id=ward_id)
+        live = (
+            f"{where} AND kind = 'gift' AND id NOT IN"
+            " (SELECT reverses_id FROM donation_entries WHERE reverses_id IS NOT NULL)"
+        )
+        row = await self.db.fetchone(f"SELECT COUNT(*) FROM donation_entries WHERE {live}", params)
+        gifts = int(row[0]) if row else 0
+
+        async def grouped(column: str) -> list[sqlite3.Row]:
+            return await self.db.fetchall(
+                f"SELECT {column} AS k, SUM(amount) AS s FROM donation_entries WHERE {where}"
+                f" GROUP BY {column} ORDER BY {column}",
+                params,
+            )
+
+        by_type = {str(r["k"]): int(r["s"]) for r in await grouped("donor_type") if r["s"]}
+        by_method = {str(r["k"]): int(r["s"]) for r in await grouped("method") if r["s"]}
+        by_day = [(date.fromisoformat(r["k"]), int(r["s"])) for r in await grouped("donated_on")]
+        return Summary(raised, gifts, by_type, by_method, by_day)
+
+    async def public_donors(self, campaign_id: int) -> list[str]:
+        """Names of donors who agreed to be named, whose gift was not reversed."""
+        rows = await self.db.fetchall(
+            "SELECT donor_name FROM donation_entries WHERE campaign_id = ?"
+            " AND kind = 'gift' AND public = 1 AND donor_name <> '' AND id NOT IN"
+            " (SELECT reverses_id FROM donation_entries WHERE reverses_id IS NOT NULL)"
+            " GROUP BY donor_name ORDER BY MIN(id)",
+            (campaign_id,),
+        )
+        return [str(row["donor_name"]) for row in rows]
+
+
+def _where(campaign_id: int, ward_id: str | None) -> tuple[str, list[Any]]:
+    if ward_id is None:
+        return "campaign_id = ?", [campaign_id]
+    return "campaign_id = ? AND ward_id = ?", [campaign_id, ward_id]
+
+
+async def _one(conn: aiosqlite.Connection, sql: str, params: tuple[Any, ...]) -> sqlite3.Row | None:
+    async with conn.execute(sql, params) as cursor:
+        row: sqlite3.Row | None = await cursor.fetchone()
+        return row
