@@ -16,6 +16,7 @@ from bot.core.i18n import Translator
 from bot.core.types import Attachment, Choice, Reply
 from bot.serve import Running
 from storage.zalo_tokens import TokenPair, ZaloTokenStore
+from tests.fakes.telegram_api import FakeBotApi
 from tests.fakes.zalo_api import FakeZalo, oa_text_event, serving, sign_event, zalo_settings
 from tests.harness import FakeClock, make_config
 
@@ -229,3 +230,31 @@ def test_more_than_five_choices_become_numbered_lines() -> None:
     assert len(buttons) == MAX_BUTTONS
     assert buttons[0] == {"title": "Mục 1", "payload": "menu:k1", "type": "oa.query.hide"}
     assert text == "Chọn:\n6. Mục 6\n7. Mục 7"
+
+
+async def test_telegram_and_both_zalo_channels_in_one_process(
+    tmp_path: Path, clock: FakeClock, fake_zalo: FakeZalo, fake_telegram: FakeBotApi
+) -> None:
+    """serve() runs Telegram (polling), the OA webhook and the Zalo Bot side by side."""
+    settings = zalo_settings(
+        fake_zalo, TELEGRAM_BOT_TOKEN=fake_telegram.token, TELEGRAM_BASE_URL=fake_telegram.base_url
+    )
+    app = await build_app(make_config(tmp_path / "all.sqlite3", **settings), clock=clock)
+    try:
+        async with serving(app, ["telegram", "zalo_oa", "zalo_bot"]) as running:
+            assert sorted(running.senders) == ["telegram", "zalo_bot", "zalo_oa"]
+            fake_telegram.push_message(4242, "/xoadulieu")
+            await say(running, fake_zalo, "/xoadulieu", "m1")
+            fake_zalo.push_bot_text("zb-1", "/xoadulieu")
+            telegram_sent = await fake_telegram.wait_for_messages(4242, 1)
+            oa_sent = await fake_zalo.wait_oa(1)
+            bot_sent = await fake_zalo.wait_bot(1)
+    finally:
+        await app.close()
+    assert telegram_sent[0].text == T("privacy.confirm")
+    assert telegram_sent[0].buttons() == [
+        (T("privacy.yes_delete"), "privacy:yes"),
+        (T("common.cancel"), "privacy:no"),
+    ]
+    assert oa_sent[0].text == T("privacy.confirm")
+    assert bot_sent[0].text.startswith(T("privacy.confirm"))
