@@ -60,7 +60,7 @@ RATE_LIMITED = frozenset({-32})
 NOT_REACHABLE = frozenset({-213, -201})
 """Open API errors meaning the user cannot receive OA messages (unfollowed or unknown)."""
 
-_PAYLOAD = re.compile(r"^[a-z0-9_]+:\S{0,62}$")
+_PAYLOAD = re.compile(r"^[a-z0-9_]+:[^\n]{0,62}$")
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
@@ -111,9 +111,13 @@ def _received_at(event: dict[str, Any]) -> datetime:
 
 
 def to_inbound(event: dict[str, Any]) -> Inbound | None:
-    """The channel-neutral form of a `user_send_text` or `follow` event (None for others)."""
-    name = event.get("event_name")
-    if name == "user_send_text":
+    """The channel-neutral form of a user's message or a `follow` event (None for others).
+
+    Other `user_send_*` events (image, sticker, file, location...) become an empty text, which
+    the dispatcher answers with its "please type or choose" message.
+    """
+    name = str(event.get("event_name") or "")
+    if name.startswith("user_send_"):
         sender = event.get("sender") or {}
         message = event.get("message") or {}
         user_id = str(sender.get("id") or "")
@@ -126,7 +130,7 @@ def to_inbound(event: dict[str, Any]) -> Inbound | None:
             chat_id=user_id,
             message_id=msg_id,
             received_at=_received_at(event),
-            text=str(message.get("text") or ""),
+            text=str(message.get("text") or "") if name == "user_send_text" else "",
         )
     if name == "follow":
         follower = event.get("follower") or {}

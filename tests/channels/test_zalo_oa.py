@@ -258,3 +258,26 @@ async def test_telegram_and_both_zalo_channels_in_one_process(
     ]
     assert oa_sent[0].text == T("privacy.confirm")
     assert bot_sent[0].text.startswith(T("privacy.confirm"))
+
+
+async def test_follow_greets_and_a_sticker_gets_a_hint(zapp: App, fake_zalo: FakeZalo) -> None:
+    """Following the OA shows the welcome menu (self-check button); a sticker asks for text."""
+    follow: dict[str, object] = {
+        "app_id": fake_zalo.app_id,
+        "event_name": "follow",
+        "timestamp": "1763694000000",
+        "follower": {"id": USER},
+        "oa_id": "oa-1",
+    }
+    sticker = oa_text_event(fake_zalo.app_id, USER, "", "m-sticker")
+    sticker["event_name"] = "user_send_sticker"
+    async with serving(zapp, ["zalo_oa"]) as running:
+        assert await post_event(running, fake_zalo, follow) == 200
+        await fake_zalo.wait_oa(1)
+        assert await post_event(running, fake_zalo, sticker) == 200
+        sent = await fake_zalo.wait_oa(2)
+    greeting = sent[0]
+    assert greeting.text.startswith(T("menu.welcome", name=T("menu.friend")))
+    assert (T("self_check.menu"), "menu:self_check") in greeting.buttons
+    assert len(greeting.buttons) <= MAX_BUTTONS
+    assert sent[1].text == T("error.unsupported")
