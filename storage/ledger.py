@@ -13,6 +13,7 @@ With `synchronous=FULL` the entry is on disk before a receipt number is handed o
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import sqlite3
 from dataclasses import dataclass
@@ -187,6 +188,7 @@ class Ledger:
         self.group_commit = group_commit
         self._pending: list[_Pending] = []
         self._writer: asyncio.Task[None] | None = None
+        self._codes: dict[str, str] = {}
         self.batches = 0
 
     # ---- campaigns -------------------------------------------------------------------------
@@ -327,18 +329,18 @@ class Ledger:
             await self._commit(batch)
 
     async def _commit(self, batch: list[_Pending]) -> None:
-        results: list[Entry | BaseException] = []
+        codes: dict[str, str] = {}
+        results: list[Entry | LedgerError]
         try:
-            async with self.db.transaction() as conn:
-                for index, item in enumerate(batch):
-                    await conn.execute(f"SAVEPOINT e{index}")
-                    try:
-                        results.append(await self._insert(conn, item))
-                    except (LedgerError, sqlite3.Error) as exc:
-                        await conn.execute(f"ROLLBACK TO e{index}")
-                        results.append(exc)
-                    await conn.execute(f"RELEASE e{index}")
-            self.batches += 1
+            try:
+                async with self.db.transaction() as conn:
+                    results = await self._insert_batch(conn, batch, codes)
+            except sqlite3.Error:
+                # A row the checks did not foresee failed: redo the batch one entry per
+                # savepoint, so only that entry fails.
+                codes.clear()
+                async with self.db.transaction() as conn:
+                    results = [await self._insert_alone(conn, item, codes) for item in batch]
         except BaseException as exc:  # the commit itself failed: nobody's entry is recorded
             for item in batch:
                 if not item.future.done():
@@ -346,117 +348,134 @@ class Ledger:
             if not isinstance(exc, Exception):
                 raise
             return
+        self.batches += 1
+        self._codes.update(codes)
         for item, result in zip(batch, results, strict=True):
             if item.future.done():
                 continue
             if isinstance(result, Entry):
                 item.future.set_result(result)
-            elif isinstance(result, sqlite3.IntegrityError) and item.reverses is not None:
-                item.future.set_exception(LedgerError("already_reversed"))
             else:
-                item.future.set_exception(
-                    result if isinstance(result, LedgerError) else LedgerError("storage")
-                )
+                item.future.set_exception(result)
 
-    async def _insert(self, conn: aiosqlite.Connection, item: _Pending) -> Entry:
-        new = item.new
-        if new.idempotency_key is not None:
-            existing = await _one(
+    async def _insert_alone(
+        self, conn: aiosqlite.Connection, item: _Pending, codes: dict[str, str]
+    ) -> Entry | LedgerError:
+        await conn.execute("SAVEPOINT one")
+        try:
+            (result,) = await self._insert_batch(conn, [item], codes)
+        except sqlite3.Error:
+            await conn.execute("ROLLBACK TO one")
+            result = LedgerError("already_reversed" if item.reverses else "storage")
+        await conn.execute("RELEASE one")
+        return result
+
+    async def _insert_batch(
+        self, conn: aiosqlite.Connection, batch: list[_Pending], codes: dict[str, str]
+    ) -> list[Entry | LedgerError]:
+        """Validate and insert a batch with a fixed number of statements (not per entry)."""
+        keys = [item.new.idempotency_key for item in batch if item.new.idempotency_key]
+        existing: dict[str, Entry] = {}
+        if keys:
+            rows = await _all(
                 conn,
-                "SELECT * FROM donation_entries WHERE idempotency_key = ?",
-                (new.idempotency_key,),
+                f"SELECT * FROM donation_entries WHERE idempotency_key IN ({_marks(keys)})",
+                keys,
             )
-            if existing is not None:
-                return _entry(existing)
-        campaign_row = await _one(
-            conn, "SELECT * FROM donation_campaigns WHERE id = ?", (new.campaign_id,)
-        )
-        if campaign_row is None:
-            raise LedgerError("not_found")
-        campaign = _campaign(campaign_row)
-        if campaign.ward_id is not None and campaign.ward_id != new.ward_id:
-            raise LedgerError("ward")
-        if item.reverses is None and new.donated_on < campaign.starts_on:
-            raise LedgerError("date")
-        if item.reverses is not None:
-            already = await _one(
-                conn, "SELECT id FROM donation_entries WHERE reverses_id = ?", (item.reverses,)
+            existing = {str(row["idempotency_key"]): _entry(row) for row in rows}
+        campaign_ids = sorted({item.new.campaign_id for item in batch})
+        campaigns = {
+            campaign.id: campaign
+            for campaign in map(
+                _campaign,
+                await _all(
+                    conn,
+                    f"SELECT * FROM donation_campaigns WHERE id IN ({_marks(campaign_ids)})",
+                    campaign_ids,
+                ),
             )
-            if already is not None:
-                raise LedgerError("already_reversed")
-        code = await self._ward_code(conn, new.ward_id)
-        year = item.now.astimezone(_VN).year
-        row = await _one(
-            conn,
-            "SELECT COALESCE(MAX(seq), 0) + 1 FROM donation_entries WHERE ward_id = ? AND year = ?",
-            (new.ward_id, year),
-        )
-        seq = int(row[0]) if row else 1
-        receipt = f"{FUNDS[campaign.fund]}-{code}-{year}-{seq:06d}"
-        kind = "gift" if item.reverses is None else "reversal"
-        cursor = await conn.execute(
-            "INSERT INTO donation_entries (campaign_id, ward_id, year, seq, receipt, kind,"
-            " reverses_id, donor_type, donor_name, public, amount, method, reference, donated_on,"
-            " note, reason, recorded_by, recorded_at, idempotency_key)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                new.campaign_id,
-                new.ward_id,
-                year,
-                seq,
-                receipt,
-                kind,
-                item.reverses,
-                new.donor_type,
-                new.donor_name,
-                int(new.public),
-                new.amount,
-                new.method,
-                new.reference,
-                new.donated_on.isoformat(),
-                new.note,
-                item.reason,
-                new.recorded_by,
-                to_db(item.now),
-                new.idempotency_key,
-            ),
-        )
-        entry_id = int(cursor.lastrowid or 0)
-        detail: dict[str, Any] = {"receipt": receipt, "amount": new.amount}
-        if item.reverses is not None:
-            detail["reverses"] = item.reverses
-        await record_audit(
-            conn,
-            actor_user_id=new.recorded_by,
-            action="donations.reversed" if item.reverses is not None else "donations.recorded",
-            target=f"donation:{entry_id}",
-            detail=detail,
-            now=item.now,
-        )
-        return Entry(
-            id=entry_id,
-            receipt=receipt,
-            campaign_id=new.campaign_id,
-            ward_id=new.ward_id,
-            kind=kind,
-            reverses_id=item.reverses,
-            donor_type=new.donor_type,
-            donor_name=new.donor_name,
-            public=new.public,
-            amount=new.amount,
-            method=new.method,
-            reference=new.reference,
-            donated_on=new.donated_on,
-            note=new.note,
-            reason=item.reason,
-            recorded_by=new.recorded_by,
-            recorded_at=item.now,
-        )
+        }
+        reverses = [item.reverses for item in batch if item.reverses is not None]
+        already: set[int] = set()
+        if reverses:
+            rows = await _all(
+                conn,
+                "SELECT reverses_id FROM donation_entries"
+                f" WHERE reverses_id IN ({_marks(reverses)})",
+                reverses,
+            )
+            already = {int(row[0]) for row in rows}
+        row = await _one(conn, "SELECT COALESCE(MAX(id), 0) FROM donation_entries", ())
+        next_id = (int(row[0]) if row else 0) + 1
+        next_seq: dict[tuple[str, int], int] = {}
+        entry_rows: list[tuple[Any, ...]] = []
+        audit_rows: list[tuple[Any, ...]] = []
+        results: list[Entry | LedgerError] = []
+        for item in batch:
+            new = item.new
+            key = new.idempotency_key
+            if key is not None and key in existing:
+                results.append(existing[key])
+                continue
+            campaign = campaigns.get(new.campaign_id)
+            problem = _problem(item, campaign, already)
+            if problem is not None or campaign is None:
+                results.append(LedgerError(problem or "not_found"))
+                continue
+            if item.reverses is not None:
+                already.add(item.reverses)
+            code = await self._ward_code(conn, new.ward_id, codes)
+            year = item.now.astimezone(_VN).year
+            if (new.ward_id, year) not in next_seq:
+                found = await _one(
+                    conn,
+                    "SELECT COALESCE(MAX(seq), 0) FROM donation_entries"
+                    " WHERE ward_id = ? AND year = ?",
+                    (new.ward_id, year),
+                )
+                next_seq[(new.ward_id, year)] = (int(found[0]) if found else 0) + 1
+            seq = next_seq[(new.ward_id, year)]
+            next_seq[(new.ward_id, year)] = seq + 1
+            entry = Entry(
+                id=next_id,
+                receipt=f"{FUNDS[campaign.fund]}-{code}-{year}-{seq:06d}",
+                campaign_id=new.campaign_id,
+                ward_id=new.ward_id,
+                kind="gift" if item.reverses is None else "reversal",
+                reverses_id=item.reverses,
+                donor_type=new.donor_type,
+                donor_name=new.donor_name,
+                public=new.public,
+                amount=new.amount,
+                method=new.method,
+                reference=new.reference,
+                donated_on=new.donated_on,
+                note=new.note,
+                reason=item.reason,
+                recorded_by=new.recorded_by,
+                recorded_at=item.now,
+            )
+            next_id += 1
+            entry_rows.append(_entry_row(entry, year, seq, key))
+            audit_rows.append(_audit_row(entry))
+            results.append(entry)
+            if key is not None:
+                existing[key] = entry
+        if entry_rows:
+            await conn.executemany(_INSERT_ENTRY, entry_rows)
+            await conn.executemany(_INSERT_AUDIT, audit_rows)
+        return results
 
-    async def _ward_code(self, conn: aiosqlite.Connection, ward_id: str) -> str:
+    async def _ward_code(
+        self, conn: aiosqlite.Connection, ward_id: str, codes: dict[str, str]
+    ) -> str:
+        known = self._codes.get(ward_id) or codes.get(ward_id)
+        if known is not None:
+            return known
         row = await _one(conn, "SELECT code FROM donation_ward_codes WHERE ward_id = ?", (ward_id,))
         if row is not None:
-            return str(row["code"])
+            codes[ward_id] = str(row["code"])
+            return codes[ward_id]
         base = ward_code_base(ward_id)
         suffix = 1
         while True:
@@ -466,6 +485,7 @@ class Ledger:
                 await conn.execute(
                     "INSERT INTO donation_ward_codes (ward_id, code) VALUES (?, ?)", (ward_id, code)
                 )
+                codes[ward_id] = code
                 return code
             suffix += 1
 
@@ -559,3 +579,77 @@ async def _one(conn: aiosqlite.Connection, sql: str, params: tuple[Any, ...]) ->
     async with conn.execute(sql, params) as cursor:
         row: sqlite3.Row | None = await cursor.fetchone()
         return row
+
+
+_INSERT_ENTRY = (
+    "INSERT INTO donation_entries (id, campaign_id, ward_id, year, seq, receipt, kind,"
+    " reverses_id, donor_type, donor_name, public, amount, method, reference, donated_on,"
+    " note, reason, recorded_by, recorded_at, idempotency_key)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# The same statement as `storage.audit.record_audit`, run once per batch with executemany.
+_INSERT_AUDIT = (
+    "INSERT INTO audit_log (at, actor_user_id, action, target, detail) VALUES (?, ?, ?, ?, ?)"
+)
+
+
+def _problem(item: _Pending, campaign: Campaign | None, already: set[int]) -> str | None:
+    new = item.new
+    if campaign is None:
+        return "not_found"
+    if campaign.ward_id is not None and campaign.ward_id != new.ward_id:
+        return "ward"
+    if item.reverses is None and new.donated_on < campaign.starts_on:
+        return "date"
+    if item.reverses is not None and item.reverses in already:
+        return "already_reversed"
+    return None
+
+
+def _entry_row(entry: Entry, year: int, seq: int, key: str | None) -> tuple[Any, ...]:
+    return (
+        entry.id,
+        entry.campaign_id,
+        entry.ward_id,
+        year,
+        seq,
+        entry.receipt,
+        entry.kind,
+        entry.reverses_id,
+        entry.donor_type,
+        entry.donor_name,
+        int(entry.public),
+        entry.amount,
+        entry.method,
+        entry.reference,
+        entry.donated_on.isoformat(),
+        entry.note,
+        entry.reason,
+        entry.recorded_by,
+        to_db(entry.recorded_at),
+        key,
+    )
+
+
+def _audit_row(entry: Entry) -> tuple[Any, ...]:
+    detail: dict[str, Any] = {"receipt": entry.receipt, "amount": entry.amount}
+    action = "donations.recorded"
+    if entry.reverses_id is not None:
+        detail["reverses"] = entry.reverses_id
+        action = "donations.reversed"
+    return (
+        to_db(entry.recorded_at),
+        entry.recorded_by,
+        action,
+        f"donation:{entry.id}",
+        json.dumps(detail, ensure_ascii=False),
+    )
+
+
+def _marks(values: list[Any]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+async def _all(conn: aiosqlite.Connection, sql: str, params: list[Any]) -> list[sqlite3.Row]:
+    async with conn.execute(sql, params) as cursor:
+        return list(await cursor.fetchall())

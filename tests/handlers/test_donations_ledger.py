@@ -100,6 +100,34 @@ async def test_unique_constraint_blocks_second_reversal(app: App) -> None:
     )
     assert row is not None
     assert row[0] == 1
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+        await app.db.execute(
+            "INSERT INTO donation_entries (campaign_id, ward_id, year, seq, receipt, kind,"
+            " reverses_id, donor_type, amount, method, donated_on, recorded_at)"
+            " VALUES (?, ?, 2026, 9999, 'X-1', 'reversal', ?, 'person', -10000, 'cash',"
+            " '2026-11-20', '2026-11-21T03:00:00+00:00')",
+            (campaign, WARD, entry.id),
+        )
+
+
+async def test_one_failing_entry_does_not_sink_its_batch(app: App) -> None:
+    """An entry whose insert fails (unknown recorder) fails alone; its batch-mates are stored."""
+    ledger = Ledger(app.db)
+    campaign = await demo_campaign(app)
+    results = await asyncio.gather(
+        ledger.append(gift(campaign, 11_000), now=app.services.clock()),
+        ledger.append(gift(campaign, 12_000, by=987_654), now=app.services.clock()),
+        ledger.append(gift(campaign, 13_000), now=app.services.clock()),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], LedgerError)
+    assert [r.amount for r in results if not isinstance(r, BaseException)] == [11_000, 13_000]
+    rows = await app.db.fetchall(
+        "SELECT amount FROM donation_entries WHERE amount IN (11000, 12000, 13000) ORDER BY id"
+    )
+    assert [row[0] for row in rows] == [11_000, 13_000]
+    seqs = await app.db.fetchall("SELECT seq FROM donation_entries ORDER BY id")
+    assert [row[0] for row in seqs] == list(range(1, 8))
 
 
 async def test_idempotency_key_records_once(app: App) -> None:
