@@ -222,6 +222,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
     config = _config(args)
+    sync_func = getattr(args, "sync_func", None)
+    if sync_func is not None:
+        result: int = sync_func(args, config)
+        return result
     func: Command = args.func
     try:
         return asyncio.run(func(args, config))

@@ -146,12 +146,15 @@ class Dispatcher:
         except Exception as exc:
             ref = secrets.token_hex(4).upper()
             log.error(
-                "handler failed ref=%s flow=%s step=%s error=%s\n%s",
+                "handler failed ref=%s flow=%s step=%s error=%s at %s",
                 ref,
                 session.flow,
                 session.step,
                 type(exc).__name__,
-                "".join(traceback.format_tb(exc.__traceback__)),
+                " < ".join(
+                    f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}:{frame.name}"
+                    for frame in reversed(traceback.extract_tb(exc.__traceback__))
+                ),
             )
             session = await services.sessions.load(inbound.channel, inbound.user_id, now=now)
             replies = [Reply(translator("error.unexpected", ref=ref))]

@@ -1,0 +1,52 @@
+"""How a Q&A answer and a search result look in the chat (text and buttons)."""
+
+from __future__ import annotations
+
+from bot.core.turn import Turn
+from bot.core.types import Choice, Reply
+from knowledge.faq import Entry, KnowledgeBase, SearchResult
+
+LABEL_CHARS = 60
+
+
+def short(text: str, limit: int = LABEL_CHARS) -> str:
+    """A button label cut to `limit` characters."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def answer_reply(turn: Turn, kb: KnowledgeBase, entry: Entry) -> Reply:
+    """The entry's answer with its source, a provisional warning, related entries and 👍/👎."""
+    parts = [entry.answer.strip(), "", turn.t("faq.source", source=entry.source)]
+    if entry.provisional:
+        parts.append(turn.t("faq.provisional"))
+    parts.append("")
+    parts.append(turn.t("faq.was_helpful"))
+    choices = [Choice(turn.t("faq.helpful"), f"faq:up:{entry.id}")]
+    choices.append(Choice(turn.t("faq.unhelpful"), f"faq:dn:{entry.id}"))
+    for related_id in entry.related[:3]:
+        related = kb.get(related_id)
+        if related is not None and related.is_valid_on(turn.today):
+            choices.append(Choice("📖 " + short(related.question), f"faq:e:{related.id}"))
+    return Reply("\n".join(parts), tuple(choices))
+
+
+def result_replies(turn: Turn, kb: KnowledgeBase, result: SearchResult) -> list[Reply]:
+    """The graded answer: the answer, "did you mean", or not found with the handover offer."""
+    if result.grade == "confident" and result.best is not None:
+        return [answer_reply(turn, kb, result.best.entry)]
+    if result.grade == "unsure" and result.candidates:
+        choices = [
+            Choice(short(match.entry.question), f"faq:e:{match.entry.id}")
+            for match in result.candidates[:3]
+        ]
+        choices.append(Choice(turn.t("faq.none_of_these"), "faq:ask"))
+        return [Reply(turn.t("faq.did_you_mean"), tuple(choices))]
+    return [
+        Reply(
+            turn.t("faq.not_found"),
+            (
+                Choice(turn.t("faq.ask_officer"), "faq:ask"),
+                Choice(turn.t("menu.back_to_menu"), "menu:main"),
+            ),
+        )
+    ]

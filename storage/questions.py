@@ -1,0 +1,133 @@
+"""Q&A storage: handover questions to ward officers, and the unanswered-question log."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from storage.clock import from_db, to_db
+from storage.db import Database
+
+MAX_QUESTION_CHARS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class HandoverQuestion:
+    """A resident's question sent to the officers of a ward."""
+
+    id: int
+    user_id: int
+    ward_id: str
+    channel: str
+    chat_id: str
+    text: str
+    created_at: datetime
+    answer: str | None
+    answered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class FrequentQuestion:
+    """A question text that went unanswered (or was marked unhelpful), with its count."""
+
+    text: str
+    count: int
+    last_at: datetime
+
+
+def _question(row: sqlite3.Row) -> HandoverQuestion:
+    return HandoverQuestion(
+        id=int(row["id"]),
+        user_id=int(row["user_id"]),
+        ward_id=str(row["ward_id"]),
+        channel=str(row["channel"]),
+        chat_id=str(row["chat_id"]),
+        text=str(row["text"]),
+        created_at=from_db(row["created_at"]),
+        answer=row["answer"],
+        answered_at=from_db(row["answered_at"]) if row["answered_at"] else None,
+    )
+
+
+class QuestionRepository:
+    """Reads and writes handover questions and the question log."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create_handover(
+        self, *, user_id: int, ward_id: str, channel: str, chat_id: str, text: str, now: datetime
+    ) -> int:
+        """Store a question for the ward's officers; returns its number."""
+        return await self.db.execute(
+            "INSERT INTO handover_questions (user_id, ward_id, channel, chat_id, text, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (user_id, ward_id, channel, chat_id, text[:MAX_QUESTION_CHARS], to_db(now)),
+        )
+
+    async def get(self, question_id: int) -> HandoverQuestion | None:
+        """A handover question by number."""
+        row = await self.db.fetchone(
+            "SELECT * FROM handover_questions WHERE id = ?", (question_id,)
+        )
+        return _question(row) if row else None
+
+    async def open_for_ward(
+        self, ward_id: str | None, *, limit: int = 10
+    ) -> list[HandoverQuestion]:
+        """Unanswered questions of a ward (all wards when `ward_id` is None), oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM handover_questions WHERE answered_at IS NULL"
+            " AND (? IS NULL OR ward_id = ?) ORDER BY id LIMIT ?",
+            (ward_id, ward_id, limit),
+        )
+        return [_question(r) for r in rows]
+
+    async def answer(
+        self,
+        conn: aiosqlite.Connection,
+        question_id: int,
+        *,
+        answer: str,
+        officer_id: int,
+        now: datetime,
+    ) -> bool:
+        """Record the answer inside the caller's transaction; False if already answered."""
+        cursor = await conn.execute(
+            "UPDATE handover_questions SET answer = ?, answered_by = ?, answered_at = ?"
+            " WHERE id = ? AND answered_at IS NULL",
+            (answer[: MAX_QUESTION_CHARS * 2], officer_id, to_db(now), question_id),
+        )
+        return cursor.rowcount == 1
+
+    async def log(self, text: str, normalized: str, kind: str, *, now: datetime) -> None:
+        """Log an unanswered or unhelpful question (text and time only, no user id)."""
+        await self.db.execute(
+            "INSERT INTO question_log (text, normalized, kind, created_at) VALUES (?, ?, ?, ?)",
+            (text[:MAX_QUESTION_CHARS], normalized[:MAX_QUESTION_CHARS], kind, to_db(now)),
+        )
+
+    async def feedback(self, entry_id: str, *, helpful: bool, now: datetime) -> None:
+        """Count a 👍 or 👎 on an answer (no user id)."""
+        await self.db.execute(
+            "INSERT INTO answer_feedback (entry_id, helpful, created_at) VALUES (?, ?, ?)",
+            (entry_id, int(helpful), to_db(now)),
+        )
+
+    async def frequent(self, *, limit: int = 10) -> list[FrequentQuestion]:
+        """The most frequent unanswered or unhelpful questions (grouped by normalised text)."""
+        rows = await self.db.fetchall(
+            "SELECT MAX(text) AS text, COUNT(*) AS n, MAX(created_at) AS last_at FROM question_log"
+            " GROUP BY normalized ORDER BY n DESC, last_at DESC LIMIT ?",
+            (limit,),
+        )
+        return [FrequentQuestion(str(r["text"]), int(r["n"]), from_db(r["last_at"])) for r in rows]
+
+
+async def erase_user_questions(conn: aiosqlite.Connection, user_id: int) -> int:
+    """Delete a user's handover questions (for /xoadulieu)."""
+    cursor = await conn.execute("DELETE FROM handover_questions WHERE user_id = ?", (user_id,))
+    return max(cursor.rowcount, 0)

@@ -1,0 +1,105 @@
+"""Telegram end to end: the real PTB Application against a fake Bot API on 127.0.0.1."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from bot.app import App
+from bot.channels.telegram import TelegramChannel, escaped_pieces, split_text
+from bot.http_server import HttpServer, telegram_webhook
+from tests.fakes.telegram_api import FakeBotApi, make_message_update
+from tests.harness import telegram_running
+
+
+async def test_start_shows_menu_and_callback_moves_on(app: App, fake_telegram: FakeBotApi) -> None:
+    """/start → a Vietnamese menu with an inline keyboard; a button press → the next step."""
+    async with telegram_running(app, fake_telegram):
+        fake_telegram.push_message(501, "/start")
+        [menu] = await fake_telegram.wait_for_messages(501, 1)
+        assert "Xin chào" in (menu.text or "")
+        buttons = dict(menu.buttons())
+        assert buttons["❓ Hỏi đáp chính sách"] == "menu:faq"
+        assert "📥 Hộp thư câu hỏi của dân" not in buttons
+        mark = fake_telegram.mark(501)
+        callback_id = fake_telegram.push_callback(501, "menu:faq")
+        [intro] = await fake_telegram.wait_for_next(501, after=mark)
+        assert "gõ câu hỏi" in (intro.text or "")
+        assert callback_id in fake_telegram.answered_callbacks
+
+
+async def test_question_answered_with_source_and_html_escaped(
+    app: App, fake_telegram: FakeBotApi
+) -> None:
+    """A free-text question gets the cited answer; text is sent as escaped HTML."""
+    async with telegram_running(app, fake_telegram):
+        fake_telegram.push_message(502, "chuan ngheo hien nay <bao nhieu> & the nao")
+        [answer] = await fake_telegram.wait_for_messages(502, 1)
+        assert "1.500.000" in (answer.text or "")
+        assert "Nghị định 07/2021/NĐ-CP" in (answer.text or "")
+        assert answer.parse_mode == "HTML"
+
+
+async def test_blocked_user_is_marked_inactive(app: App, fake_telegram: FakeBotApi) -> None:
+    """A user who blocked the bot is marked inactive."""
+    fake_telegram.blocked_users.add(503)
+    async with telegram_running(app, fake_telegram):
+        fake_telegram.push_message(503, "/start")
+        for _ in range(50):
+            user = await app.services.users.find("telegram", "503")
+            if user is not None and not user.active:
+                break
+            import asyncio
+
+            await asyncio.sleep(0.05)
+        assert user is not None and not user.active
+
+
+def test_long_text_is_split_under_the_limit() -> None:
+    """Messages over 4,096 characters are split; heavy escaping stays under the limit."""
+    text = ("Dòng thông tin chính sách. " * 40 + "\n") * 20
+    pieces = split_text(text)
+    assert len(pieces) > 1
+    assert "".join(p.replace("\n", "").replace(" ", "") for p in pieces) == text.replace(
+        "\n", ""
+    ).replace(" ", "")
+    escaped = escaped_pieces("<&>" * 3000)
+    assert all(len(piece) <= 4096 for piece in escaped)
+
+
+async def test_webhook_checks_secret_token(app: App, fake_telegram: FakeBotApi) -> None:
+    """Webhook mode: the right secret is handled, a wrong one gets 403 and nothing happens."""
+    channel = TelegramChannel.build(
+        token=fake_telegram.token,
+        dispatcher=app.dispatcher,
+        users=app.services.users,
+        base_url=fake_telegram.base_url,
+        overall_max_rate=0,
+        job_queue=False,
+    )
+    server = HttpServer("127.0.0.1", 0)
+    server.add_post("/telegram", telegram_webhook(channel.process_webhook_update, "s3cret"))
+    async with channel.application:
+        await channel.application.start()
+        await server.start()
+        url = f"http://127.0.0.1:{server.port}/telegram"
+        try:
+            async with aiohttp.ClientSession() as http:
+                bad = make_message_update(601, "/start", message_id=1, update_id=1)
+                async with http.post(
+                    url, json=bad, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
+                ) as response:
+                    assert response.status == 403
+                good = make_message_update(602, "/start", message_id=2, update_id=2)
+                async with http.post(
+                    url, json=good, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"}
+                ) as response:
+                    assert response.status == 200
+                async with http.get(f"http://127.0.0.1:{server.port}/healthz") as response:
+                    assert response.status == 200
+            [menu] = await fake_telegram.wait_for_messages(602, 1)
+            assert "Xin chào" in (menu.text or "")
+            assert fake_telegram.messages_to(601) == []
+            assert await app.services.users.find("telegram", "601") is None
+        finally:
+            await server.stop()
+            await channel.application.stop()

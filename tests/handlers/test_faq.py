@@ -1,0 +1,179 @@
+"""Q&A in the chat: graded answers, did-you-mean, feedback, handover to officers, CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.app import App
+from tests.fakes.telegram_api import FakeBotApi
+from tests.harness import Chat, make_officer, telegram_running, text_of
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_confident_answer_has_source_and_feedback(resident: Chat) -> None:
+    """A clear question gets the answer with its source and 👍/👎 buttons."""
+    [reply] = await resident.send("ho can ngheo dc ho tro bhyt bao nhieu phan tram")
+    assert "70%" in reply.text
+    assert "Nguồn:" in reply.text
+    assert "Câu trả lời có hữu ích không?" in reply.text
+    payloads = [c.payload for c in reply.choices]
+    assert "faq:up:bhyt-ho-can-ngheo" in payloads
+
+
+async def test_provisional_answer_is_marked(resident: Chat) -> None:
+    """An entry built on unverified facts says it must be confirmed with the ward."""
+    [reply] = await resident.send("lai suat vay von ho can ngheo bao nhieu")
+    assert "cần xác nhận với cán bộ phường" in reply.text
+
+
+async def test_did_you_mean_then_pick(resident: Chat, app: App) -> None:
+    """An unsure match offers up to 3 questions; picking one shows its answer."""
+    replies = await resident.send("thoat ngheo")
+    reply = replies[0]
+    if reply.text.startswith("Có phải bạn muốn hỏi"):
+        entry_choices = [c for c in reply.choices if c.payload.startswith("faq:e:")]
+        assert 1 <= len(entry_choices) <= 3
+        [answer] = await resident.send("1")
+        assert "Nguồn:" in answer.text
+    else:
+        assert "Nguồn:" in reply.text
+
+
+async def test_out_of_scope_offers_officer_and_is_logged(resident: Chat, officer: Chat) -> None:
+    """An unrelated question is not answered, is logged without user id, and officers see it."""
+    [reply] = await resident.send("giá vàng hôm nay bao nhiêu")
+    assert "chưa tìm thấy" in reply.text
+    assert "faq:ask" in [c.payload for c in reply.choices]
+    await resident.send("gia vang hom nay bao nhieu?")
+    [listing] = await officer.send("/cauhoichuatraloi")
+    assert "2× giá vàng hôm nay bao nhiêu" in listing.text
+    denied = await resident.send("/cauhoichuatraloi")
+    assert "không có quyền" in denied[0].text
+
+
+async def test_unhelpful_answer_is_logged(resident: Chat, officer: Chat) -> None:
+    """👎 logs the question for content growth."""
+    [reply] = await resident.send("ho ngheo dc vay von ko")
+    down = next(c.payload for c in reply.choices if c.payload.startswith("faq:dn:"))
+    [sorry] = await resident.press(down)
+    assert "ghi lại" in sorry.text
+    [listing] = await officer.send("/cauhoichuatraloi")
+    assert "ho ngheo dc vay von ko" in listing.text
+
+
+async def test_handover_on_telegram_answer_delivered(app: App, fake_telegram: FakeBotApi) -> None:
+    """A resident's question reaches the ward officer; the officer's answer reaches the resident."""
+    officer_chat = Chat(app, "900", channel="telegram")
+    await make_officer(app, officer_chat)
+    async with telegram_running(app, fake_telegram):
+        fake_telegram.push_message(800, "nha toi bi chay, xin ho tro khan cap duoc khong")
+        [first] = await fake_telegram.wait_for_messages(800, 1)
+        ask = next(data for label, data in first.buttons() if data in ("faq:ask",))
+        mark = fake_telegram.mark(800)
+        fake_telegram.push_callback(800, ask)
+        [ward_question] = await fake_telegram.wait_for_next(800, after=mark)
+        assert "phường/xã nào" in (ward_question.text or "")
+        mark = fake_telegram.mark(800)
+        fake_telegram.push_message(800, "1")
+        [confirm] = await fake_telegram.wait_for_next(800, after=mark)
+        assert "nha toi bi chay" in (confirm.text or "")
+        mark = fake_telegram.mark(800)
+        fake_telegram.push_callback(800, "faqh:send")
+        [sent] = await fake_telegram.wait_for_next(800, after=mark)
+        assert "Đã gửi câu hỏi số 1" in (sent.text or "")
+        [notice] = await fake_telegram.wait_for_messages(900, 1)
+        assert "Câu hỏi mới số 1" in (notice.text or "")
+        mark_o = fake_telegram.mark(900)
+        fake_telegram.push_message(900, "/hopthu")
+        [inbox] = await fake_telegram.wait_for_next(900, after=mark_o)
+        assert ("✍️ Trả lời câu số 1", "faqo:a:1") in inbox.buttons()
+        mark_o = fake_telegram.mark(900)
+        fake_telegram.push_callback(900, "faqo:a:1")
+        await fake_telegram.wait_for_next(900, after=mark_o)
+        mark_o = fake_telegram.mark(900)
+        mark = fake_telegram.mark(800)
+        fake_telegram.push_message(900, "Anh chị liên hệ UBND phường sáng thứ Hai nhé.")
+        [done] = await fake_telegram.wait_for_next(900, after=mark_o)
+        assert "Đã gửi câu trả lời" in (done.text or "")
+        [delivered] = await fake_telegram.wait_for_next(800, after=mark)
+        assert "UBND phường sáng thứ Hai" in (delivered.text or "")
+    question = await app.services.db.fetchone("SELECT answer, answered_at FROM handover_questions")
+    assert question is not None and question["answered_at"] is not None
+
+
+async def test_officer_of_other_ward_cannot_answer(app: App, resident: Chat) -> None:
+    """An officer of another ward pressing a forged answer button is refused."""
+    from storage.users import Ward
+
+    await app.services.users.add_ward(Ward("khac", "Phường Khác", "", "", "urban"))
+    other = Chat(app, "other-officer")
+    await make_officer(app, other, ward_id="khac")
+    await resident.send("/hoicanbo")
+    await resident.send("Xin hỏi thủ tục vay vốn?")
+    await resident.tap("Hòa Cường")
+    await resident.press("faqh:send")
+    neighbour = Chat(app, "resident-khac")
+    await neighbour.send("/hoicanbo")
+    await neighbour.send("Câu hỏi của phường khác")
+    await neighbour.tap("Phường Khác")
+    await neighbour.press("faqh:send")
+    inbox = await other.send("/hopthu")
+    assert "Câu hỏi của phường khác" in text_of(inbox)
+    assert "thủ tục vay vốn" not in text_of(inbox)
+    replies = await other.press("faqo:a:1")
+    assert "không có quyền" in text_of(replies)
+    question = await app.services.db.fetchone(
+        "SELECT answered_at FROM handover_questions WHERE id = 1"
+    )
+    assert question is not None and question["answered_at"] is None
+
+
+async def test_erase_removes_handover_questions(app: App, resident: Chat) -> None:
+    """/xoadulieu deletes the resident's handover questions."""
+    await resident.send("/hoicanbo")
+    await resident.send("Câu hỏi riêng tư")
+    await resident.tap("Hòa Cường")
+    await resident.press("faqh:send")
+    await resident.send("/xoadulieu")
+    await resident.press("privacy:yes")
+    row = await app.services.db.fetchone("SELECT COUNT(*) FROM handover_questions")
+    assert row is not None and row[0] == 0
+
+
+def test_cli_ask_json_and_lint() -> None:
+    """`giamngheo ask --json` prints the documented object; `kb lint` is clean."""
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "bhyt ho ngheo", "--json", "--date", "2026-11-21"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+        timeout=60,
+    ).stdout
+    data = json.loads(out)
+    assert data["answered"] is True
+    assert data["entry_id"] == "bhyt-ho-ngheo"
+    assert set(data) == {"answered", "answer", "entry_id", "score", "source", "suggestions"}
+    oos = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "bot", "ask", "ket qua bong da", "--json"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=True,
+            timeout=60,
+        ).stdout
+    )
+    assert oos["answered"] is False
+    lint = subprocess.run(
+        [sys.executable, "-m", "bot", "kb", "lint"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert lint.returncode == 0, lint.stdout
