@@ -26,6 +26,7 @@ from bot.core.types import Choice, Inbound, Reply, Role, Session, User
 log = logging.getLogger(__name__)
 
 MAX_INPUT_CHARS = 2000
+MAX_LABEL_CHARS = 80  # longer text cannot be a button label, so it is not compared
 
 
 class KeyedLocks:
@@ -70,6 +71,8 @@ def resolve_choice(session: Session, text: str) -> str | None:
         index = int(stripped)
         if 1 <= index <= len(session.offered):
             return session.offered[index - 1][1]
+        return None
+    if len(text) > MAX_LABEL_CHARS:
         return None
     for label, payload in session.offered:
         if _match_label(text, label):
