@@ -1,17 +1,54 @@
-"""Feature package `exit_registration`: install(ctx) registers it, add_cli(sub) adds subcommands."""
+"""Registration to exit poverty (đăng ký thoát nghèo bền vững), end to end in the chat.
+
+Residents fill a guided form (after consent) and follow their registrations with /trangthai;
+ward officers (cán bộ phường) work an inbox by status, change statuses with a note, see the
+ward's summary and export the list. The national form to be recognised as having exited is
+Mẫu số 04, handled in the monthly review from the 15th; the bot never states official status.
+
+Personal data: /xoadulieu anonymises the user's registrations (see `storage.registrations`).
+"""
 
 from __future__ import annotations
 
 import argparse
+from datetime import time
 
-from bot.core.feature import FeatureContext
+from bot.core.feature import DailyJob, FeatureContext
+from bot.core.registry import EVERYONE, STAFF, Command, MenuItem
+from handlers.exit_registration._flow import ResidentFlow
+from handlers.exit_registration._jobs import remind_waiting
+from handlers.exit_registration._officer import OfficerFlow
+from storage.registrations import RegistrationRepository, erase_user
 
 
 def install(ctx: FeatureContext) -> None:
-    """Register this feature's menu items, commands, flows and erasers (none yet)."""
-    del ctx
+    """Register the menu items, /trangthai, both flows, the eraser and the morning reminder."""
+    repo = RegistrationRepository(ctx.services.db)
+    resident = ResidentFlow(ctx.dispatcher, repo)
+    officer = OfficerFlow(ctx.dispatcher, repo)
+    ctx.registry.add_flow(resident)
+    ctx.registry.add_flow(officer)
+    ctx.registry.add_menu_item(
+        MenuItem("exit_registration", "exit_registration.menu_label", resident.start, EVERYONE, 30)
+    )
+    ctx.registry.add_menu_item(
+        MenuItem(
+            "registrations_admin", "exit_registration.admin_menu_label", officer.start, STAFF, 60
+        )
+    )
+    ctx.registry.add_command(
+        Command(
+            ("/trangthai", "trạng thái"),
+            resident.status,
+            help_key="exit_registration.help_status",
+        )
+    )
+    ctx.registry.add_eraser("exit_registration", erase_user)
+    ctx.daily_jobs.append(DailyJob("exit_registration.reminder", time(7, 0), remind_waiting))
 
 
 def add_cli(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add this feature's `giamngheo` subcommands (none yet)."""
-    del sub
+    """Add `giamngheo registrations export`."""
+    from handlers.exit_registration._cli import add_cli as add
+
+    add(sub)

@@ -1,0 +1,49 @@
+"""`giamngheo registrations export --ward W [--format csv|xlsx] [-o PATH]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from bot.app import App, build_app
+from bot.core.config import Config
+from bot.core.i18n import Translator
+from handlers.exit_registration import _export
+from storage.registrations import RegistrationRepository
+
+
+async def cmd_export(args: argparse.Namespace, config: Config) -> int:
+    """Write a ward's registrations to a CSV or XLSX file."""
+    app: App = await build_app(config)
+    try:
+        if await app.services.users.ward(args.ward) is None:
+            print(f"Không có phường {args.ward!r}.", file=sys.stderr)
+            return 2
+        registrations = await RegistrationRepository(app.db).in_ward(args.ward)
+        content = _export.render(Translator("vi"), registrations, args.format)
+        path = Path(args.output or f"dang-ky-thoat-ngheo-{args.ward}.{args.format}")
+        await asyncio.to_thread(path.write_bytes, content)
+        await app.services.audit.record(
+            actor_user_id=None,
+            action="registration.export",
+            target=f"ward:{args.ward}",
+            detail={"format": args.format, "rows": len(registrations), "via": "cli"},
+            now=app.services.clock(),
+        )
+        print(f"Đã xuất {len(registrations)} hồ sơ vào {path}")
+        return 0
+    finally:
+        await app.close()
+
+
+def add_cli(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `registrations export`."""
+    parser = sub.add_parser("registrations", help="registrations to exit poverty")
+    commands = parser.add_subparsers(dest="registrations_command", required=True)
+    export = commands.add_parser("export", help="export a ward's list to CSV or XLSX")
+    export.add_argument("--ward", required=True)
+    export.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+    export.add_argument("-o", "--output", help="file to write")
+    parser.set_defaults(func=cmd_export)

@@ -1,0 +1,124 @@
+"""Texts of the registration feature: the summary, the timeline and the officer's views."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from bot.core.i18n import Translator, format_day, format_moment, format_vnd
+from handlers.exit_registration._steps import mask_id
+from storage.registrations import HistoryEntry, Registration
+
+K = "exit_registration."
+
+
+def cause_label(t: Translator, key: str) -> str:
+    """The label of a cause of poverty."""
+    return t(f"{K}cause.{key}")
+
+
+def support_label(t: Translator, key: str) -> str:
+    """The label of a wished support."""
+    return t(f"{K}support.{key}")
+
+
+def status_label(t: Translator, status: str) -> str:
+    """The label of a registration status."""
+    return t(f"{K}status.{status}")
+
+
+def birth_text(t: Translator, iso: str) -> str:
+    """A stored ISO date of birth as dd/mm/yyyy."""
+    return format_day(date.fromisoformat(iso), t.language) if iso else "—"
+
+
+def _list(t: Translator, keys: list[str], label: Any, other: str) -> str:
+    parts = [label(t, key) for key in keys if key != "other"]
+    if "other" in keys:
+        parts.append(f"{label(t, 'other')}: {other}" if other else label(t, "other"))
+    return ", ".join(parts) or "—"
+
+
+def summary_text(t: Translator, form: dict[str, Any], ward_name: str) -> str:
+    """Everything the resident entered, for the summary before submitting."""
+    return t(
+        f"{K}summary",
+        name=form.get("name", ""),
+        birth=birth_text(t, str(form.get("birth", ""))),
+        sex=t(f"{K}sex.{form.get('sex', 'm')}"),
+        ethnicity=form.get("ethnicity", ""),
+        id_number=form.get("id_number", ""),
+        phone=form.get("phone", ""),
+        ward=ward_name,
+        address=form.get("address", ""),
+        household_code=form.get("household_code") or t(f"{K}none"),
+        members=form.get("members", ""),
+        income=format_vnd(int(form.get("income", 0)), t.language),
+        causes=_list(
+            t, list(form.get("causes", [])), cause_label, str(form.get("cause_other", ""))
+        ),
+        supports=_list(
+            t, list(form.get("supports", [])), support_label, str(form.get("support_other", ""))
+        ),
+        target_year=form.get("target_year", ""),
+    )
+
+
+def timeline(t: Translator, registration: Registration, history: list[HistoryEntry]) -> str:
+    """A registration's status timeline for the resident."""
+    lines = [
+        t(
+            f"{K}timeline.head",
+            code=registration.code,
+            status=status_label(t, registration.status),
+        )
+    ]
+    for entry in history:
+        line = f"• {format_moment(entry.at, t.language)} — {status_label(t, entry.to_status)}"
+        if entry.note:
+            line += f": {entry.note}"
+        lines.append(line)
+    if registration.question and registration.status == "needs_info":
+        lines.append(t(f"{K}timeline.question", question=registration.question))
+    return "\n".join(lines)
+
+
+def list_label(registration: Registration) -> str:
+    """One line of the officer's list: code, name and masked ID-card number."""
+    name = registration.full_name or "—"
+    return f"{registration.code} · {name} · {mask_id(registration.id_number)}"[:60]
+
+
+def detail_text(
+    t: Translator, registration: Registration, history: list[HistoryEntry], ward_name: str
+) -> str:
+    """The officer's detail view of one registration with its history."""
+    if registration.anonymised:
+        head = t(f"{K}officer.anonymised", code=registration.code)
+    else:
+        form = {
+            "name": registration.full_name,
+            "birth": registration.birth_date,
+            "sex": registration.sex or "m",
+            "ethnicity": registration.ethnicity,
+            "id_number": registration.id_number,
+            "phone": registration.phone,
+            "address": registration.address,
+            "household_code": registration.household_code,
+            "members": registration.members,
+            "income": registration.monthly_income or 0,
+            "causes": registration.causes,
+            "cause_other": registration.cause_other,
+            "supports": registration.supports,
+            "support_other": registration.support_other,
+            "target_year": registration.target_year,
+        }
+        head = f"{registration.code}\n{summary_text(t, form, ward_name)}"
+    lines = [head, t(f"{K}officer.status", status=status_label(t, registration.status))]
+    lines.append(t(f"{K}officer.history"))
+    for entry in history:
+        line = f"• {format_moment(entry.at, t.language)} — {status_label(t, entry.to_status)}"
+        if entry.note:
+            line += f": {entry.note}"
+        lines.append(line)
+    return "\n".join(lines)

@@ -1,0 +1,479 @@
+"""Registrations to exit poverty (đăng ký thoát nghèo bền vững) and their status history.
+
+A household registers its causes of poverty and the support it wishes for; ward officers
+(cán bộ phường) move the registration through a fixed workflow (`TRANSITIONS`). Every change
+is written with its history row, an audit entry and, when given, the resident's notification
+in the outbox, all in one transaction.
+
+Personal data: `erase_user` anonymises rather than deletes. The personal fields (name, date of
+birth, ID-card number, phone, address, household code, income, free texts, notes) are blanked
+and the link to the user is cut; ward, status, causes, wished support, household size and target
+year stay, so the ward's aggregate counts (what it must plan for) remain right. A registration
+not yet decided becomes `withdrawn`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import aiosqlite
+
+from storage.audit import record_audit
+from storage.clock import from_db, to_db, utc_now
+from storage.db import Database
+from storage.outbox import enqueue_in
+
+
+class Status(StrEnum):
+    """Where a registration is in the ward's workflow."""
+
+    SUBMITTED = "submitted"
+    IN_REVIEW = "in_review"
+    NEEDS_INFO = "needs_info"
+    SURVEY_SCHEDULED = "survey_scheduled"
+    RECOGNISED_EXITED = "recognised_exited"
+    NOT_RECOGNISED = "not_recognised"
+    WITHDRAWN = "withdrawn"
+
+
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.SUBMITTED: frozenset({Status.IN_REVIEW}),
+    Status.IN_REVIEW: frozenset({Status.NEEDS_INFO, Status.SURVEY_SCHEDULED}),
+    Status.NEEDS_INFO: frozenset({Status.IN_REVIEW}),
+    Status.SURVEY_SCHEDULED: frozenset({Status.RECOGNISED_EXITED, Status.NOT_RECOGNISED}),
+    Status.RECOGNISED_EXITED: frozenset(),
+    Status.NOT_RECOGNISED: frozenset(),
+    Status.WITHDRAWN: frozenset(),
+}
+"""Officer transitions; the resident may also withdraw while the case is `OPEN`."""
+
+OPEN = frozenset({Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO, Status.SURVEY_SCHEDULED})
+"""Statuses before a decision: the resident may still withdraw."""
+
+WAITING = (Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO)
+"""Statuses the morning reminder watches."""
+
+CAUSES = (
+    "capital",
+    "land",
+    "labour",
+    "illness",
+    "skills",
+    "dependants",
+    "jobs",
+    "other",
+)
+"""Causes of poverty (nguyên nhân nghèo) a household can tick."""
+
+SUPPORTS = ("loan", "training", "job", "seedlings", "housing", "other")
+"""Support a household can wish for (nhu cầu hỗ trợ)."""
+
+
+def allowed(current: Status, target: Status) -> bool:
+    """Whether an officer may move a registration from `current` to `target`."""
+    return target in TRANSITIONS[current]
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """One household's registration as stored."""
+
+    id: int
+    year: int
+    user_id: int | None
+    channel: str
+    chat_id: str
+    ward_id: str
+    status: Status
+    full_name: str
+    birth_date: str
+    sex: str
+    ethnicity: str
+    id_number: str
+    phone: str
+    address: str
+    household_code: str
+    members: int
+    monthly_income: int | None
+    causes: list[str]
+    cause_other: str
+    supports: list[str]
+    support_other: str
+    target_year: int
+    question: str
+    anonymised: bool
+    created_at: datetime
+    status_changed_at: datetime
+
+    @property
+    def code(self) -> str:
+        """The reference code shown to the resident: `TN-2026-000123`."""
+        return f"TN-{self.year}-{self.id:06d}"
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One status change."""
+
+    at: datetime
+    actor_user_id: int | None
+    from_status: str
+    to_status: Status
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewRegistration:
+    """What the resident's form collected."""
+
+    user_id: int
+    channel: str
+    chat_id: str
+    ward_id: str
+    full_name: str
+    birth_date: str
+    sex: str
+    ethnicity: str
+    id_number: str
+    phone: str
+    address: str
+    household_code: str
+    members: int
+    monthly_income: int
+    causes: list[str]
+    cause_other: str
+    supports: list[str]
+    support_other: str
+    target_year: int
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A message for the outbox, queued in the same transaction as the change."""
+
+    channel: str
+    chat_id: str
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class WardSummary:
+    """Counts for a ward: by status, by cause and by wished support."""
+
+    total: int
+    by_status: dict[str, int]
+    by_cause: dict[str, int]
+    by_support: dict[str, int]
+
+
+def _registration(row: sqlite3.Row) -> Registration:
+    income = row["monthly_income"]
+    return Registration(
+        id=int(row["id"]),
+        year=int(row["year"]),
+        user_id=row["user_id"],
+        channel=str(row["channel"]),
+        chat_id=str(row["chat_id"]),
+        ward_id=str(row["ward_id"]),
+        status=Status(row["status"]),
+        full_name=str(row["full_name"]),
+        birth_date=str(row["birth_date"]),
+        sex=str(row["sex"]),
+        ethnicity=str(row["ethnicity"]),
+        id_number=str(row["id_number"]),
+        phone=str(row["phone"]),
+        address=str(row["address"]),
+        household_code=str(row["household_code"]),
+        members=int(row["members"]),
+        monthly_income=None if income is None else int(income),
+        causes=list(json.loads(row["causes"])),
+        cause_other=str(row["cause_other"]),
+        supports=list(json.loads(row["supports"])),
+        support_other=str(row["support_other"]),
+        target_year=int(row["target_year"]),
+        question=str(row["question"]),
+        anonymised=bool(row["anonymised"]),
+        created_at=from_db(row["created_at"]),
+        status_changed_at=from_db(row["status_changed_at"]),
+    )
+
+
+async def _one(conn: aiosqlite.Connection, registration_id: int) -> Registration | None:
+    async with conn.execute(
+        "SELECT * FROM exit_registrations WHERE id = ?", (registration_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return _registration(row) if row else None
+
+
+async def _change(
+    conn: aiosqlite.Connection,
+    current: Registration,
+    target: Status,
+    *,
+    actor_user_id: int | None,
+    note: str,
+    question: str,
+    now: datetime,
+    action: str,
+) -> None:
+    await conn.execute(
+        "UPDATE exit_registrations SET status = ?, question = ?, status_changed_at = ?"
+        " WHERE id = ?",
+        (target.value, question, to_db(now), current.id),
+    )
+    await conn.execute(
+        "INSERT INTO exit_registration_history"
+        " (registration_id, at, actor_user_id, from_status, to_status, note)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (current.id, to_db(now), actor_user_id, current.status.value, target.value, note),
+    )
+    await record_audit(
+        conn,
+        actor_user_id=actor_user_id,
+        action=action,
+        target=f"registration:{current.id}",
+        detail={"from": current.status.value, "to": target.value},
+        now=now,
+    )
+
+
+class RegistrationRepository:
+    """Reads and writes registrations to exit poverty."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(
+        self, new: NewRegistration, *, token: str, now: datetime, year: int
+    ) -> tuple[Registration, bool]:
+        """Store a registration once per `token`; returns it and whether it was created now."""
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                "SELECT id FROM exit_registrations WHERE submission_token = ?", (token,)
+            ) as cursor:
+                existing = await cursor.fetchone()
+            if existing is not None:
+                found = await _one(conn, int(existing["id"]))
+                assert found is not None
+                return found, False
+            cursor = await conn.execute(
+                "INSERT INTO exit_registrations (year, user_id, channel, chat_id, ward_id,"
+                " submission_token, full_name, birth_date, sex, ethnicity, id_number, phone,"
+                " address, household_code, members, monthly_income, causes, cause_other,"
+                " supports, support_other, target_year, created_at, status_changed_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    year,
+                    new.user_id,
+                    new.channel,
+                    new.chat_id,
+                    new.ward_id,
+                    token,
+                    new.full_name,
+                    new.birth_date,
+                    new.sex,
+                    new.ethnicity,
+                    new.id_number,
+                    new.phone,
+                    new.address,
+                    new.household_code,
+                    new.members,
+                    new.monthly_income,
+                    json.dumps(new.causes),
+                    new.cause_other,
+                    json.dumps(new.supports),
+                    new.support_other,
+                    new.target_year,
+                    to_db(now),
+                    to_db(now),
+                ),
+            )
+            registration_id = int(cursor.lastrowid or 0)
+            await conn.execute(
+                "INSERT INTO exit_registration_history"
+                " (registration_id, at, actor_user_id, from_status, to_status, note)"
+                " VALUES (?, ?, ?, '', 'submitted', '')",
+                (registration_id, to_db(now), new.user_id),
+            )
+            await record_audit(
+                conn,
+                actor_user_id=new.user_id,
+                action="registration.submit",
+                target=f"registration:{registration_id}",
+                detail={"ward": new.ward_id},
+                now=now,
+            )
+            created = await _one(conn, registration_id)
+        assert created is not None
+        return created, True
+
+    async def get(self, registration_id: int) -> Registration | None:
+        """A registration by id."""
+        row = await self.db.fetchone(
+            "SELECT * FROM exit_registrations WHERE id = ?", (registration_id,)
+        )
+        return _registration(row) if row else None
+
+    async def for_user(self, user_id: int) -> list[Registration]:
+        """A resident's own registrations, newest first."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM exit_registrations WHERE user_id = ? ORDER BY id DESC", (user_id,)
+        )
+        return [_registration(r) for r in rows]
+
+    async def count(self) -> int:
+        """How many registrations exist (all wards)."""
+        row = await self.db.fetchone("SELECT COUNT(*) FROM exit_registrations")
+        return int(row[0]) if row else 0
+
+    async def in_ward(
+        self, ward_id: str, *, status: Status | None = None, limit: int = 1000, offset: int = 0
+    ) -> list[Registration]:
+        """A ward's registrations (optionally one status), oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM exit_registrations WHERE ward_id = ? AND (? IS NULL OR status = ?)"
+            " ORDER BY id LIMIT ? OFFSET ?",
+            (ward_id, status, status, limit, offset),
+        )
+        return [_registration(r) for r in rows]
+
+    async def history(self, registration_id: int) -> list[HistoryEntry]:
+        """The status changes of a registration, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM exit_registration_history WHERE registration_id = ? ORDER BY id",
+            (registration_id,),
+        )
+        return [
+            HistoryEntry(
+                at=from_db(r["at"]),
+                actor_user_id=r["actor_user_id"],
+                from_status=str(r["from_status"]),
+                to_status=Status(r["to_status"]),
+                note=str(r["note"]),
+            )
+            for r in rows
+        ]
+
+    async def transition(
+        self,
+        registration_id: int,
+        *,
+        expected: Status,
+        target: Status,
+        actor_user_id: int | None,
+        note: str,
+        now: datetime,
+        action: str,
+        notice: Notice | None = None,
+    ) -> Registration | None:
+        """Move a registration if it is still in `expected` and the move is legal.
+
+        Returns the updated registration, or None (nothing changed) when it moved meanwhile or
+        the move is not allowed. A resident's withdrawal passes `target=WITHDRAWN`.
+        """
+        async with self.db.transaction() as conn:
+            current = await _one(conn, registration_id)
+            if current is None or current.status is not expected:
+                return None
+            legal = (target is Status.WITHDRAWN and current.status in OPEN) or allowed(
+                current.status, target
+            )
+            if not legal:
+                return None
+            question = note if target is Status.NEEDS_INFO else ""
+            await _change(
+                conn,
+                current,
+                target,
+                actor_user_id=actor_user_id,
+                note=note,
+                question=question,
+                now=now,
+                action=action,
+            )
+            if notice is not None and current.chat_id:
+                await enqueue_in(
+                    conn,
+                    channel=notice.channel,
+                    chat_id=notice.chat_id,
+                    body=notice.body,
+                    now=now,
+                )
+            return await _one(conn, registration_id)
+
+    async def summary(self, ward_id: str) -> WardSummary:
+        """Counts of a ward's registrations by status, cause and wished support."""
+        rows = await self.db.fetchall(
+            "SELECT status, causes, supports FROM exit_registrations WHERE ward_id = ?",
+            (ward_id,),
+        )
+        by_status: dict[str, int] = {}
+        by_cause: dict[str, int] = dict.fromkeys(CAUSES, 0)
+        by_support: dict[str, int] = dict.fromkeys(SUPPORTS, 0)
+        for row in rows:
+            by_status[row["status"]] = by_status.get(row["status"], 0) + 1
+            if row["status"] == Status.WITHDRAWN:
+                continue
+            for cause in json.loads(row["causes"]):
+                by_cause[cause] = by_cause.get(cause, 0) + 1
+            for support in json.loads(row["supports"]):
+                by_support[support] = by_support.get(support, 0) + 1
+        return WardSummary(len(rows), by_status, by_cause, by_support)
+
+    async def waiting(self, now: datetime, *, days: int = 7) -> list[Registration]:
+        """Registrations in submitted/in_review/needs_info for more than `days` days."""
+        marks = ",".join("?" for _ in WAITING)
+        rows = await self.db.fetchall(
+            f"SELECT * FROM exit_registrations WHERE status IN ({marks})"
+            " AND status_changed_at < ? ORDER BY ward_id, id",
+            (*WAITING, to_db(now - timedelta(days=days))),
+        )
+        return [_registration(r) for r in rows]
+
+
+async def erase_user(conn: aiosqlite.Connection, user_id: int) -> int:
+    """Anonymise a user's registrations inside the caller's transaction; returns rows changed.
+
+    Undecided registrations are withdrawn first (with a history row), then every personal field
+    and note is blanked and the user link is cut.
+    """
+    async with conn.execute(
+        "SELECT * FROM exit_registrations WHERE user_id = ?", (user_id,)
+    ) as cursor:
+        rows = [_registration(r) for r in await cursor.fetchall()]
+    if not rows:
+        return 0
+    now = utc_now()
+    for registration in rows:
+        if registration.status in OPEN:
+            await conn.execute(
+                "INSERT INTO exit_registration_history"
+                " (registration_id, at, actor_user_id, from_status, to_status, note)"
+                " VALUES (?, ?, NULL, ?, 'withdrawn', '')",
+                (registration.id, to_db(now), registration.status.value),
+            )
+            await conn.execute(
+                "UPDATE exit_registrations SET status = 'withdrawn', status_changed_at = ?"
+                " WHERE id = ?",
+                (to_db(now), registration.id),
+            )
+    ids = [registration.id for registration in rows]
+    marks = ",".join("?" for _ in ids)
+    await conn.execute(
+        "UPDATE exit_registrations SET user_id = NULL, channel = '', chat_id = '',"
+        " full_name = '', birth_date = '', sex = '', ethnicity = '', id_number = '',"
+        " phone = '', address = '', household_code = '', monthly_income = NULL,"
+        " cause_other = '', support_other = '', question = '', anonymised = 1"
+        f" WHERE id IN ({marks})",
+        ids,
+    )
+    await conn.execute(
+        f"UPDATE exit_registration_history SET note = '' WHERE registration_id IN ({marks})", ids
+    )
+    return len(ids)

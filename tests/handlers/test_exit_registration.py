@@ -1,0 +1,198 @@
+"""Registration to exit poverty through the core: the form, validation, idempotency, restart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.app import App
+from storage.registrations import RegistrationRepository, Status
+from tests.handlers.exit_registration_helpers import FORM_INPUTS, fill_form, submit
+from tests.harness import Chat, FakeClock, new_app
+
+
+async def test_form_end_to_end_stores_one_registration(app: App, resident: Chat) -> None:
+    """The full form shows a summary, and Submit stores the registration with a TN code."""
+    await fill_form(resident)
+    summary = resident.last.text
+    assert "Nguyễn Văn An" in summary
+    assert "05/03/1980" in summary
+    assert "048090001234" in summary
+    assert "3.500.000 ₫" in summary
+    assert "Thiếu vốn, Thiếu việc làm" in summary
+    assert "Vay vốn ưu đãi, Học nghề" in summary
+    code = await submit_now(resident)
+    assert code == "TN-2026-000001"
+    assert "Mẫu số 04" in resident.last.text
+    assert "từ ngày 15" in resident.last.text
+    stored = await RegistrationRepository(app.db).get(1)
+    assert stored is not None
+    assert stored.full_name == "Nguyễn Văn An"
+    assert stored.birth_date == "1980-03-05"
+    assert stored.monthly_income == 3_500_000
+    assert stored.causes == ["capital", "jobs"]
+    assert stored.supports == ["loan", "training"]
+    assert stored.ward_id == "hoa-cuong-bac"
+    assert stored.target_year == 2028
+    assert stored.status is Status.SUBMITTED
+
+
+async def submit_now(chat: Chat) -> str:
+    await chat.tap("Gửi đăng ký")
+    text = chat.last.text
+    return text[text.index("TN-") : text.index("TN-") + 14]
+
+
+async def test_income_is_echoed(resident: Chat) -> None:
+    """The monthly income typed in words is read and echoed in đồng."""
+    await fill_form(resident, upto=12)
+    assert any("Thu nhập hằng tháng của hộ: 3.500.000 ₫" in r.text for r in resident.history)
+
+
+async def test_double_submit_creates_one_registration(app: App, resident: Chat) -> None:
+    """Pressing Submit twice stores one registration and shows the same code twice."""
+    await fill_form(resident)
+    payload = resident.payload_of("Gửi đăng ký")
+    await resident.press(payload)
+    first = resident.last.text
+    await resident.press(payload)
+    assert resident.last.text == first
+    assert await RegistrationRepository(app.db).count() == 1
+
+
+async def test_invalid_id_cards_are_refused_and_step_kept(app: App, resident: Chat) -> None:
+    """Bad CCCD numbers get a clear Vietnamese message and the same question again."""
+    await fill_form(resident, upto=5)
+    cases = {
+        "04809000123A": "chỉ gồm chữ số",
+        "04809000123": "đúng 12 chữ số",
+        "000090001234": "mã tỉnh",
+        "097090001234": "mã tỉnh",
+    }
+    for typed, message in cases.items():
+        await resident.send(typed)
+        assert message in resident.last.text
+        assert "Số căn cước công dân" in resident.last.text
+    await resident.send("048 090 001 234")
+    assert "Số điện thoại" in resident.last.text
+
+
+async def test_invalid_phones_are_refused(resident: Chat) -> None:
+    """Phones that are not Vietnamese mobiles are refused; +84 form is accepted."""
+    await fill_form(resident, upto=6)
+    for typed in ("0212345678", "091234567", "09123456789", "abc"):
+        await resident.send(typed)
+        assert "Số điện thoại chưa hợp lệ" in resident.last.text
+    await resident.send("+84 912 345 678")
+    assert "phường/xã nào" in resident.last.text
+
+
+async def test_invalid_dates_are_refused(resident: Chat) -> None:
+    """Wrong formats, impossible dates, future dates and implausible ages are refused."""
+    await fill_form(resident, upto=2)
+    cases = {
+        "1980-03-05": "chưa đúng dạng",
+        "31/02/1980": "không có trên lịch",
+        "01/01/2030": "tương lai",
+        "01/01/2015": "từ 16 đến 110 tuổi",
+        "01/01/1900": "từ 16 đến 110 tuổi",
+    }
+    for typed, message in cases.items():
+        await resident.send(typed)
+        assert message in resident.last.text
+        assert "Ngày sinh của chủ hộ" in resident.last.text
+
+
+async def test_invalid_amounts_are_refused(resident: Chat) -> None:
+    """Unreadable, ambiguous and negative incomes are refused with a clear message."""
+    await fill_form(resident, upto=11)
+    cases = {
+        "không biết": "không đọc được số tiền",
+        "800": "nhiều cách",
+        "-2 triệu": "số âm",
+    }
+    for typed, message in cases.items():
+        await resident.send(typed)
+        assert message in resident.last.text
+        assert "Thu nhập hiện nay" in resident.last.text
+    await resident.send("36 triệu/năm")
+    assert any("khoảng 3.000.000 ₫ mỗi tháng" in r.text for r in resident.history[-2:])
+
+
+async def test_causes_toggle_with_check_marks(resident: Chat) -> None:
+    """Causes are toggled on and off with ✅, and "Khác" asks for a description."""
+    await fill_form(resident, upto=12)
+    await resident.tap("Thiếu vốn")
+    assert "✅ Thiếu vốn" in [c.label for c in resident.last.choices]
+    await resident.tap("Thiếu vốn")
+    assert "▫️ Thiếu vốn" in [c.label for c in resident.last.choices]
+    await resident.tap("Xong")
+    assert "ít nhất một mục" in resident.last.text
+    await resident.tap("Khác")
+    await resident.tap("Xong")
+    assert "nguyên nhân khác" in resident.last.text
+    await resident.send("Nhà bị lũ cuốn")
+    assert "mong muốn được hỗ trợ" in resident.last.text
+
+
+async def test_back_and_edit_from_summary(app: App, resident: Chat) -> None:
+    """Back returns to the previous question; Edit changes one field and returns to the summary."""
+    await fill_form(resident, upto=3)
+    await resident.tap("Quay lại")
+    assert "Ngày sinh của chủ hộ" in resident.last.text
+    await resident.send("05/03/1980")
+    for kind, value in FORM_INPUTS[3:]:
+        if kind == "tap":
+            await resident.tap(value)
+        else:
+            await resident.send(value)
+    await resident.tap("Sửa")
+    await resident.tap("Điện thoại")
+    await resident.send("0387654321")
+    assert "Bạn kiểm tra lại thông tin" in resident.last.text
+    assert "0387654321" in resident.last.text
+    await resident.tap("Gửi đăng ký")
+    stored = await RegistrationRepository(app.db).get(1)
+    assert stored is not None
+    assert stored.phone == "0387654321"
+
+
+async def test_consent_refused_stores_nothing(app: App, resident: Chat) -> None:
+    """Refusing consent leaves the flow without asking for anything."""
+    await resident.press("menu:exit_registration")
+    assert "Nghị định 13/2023/NĐ-CP" in resident.last.text
+    await resident.tap("Không đồng ý")
+    assert "không lưu thông tin nào" in resident.last.text
+    assert await RegistrationRepository(app.db).count() == 0
+
+
+async def test_restart_mid_form_keeps_the_step(tmp_path: Path, clock: FakeClock) -> None:
+    """Closing the app mid-form and opening a new one on the same file continues the form."""
+    path = tmp_path / "restart.sqlite3"
+    first = await new_app(path, clock)
+    try:
+        await fill_form(Chat(first, "r-restart"), upto=7)
+    finally:
+        await first.close()
+    second = await new_app(path, clock)
+    try:
+        chat = Chat(second, "r-restart")
+        await chat.send("1")
+        assert "Địa chỉ của hộ" in chat.last.text
+        for kind, value in FORM_INPUTS[8:]:
+            if kind == "tap":
+                await chat.tap(value)
+            else:
+                await chat.send(value)
+        await chat.tap("Gửi đăng ký")
+        assert "TN-2026-000001" in chat.last.text
+        stored = await RegistrationRepository(second.db).get(1)
+        assert stored is not None
+        assert stored.phone == "0912345678"
+        assert stored.id_number == "048090001234"
+    finally:
+        await second.close()
+
+
+async def test_submit_helper_returns_code(resident: Chat) -> None:
+    """The reference code is the year and a zero-padded id."""
+    assert await submit(resident) == "TN-2026-000001"
