@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bot.app import App
 from storage.registrations import RegistrationRepository, Status
-from tests.handlers.exit_registration_helpers import FORM_INPUTS, fill_form, submit
+from tests.handlers.test_exit_registration_helpers import FORM_INPUTS, fill_form, submit
 from tests.harness import Chat, FakeClock, new_app
 
 
