@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.app import App
-from storage.registrations import RegistrationRepository, Status
+from storage.registrations import NewRegistration, Registration, RegistrationRepository, Status
+from storage.users import Ward
 from tests.handlers.test_exit_registration_helpers import FORM_INPUTS, fill_form, submit
 from tests.harness import Chat, FakeClock, new_app
 
@@ -196,3 +197,67 @@ async def test_restart_mid_form_keeps_the_step(tmp_path: Path, clock: FakeClock)
 async def test_submit_helper_returns_code(resident: Chat) -> None:
     """The reference code is the year and a zero-padded id."""
     assert await submit(resident) == "TN-2026-000001"
+
+
+async def test_same_submission_token_stores_once(app: App, resident: Chat) -> None:
+    """Replaying a submission with the stored token (e.g. after a crash) returns the same row."""
+    await fill_form(resident)
+    session = await app.services.sessions.load("test", "resident-1", now=app.services.clock())
+    token = str(session.data["token"])
+    await resident.tap("Gửi đăng ký")
+    repo = RegistrationRepository(app.db)
+    first = await repo.get(1)
+    assert first is not None
+    again, created = await repo.create(
+        replace_token_target(first), token=token, now=app.services.clock(), year=2026
+    )
+    assert not created
+    assert again.id == first.id
+    assert await repo.count() == 1
+
+
+def replace_token_target(stored: Registration) -> NewRegistration:
+    """The form data of a stored registration, as a new submission."""
+    return NewRegistration(
+        user_id=stored.user_id or 0,
+        channel=stored.channel,
+        chat_id=stored.chat_id,
+        ward_id=stored.ward_id,
+        full_name=stored.full_name,
+        birth_date=stored.birth_date,
+        sex=stored.sex,
+        ethnicity=stored.ethnicity,
+        id_number=stored.id_number,
+        phone=stored.phone,
+        address=stored.address,
+        household_code=stored.household_code,
+        members=stored.members,
+        monthly_income=stored.monthly_income or 0,
+        causes=stored.causes,
+        cause_other=stored.cause_other,
+        supports=stored.supports,
+        support_other=stored.support_other,
+        target_year=stored.target_year,
+    )
+
+
+async def test_own_ward_is_offered_first(app: App, resident: Chat) -> None:
+    """A resident whose ward is known sees it first, marked as their ward."""
+    await app.services.users.add_ward(Ward("a-ward", "An Hải", "Sơn Trà", "Đà Nẵng", "urban"))
+    await resident.send("/start")
+    user = await app.services.users.find("test", "resident-1")
+    assert user is not None
+    await app.services.users.set_ward(user.id, "hoa-cuong-bac")
+    await fill_form(resident, upto=7)
+    labels = [c.label for c in resident.last.choices]
+    assert labels[0] == "Phường Hòa Cường Bắc (dữ liệu mẫu) (phường của bạn)"
+    assert "An Hải" in labels
+
+
+async def test_english_locale_has_the_same_form(resident: Chat) -> None:
+    """After /lang en the consent and questions are in English."""
+    await resident.send("/lang en")
+    await resident.press("menu:exit_registration")
+    assert "Decree 13/2023" in resident.last.text
+    await resident.tap("I agree")
+    assert "full name" in resident.last.text
