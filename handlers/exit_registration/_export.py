@@ -31,6 +31,16 @@ COLUMNS = (
 )
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe(value: str | int) -> str | int:
+    """Typed text that a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def rows(t: Translator, registrations: list[Registration]) -> list[list[str | int]]:
     """The header and one row per registration (anonymised rows keep only aggregate fields)."""
     header: list[str | int] = [t(f"exit_registration.col.{c}") for c in COLUMNS]
@@ -42,26 +52,25 @@ def rows(t: Translator, registrations: list[Registration]) -> list[list[str | in
         supports = [_render.support_label(t, k) for k in r.supports]
         if r.support_other:
             supports.append(r.support_other)
-        table.append(
-            [
-                r.code,
-                _render.status_label(t, r.status),
-                format_moment(r.created_at, t.language),
-                r.full_name,
-                _render.birth_text(t, r.birth_date) if r.birth_date else "",
-                t(f"exit_registration.sex.{r.sex}") if r.sex else "",
-                r.ethnicity,
-                r.id_number,
-                r.phone,
-                r.address,
-                r.household_code,
-                r.members,
-                "" if r.monthly_income is None else r.monthly_income,
-                "; ".join(causes),
-                "; ".join(supports),
-                r.target_year,
-            ]
-        )
+        cells: list[str | int] = [
+            r.code,
+            _render.status_label(t, r.status),
+            format_moment(r.created_at, t.language),
+            r.full_name,
+            _render.birth_text(t, r.birth_date) if r.birth_date else "",
+            t(f"exit_registration.sex.{r.sex}") if r.sex else "",
+            r.ethnicity,
+            r.id_number,
+            r.phone,
+            r.address,
+            r.household_code,
+            r.members,
+            "" if r.monthly_income is None else r.monthly_income,
+            "; ".join(causes),
+            "; ".join(supports),
+            r.target_year,
+        ]
+        table.append([_safe(cell) for cell in cells])
     return table
 
 

@@ -239,3 +239,15 @@ async def test_morning_reminder_lists_waiting_registrations(
     assert len(texts) == 1
     assert "TN-2026-000001" in texts[0] and "(8 ngày)" in texts[0]
     assert any(job.name == "exit_registration.reminder" for job in app.daily_jobs)
+
+
+async def test_export_neutralises_formulas(app: App, officer: Chat) -> None:
+    """Typed text that a spreadsheet would run as a formula is exported as plain text."""
+    resident = Chat(app, "r-formula")
+    await submit(resident)
+    await app.db.execute("UPDATE exit_registrations SET address = '=HYPERLINK(1)' WHERE id = 1")
+    await officer.press("menu:registrations_admin")
+    await officer.tap("Tổng hợp")
+    await officer.tap("CSV")
+    assert officer.last.attachment is not None
+    assert "'=HYPERLINK(1)" in officer.last.attachment.data.decode("utf-8-sig")
