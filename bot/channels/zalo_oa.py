@@ -57,7 +57,7 @@ TOKEN_EXPIRED = -216
 """Open API error: the access token is invalid or expired."""
 RATE_LIMITED = frozenset({-32})
 """Open API errors meaning "too many requests": retried with backoff."""
-NOT_REACHABLE = frozenset({-213, -201})
+NOT_REACHABLE = frozenset({-213})
 """Open API errors meaning the user cannot receive OA messages (unfollowed or unknown)."""
 
 _PAYLOAD = re.compile(r"^[a-z0-9_]+:[^\n]{0,62}$")
