@@ -50,9 +50,7 @@ async def run(updates: int, users: int) -> tuple[LoadResult, LoadResult]:
 
         try:
             async with FakeBotApi() as fake:
-                ours = await run_load(
-                    fake, ours_factory, updates=updates, users=users, name="ours"
-                )
+                ours = await run_load(fake, ours_factory, updates=updates, users=users, name="ours")
         finally:
             await app.close()
     return echo, ours
