@@ -152,7 +152,8 @@ def schedule_daily_jobs(app: App, channel: TelegramChannel) -> None:
         job_queue.run_daily(run, time=job.at.replace(tzinfo=TIMEZONE), name=job.name)
 
 
-async def _wait_for_stop() -> None:
+async def wait_for_stop() -> None:
+    """Wait for SIGINT or SIGTERM (where the event loop supports signal handlers)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -206,7 +207,7 @@ async def run_telegram(
             if stop_event is not None:
                 await stop_event.wait()
             else:
-                await _wait_for_stop()
+                await wait_for_stop()
         finally:
             if server is not None:
                 await server.stop()

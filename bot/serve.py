@@ -14,12 +14,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.app import App, start_outbox
+from bot.app import App, start_outbox, wait_for_stop
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo_bot import ZaloBotChannel, ZaloBotClient
 from bot.channels.zalo_oa import ZaloOAChannel, ZaloOAClient
@@ -69,15 +68,6 @@ async def _run_daily(app: App, job: DailyJob) -> None:
             await job.callback(app.services, app.services.clock())
         except Exception as exc:
             log.error("daily job failed job=%s error=%s", job.name, type(exc).__name__)
-
-
-async def _wait_for_signal() -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
 
 
 async def serve(
@@ -191,7 +181,7 @@ async def serve(
             if stop_event is not None:
                 await stop_event.wait()
             else:
-                await _wait_for_signal()
+                await wait_for_stop()
         finally:
             await worker.stop()
             for task in background:

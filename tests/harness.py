@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +14,7 @@ from bot.app import App, Extension, build_app
 from bot.channels.telegram import TelegramChannel
 from bot.core.config import Config
 from bot.core.types import Inbound, Reply
-from tests.fakes.telegram_api import FakeBotApi
+from tests.fakes.telegram_api import FakeBotApi, SentMessage
 
 # 21/11/2026 10:00 in Hà Nội.
 DEFAULT_NOW = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
@@ -138,3 +138,37 @@ async def telegram_running(
 async def new_app(path: Path, clock: FakeClock, extensions: Sequence[Extension] = ()) -> App:
     """Build the real app on a fresh file."""
     return await build_app(make_config(path), clock=clock, extensions=extensions)
+
+
+def has_button(prefix: str) -> Callable[[SentMessage], bool]:
+    """The message carries a button whose payload starts with `prefix`."""
+    return lambda message: any(data.startswith(prefix) for _, data in message.buttons())
+
+
+@dataclass
+class TelegramUser:
+    """One Telegram user driving the bot through the fake Bot API, step by step."""
+
+    fake: FakeBotApi
+    user_id: int
+
+    async def until(self, after: int, done: Callable[[SentMessage], bool]) -> list[SentMessage]:
+        """Wait for new messages until the newest satisfies `done`; returns all new ones."""
+        count = 1
+        while True:
+            messages = await self.fake.wait_for_next(self.user_id, after=after, count=count)
+            if done(messages[-1]):
+                return messages
+            count = len(messages) + 1
+
+    async def press(self, data: str, expect: str) -> list[SentMessage]:
+        """Press an inline button; wait for a message with a button starting with `expect`."""
+        mark = self.fake.mark(self.user_id)
+        self.fake.push_callback(self.user_id, data)
+        return await self.until(mark, has_button(expect))
+
+    async def type_text(self, text: str, expect: str) -> list[SentMessage]:
+        """Type a message; wait for a message with a button starting with `expect`."""
+        mark = self.fake.mark(self.user_id)
+        self.fake.push_message(self.user_id, text)
+        return await self.until(mark, has_button(expect))

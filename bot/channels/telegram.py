@@ -20,6 +20,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 
 from bot.core.dispatcher import Dispatcher
 from bot.core.errors import ChannelError, RecipientBlocked
+from bot.core.text import split_text
 from bot.core.types import Inbound, Reply
 from storage.users import UserRepository
 
@@ -30,26 +31,10 @@ CHUNK = 3500  # characters of plain text per message; HTML escaping may grow it 
 CALLBACK_DATA_LIMIT = 64
 
 
-def split_text(text: str, limit: int = CHUNK) -> list[str]:
-    """Split text into pieces of at most `limit` characters, preferring line breaks."""
-    pieces: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        cut = rest.rfind("\n", 0, limit)
-        if cut < limit // 2:
-            cut = rest.rfind(" ", 0, limit)
-        if cut < limit // 2:
-            cut = limit
-        pieces.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip("\n ")
-    pieces.append(rest)
-    return [piece for piece in pieces if piece] or [""]
-
-
 def escaped_pieces(text: str) -> list[str]:
     """HTML-escaped pieces, each within Telegram's 4,096-character limit."""
     pieces: list[str] = []
-    for piece in split_text(text):
+    for piece in split_text(text, CHUNK):
         escaped = html.escape(piece, quote=False)
         if len(escaped) <= MessageLimit.MAX_TEXT_LENGTH:
             pieces.append(escaped)

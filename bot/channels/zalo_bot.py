@@ -34,9 +34,11 @@ import aiohttp
 from aiohttp import web
 
 from bot.channels.console import render
-from bot.channels.zalo_oa import TEXT_LIMIT, split_text
+from bot.channels.zalo_oa import TEXT_LIMIT
+from bot.core.delivery import deliver_or_queue
 from bot.core.dispatcher import Dispatcher, KeyedLocks
 from bot.core.errors import ChannelError, RecipientBlocked
+from bot.core.text import split_text
 from bot.core.types import Inbound, Reply
 
 log = logging.getLogger(__name__)
@@ -233,28 +235,13 @@ class ZaloBotChannel:
 
     async def deliver(self, chat_id: str, replies: Sequence[Reply]) -> None:
         """Send replies; whatever cannot be sent is queued in the outbox and logged by ref."""
-        services = self.dispatcher.services
-        for index, reply in enumerate(replies):
-            try:
-                await self.send_one(chat_id, reply)
-            except RecipientBlocked:
-                await services.users.mark_inactive(CHANNEL, chat_id)
-                return
-            except Exception as exc:
-                ref = secrets.token_hex(4).upper()
-                unsent = replies[index:]
-                log.error(
-                    "zalo_bot reply not delivered ref=%s chat=%s replies=%d error=%s",
-                    ref,
-                    chat_id,
-                    len(unsent),
-                    type(exc).__name__,
-                )
-                for later in unsent:
-                    await services.outbox.enqueue(
-                        channel=CHANNEL, chat_id=chat_id, body=later.to_json(), now=services.clock()
-                    )
-                return
+        await deliver_or_queue(
+            self.send_one,
+            channel=CHANNEL,
+            chat_id=chat_id,
+            replies=replies,
+            services=self.dispatcher.services,
+        )
 
     async def send(self, chat_id: str, replies: Sequence[Reply]) -> None:
         """Deliver replies in order; raise `RecipientBlocked` or `ChannelError` on failure."""

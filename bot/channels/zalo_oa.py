@@ -28,7 +28,6 @@ import hmac
 import json
 import logging
 import re
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -37,8 +36,10 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot.core.delivery import deliver_or_queue
 from bot.core.dispatcher import Dispatcher, KeyedLocks
 from bot.core.errors import ChannelError, RecipientBlocked
+from bot.core.text import split_text
 from bot.core.turn import Clock
 from bot.core.types import Attachment, Inbound, Reply
 from storage.zalo_tokens import TokenPair, ZaloTokenStore
@@ -61,22 +62,6 @@ NOT_REACHABLE = frozenset({-213})
 """Open API errors meaning the user cannot receive OA messages (unfollowed or unknown)."""
 
 _PAYLOAD = re.compile(r"^[a-z0-9_]+:[^\n]{0,62}$")
-
-
-def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Split text into pieces of at most `limit` characters, preferring line breaks."""
-    pieces: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        cut = rest.rfind("\n", 0, limit)
-        if cut < limit // 2:
-            cut = rest.rfind(" ", 0, limit)
-        if cut < limit // 2:
-            cut = limit
-        pieces.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip("\n ")
-    pieces.append(rest)
-    return [piece for piece in pieces if piece] or [""]
 
 
 def signature(app_id: str, secret_key: str, body: bytes, timestamp: str) -> str:
@@ -403,29 +388,13 @@ class ZaloOAChannel:
 
     async def deliver(self, chat_id: str, replies: Sequence[Reply]) -> None:
         """Send replies; whatever cannot be sent is queued in the outbox and logged by ref."""
-        for index, reply in enumerate(replies):
-            try:
-                await self.send_one(chat_id, reply)
-            except RecipientBlocked:
-                await self.dispatcher.services.users.mark_inactive(CHANNEL, chat_id)
-                log.info("zalo_oa recipient unreachable user=%s", chat_id)
-                return
-            except Exception as exc:
-                ref = secrets.token_hex(4).upper()
-                unsent = replies[index:]
-                log.error(
-                    "zalo_oa reply not delivered ref=%s user=%s replies=%d error=%s",
-                    ref,
-                    chat_id,
-                    len(unsent),
-                    type(exc).__name__,
-                )
-                now = self.dispatcher.services.clock()
-                for later in unsent:
-                    await self.dispatcher.services.outbox.enqueue(
-                        channel=CHANNEL, chat_id=chat_id, body=later.to_json(), now=now
-                    )
-                return
+        await deliver_or_queue(
+            self.send_one,
+            channel=CHANNEL,
+            chat_id=chat_id,
+            replies=replies,
+            services=self.dispatcher.services,
+        )
 
     async def send(self, chat_id: str, replies: Sequence[Reply]) -> None:
         """Deliver replies in order; raise `RecipientBlocked` or `ChannelError` on failure."""
@@ -450,7 +419,7 @@ class ZaloOAChannel:
         text, buttons = layout(reply)
         if not text.strip() and not buttons:
             return
-        pieces = split_text(text)
+        pieces = split_text(text, TEXT_LIMIT)
         for index, piece in enumerate(pieces):
             message = {"text": piece}
             if buttons and index == len(pieces) - 1:

@@ -6,11 +6,11 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Protocol
 
 from bot.core.errors import RecipientBlocked
-from bot.core.turn import Clock
+from bot.core.turn import Clock, Services
 from bot.core.types import Reply
 from storage.outbox import Outbox
 from storage.users import UserRepository
@@ -101,3 +101,41 @@ class OutboxWorker:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+
+async def deliver_or_queue(
+    send_one: Callable[[str, Reply], Awaitable[None]],
+    *,
+    channel: str,
+    chat_id: str,
+    replies: Sequence[Reply],
+    services: Services,
+) -> None:
+    """Send replies in order; what cannot be sent goes to the outbox, logged by reference only.
+
+    A blocked recipient is marked inactive and nothing more is sent or queued.
+    """
+    for index, reply in enumerate(replies):
+        try:
+            await send_one(chat_id, reply)
+        except RecipientBlocked:
+            await services.users.mark_inactive(channel, chat_id)
+            log.info("%s recipient unreachable chat=%s", channel, chat_id)
+            return
+        except Exception as exc:
+            ref = secrets.token_hex(4).upper()
+            unsent = replies[index:]
+            log.error(
+                "%s reply not delivered ref=%s chat=%s replies=%d error=%s",
+                channel,
+                ref,
+                chat_id,
+                len(unsent),
+                type(exc).__name__,
+            )
+            now = services.clock()
+            for later in unsent:
+                await services.outbox.enqueue(
+                    channel=channel, chat_id=chat_id, body=later.to_json(), now=now
+                )
+            return

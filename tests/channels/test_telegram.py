@@ -5,7 +5,8 @@ from __future__ import annotations
 import aiohttp
 
 from bot.app import App
-from bot.channels.telegram import TelegramChannel, escaped_pieces, split_text
+from bot.channels.telegram import CHUNK, TelegramChannel, escaped_pieces
+from bot.core.text import split_text
 from bot.http_server import HttpServer, telegram_webhook
 from tests.fakes.telegram_api import FakeBotApi, make_message_update
 from tests.harness import telegram_running
@@ -57,7 +58,7 @@ async def test_blocked_user_is_marked_inactive(app: App, fake_telegram: FakeBotA
 def test_long_text_is_split_under_the_limit() -> None:
     """Messages over 4,096 characters are split; heavy escaping stays under the limit."""
     text = ("Dòng thông tin chính sách. " * 40 + "\n") * 20
-    pieces = split_text(text)
+    pieces = split_text(text, CHUNK)
     assert len(pieces) > 1
     assert "".join(p.replace("\n", "").replace(" ", "") for p in pieces) == text.replace(
         "\n", ""

@@ -2,45 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from bot.app import App
 from knowledge.assessment import standard_for
 from tests.fakes.telegram_api import FakeBotApi, SentMessage
-from tests.harness import telegram_running
+from tests.harness import TelegramUser, has_button, telegram_running
 
 USER = 5001
-
-
-async def until(
-    fake: FakeBotApi, after: int, done: Callable[[SentMessage], bool]
-) -> list[SentMessage]:
-    """Wait for new messages until the newest one satisfies `done`; returns all new ones."""
-    count = 1
-    while True:
-        messages = await fake.wait_for_next(USER, after=after, count=count)
-        if done(messages[-1]):
-            return messages
-        count = len(messages) + 1
-
-
-def has_button(prefix: str) -> Callable[[SentMessage], bool]:
-    """The message carries a button whose payload starts with `prefix`."""
-    return lambda message: any(data.startswith(prefix) for _, data in message.buttons())
-
-
-async def press(fake: FakeBotApi, data: str, expect: str) -> list[SentMessage]:
-    """Press an inline button and wait for a message with a button starting with `expect`."""
-    mark = fake.mark(USER)
-    fake.push_callback(USER, data)
-    return await until(fake, mark, has_button(expect))
-
-
-async def type_text(fake: FakeBotApi, text: str, expect: str) -> list[SentMessage]:
-    """Type a message and wait for a message with a button starting with `expect`."""
-    mark = fake.mark(USER)
-    fake.push_message(USER, text)
-    return await until(fake, mark, has_button(expect))
 
 
 def payload_of(message: SentMessage, prefix: str) -> str:
@@ -51,29 +18,30 @@ def payload_of(message: SentMessage, prefix: str) -> str:
 async def test_self_check_on_telegram(app: App, fake_telegram: FakeBotApi) -> None:
     """Menu → questions by inline buttons and typed numbers → result → consent saves it."""
     fake = fake_telegram
+    tg = TelegramUser(fake, USER)
     standard = standard_for(app.services.clock().date())
     async with telegram_running(app, fake):
-        menu = await type_text(fake, "/start", "menu:")
+        menu = await tg.type_text("/start", "menu:")
         assert payload_of(menu[-1], "menu:self_check") == "menu:self_check"
         label = next(text for text, data in menu[-1].buttons() if data == "menu:self_check")
         assert label == "📋 Tự kiểm tra hộ nghèo/cận nghèo"
 
-        first = await press(fake, "menu:self_check", "sc:area:")
+        first = await tg.press("menu:self_check", "sc:area:")
         assert "nông thôn hay thành thị" in first[-1].plain_text
-        size = await press(fake, payload_of(first[-1], "sc:area:urban"), "sc:cancel")
+        size = await tg.press(payload_of(first[-1], "sc:area:urban"), "sc:cancel")
         assert "chuẩn nghèo quốc gia" in size[0].plain_text
-        bad = await type_text(fake, "45", "sc:cancel")
+        bad = await tg.type_text("45", "sc:cancel")
         assert "số nguyên từ 1 đến 30" in bad[0].plain_text
-        message = (await type_text(fake, "1", "sc:fact:"))[-1]
+        message = (await tg.type_text("1", "sc:fact:"))[-1]
         while has_button("sc:fact:")(message):
             fact = payload_of(message, "sc:fact:").split(":")[2]
             answer = "yes" if fact in ("has_member_working_age", "has_member_6_plus") else "no"
-            message = (await press(fake, f"sc:fact:{fact}:{answer}", "sc:"))[-1]
-        message = (await press(fake, payload_of(message, "sc:mode:hm"), "sc:cancel"))[-1]
+            message = (await tg.press(f"sc:fact:{fact}:{answer}", "sc:"))[-1]
+        message = (await tg.press(payload_of(message, "sc:mode:hm"), "sc:cancel"))[-1]
         assert "mỗi tháng" in message.plain_text
-        message = (await type_text(fake, "2.000.000", "sc:inc:ok"))[-1]
+        message = (await tg.type_text("2.000.000", "sc:inc:ok"))[-1]
         assert "2.000.000 ₫ mỗi tháng (cả hộ) — đúng không?" in message.plain_text
-        message = (await press(fake, "sc:inc:ok", "sc:"))[-1]
+        message = (await tg.press("sc:inc:ok", "sc:"))[-1]
         deprived = {"housing_quality", "water", "sanitation"}
         asked = 0
         while has_button("sc:ans:")(message):
@@ -83,10 +51,10 @@ async def test_self_check_on_telegram(app: App, fake_telegram: FakeBotApi) -> No
             wanted = standard.indicator(code).deprived_when
             if code not in deprived:
                 wanted = "no" if wanted == "yes" else "yes"
-            message = (await press(fake, f"sc:ans:{code}:{wanted}", "sc:"))[-1]
+            message = (await tg.press(f"sc:ans:{code}:{wanted}", "sc:"))[-1]
         assert asked == 9  # 12 minus nutrition, child schooling, adult education
         assert "Kiểm tra lại các câu trả lời" in message.plain_text
-        result = await press(fake, payload_of(message, "sc:sum:result"), "sc:save:")
+        result = await tg.press(payload_of(message, "sc:sum:result"), "sc:save:")
         text = "\n".join(m.plain_text for m in result)
         assert "Kết quả tham khảo: hộ nghèo." in text
         assert "Chuẩn nghèo đa chiều quốc gia giai đoạn 2022–2025" in text
