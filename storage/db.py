@@ -12,10 +12,10 @@ import asyncio
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -25,6 +25,19 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 Params = Sequence[Any] | dict[str, Any]
+T = TypeVar("T")
+
+
+def in_transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run `work` between `BEGIN IMMEDIATE` and `COMMIT`, rolling back if it raises."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(conn)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return result
 
 
 def migration_files(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
@@ -97,27 +110,41 @@ class Database:
                 raise
             await conn.execute("COMMIT")
 
+    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` on the connection's own thread under the lock: one thread hop in all.
+
+        `work` gets the plain `sqlite3` connection (autocommit; use `in_transaction` or
+        `write` for more than one statement that must stand or fall together). This is how
+        the hot path (the dispatcher's read and write of every message) stays at two hops
+        instead of one per statement, cursor and fetch.
+        """
+        async with self._lock:
+            connection = self.conn
+            raw: sqlite3.Connection = connection._conn
+            # aiosqlite's own queue to its worker thread (private API; version pinned).
+            result: T = await connection._execute(work, raw)  # type: ignore[no-untyped-call]
+            return result
+
+    async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` in one `BEGIN IMMEDIATE` … `COMMIT` transaction on the worker thread."""
+        return await self.run(lambda conn: in_transaction(conn, work))
+
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         """Run a read and return its first row."""
-        async with self._lock, self.conn.execute(sql, params) as cursor:
-            row: sqlite3.Row | None = await cursor.fetchone()
-            return row
+        row: sqlite3.Row | None = await self.run(lambda conn: conn.execute(sql, params).fetchone())
+        return row
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         """Run a read and return all rows."""
-        async with self._lock, self.conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return await self.run(lambda conn: conn.execute(sql, params).fetchall())
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one write in its own transaction; returns the last row id."""
-        async with self.transaction() as conn:
-            cursor = await conn.execute(sql, params)
-            return cursor.lastrowid or 0
+        return await self.write(lambda conn: conn.execute(sql, params).lastrowid or 0)
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         """Run one statement for many rows in one transaction."""
-        async with self.transaction() as conn:
-            await conn.executemany(sql, rows)
+        await self.write(lambda conn: conn.executemany(sql, rows))
 
     async def schema_version(self) -> int:
         """The applied migration number (`PRAGMA user_version`)."""

@@ -8,6 +8,7 @@ session, so a message is either fully handled and remembered, or neither.
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -55,11 +56,17 @@ class SessionRepository:
 
     async def load(self, channel: str, user_id: str, *, now: datetime) -> Session:
         """The user's session; an expired one comes back cleared."""
-        row = await self.db.fetchone(
+        return await self.db.run(lambda conn: self.load_in(conn, channel, user_id, now=now))
+
+    def load_in(
+        self, conn: sqlite3.Connection, channel: str, user_id: str, *, now: datetime
+    ) -> Session:
+        """`load` on the connection's thread (for `Database.run`)."""
+        row = conn.execute(
             "SELECT flow, step, data, offered, offered_text, updated_at FROM sessions"
             " WHERE channel = ? AND user_id = ?",
             (channel, user_id),
-        )
+        ).fetchone()
         if row is None:
             return Session(channel, user_id)
         updated = from_db(row["updated_at"])
@@ -78,39 +85,52 @@ class SessionRepository:
 
     async def is_processed(self, channel: str, message_id: str) -> bool:
         """Whether this message was already handled."""
-        row = await self.db.fetchone(
+        return await self.db.run(lambda conn: self.is_processed_in(conn, channel, message_id))
+
+    @staticmethod
+    def is_processed_in(conn: sqlite3.Connection, channel: str, message_id: str) -> bool:
+        """`is_processed` on the connection's thread (for `Database.run`)."""
+        row = conn.execute(
             "SELECT 1 FROM processed_messages WHERE channel = ? AND message_id = ?",
             (channel, message_id),
-        )
+        ).fetchone()
         return row is not None
 
     async def save(self, session: Session, *, now: datetime, message_id: str | None) -> None:
         """Write the session and (if given) mark the message processed, in one transaction."""
+        await self.db.write(
+            lambda conn: self.save_in(conn, session, now=now, message_id=message_id)
+        )
+
+    @staticmethod
+    def save_in(
+        conn: sqlite3.Connection, session: Session, *, now: datetime, message_id: str | None
+    ) -> None:
+        """`save`'s statements on the connection's thread; the caller owns the transaction."""
         session.updated_at = now
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO sessions (channel, user_id, flow, step, data, offered, offered_text,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, user_id)"
-                " DO UPDATE SET flow = excluded.flow, step = excluded.step, data = excluded.data,"
-                " offered = excluded.offered, offered_text = excluded.offered_text,"
-                " updated_at = excluded.updated_at",
-                (
-                    session.channel,
-                    session.user_id,
-                    session.flow,
-                    session.step,
-                    json.dumps(session.data, ensure_ascii=False),
-                    json.dumps(session.offered, ensure_ascii=False),
-                    int(session.offered_text),
-                    to_db(now),
-                ),
+        conn.execute(
+            "INSERT INTO sessions (channel, user_id, flow, step, data, offered, offered_text,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, user_id)"
+            " DO UPDATE SET flow = excluded.flow, step = excluded.step, data = excluded.data,"
+            " offered = excluded.offered, offered_text = excluded.offered_text,"
+            " updated_at = excluded.updated_at",
+            (
+                session.channel,
+                session.user_id,
+                session.flow,
+                session.step,
+                json.dumps(session.data, ensure_ascii=False),
+                json.dumps(session.offered, ensure_ascii=False),
+                int(session.offered_text),
+                to_db(now),
+            ),
+        )
+        if message_id is not None:
+            conn.execute(
+                "INSERT OR IGNORE INTO processed_messages (channel, message_id, processed_at)"
+                " VALUES (?, ?, ?)",
+                (session.channel, message_id, to_db(now)),
             )
-            if message_id is not None:
-                await conn.execute(
-                    "INSERT OR IGNORE INTO processed_messages (channel, message_id, processed_at)"
-                    " VALUES (?, ?, ?)",
-                    (session.channel, message_id, to_db(now)),
-                )
 
     async def delete(self, channel: str, user_id: str) -> None:
         """Forget the user's session (used by data deletion)."""

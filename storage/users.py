@@ -69,31 +69,48 @@ class UserRepository:
         now: datetime,
     ) -> UserRow:
         """The stored user for (channel, external id), created as a resident on first contact."""
-        row = await self.db.fetchone(
-            "SELECT * FROM users WHERE channel = ? AND external_id = ?", (channel, external_id)
+        return await self.db.run(
+            lambda conn: self.get_or_create_in(
+                conn,
+                channel,
+                external_id,
+                chat_id=chat_id,
+                language=language,
+                display_name=display_name,
+                now=now,
+            )
         )
+
+    @staticmethod
+    def get_or_create_in(
+        conn: sqlite3.Connection,
+        channel: str,
+        external_id: str,
+        *,
+        chat_id: str,
+        language: str,
+        display_name: str,
+        now: datetime,
+    ) -> UserRow:
+        """`get_or_create` on the connection's thread (for `Database.run`); autocommits."""
+        select = "SELECT * FROM users WHERE channel = ? AND external_id = ?"
+        row = conn.execute(select, (channel, external_id)).fetchone()
         if row is not None:
             user = _user(row)
-            if user.chat_id != chat_id or not user.active:
-                await self.db.execute(
-                    "UPDATE users SET chat_id = ?, active = 1 WHERE id = ?", (chat_id, user.id)
-                )
-                row = await self.db.fetchone("SELECT * FROM users WHERE id = ?", (user.id,))
-                assert row is not None
-                return _user(row)
-            return user
-        async with self.db.transaction() as conn:
-            await conn.execute(
+            if user.chat_id == chat_id and user.active:
+                return user
+            conn.execute(
+                "UPDATE users SET chat_id = ?, active = 1 WHERE id = ?", (chat_id, user.id)
+            )
+        else:
+            conn.execute(
                 "INSERT OR IGNORE INTO users (channel, external_id, chat_id, language,"
                 " display_name, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (channel, external_id, chat_id, language, display_name[:100], to_db(now)),
             )
-            async with conn.execute(
-                "SELECT * FROM users WHERE channel = ? AND external_id = ?", (channel, external_id)
-            ) as cursor:
-                created = await cursor.fetchone()
-        assert created is not None
-        return _user(created)
+        stored = conn.execute(select, (channel, external_id)).fetchone()
+        assert stored is not None
+        return _user(stored)
 
     async def get(self, user_id: int) -> UserRow | None:
         """A user by internal id."""

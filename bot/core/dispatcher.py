@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import sqlite3
 import traceback
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from datetime import datetime
 
 from bot.core.errors import PermissionDenied, UserFacingError
 from bot.core.i18n import Translator
@@ -22,6 +24,7 @@ from bot.core.registry import Registry
 from bot.core.text import fold, nfc
 from bot.core.turn import Services, Turn
 from bot.core.types import Choice, Inbound, Reply, Role, Session, User
+from storage.users import UserRow
 
 log = logging.getLogger(__name__)
 
@@ -96,18 +99,12 @@ class Dispatcher:
 
     async def _handle_locked(self, inbound: Inbound) -> list[Reply]:
         services = self.services
-        if await services.sessions.is_processed(inbound.channel, inbound.message_id):
+        now = services.clock()
+        opened = await services.db.run(lambda conn: self._open_in(conn, inbound, now))
+        if opened is None:
             log.info("duplicate skipped", extra={"channel": inbound.channel})
             return []
-        now = services.clock()
-        row = await services.users.get_or_create(
-            inbound.channel,
-            inbound.user_id,
-            chat_id=inbound.chat_id,
-            language=services.config.default_language,
-            display_name=inbound.display_name,
-            now=now,
-        )
+        row, session = opened
         user = User(
             id=row.id,
             channel=row.channel,
@@ -118,7 +115,6 @@ class Dispatcher:
             language=row.language,
             display_name=row.display_name,
         )
-        session = await services.sessions.load(inbound.channel, inbound.user_id, now=now)
         translator = Translator(user.language)
         inbound = replace(inbound, text=nfc(inbound.text))
         if inbound.payload is None and len(inbound.text) > MAX_INPUT_CHARS:
@@ -167,6 +163,24 @@ class Dispatcher:
         if turn.pushed and self.on_push is not None:
             self.on_push()
         return replies
+
+    def _open_in(
+        self, conn: sqlite3.Connection, inbound: Inbound, now: datetime
+    ) -> tuple[UserRow, Session] | None:
+        """Dedupe check, user and session in one trip to the database thread (None: duplicate)."""
+        services = self.services
+        if services.sessions.is_processed_in(conn, inbound.channel, inbound.message_id):
+            return None
+        row = services.users.get_or_create_in(
+            conn,
+            inbound.channel,
+            inbound.user_id,
+            chat_id=inbound.chat_id,
+            language=services.config.default_language,
+            display_name=inbound.display_name,
+            now=now,
+        )
+        return row, services.sessions.load_in(conn, inbound.channel, inbound.user_id, now=now)
 
     async def _save(
         self, session: Session, inbound: Inbound, replies: list[Reply], *, keep_offered: bool
