@@ -1,9 +1,12 @@
-"""One aiosqlite connection per process, guarded by a lock, with versioned migrations.
+"""One aiosqlite connection per process, with versioned migrations.
 
-Every statement goes through `Database.transaction()` or the read helpers, which hold one
-asyncio lock, so two coroutines never share a transaction (one's rollback can't undo another's
-commit). The file is in WAL mode with foreign keys on and `synchronous=FULL`, so a commit that
-returned is on disk before the user is told it happened.
+Statements reach the connection's thread in two ways. `Database.run()` / `write()` queue a
+plain function; while the thread is busy, calls pile up and go over together as one batch with
+one commit (group commit), so under load a message costs a share of a trip and of an fsync,
+not several of each. `Database.transaction()` spans several awaits under an asyncio lock that
+the batches respect, so two coroutines never share a transaction (one's rollback can't undo
+another's commit). The file is in WAL mode with foreign keys on and `synchronous=FULL`, so a
+commit that returned is on disk before the user is told it happened.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,16 +33,61 @@ Params = Sequence[Any] | dict[str, Any]
 T = TypeVar("T")
 
 
-def in_transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
-    """Run `work` between `BEGIN IMMEDIATE` and `COMMIT`, rolling back if it raises."""
-    conn.execute("BEGIN IMMEDIATE")
+MAX_BATCH = 256
+Outcome = tuple[bool, Any]  # (True, result) or (False, the exception raised)
+
+
+@dataclass(slots=True)
+class _Work:
+    work: Callable[[sqlite3.Connection], Any]
+    atomic: bool
+    future: asyncio.Future[Any]
+
+
+def _attempt(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], Any]) -> Outcome:
     try:
+        return True, work(conn)
+    except Exception as exc:
+        return False, exc
+
+
+def _alone(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], Any]) -> Outcome:
+    """Run one atomic work in a transaction of its own."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
         result = work(conn)
-    except BaseException:
+        conn.execute("COMMIT")
+    except Exception as exc:
+        _rollback(conn)
+        return False, exc
+    return True, result
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
         conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-    return result
+
+
+def _run_batch(
+    conn: sqlite3.Connection, *, jobs: list[tuple[Callable[[sqlite3.Connection], Any], bool]]
+) -> list[Outcome]:
+    """On the connection's thread: run a batch, with one commit for all of its writes.
+
+    If any work or the commit fails, the batch is rolled back and each work is run again on
+    its own, so only the faulty one fails.
+    """
+    if not any(atomic for _, atomic in jobs):
+        return [_attempt(conn, work) for work, _ in jobs]
+    if len(jobs) > 1:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            results = [work(conn) for work, _ in jobs]
+            conn.execute("COMMIT")
+        except Exception:
+            _rollback(conn)
+        else:
+            return [(True, result) for result in results]
+    return [_alone(conn, work) if atomic else _attempt(conn, work) for work, atomic in jobs]
 
 
 def migration_files(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
@@ -62,6 +112,9 @@ class Database:
         self.path = Path(path)
         self._conn: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        self._queue: list[_Work] = []
+        self._drainer: asyncio.Task[None] | None = None
+        self.batches = 0  # trips made by `run`/`write` batches (group commit is visible in tests)
 
     @property
     def conn(self) -> aiosqlite.Connection:
@@ -85,7 +138,10 @@ class Database:
         self._conn = conn
 
     async def close(self) -> None:
-        """Close the connection if open."""
+        """Finish queued work, then close the connection if open."""
+        if self._drainer is not None:
+            await self._drainer
+            self._drainer = None
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
@@ -111,23 +167,61 @@ class Database:
             await conn.execute("COMMIT")
 
     async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `work` on the connection's own thread under the lock: one thread hop in all.
+        """Run `work` with the plain `sqlite3` connection on the connection's own thread.
 
-        `work` gets the plain `sqlite3` connection (autocommit; use `in_transaction` or
-        `write` for more than one statement that must stand or fall together). This is how
-        the hot path (the dispatcher's read and write of every message) stays at two hops
-        instead of one per statement, cursor and fetch.
+        Calls made while the thread is busy are sent over together, so under load many reads
+        and writes share one trip to the thread (and one commit: group commit). `work` runs on
+        its own, in call order; with no `write` in its batch it runs in autocommit mode, so
+        use `write` when its statements must stand or fall together.
         """
-        async with self._lock:
-            connection = self.conn
-            raw: sqlite3.Connection = connection._conn
-            # aiosqlite's own queue to its worker thread (private API; version pinned).
-            result: T = await connection._execute(work, raw)  # type: ignore[no-untyped-call]
-            return result
+        return await self._enqueue(work, atomic=False)
 
     async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `work` in one `BEGIN IMMEDIATE` … `COMMIT` transaction on the worker thread."""
-        return await self.run(lambda conn: in_transaction(conn, work))
+        """Run `work` atomically: all of its statements are committed, or none.
+
+        It returns only once the commit is on disk. Writes in one batch share a `BEGIN
+        IMMEDIATE` … `COMMIT`; if one of them raises, the batch is rolled back and each is run
+        again in its own transaction, so only the faulty one fails.
+        """
+        return await self._enqueue(work, atomic=True)
+
+    async def _enqueue(self, work: Callable[[sqlite3.Connection], T], *, atomic: bool) -> T:
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Work(work, atomic, future))
+        if self._drainer is None or self._drainer.done():
+            self._drainer = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        """Send everything queued to the thread, one batch per trip, until the queue is empty.
+
+        The lock is held during each trip, so a `transaction()` never has a batch run inside
+        it; a waiting transaction gets the lock between two batches.
+        """
+        while self._queue:
+            batch = self._queue[:MAX_BATCH]
+            del self._queue[:MAX_BATCH]
+            jobs = [(item.work, item.atomic) for item in batch]
+            try:
+                async with self._lock:
+                    outcomes = await self._on_thread(partial(_run_batch, jobs=jobs))
+                self.batches += 1
+            except Exception as exc:  # the connection is closed: nothing ran
+                outcomes = [(False, exc)] * len(batch)
+            for item, (ok, value) in zip(batch, outcomes, strict=True):
+                if item.future.done():  # the caller was cancelled
+                    continue
+                if ok:
+                    item.future.set_result(value)
+                else:
+                    item.future.set_exception(value)
+
+    async def _on_thread(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        connection = self.conn
+        raw: sqlite3.Connection = connection._conn
+        # aiosqlite's own queue to its worker thread (private API; version pinned in pyproject).
+        result: T = await connection._execute(work, raw)  # type: ignore[no-untyped-call]
+        return result
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         """Run a read and return its first row."""
