@@ -3,10 +3,10 @@
 Statements reach the connection's thread in two ways. `Database.run()` / `write()` queue a
 plain function; while the thread is busy, calls pile up and go over together as one batch with
 one commit (group commit), so under load a message costs a share of a trip and of an fsync,
-not several of each. `Database.transaction()` spans several awaits under an asyncio lock that
-the batches respect, so two coroutines never share a transaction (one's rollback can't undo
-another's commit). The file is in WAL mode with foreign keys on and `synchronous=FULL`, so a
-commit that returned is on disk before the user is told it happened.
+not several of each. `Database.transaction()` (and `exclusive()`) spans several awaits and has
+the connection to itself: no batch runs inside it, so two coroutines never share a transaction
+(one's rollback can't undo another's commit). The file is in WAL mode with foreign keys on and
+`synchronous=FULL`, so a commit that returned is on disk before the user is told it happened.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -111,9 +110,12 @@ class Database:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self._conn: aiosqlite.Connection | None = None
-        self._lock = asyncio.Lock()
+        self._reader: sqlite3.Connection | None = None  # read-only, for `peek`
+        self._lock = asyncio.Lock()  # one `exclusive()` user at a time
         self._queue: list[_Work] = []
-        self._drainer: asyncio.Task[None] | None = None
+        self._in_flight = False  # a batch is on the thread
+        self._exclusive = False  # an `exclusive()` user has, or waits for, the connection
+        self._landings: list[asyncio.Future[None]] = []
         self.batches = 0  # trips made by `run`/`write` batches (group commit is visible in tests)
 
     @property
@@ -136,12 +138,20 @@ class Database:
         await conn.execute("PRAGMA synchronous=FULL")
         await conn.execute("PRAGMA busy_timeout=10000")
         self._conn = conn
+        if str(self.path) != ":memory:":
+            reader = sqlite3.connect(self.path, isolation_level=None)  # on the loop's thread
+            reader.row_factory = sqlite3.Row
+            reader.execute("PRAGMA query_only=ON")
+            reader.execute("PRAGMA busy_timeout=1000")
+            self._reader = reader
 
     async def close(self) -> None:
-        """Finish queued work, then close the connection if open."""
-        if self._drainer is not None:
-            await self._drainer
-            self._drainer = None
+        """Finish queued work, then close the connections if open."""
+        while self._in_flight or self._queue:
+            await self._next_landing()
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
@@ -154,10 +164,26 @@ class Database:
         await self.close()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Hold the lock, `BEGIN IMMEDIATE`, commit on success and roll back on error."""
+    async def exclusive(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The connection to itself, for work spanning several awaits: no batch runs meanwhile.
+
+        Waits for the batch on the thread (if any) to land; batches queued meanwhile go once
+        the block ends.
+        """
         async with self._lock:
-            conn = self.conn
+            self._exclusive = True
+            try:
+                while self._in_flight:
+                    await self._next_landing()
+                yield self.conn
+            finally:
+                self._exclusive = False
+                self._send_batch()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """`BEGIN IMMEDIATE` on the exclusive connection; commit on success, roll back on error."""
+        async with self.exclusive() as conn:
             await conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
@@ -185,43 +211,77 @@ class Database:
         """
         return await self._enqueue(work, atomic=True)
 
+    async def peek(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a few reads by key right here, on the event loop's thread, on a read-only connection.
+
+        For the lookups every message makes (dedupe mark, user, session): each is an indexed
+        point read of tens of microseconds, and in WAL mode a reader never waits for the writer,
+        while a trip to the connection's thread costs several milliseconds under load (the
+        loop sits idle meanwhile). `work` sees every commit that has returned. Anything that
+        scans or writes goes through `run` / `write`. (An in-memory database has no second
+        connection; there `peek` is `run`.)
+        """
+        if self._reader is None:
+            return await self.run(work)
+        return work(self._reader)
+
     async def _enqueue(self, work: Callable[[sqlite3.Connection], T], *, atomic: bool) -> T:
+        self.conn  # noqa: B018 - raises if the database is not open
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.append(_Work(work, atomic, future))
-        if self._drainer is None or self._drainer.done():
-            self._drainer = asyncio.create_task(self._drain())
+        self._send_batch()
         return await future
 
-    async def _drain(self) -> None:
-        """Send everything queued to the thread, one batch per trip, until the queue is empty.
+    def _send_batch(self) -> None:
+        """Put what is queued on the thread as one batch, unless one is there or held off.
 
-        The lock is held during each trip, so a `transaction()` never has a batch run inside
-        it; a waiting transaction gets the lock between two batches.
+        The thread hands the outcomes back with one `call_soon_threadsafe`, and `_landed`
+        wakes every caller at once and sends the next batch: a batch costs one loop callback,
+        not a task switch per call.
         """
-        while self._queue:
-            batch = self._queue[:MAX_BATCH]
-            del self._queue[:MAX_BATCH]
-            jobs = [(item.work, item.atomic) for item in batch]
-            try:
-                async with self._lock:
-                    outcomes = await self._on_thread(partial(_run_batch, jobs=jobs))
-                self.batches += 1
-            except Exception as exc:  # the connection is closed: nothing ran
-                outcomes = [(False, exc)] * len(batch)
-            for item, (ok, value) in zip(batch, outcomes, strict=True):
-                if item.future.done():  # the caller was cancelled
-                    continue
-                if ok:
-                    item.future.set_result(value)
-                else:
-                    item.future.set_exception(value)
-
-    async def _on_thread(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        if self._in_flight or self._exclusive or not self._queue:
+            return
+        batch = self._queue[:MAX_BATCH]
+        del self._queue[:MAX_BATCH]
+        jobs = [(item.work, item.atomic) for item in batch]
+        loop = asyncio.get_running_loop()
         connection = self.conn
         raw: sqlite3.Connection = connection._conn
-        # aiosqlite's own queue to its worker thread (private API; version pinned in pyproject).
-        result: T = await connection._execute(work, raw)  # type: ignore[no-untyped-call]
-        return result
+
+        def on_thread() -> None:
+            try:
+                outcomes = _run_batch(raw, jobs=jobs)
+            except BaseException as exc:
+                outcomes = [(False, exc)] * len(jobs)
+            loop.call_soon_threadsafe(self._landed, batch, outcomes)
+
+        self._in_flight = True
+        # aiosqlite's own queue to its one worker thread (private; version pinned in pyproject),
+        # so batches and `exclusive()` statements never run at the same time.
+        connection._tx.put_nowait((loop.create_future(), on_thread))
+
+    def _landed(self, batch: list[_Work], outcomes: list[Outcome]) -> None:
+        self._in_flight = False
+        self.batches += 1
+        for item, (ok, value) in zip(batch, outcomes, strict=True):
+            if item.future.done():  # the caller was cancelled
+                continue
+            if ok:
+                item.future.set_result(value)
+            else:
+                item.future.set_exception(value)
+        landings, self._landings = self._landings, []
+        for landing in landings:
+            if not landing.done():
+                landing.set_result(None)
+        self._send_batch()
+
+    def _next_landing(self) -> asyncio.Future[None]:
+        landing: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._landings.append(landing)
+        if not self._in_flight and not self._queue:
+            landing.set_result(None)
+        return landing
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         """Run a read and return its first row."""
@@ -252,14 +312,14 @@ class Database:
             if number <= current:
                 continue
             script = path.read_text(encoding="utf-8")
-            async with self._lock:
+            async with self.exclusive() as conn:
                 try:
-                    await self.conn.executescript(
+                    await conn.executescript(
                         f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
                     )
                 except sqlite3.Error:
-                    if self.conn.in_transaction:
-                        await self.conn.execute("ROLLBACK")
+                    if conn.in_transaction:
+                        await conn.execute("ROLLBACK")
                     raise
             log.info("migration applied", extra={"migration": path.name})
             current = number
@@ -268,9 +328,9 @@ class Database:
     async def backup(self, target: Path) -> None:
         """Copy the live database to `target` with SQLite's online backup (safe while running)."""
         target.parent.mkdir(parents=True, exist_ok=True)
-        async with self._lock:
+        async with self.exclusive() as conn:
             dest = await aiosqlite.connect(target)
             try:
-                await self.conn.backup(dest)
+                await conn.backup(dest)
             finally:
                 await dest.close()

@@ -26,6 +26,10 @@ class UserRow:
     display_name: str
     active: bool
 
+    def reachable_at(self, chat_id: str) -> bool:
+        """Whether the stored row is up to date for a message from `chat_id` (active, same chat)."""
+        return self.active and self.chat_id == chat_id
+
 
 @dataclass(frozen=True, slots=True)
 class Ward:
@@ -93,11 +97,9 @@ class UserRepository:
         now: datetime,
     ) -> UserRow:
         """`get_or_create` on the connection's thread (for `Database.run`); autocommits."""
-        select = "SELECT * FROM users WHERE channel = ? AND external_id = ?"
-        row = conn.execute(select, (channel, external_id)).fetchone()
-        if row is not None:
-            user = _user(row)
-            if user.chat_id == chat_id and user.active:
+        user = UserRepository.find_in(conn, channel, external_id)
+        if user is not None:
+            if user.reachable_at(chat_id):
                 return user
             conn.execute(
                 "UPDATE users SET chat_id = ?, active = 1 WHERE id = ?", (chat_id, user.id)
@@ -108,9 +110,9 @@ class UserRepository:
                 " display_name, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (channel, external_id, chat_id, language, display_name[:100], to_db(now)),
             )
-        stored = conn.execute(select, (channel, external_id)).fetchone()
+        stored = UserRepository.find_in(conn, channel, external_id)
         assert stored is not None
-        return _user(stored)
+        return stored
 
     async def get(self, user_id: int) -> UserRow | None:
         """A user by internal id."""
@@ -119,9 +121,14 @@ class UserRepository:
 
     async def find(self, channel: str, external_id: str) -> UserRow | None:
         """A user by channel and channel user id."""
-        row = await self.db.fetchone(
+        return await self.db.run(lambda conn: self.find_in(conn, channel, external_id))
+
+    @staticmethod
+    def find_in(conn: sqlite3.Connection, channel: str, external_id: str) -> UserRow | None:
+        """`find` on a given connection (for `Database.run` / `peek`)."""
+        row = conn.execute(
             "SELECT * FROM users WHERE channel = ? AND external_id = ?", (channel, external_id)
-        )
+        ).fetchone()
         return _user(row) if row else None
 
     async def set_role(

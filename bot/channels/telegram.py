@@ -7,13 +7,14 @@ are answered, long texts are split under 4,096 characters, text is HTML-escaped,
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import MessageLimit, ParseMode
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
@@ -88,6 +89,13 @@ def to_inbound(update: Update) -> Inbound | None:
     )
 
 
+async def _answer(query: CallbackQuery) -> None:
+    try:
+        await query.answer()
+    except TelegramError as exc:
+        log.info("callback answer failed error=%s", type(exc).__name__)
+
+
 class TelegramChannel:
     """Receives updates from PTB, runs the dispatcher and sends the replies."""
 
@@ -139,12 +147,17 @@ class TelegramChannel:
         inbound = to_inbound(update)
         if inbound is None:
             return
-        replies = await self.dispatcher.handle(inbound)
-        if update.callback_query is not None:
-            try:
-                await update.callback_query.answer()
-            except TelegramError as exc:
-                log.info("callback answer failed error=%s", type(exc).__name__)
+        # The button's spinner stops at once, while the dispatcher works (not one after the other).
+        answering = (
+            asyncio.ensure_future(_answer(update.callback_query))
+            if update.callback_query is not None
+            else None
+        )
+        try:
+            replies = await self.dispatcher.handle(inbound)
+        finally:
+            if answering is not None:
+                await answering
         try:
             await self.send(inbound.chat_id, replies)
         except RecipientBlocked:

@@ -100,11 +100,20 @@ class Dispatcher:
     async def _handle_locked(self, inbound: Inbound) -> list[Reply]:
         services = self.services
         now = services.clock()
-        opened = await services.db.run(lambda conn: self._open_in(conn, inbound, now))
+        opened = await services.db.peek(lambda conn: self._lookup_in(conn, inbound, now))
         if opened is None:
             log.info("duplicate skipped", extra={"channel": inbound.channel})
             return []
         row, session = opened
+        if row is None or not row.reachable_at(inbound.chat_id):  # first contact, or new chat
+            row = await services.users.get_or_create(
+                inbound.channel,
+                inbound.user_id,
+                chat_id=inbound.chat_id,
+                language=services.config.default_language,
+                display_name=inbound.display_name,
+                now=now,
+            )
         user = User(
             id=row.id,
             channel=row.channel,
@@ -164,22 +173,14 @@ class Dispatcher:
             self.on_push()
         return replies
 
-    def _open_in(
+    def _lookup_in(
         self, conn: sqlite3.Connection, inbound: Inbound, now: datetime
-    ) -> tuple[UserRow, Session] | None:
-        """Dedupe check, user and session in one trip to the database thread (None: duplicate)."""
+    ) -> tuple[UserRow | None, Session] | None:
+        """Dedupe mark, user and session, read together (None: the message was handled already)."""
         services = self.services
         if services.sessions.is_processed_in(conn, inbound.channel, inbound.message_id):
             return None
-        row = services.users.get_or_create_in(
-            conn,
-            inbound.channel,
-            inbound.user_id,
-            chat_id=inbound.chat_id,
-            language=services.config.default_language,
-            display_name=inbound.display_name,
-            now=now,
-        )
+        row = services.users.find_in(conn, inbound.channel, inbound.user_id)
         return row, services.sessions.load_in(conn, inbound.channel, inbound.user_id, now=now)
 
     async def _save(
