@@ -41,7 +41,7 @@ async def test_question_answered_with_source_and_html_escaped(
 
 
 async def test_blocked_user_is_marked_inactive(app: App, fake_telegram: FakeBotApi) -> None:
-    """A user who blocked the bot is marked inactive."""
+    """A user who blocked the bot is marked inactive, and active again when they write."""
     fake_telegram.blocked_users.add(503)
     async with telegram_running(app, fake_telegram):
         fake_telegram.push_message(503, "/start")
@@ -53,6 +53,14 @@ async def test_blocked_user_is_marked_inactive(app: App, fake_telegram: FakeBotA
 
             await asyncio.sleep(0.05)
         assert user is not None and not user.active
+        # They unblock the bot and write again: active again, and answered.
+        fake_telegram.blocked_users.discard(503)
+        mark = fake_telegram.mark(503)
+        fake_telegram.push_message(503, "menu")
+        [menu] = await fake_telegram.wait_for_next(503, after=mark)
+        assert "❓ Hỏi đáp chính sách" in dict(menu.buttons())
+        user = await app.services.users.find("telegram", "503")
+        assert user is not None and user.active
 
 
 def test_long_text_is_split_under_the_limit() -> None:

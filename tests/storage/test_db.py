@@ -135,3 +135,29 @@ async def test_close_finishes_queued_work(tmp_path: Path) -> None:
     await database.close()
     assert all(task.done() and task.exception() is None for task in pending)
     assert len(_stored(database.path, "SELECT * FROM item")) == 10
+
+
+def _names(conn: sqlite3.Connection) -> set[str]:
+    return {str(name) for (name,) in conn.execute("SELECT name FROM item").fetchall()}
+
+
+async def test_peek_sees_what_was_committed_and_nothing_uncommitted(db: Database) -> None:
+    await db.write(_insert("committed"))
+    assert await db.peek(_names) == {"committed"}
+    async with db.transaction() as conn:
+        await conn.execute("INSERT INTO item (name) VALUES ('pending')")
+        assert await db.peek(_names) == {"committed"}  # not until the commit returns
+    assert await db.peek(_names) == {"committed", "pending"}
+
+
+async def test_peek_cannot_write(db: Database) -> None:
+    with pytest.raises(sqlite3.OperationalError):
+        await db.peek(_insert("sneaky"))
+    assert _stored(db.path, "SELECT name FROM item") == []
+
+
+async def test_an_in_memory_database_peeks_through_its_one_connection() -> None:
+    async with Database(":memory:") as database:
+        await database.execute("CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT)")
+        await database.write(_insert("only"))
+        assert await database.peek(_names) == {"only"}
