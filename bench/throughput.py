@@ -1,21 +1,35 @@
 """Throughput of the Telegram channel against a bare python-telegram-bot echo bot.
 
-`python -m bench.throughput [--updates 5000 --users 500]` sends the same load (each user: /start,
-then menu texts and button presses, one at a time, all users concurrently) through the fake Bot
-API on 127.0.0.1 to (1) a bare PTB echo bot and (2) our bot (dispatcher, sessions in SQLite,
-dedupe, storage), and prints updates/s, p50/p95/p99 latency, peak RSS and the ratio ours/echo.
-Both use the same `concurrent_updates`; ours runs the AIORateLimiter with no overall cap (the
-echo bot has no limiter), so the ratio measures our core, not the 30 msg/s throttle.
+`python -m bench.throughput [--updates 5000 --users 500 --rounds 1]` sends the same load (each
+user: /start, then menu commands and button presses, one at a time, all users concurrently)
+through the fake Bot API on 127.0.0.1 to three bots, in this order, each on a fresh fake:
+
+1. **echo**: a bare PTB echo bot (the issue's baseline);
+2. **ours**: the real bot (dispatcher, sessions in SQLite, dedupe, features) through
+   `TelegramChannel`; every reply list the dispatcher returns is recorded;
+3. **replay**: the same `TelegramChannel` with the core replaced by a lookup that returns, for
+   each chat, the recorded replies in order. It sends exactly what ours sent, through the same
+   PTB code, with no core, sessions or storage behind it.
+
+It prints updates/s, p50/p95/p99 latency, peak RSS, and three ratios: ours/echo (the issue's
+figure), ours/replay (what our core, sessions and storage cost: the same output with and
+without them) and replay/echo (what sending real menus rather than one-line echoes costs PTB).
+All use the same `concurrent_updates`; ours and replay run the AIORateLimiter with no overall
+cap (the echo bot has no limiter), so no ratio measures the 30 msg/s throttle. With
+`--rounds N` the three runs are repeated N times and the medians are printed too.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
+import logging
+import statistics
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from telegram.ext import Application
 
@@ -23,11 +37,42 @@ from bench.echo_bot import CONCURRENT_UPDATES, LoadResult, build_echo_applicatio
 from bot.app import App, build_app
 from bot.channels.telegram import TelegramChannel
 from bot.core.config import Config
+from bot.core.dispatcher import Dispatcher
+from bot.core.types import Inbound, Reply
 from tests.fakes.telegram_api import FakeBotApi
 
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+Recorded = dict[str, collections.deque[list[Reply]]]
 
-async def run(updates: int, users: int) -> tuple[LoadResult, LoadResult]:
-    """Run the echo baseline, then our bot, on fresh fake servers in this process."""
+
+class Replay:
+    """Stands in for the dispatcher: each chat gets back what ours replied, in order."""
+
+    def __init__(self, recorded: Recorded) -> None:
+        self.recorded = recorded
+
+    async def handle(self, inbound: Inbound) -> list[Reply]:
+        """The next recorded replies for this chat."""
+        return self.recorded[inbound.chat_id].popleft()
+
+
+def _channel(
+    app: App, dispatcher: Dispatcher | Replay, base_url: str, token: str
+) -> AnyApplication:
+    channel = TelegramChannel.build(
+        token=token,
+        dispatcher=cast(Dispatcher, dispatcher),
+        users=app.services.users,
+        base_url=base_url,
+        concurrent_updates=CONCURRENT_UPDATES,
+        overall_max_rate=0,
+        job_queue=False,
+    )
+    return channel.application
+
+
+async def run(updates: int, users: int) -> tuple[LoadResult, LoadResult, LoadResult]:
+    """Run echo, ours and replay, each against a fresh fake server, in this process."""
     async with FakeBotApi() as fake:
         echo = await run_load(
             fake, build_echo_application, updates=updates, users=users, name="echo"
@@ -35,37 +80,67 @@ async def run(updates: int, users: int) -> tuple[LoadResult, LoadResult]:
     with tempfile.TemporaryDirectory() as folder:
         config = Config.from_mapping({"DATABASE_PATH": str(Path(folder) / "bench.sqlite3")})
         app: App = await build_app(config, clock=lambda: datetime.now(UTC))
+        recorded: Recorded = collections.defaultdict(collections.deque)
+        dispatch = app.dispatcher.handle
 
-        def ours_factory(base_url: str, token: str) -> Application[Any, Any, Any, Any, Any, Any]:
-            channel = TelegramChannel.build(
-                token=token,
-                dispatcher=app.dispatcher,
-                users=app.services.users,
-                base_url=base_url,
-                concurrent_updates=CONCURRENT_UPDATES,
-                overall_max_rate=0,
-                job_queue=False,
-            )
-            return channel.application
+        async def recording(inbound: Inbound) -> list[Reply]:
+            replies = await dispatch(inbound)
+            recorded[inbound.chat_id].append(replies)
+            return replies
 
+        app.dispatcher.handle = recording  # type: ignore[method-assign]
         try:
             async with FakeBotApi() as fake:
-                ours = await run_load(fake, ours_factory, updates=updates, users=users, name="ours")
+                ours = await run_load(
+                    fake,
+                    lambda url, token: _channel(app, app.dispatcher, url, token),
+                    updates=updates,
+                    users=users,
+                    name="ours",
+                )
+            replay = Replay(recorded)
+            async with FakeBotApi() as fake:
+                replayed = await run_load(
+                    fake,
+                    lambda url, token: _channel(app, replay, url, token),
+                    updates=updates,
+                    users=users,
+                    name="replay",
+                )
         finally:
             await app.close()
-    return echo, ours
+    return echo, ours, replayed
+
+
+def _ratios(echo: float, ours: float, replay: float) -> str:
+    return (
+        f"ratio ours/echo (updates/s): {ours / echo:.2f}\n"
+        f"ratio ours/replay (core, sessions, storage): {ours / replay:.2f}\n"
+        f"ratio replay/echo (real replies vs one-line echoes): {replay / echo:.2f}"
+    )
 
 
 def main() -> None:
-    """Print both results and the ratio."""
+    """Print the results and the ratios (and medians over rounds)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--updates", type=int, default=5000)
     parser.add_argument("--users", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
-    echo, ours = asyncio.run(run(args.updates, args.users))
-    print(echo.summary())
-    print(ours.summary())
-    print(f"ratio ours/echo (updates/s): {ours.updates_per_s / echo.updates_per_s:.2f}")
+    # The fake server logs a reset connection when a run stops while a reply is in flight.
+    logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
+    rates: dict[str, list[float]] = collections.defaultdict(list)
+    for index in range(args.rounds):
+        results = asyncio.run(run(args.updates, args.users))
+        print(f"--- round {index + 1}")
+        for result in results:
+            print(result.summary())
+            rates[result.name].append(result.updates_per_s)
+        print(_ratios(*(result.updates_per_s for result in results)))
+    if args.rounds > 1:
+        medians = {name: statistics.median(values) for name, values in rates.items()}
+        print(f"--- medians over {args.rounds} rounds (updates/s): {medians}")
+        print(_ratios(medians["echo"], medians["ours"], medians["replay"]))
 
 
 if __name__ == "__main__":
