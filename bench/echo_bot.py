@@ -6,9 +6,9 @@ the two numbers are comparable.
 
 The load model mirrors real chats: every user is a sequential conversation (it sends its next
 update only after the bot replied to the previous one) and all users talk at once. A user
-sends ``/start`` first, then alternates between menu-like text messages and presses of the
-first callback button of the last message it received (text again when that message has no
-callback button).
+sends ``/start`` first, then alternates between menu commands ("menu", "xin chào", /help,
+"bắt đầu") and presses of a callback button of the last message it received, each button in
+turn (text again when that message has no callback button).
 
 Latency is measured from pushing an update into the fake to the fake recording the first
 message the bot sent to that chat afterwards. Peak RSS is the whole process's
