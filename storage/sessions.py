@@ -61,7 +61,7 @@ class SessionRepository:
     def load_in(
         self, conn: sqlite3.Connection, channel: str, user_id: str, *, now: datetime
     ) -> Session:
-        """`load` on the connection's thread (for `Database.run`)."""
+        """`load` on a given connection (for `Database.run` or `Database.peek`)."""
         row = conn.execute(
             "SELECT flow, step, data, offered, offered_text, updated_at FROM sessions"
             " WHERE channel = ? AND user_id = ?",
@@ -89,7 +89,7 @@ class SessionRepository:
 
     @staticmethod
     def is_processed_in(conn: sqlite3.Connection, channel: str, message_id: str) -> bool:
-        """`is_processed` on the connection's thread (for `Database.run`)."""
+        """`is_processed` on a given connection (for `Database.run` or `Database.peek`)."""
         row = conn.execute(
             "SELECT 1 FROM processed_messages WHERE channel = ? AND message_id = ?",
             (channel, message_id),
