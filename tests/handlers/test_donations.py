@@ -215,3 +215,18 @@ async def test_admin_creates_district_campaign(app: App) -> None:
     )
     assert row is not None
     assert row[0] is None
+
+
+async def test_help_names_each_command_once(officer: Chat, resident: Chat) -> None:
+    """/help gives each command once with what it does; officers' commands only to officers."""
+    officer_help = text_of(await officer.send("/help"))
+    for command in ("/ghinhan", "/taodot", "/baocao", "/daobut", "/minhbach", "/tracuu"):
+        lines = [line for line in officer_help.splitlines() if command in line]
+        assert len(lines) == 1, lines
+        assert lines[0].startswith(f"{command} — ") and lines[0].count(command) == 1
+    assert "/tracuu — kiểm tra một khoản ủng hộ đã được ghi nhận: gõ kèm số biên nhận" in (
+        officer_help
+    )
+    resident_help = text_of(await resident.send("/help"))
+    assert "/minhbach — công khai số thu của Quỹ" in resident_help
+    assert "/ghinhan" not in resident_help and "/daobut" not in resident_help
