@@ -12,6 +12,10 @@ from bot.core.turn import Turn
 from bot.core.types import Choice, Reply
 
 
+def _name(turn: Turn) -> str:
+    return turn.user.display_name or turn.t("menu.friend")
+
+
 class MenuFeature:
     """Registers /start, /help, /cancel and /lang."""
 
@@ -20,13 +24,8 @@ class MenuFeature:
 
     def register(self, registry: Registry) -> None:
         """Add the commands and their Vietnamese aliases."""
-        registry.add_command(
-            Command(
-                ("/start", "/menu", "menu", "bắt đầu", "xin chào", "chào"),
-                self.start,
-                help_key="help.start",
-            )
-        )
+        registry.add_command(Command(("/start", "bắt đầu"), self.start, help_key="help.start"))
+        registry.add_command(Command(("/menu", "menu", "xin chào", "chào"), self.show))
         registry.add_command(
             Command(("/help", "/trogiup", "trợ giúp", "giúp"), self.help, help_key="help.help")
         )
@@ -38,11 +37,15 @@ class MenuFeature:
         )
 
     async def start(self, turn: Turn) -> list[Reply]:
-        """Greets the user and shows the main menu (leaving any flow)."""
+        """Introduces the assistant and shows the main menu (leaving any flow)."""
         turn.session.clear()
         key = "menu.welcome_staff" if turn.user.is_staff else "menu.welcome"
-        name = turn.user.display_name or turn.t("menu.friend")
-        return self.dispatcher.menu(turn, greeting=turn.t(key, name=name))
+        return self.dispatcher.menu(turn, greeting=turn.t(key, name=_name(turn)))
+
+    async def show(self, turn: Turn) -> list[Reply]:
+        """Greets briefly and shows the main menu (leaving any flow): the introduction is /start's."""
+        turn.session.clear()
+        return self.dispatcher.menu(turn, greeting=turn.t("menu.hello", name=_name(turn)))
 
     async def help(self, turn: Turn) -> list[Reply]:
         """Lists what the assistant can do and the commands for the user's role."""

@@ -86,6 +86,22 @@ async def test_start_shows_menu_buttons_for_residents_only(demo_app: App) -> Non
     assert "menu:inbox" in officer_payloads
 
 
+async def test_menu_greets_briefly_and_start_introduces(demo_app: App) -> None:
+    """/start and "bắt đầu" introduce the assistant; "menu", "xin chao" just show the menu."""
+    chat = Chat(demo_app, "r9")
+    for text in ("/start", "bắt đầu", "bat dau"):
+        [intro] = await chat.send(text)
+        assert "Tôi là Trợ lý Giảm nghèo" in intro.text
+        assert "chỉ do UBND phường/xã công nhận sau rà soát" in intro.text
+    await chat.press("menu:demo")
+    for text in ("menu", "xin chào", "xin chao", "/menu", "chào"):
+        [short] = await chat.send(text)
+        assert short.text == "Xin chào bạn! Bạn cần gì? Chọn một mục bên dưới hoặc gõ câu hỏi."
+        assert [c.payload for c in short.choices] == [c.payload for c in intro.choices]
+    session = await demo_app.services.sessions.load("test", "r9", now=demo_app.services.clock())
+    assert session.flow is None  # the menu left the demo flow
+
+
 async def test_typed_number_and_label_work_like_buttons(demo_app: App) -> None:
     """A typed number or button label selects the offered choice."""
     chat = Chat(demo_app, "r2")
