@@ -6,6 +6,7 @@ double tap or an old button is recognised as stale and only repeats the current 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -51,14 +52,15 @@ class SelfCheckFlow:
     # --- entry points -----------------------------------------------------------------------
 
     async def start(self, turn: Turn) -> list[Reply]:
-        """Shows the privacy note and the first question (rural or urban)."""
+        """Shows the privacy note with the first question (rural or urban), in one message."""
         turn.session.enter(FLOW, Step.AREA, {"at": "area"})
         try:
             standard_of({}, turn.today)
         except NoStandardError:
             turn.session.clear()
             return [turn.reply("self_check.no_standard")]
-        return [turn.reply("self_check.intro"), render.question(turn, turn.session.data, "area")]
+        first = render.question(turn, turn.session.data, "area")
+        return [replace(first, text=f"{turn.t('self_check.intro')}\n\n{first.text}")]
 
     async def handle(self, turn: Turn) -> list[Reply]:
         """Handles a button or typed input at the current step."""
