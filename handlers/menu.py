@@ -43,7 +43,7 @@ class MenuFeature:
         return self.dispatcher.menu(turn, greeting=turn.t(key, name=_name(turn)))
 
     async def show(self, turn: Turn) -> list[Reply]:
-        """Greets briefly and shows the main menu (leaving any flow): the introduction is /start's."""
+        """Greets briefly and shows the main menu, leaving any flow (/start introduces)."""
         turn.session.clear()
         return self.dispatcher.menu(turn, greeting=turn.t("menu.hello", name=_name(turn)))
 

@@ -536,6 +536,7 @@ def test_console_chat_runs_the_self_check(tmp_path: Path) -> None:
 async def test_english_locale_asks_in_english(app: App, resident: Chat) -> None:
     """After /lang en the questionnaire's own texts are English."""
     await resident.send("/lang en")
-    [first] = await resident.press("menu:self_check")  # the introduction and question 1, one message
+    # The introduction and question 1 arrive as one message.
+    [first] = await resident.press("menu:self_check")
     assert first.text.startswith("📋 Household self-check")
     assert "\n\nQuestion 1/" in first.text and "rural or an urban area" in first.text
