@@ -405,7 +405,8 @@ class FakeBotApi:
         webhook_secret: Secret token recorded by ``setWebhook``.
         my_commands: Commands from ``setMyCommands``, keyed by ``(scope type, language)``.
         other_calls: Names of methods the fake does not implement (answered ``true``).
-        call_counts: Number of calls per method name (as the client spelled it).
+        call_counts: Number of calls per method, by its lower-case name (Bot API method names
+            are case-insensitive: ``sendMessage`` and ``SendMessage`` count as ``sendmessage``).
         last_params: The parameters of the latest call per method name.
         strict_not_modified: When ``True`` (default), editing a message to identical text and
             markup fails with 400 "message is not modified", as Telegram does.
@@ -867,7 +868,7 @@ class FakeBotApi:
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
             )
         key = method.lower()
-        self.call_counts[method] += 1
+        self.call_counts[key] += 1
         try:
             params, uploads = await self._read_params(request)
             self.last_params[method] = params

@@ -78,11 +78,28 @@ async def test_form_and_workflow_on_telegram(app: App, fake_telegram: FakeBotApi
         await say(fake, RESIDENT, "5", "Thu nhập")
         await say(fake, RESIDENT, "vài đồng", "không đọc được")
         await say(fake, RESIDENT, "4 triệu", "Nguyên nhân nghèo")
+        question = fake.last_message_to(RESIDENT)
+        assert question is not None
         toggled = await press(fake, RESIDENT, "Ốm đau", "Nguyên nhân nghèo")
         assert "✅ Ốm đau/bệnh tật" in [text for text, _ in toggled.buttons()]
+        # A toggle changes the pressed message in place: no new copy of the question.
+        assert toggled.edited and toggled.message_id == question.message_id
+        sent_before = fake.call_counts["sendmessage"]
+        await press(fake, RESIDENT, "Ốm đau", "Nguyên nhân nghèo")  # off again
+        toggled = fake.last_message_to(RESIDENT)
+        assert toggled is not None and toggled.edited
+        assert "✅ Ốm đau/bệnh tật" not in [text for text, _ in toggled.buttons()]
+        assert fake.call_counts["sendmessage"] == sent_before
+        # Telegram may refuse an edit (the message is too old): the reply then comes anew.
+        fake.fail_next(
+            "editMessageText", status=400, description="Bad Request: message can't be edited"
+        )
+        toggled = await press(fake, RESIDENT, "Ốm đau", "Nguyên nhân nghèo")
+        assert not toggled.edited and "✅ Ốm đau/bệnh tật" in [t for t, _ in toggled.buttons()]
+        assert fake.call_counts["sendmessage"] == sent_before + 1
         await press(fake, RESIDENT, "Xong", "mong muốn")
         toggled = await press(fake, RESIDENT, "Học nghề", "mong muốn")
-        assert "✅ Học nghề" in [text for text, _ in toggled.buttons()]
+        assert "✅ Học nghề" in [text for text, _ in toggled.buttons()] and toggled.edited
         await press(fake, RESIDENT, "Xong", "năm nào")
         await press(fake, RESIDENT, "2027", "Tôi cam kết")
         summary = await press(fake, RESIDENT, "Tôi cam kết", "kiểm tra lại")
