@@ -36,7 +36,7 @@ test: $(DEV_STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(DEV_STAMP)
-	$(BIN)/python -m bench.throughput --rounds 3
+	$(BIN)/python -m bench.throughput --rounds 6
 	$(BIN)/python -m bench.retrieval
 	$(BIN)/python -m bench.classify
 	$(BIN)/python -m bench.ledger

@@ -2,7 +2,7 @@
 
 `python -m bench.throughput [--updates 5000 --users 500 --rounds 1]` sends the same load (each
 user: /start, then menu commands and button presses, one at a time, all users concurrently)
-through the fake Bot API on 127.0.0.1 to three bots, in this order, each on a fresh fake:
+through the fake Bot API on 127.0.0.1 to three bots, each on a fresh fake:
 
 1. **echo**: a bare PTB echo bot (the issue's baseline);
 2. **ours**: the real bot (dispatcher, sessions in SQLite, dedupe, features) through
@@ -16,7 +16,8 @@ figure), ours/replay (what our core, sessions and storage cost: the same output 
 without them) and replay/echo (what sending real menus rather than one-line echoes costs PTB).
 All use the same `concurrent_updates`; ours and replay run the AIORateLimiter with no overall
 cap (the echo bot has no limiter), so no ratio measures the 30 msg/s throttle. With
-`--rounds N` the three runs are repeated N times and the medians are printed too.
+`--rounds N` the three runs are repeated N times, in a rotating order (see `ORDERS`), and the
+medians are printed too.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import collections
 import logging
 import statistics
 import tempfile
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -71,12 +73,20 @@ def _channel(
     return channel.application
 
 
-async def run(updates: int, users: int) -> tuple[LoadResult, LoadResult, LoadResult]:
-    """Run echo, ours and replay, each against a fresh fake server, in this process."""
-    async with FakeBotApi() as fake:
-        echo = await run_load(
-            fake, build_echo_application, updates=updates, users=users, name="echo"
-        )
+ORDERS: tuple[tuple[str, ...], ...] = (
+    ("echo", "ours", "replay"),
+    ("ours", "replay", "echo"),
+    ("ours", "echo", "replay"),
+)
+"""The order of the three runs in round 1, 2, 3, 4, ... (repeating). On a shared machine the
+speed drifts over minutes, and a process slows as its heap grows; rotating puts the echo
+baseline first, last and between, so neither favours one bot. Replay needs ours' recording,
+so it always comes after ours."""
+
+
+async def run(updates: int, users: int, order: Sequence[str]) -> dict[str, LoadResult]:
+    """Run echo, ours and replay in `order`, each against a fresh fake server, in this process."""
+    results: dict[str, LoadResult] = {}
     with tempfile.TemporaryDirectory() as folder:
         config = Config.from_mapping({"DATABASE_PATH": str(Path(folder) / "bench.sqlite3")})
         app: App = await build_app(config, clock=lambda: datetime.now(UTC))
@@ -89,27 +99,20 @@ async def run(updates: int, users: int) -> tuple[LoadResult, LoadResult, LoadRes
             return replies
 
         app.dispatcher.handle = recording  # type: ignore[method-assign]
+        factories: dict[str, Callable[[str, str], AnyApplication]] = {
+            "echo": build_echo_application,
+            "ours": lambda url, token: _channel(app, app.dispatcher, url, token),
+            "replay": lambda url, token: _channel(app, Replay(recorded), url, token),
+        }
         try:
-            async with FakeBotApi() as fake:
-                ours = await run_load(
-                    fake,
-                    lambda url, token: _channel(app, app.dispatcher, url, token),
-                    updates=updates,
-                    users=users,
-                    name="ours",
-                )
-            replay = Replay(recorded)
-            async with FakeBotApi() as fake:
-                replayed = await run_load(
-                    fake,
-                    lambda url, token: _channel(app, replay, url, token),
-                    updates=updates,
-                    users=users,
-                    name="replay",
-                )
+            for name in order:
+                async with FakeBotApi() as fake:
+                    results[name] = await run_load(
+                        fake, factories[name], updates=updates, users=users, name=name
+                    )
         finally:
             await app.close()
-    return echo, ours, replayed
+    return results
 
 
 def _ratios(echo: float, ours: float, replay: float) -> str:
@@ -131,16 +134,21 @@ def main() -> None:
     logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
     rates: dict[str, list[float]] = collections.defaultdict(list)
     for index in range(args.rounds):
-        results = asyncio.run(run(args.updates, args.users))
-        print(f"--- round {index + 1}")
-        for result in results:
-            print(result.summary())
-            rates[result.name].append(result.updates_per_s)
-        print(_ratios(*(result.updates_per_s for result in results)))
+        order = ORDERS[index % len(ORDERS)]
+        results = asyncio.run(run(args.updates, args.users, order))
+        print(f"--- round {index + 1} (in this order: {', '.join(order)})")
+        for name in order:
+            print(results[name].summary())
+            rates[name].append(results[name].updates_per_s)
+        print(_ratios(*(results[name].updates_per_s for name in ("echo", "ours", "replay"))))
     if args.rounds > 1:
         medians = {name: statistics.median(values) for name, values in rates.items()}
         print(f"--- medians over {args.rounds} rounds (updates/s): {medians}")
         print(_ratios(medians["echo"], medians["ours"], medians["replay"]))
+        for name in ("ours/echo", "ours/replay"):
+            top, bottom = name.split("/")
+            per_round = [a / b for a, b in zip(rates[top], rates[bottom], strict=True)]
+            print(f"{name} per round: " + " / ".join(f"{value:.2f}" for value in per_round))
 
 
 if __name__ == "__main__":

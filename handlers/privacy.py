@@ -12,6 +12,7 @@ from bot.core.registry import EVERYONE, Command, Registry
 from bot.core.turn import Turn
 from bot.core.types import Choice, Reply, Role
 from storage.audit import record_audit
+from storage.outbox import erase_in as erase_outbox_in
 
 
 class Step(StrEnum):
@@ -66,11 +67,18 @@ class PrivacyFeature:
         return [turn.reply("common.choose_above")]
 
     async def erase(self, turn: Turn) -> int:
-        """Runs every feature's eraser and forgets the session, in one transaction."""
+        """Runs every feature's eraser, drops the user's queued messages, forgets the session.
+
+        All in one transaction. Queued messages go too: those to the user's chat (answers,
+        status changes) and those carrying their data to others (their question to officers).
+        """
         removed = 0
         async with turn.services.db.transaction() as conn:
             for eraser in self.registry.erasers.values():
                 removed += await eraser(conn, turn.user.id)
+            removed += await erase_outbox_in(
+                conn, user_id=turn.user.id, channel=turn.user.channel, chat_id=turn.user.chat_id
+            )
             await conn.execute(
                 "DELETE FROM sessions WHERE channel = ? AND user_id = ?",
                 (turn.user.channel, turn.user.external_id),

@@ -29,13 +29,34 @@ class OutboxMessage:
 
 
 async def enqueue_in(
-    conn: aiosqlite.Connection, *, channel: str, chat_id: str, body: dict[str, Any], now: datetime
+    conn: aiosqlite.Connection,
+    *,
+    channel: str,
+    chat_id: str,
+    body: dict[str, Any],
+    now: datetime,
+    subject_user_id: int | None = None,
 ) -> None:
-    """Queue a message inside the caller's transaction."""
+    """Queue a message inside the caller's transaction.
+
+    `subject_user_id` names the user whose personal data the message carries when it goes to
+    someone else (a resident's question sent to the officers), so that user's `/xoadulieu`
+    deletes it too.
+    """
     await conn.execute(
-        "INSERT INTO outbox (channel, chat_id, body, created_at) VALUES (?, ?, ?, ?)",
-        (channel, chat_id, json.dumps(body, ensure_ascii=False), to_db(now)),
+        "INSERT INTO outbox (channel, chat_id, body, created_at, subject_user_id)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (channel, chat_id, json.dumps(body, ensure_ascii=False), to_db(now), subject_user_id),
     )
+
+
+async def erase_in(conn: aiosqlite.Connection, *, user_id: int, channel: str, chat_id: str) -> int:
+    """Delete the messages to a user's chat and those carrying their data (for /xoadulieu)."""
+    cursor = await conn.execute(
+        "DELETE FROM outbox WHERE subject_user_id = ? OR (channel = ? AND chat_id = ?)",
+        (user_id, channel, chat_id),
+    )
+    return max(cursor.rowcount, 0)
 
 
 class Outbox:
@@ -47,11 +68,24 @@ class Outbox:
         self.db = db
 
     async def enqueue(
-        self, *, channel: str, chat_id: str, body: dict[str, Any], now: datetime
+        self,
+        *,
+        channel: str,
+        chat_id: str,
+        body: dict[str, Any],
+        now: datetime,
+        subject_user_id: int | None = None,
     ) -> None:
-        """Queue a message in its own transaction."""
+        """Queue a message in its own transaction (see `enqueue_in`)."""
         async with self.db.transaction() as conn:
-            await enqueue_in(conn, channel=channel, chat_id=chat_id, body=body, now=now)
+            await enqueue_in(
+                conn,
+                channel=channel,
+                chat_id=chat_id,
+                body=body,
+                now=now,
+                subject_user_id=subject_user_id,
+            )
 
     async def pending(
         self, channels: list[str], *, chat_id: str | None = None, limit: int = 50
@@ -77,9 +111,9 @@ class Outbox:
         ]
 
     async def mark_sent(self, message_id: int, *, now: datetime) -> None:
-        """Settle a delivered message."""
+        """Settle a delivered message; its text is not kept once the channel has it."""
         await self.db.execute(
-            "UPDATE outbox SET sent_at = ? WHERE id = ?", (to_db(now), message_id)
+            "UPDATE outbox SET sent_at = ?, body = '{}' WHERE id = ?", (to_db(now), message_id)
         )
 
     async def mark_failed(self, message_id: int, error: str, *, give_up: bool = False) -> None:

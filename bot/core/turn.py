@@ -97,9 +97,19 @@ class Turn:
         if self.user.ward_id is None or (ward_id is not None and ward_id != self.user.ward_id):
             raise PermissionDenied
 
-    async def push(self, channel: str, chat_id: str, reply: Reply) -> None:
-        """Queue a message to another user in the durable outbox."""
+    async def push(
+        self, channel: str, chat_id: str, reply: Reply, *, carries_my_data: bool = False
+    ) -> None:
+        """Queue a message to another user in the durable outbox.
+
+        `carries_my_data`: the message holds this user's personal data (their question sent to
+        the officers), so their `/xoadulieu` deletes it as well.
+        """
         await self.services.outbox.enqueue(
-            channel=channel, chat_id=chat_id, body=reply.to_json(), now=self.now
+            channel=channel,
+            chat_id=chat_id,
+            body=reply.to_json(),
+            now=self.now,
+            subject_user_id=self.user.id if carries_my_data else None,
         )
         self.pushed.append((channel, chat_id))

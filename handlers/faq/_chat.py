@@ -179,6 +179,7 @@ class HandoverFlow:
                     turn.t("faq.officer_new_question", number=number, question=question),
                     (Choice(turn.t("faq.open_inbox"), "faqi:open"),),
                 ),
+                carries_my_data=True,
             )
         turn.session.clear()
         return [

@@ -132,16 +132,32 @@ async def test_officer_of_other_ward_cannot_answer(app: App, resident: Chat) -> 
     assert question is not None and question["answered_at"] is None
 
 
-async def test_erase_removes_handover_questions(app: App, resident: Chat) -> None:
-    """/xoadulieu deletes the resident's handover questions."""
-    await resident.send("/hoicanbo")
-    await resident.send("Câu hỏi riêng tư")
-    await resident.tap("Hòa Cường")
-    await resident.press("faqh:send")
+async def test_erase_removes_handover_questions(app: App, resident: Chat, officer: Chat) -> None:
+    """/xoadulieu deletes the resident's questions and every queued message carrying them."""
+    for question in ("Câu hỏi riêng tư", "Câu hỏi thứ hai"):
+        await resident.send("/hoicanbo")
+        await resident.send(question)
+        await resident.tap("Hòa Cường")
+        await resident.press("faqh:send")
+    await officer.send("/hopthu")
+    await officer.press("faqo:a:1")
+    answered = await officer.send("Câu trả lời của cán bộ")
+    assert "Đã gửi câu trả lời" in answered[0].text
+    now = app.services.clock()
+    await app.services.outbox.enqueue(  # an unrelated message to the officer stays
+        channel="test", chat_id="officer-1", body={"text": "Nhắc việc"}, now=now
+    )
+    queued = await app.services.db.fetchall("SELECT body FROM outbox ORDER BY id")
+    bodies = " ".join(r["body"] for r in queued)
+    assert "Câu hỏi riêng tư" in bodies and "Câu trả lời của cán bộ" in bodies
+    delivered = await app.services.outbox.pending(["test"], limit=1)  # the first, to the officer
+    await app.services.outbox.mark_sent(delivered[0].id, now=now)
     await resident.send("/xoadulieu")
     await resident.press("privacy:yes")
     row = await app.services.db.fetchone("SELECT COUNT(*) FROM handover_questions")
     assert row is not None and row[0] == 0
+    left = [r["body"] for r in await app.services.db.fetchall("SELECT body FROM outbox")]
+    assert left == ['{"text": "Nhắc việc"}']
 
 
 def test_cli_ask_json_and_lint() -> None:
