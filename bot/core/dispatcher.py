@@ -134,6 +134,8 @@ class Dispatcher:
             return replies
         if inbound.payload is None and inbound.text:
             resolved = resolve_choice(session, inbound.text)
+            if resolved is None and not session.offered_text:
+                resolved = self._typed_menu_item(user.role, translator, inbound.text)
             if resolved is not None:
                 inbound = replace(inbound, payload=resolved)
         turn = Turn(inbound, user, session, services, translator, now)
@@ -172,6 +174,19 @@ class Dispatcher:
         if turn.pushed and self.on_push is not None:
             self.on_push()
         return replies
+
+    def _typed_menu_item(self, role: Role, translator: Translator, text: str) -> str | None:
+        """A main-menu label typed anywhere opens that item, as its button would.
+
+        Not on a step that waits for typed input (there the text is the input), and only the
+        items of the user's role.
+        """
+        if len(text) > MAX_LABEL_CHARS:
+            return None
+        for item in self.registry.menu_for(role):
+            if _match_label(text, translator(item.label_key)):
+                return f"menu:{item.key}"
+        return None
 
     def _lookup_in(
         self, conn: sqlite3.Connection, inbound: Inbound, now: datetime

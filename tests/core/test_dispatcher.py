@@ -113,6 +113,27 @@ async def test_typed_number_and_label_work_like_buttons(demo_app: App) -> None:
     assert text_of(await chat.send("đỏ")) == "Xong: Minh demo:red"
 
 
+async def test_typed_main_menu_label_opens_the_item_anywhere(demo_app: App) -> None:
+    """A main-menu label typed after a Q&A answer opens that item, not a search for it."""
+    chat = Chat(demo_app, "r5")
+    answer = await chat.send("bhyt ho ngheo")
+    assert "Nguồn:" in text_of(answer) and "Câu 1/" not in text_of(answer)
+    opened = await chat.send("📋 Tự kiểm tra hộ nghèo/cận nghèo")
+    assert "Câu 1/" in text_of(opened)
+    session = await demo_app.services.sessions.load("test", "r5", now=demo_app.services.clock())
+    assert session.flow == "sc"
+    typed = await chat.send("tu kiem tra ho ngheo/can ngheo")  # no diacritics, still the label
+    assert "Câu 1/" in text_of(typed)
+    officer_only = await chat.send("💰 Quỹ Vì người nghèo")  # an officer's item: not for residents
+    assert text_of(officer_only).startswith("Bạn hãy chọn một trong các lựa chọn ở trên")
+    session = await demo_app.services.sessions.load("test", "r5", now=demo_app.services.clock())
+    assert session.flow == "sc"
+    await chat.press("menu:demo")
+    await chat.send("📋 Tự kiểm tra hộ nghèo/cận nghèo")  # a name step: the text is the name
+    session = await demo_app.services.sessions.load("test", "r5", now=demo_app.services.clock())
+    assert session.flow == "demo" and session.data["name"] == "📋 Tự kiểm tra hộ nghèo/cận nghèo"
+
+
 async def test_number_is_input_on_free_text_steps(demo_app: App) -> None:
     """On a step that expects text, a typed number is the input, not a choice."""
     chat = Chat(demo_app, "r3")
