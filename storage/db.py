@@ -1,12 +1,18 @@
 """One aiosqlite connection per process, with versioned migrations.
 
-Statements reach the connection's thread in two ways. `Database.run()` / `write()` queue a
-plain function; while the thread is busy, calls pile up and go over together as one batch with
-one commit (group commit), so under load a message costs a share of a trip and of an fsync,
-not several of each. `Database.transaction()` (and `exclusive()`) spans several awaits and has
-the connection to itself: no batch runs inside it, so two coroutines never share a transaction
-(one's rollback can't undo another's commit). The file is in WAL mode with foreign keys on and
-`synchronous=FULL`, so a commit that returned is on disk before the user is told it happened.
+Statements reach the connection in two ways. `Database.run()` / `write()` queue a plain
+function; everything queued during one turn of the event loop runs together, on the loop's own
+thread, at the start of the next turn, as one batch with one commit (group commit). So under
+load a message costs a share of a commit and its fsync, and no thread hop: a hop to a worker
+thread makes that thread and the loop hand the GIL back and forth several times per batch,
+which cost the bot about a quarter of its throughput (bench/README.md). The price is that the
+loop waits while a batch runs, a commit's fsync included (about 0.3 ms here). Batches are short:
+point reads and writes; the per-message lookups go through `peek` on a read-only connection.
+`Database.transaction()` (and `exclusive()`) spans several awaits and has the connection to
+itself, through aiosqlite's worker thread: no batch runs inside it, so two coroutines never
+share a transaction (one's rollback can't undo another's commit). The file is in WAL mode with
+foreign keys on and `synchronous=FULL`, so a commit that returned is on disk before the user is
+told it happened.
 """
 
 from __future__ import annotations
@@ -70,7 +76,7 @@ def _rollback(conn: sqlite3.Connection) -> None:
 def _run_batch(
     conn: sqlite3.Connection, *, jobs: list[tuple[Callable[[sqlite3.Connection], Any], bool]]
 ) -> list[Outcome]:
-    """On the connection's thread: run a batch, with one commit for all of its writes.
+    """Run a batch, with one commit for all of its writes.
 
     If any work or the commit fails, the batch is rolled back and each work is run again on
     its own, so only the faulty one fails.
@@ -113,10 +119,10 @@ class Database:
         self._reader: sqlite3.Connection | None = None  # read-only, for `peek`
         self._lock = asyncio.Lock()  # one `exclusive()` user at a time
         self._queue: list[_Work] = []
-        self._in_flight = False  # a batch is on the thread
+        self._in_flight = False  # a batch is scheduled and has not landed yet
         self._exclusive = False  # an `exclusive()` user has, or waits for, the connection
         self._landings: list[asyncio.Future[None]] = []
-        self.batches = 0  # trips made by `run`/`write` batches (group commit is visible in tests)
+        self.batches = 0  # batches of `run`/`write` calls run (group commit is visible in tests)
 
     @property
     def conn(self) -> aiosqlite.Connection:
@@ -131,7 +137,9 @@ class Database:
             return
         if str(self.path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        # Batches use the connection from the loop's thread, `exclusive()` from aiosqlite's
+        # worker thread; never both at once (see `_send_batch`).
+        conn = await aiosqlite.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
         await conn.execute("PRAGMA journal_mode=WAL")
         await conn.execute("PRAGMA foreign_keys=ON")
@@ -167,7 +175,7 @@ class Database:
     async def exclusive(self) -> AsyncIterator[aiosqlite.Connection]:
         """The connection to itself, for work spanning several awaits: no batch runs meanwhile.
 
-        Waits for the batch on the thread (if any) to land; batches queued meanwhile go once
+        Waits for the scheduled batch (if any) to land; batches queued meanwhile go once
         the block ends.
         """
         async with self._lock:
@@ -193,12 +201,13 @@ class Database:
             await conn.execute("COMMIT")
 
     async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `work` with the plain `sqlite3` connection on the connection's own thread.
+        """Run `work` with the plain `sqlite3` connection, in the next batch.
 
-        Calls made while the thread is busy are sent over together, so under load many reads
-        and writes share one trip to the thread (and one commit: group commit). `work` runs on
-        its own, in call order; with no `write` in its batch it runs in autocommit mode, so
-        use `write` when its statements must stand or fall together.
+        Everything queued during one turn of the event loop runs together at the start of the
+        next (so many reads and writes share one batch and one commit: group commit). `work`
+        runs on its own, in call order; with no `write` in its batch it runs in autocommit
+        mode, so use `write` when its statements must stand or fall together. It runs on the
+        loop's thread: keep it to a few indexed statements.
         """
         return await self._enqueue(work, atomic=False)
 
@@ -216,10 +225,9 @@ class Database:
 
         For the lookups every message makes (dedupe mark, user, session): each is an indexed
         point read of tens of microseconds, and in WAL mode a reader never waits for the writer,
-        while a trip to the connection's thread costs several milliseconds under load (the
-        loop sits idle meanwhile). `work` sees every commit that has returned. Anything that
-        scans or writes goes through `run` / `write`. (An in-memory database has no second
-        connection; there `peek` is `run`.)
+        so it need not wait for the next batch either. `work` sees every commit that has
+        returned. Anything that writes goes through `write`. (An in-memory database has no
+        second connection; there `peek` is `run`.)
         """
         if self._reader is None:
             return await self.run(work)
@@ -233,32 +241,28 @@ class Database:
         return await future
 
     def _send_batch(self) -> None:
-        """Put what is queued on the thread as one batch, unless one is there or held off.
-
-        The thread hands the outcomes back with one `call_soon_threadsafe`, and `_landed`
-        wakes every caller at once and sends the next batch: a batch costs one loop callback,
-        not a task switch per call.
-        """
+        """Schedule a batch for the next turn of the loop, unless one is scheduled or held off."""
         if self._in_flight or self._exclusive or not self._queue:
             return
+        self._in_flight = True
+        asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        """Run what is queued (up to `MAX_BATCH`) as one batch, right here, and settle it.
+
+        An `exclusive()` user that arrived meanwhile waits for this batch to land (it is in
+        flight), so the connection is never used from two threads at once.
+        """
         batch = self._queue[:MAX_BATCH]
         del self._queue[:MAX_BATCH]
         jobs = [(item.work, item.atomic) for item in batch]
-        loop = asyncio.get_running_loop()
-        connection = self.conn
-        raw: sqlite3.Connection = connection._conn
-
-        def on_thread() -> None:
-            try:
-                outcomes = _run_batch(raw, jobs=jobs)
-            except BaseException as exc:
-                outcomes = [(False, exc)] * len(jobs)
-            loop.call_soon_threadsafe(self._landed, batch, outcomes)
-
-        self._in_flight = True
-        # aiosqlite's own queue to its one worker thread (private; version pinned in pyproject),
-        # so batches and `exclusive()` statements never run at the same time.
-        connection._tx.put_nowait((loop.create_future(), on_thread))
+        # The plain sqlite3 connection inside aiosqlite's (private; version pinned in pyproject).
+        raw: sqlite3.Connection = self.conn._conn
+        try:
+            outcomes = _run_batch(raw, jobs=jobs)
+        except BaseException as exc:
+            outcomes = [(False, exc)] * len(jobs)
+        self._landed(batch, outcomes)
 
     def _landed(self, batch: list[_Work], outcomes: list[Outcome]) -> None:
         self._in_flight = False

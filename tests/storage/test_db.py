@@ -1,4 +1,4 @@
-"""The database's batched trips to its thread: group commit, isolation of a faulty write, order."""
+"""The database's batches: group commit, isolation of a faulty write, order, exclusive use."""
 
 from __future__ import annotations
 
