@@ -2,23 +2,29 @@
 
 Statements reach the connection in two ways. `Database.run()` / `write()` queue a plain
 function; everything queued during one turn of the event loop runs together, on the loop's own
-thread, at the start of the next turn, as one batch with one commit (group commit). So under
-load a message costs a share of a commit and its fsync, and no thread hop: a hop to a worker
-thread makes that thread and the loop hand the GIL back and forth several times per batch,
-which cost the bot about a quarter of its throughput (bench/README.md). The price is that the
-loop waits while a batch runs, a commit's fsync included (about 0.3 ms here). Batches are short:
-point reads and writes; the per-message lookups go through `peek` on a read-only connection.
+thread, at the start of the next turn, as one batch with one commit (group commit). A hop to a
+worker thread for each batch made that thread and the loop hand the GIL back and forth several
+times per batch, which cost the bot about a quarter of its throughput (bench/README.md).
+Batches are short: point reads and writes (the per-message lookups go through `peek`).
+
+Durability is kept without making the loop wait for the disk: the connection commits with
+`synchronous=NORMAL` (in WAL mode a commit then survives the process being killed, not the
+machine losing power), and a batch that changed anything is settled only after an `fsync` of
+the WAL file, which runs on a worker thread. That is what `synchronous=FULL` does at each commit,
+so a write that returned is on disk before the user is told it happened, as before. While the
+fsync runs, new calls queue up and go together in the next batch.
+
 `Database.transaction()` (and `exclusive()`) spans several awaits and has the connection to
 itself, through aiosqlite's worker thread: no batch runs inside it, so two coroutines never
-share a transaction (one's rollback can't undo another's commit). The file is in WAL mode with
-foreign keys on and `synchronous=FULL`, so a commit that returned is on disk before the user is
-told it happened.
+share a transaction (one's rollback can't undo another's commit); it too returns only after the
+WAL is on disk. The file is in WAL mode with foreign keys on.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -123,6 +129,8 @@ class Database:
         self._exclusive = False  # an `exclusive()` user has, or waits for, the connection
         self._landings: list[asyncio.Future[None]] = []
         self.batches = 0  # batches of `run`/`write` calls run (group commit is visible in tests)
+        self.syncs = 0  # fsyncs of the WAL (one per batch or transaction that changed something)
+        self._wal_fd: int | None = None  # the WAL file, opened for fsync at the first need
 
     @property
     def conn(self) -> aiosqlite.Connection:
@@ -143,7 +151,7 @@ class Database:
         conn.row_factory = sqlite3.Row
         await conn.execute("PRAGMA journal_mode=WAL")
         await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA synchronous=FULL")
+        await conn.execute("PRAGMA synchronous=NORMAL")  # the WAL's fsync is ours: `_durable`
         await conn.execute("PRAGMA busy_timeout=10000")
         self._conn = conn
         if str(self.path) != ":memory:":
@@ -160,6 +168,9 @@ class Database:
         if self._reader is not None:
             self._reader.close()
             self._reader = None
+        if self._wal_fd is not None:
+            os.close(self._wal_fd)
+            self._wal_fd = None
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
@@ -176,14 +187,17 @@ class Database:
         """The connection to itself, for work spanning several awaits: no batch runs meanwhile.
 
         Waits for the scheduled batch (if any) to land; batches queued meanwhile go once
-        the block ends.
+        the block ends. If the block changed anything, it ends once the WAL is on disk.
         """
         async with self._lock:
             self._exclusive = True
             try:
                 while self._in_flight:
                     await self._next_landing()
+                changes = self._raw().total_changes
                 yield self.conn
+                if self._raw().total_changes != changes:
+                    await self._durable()
             finally:
                 self._exclusive = False
                 self._send_batch()
@@ -250,19 +264,46 @@ class Database:
     def _flush(self) -> None:
         """Run what is queued (up to `MAX_BATCH`) as one batch, right here, and settle it.
 
-        An `exclusive()` user that arrived meanwhile waits for this batch to land (it is in
-        flight), so the connection is never used from two threads at once.
+        A batch that changed anything is settled once the WAL is on disk (`_durable`); until
+        then it stays in flight, so new calls wait for the next batch and an `exclusive()` user
+        that arrived meanwhile waits too: the connection is never used from two threads at once.
         """
         batch = self._queue[:MAX_BATCH]
         del self._queue[:MAX_BATCH]
         jobs = [(item.work, item.atomic) for item in batch]
-        # The plain sqlite3 connection inside aiosqlite's (private; version pinned in pyproject).
-        raw: sqlite3.Connection = self.conn._conn
+        raw = self._raw()
+        changes = raw.total_changes
         try:
             outcomes = _run_batch(raw, jobs=jobs)
         except BaseException as exc:
             outcomes = [(False, exc)] * len(jobs)
-        self._landed(batch, outcomes)
+        if raw.total_changes == changes:
+            self._landed(batch, outcomes)
+            return
+
+        def settle(synced: asyncio.Future[None]) -> None:
+            error = synced.exception()
+            self._landed(batch, outcomes if error is None else [(False, error)] * len(jobs))
+
+        asyncio.ensure_future(self._durable()).add_done_callback(settle)
+
+    def _raw(self) -> sqlite3.Connection:
+        """The plain sqlite3 connection inside aiosqlite's (private: aiosqlite is pinned)."""
+        raw: sqlite3.Connection = self.conn._conn
+        return raw
+
+    async def _durable(self) -> None:
+        """Wait until every commit so far is on disk: an fsync of the WAL, on a worker thread.
+
+        The thread needs the GIL only to start and to finish, and the loop goes on meanwhile.
+        An in-memory database has nothing to sync.
+        """
+        if self._reader is None:
+            return
+        if self._wal_fd is None:
+            self._wal_fd = os.open(f"{self.path}-wal", os.O_RDONLY)
+        await asyncio.get_running_loop().run_in_executor(None, os.fsync, self._wal_fd)
+        self.syncs += 1
 
     def _landed(self, batch: list[_Work], outcomes: list[Outcome]) -> None:
         self._in_flight = False

@@ -9,6 +9,7 @@ personal data.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 import sqlite3
@@ -59,10 +60,15 @@ class KeyedLocks:
         return len(self._locks)
 
 
+@functools.lru_cache(maxsize=4096)
+def _label_key(text: str) -> str:
+    """A label (or typed text) without case, diacritics, emoji or punctuation; labels recur."""
+    return "".join(ch for ch in fold(text) if ch.isalnum() or ch == " ").strip()
+
+
 def _match_label(text: str, label: str) -> bool:
-    folded_label = "".join(ch for ch in fold(label) if ch.isalnum() or ch == " ").strip()
-    folded_text = "".join(ch for ch in fold(text) if ch.isalnum() or ch == " ").strip()
-    return bool(folded_text) and folded_text == folded_label
+    folded_text = _label_key(text)
+    return bool(folded_text) and folded_text == _label_key(label)
 
 
 def resolve_choice(session: Session, text: str) -> str | None:

@@ -52,6 +52,26 @@ async def test_concurrent_writes_share_commits_and_all_land(db: Database) -> Non
     assert [name for (name,) in rows] == [f"n{i}" for i in range(200)]
 
 
+async def test_a_write_returns_only_after_the_wal_is_on_disk(db: Database) -> None:
+    """Changes are fsynced before their callers hear back; reads cost no fsync."""
+    before = db.syncs
+    await db.write(_insert("one"))
+    assert db.syncs == before + 1  # already synced when `write` returned
+    await db.run(_names)
+    await db.fetchone("SELECT COUNT(*) FROM item")
+    assert db.syncs == before + 1
+    await asyncio.gather(*(db.write(_insert(f"g{i}")) for i in range(100)))
+    assert before + 2 <= db.syncs < before + 12  # one fsync per batch, not per write
+    synced = db.syncs
+    async with db.transaction() as conn:
+        await conn.execute("INSERT INTO item (name) VALUES ('in a transaction')")
+    assert db.syncs == synced + 1
+    async with db.transaction() as conn:
+        await conn.execute("SELECT COUNT(*) FROM item")
+    assert db.syncs == synced + 1
+    assert len(_stored(db.path, "SELECT name FROM item")) == 102
+
+
 async def test_a_failing_write_fails_alone_and_leaves_nothing_behind(db: Database) -> None:
     def half_then_fail(conn: sqlite3.Connection) -> None:
         conn.execute("INSERT INTO item (name) VALUES ('half')")
