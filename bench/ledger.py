@@ -1,7 +1,7 @@
 """Donation ledger benchmark: 20 concurrent officers logging 10,000 gifts with durable commits.
 
 Run with ``python -m bench.ledger [--gifts N] [--officers K]``. On a temporary SQLite file
-(WAL, ``synchronous=FULL``) it prints, for each way of writing:
+(WAL; every commit fsynced before the caller hears back) it prints, for each way of writing:
 
 * the ledger repository with group commit (concurrent appends share one transaction; every
   caller returns only after its batch committed);
@@ -172,7 +172,7 @@ def main() -> None:
                 group_commit=False,
             )
         )
-    print(f"{args.officers} officers, {args.gifts} gifts, WAL + synchronous=FULL, folder {folder}")
+    print(f"{args.officers} officers, {args.gifts} gifts, WAL, each commit fsynced, folder {folder}")
     print(_line("raw sqlite3, commit per entry", raw, raw["rate"]))
     print(_line("ledger, commit per entry", single, raw["rate"]))
     print(_line("ledger, group commit", group, raw["rate"]))

@@ -7,7 +7,7 @@ new gift. Totals are always `SUM(amount)` over entries, never a separate counter
 Appends use group commit: concurrent `append` calls are queued, one writer task inserts the
 queued entries in one `BEGIN IMMEDIATE … COMMIT` transaction (each in its own savepoint, so one
 bad entry fails alone) and every caller's future resolves only after that commit returned.
-With `synchronous=FULL` the entry is on disk before a receipt number is handed out.
+The commit is on disk (its WAL fsynced, see `storage/db.py`) before a receipt number is handed out.
 """
 
 from __future__ import annotations

@@ -106,7 +106,7 @@ class SessionRepository:
     def save_in(
         conn: sqlite3.Connection, session: Session, *, now: datetime, message_id: str | None
     ) -> None:
-        """`save`'s statements on the connection's thread; the caller owns the transaction."""
+        """`save`'s statements inside a batch; the caller owns the transaction."""
         session.updated_at = now
         conn.execute(
             "INSERT INTO sessions (channel, user_id, flow, step, data, offered, offered_text,"

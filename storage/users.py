@@ -96,7 +96,7 @@ class UserRepository:
         display_name: str,
         now: datetime,
     ) -> UserRow:
-        """`get_or_create` on the connection's thread (for `Database.run`); autocommits."""
+        """`get_or_create` inside a batch (for `Database.run`); autocommits."""
         user = UserRepository.find_in(conn, channel, external_id)
         if user is not None:
             if user.reachable_at(chat_id):

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, InputFile, Update
+from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
@@ -95,9 +95,10 @@ def to_inbound(update: Update) -> Inbound | None:
     )
 
 
-async def _answer(query: CallbackQuery) -> None:
+async def _answer(bot: Bot, query: CallbackQuery) -> None:
+    """Stop the button's spinner (`AnswerCallbackQuery`, sent as `send` sends text)."""
     try:
-        await query.answer()
+        await bot.do_api_request("AnswerCallbackQuery", api_kwargs={"callback_query_id": query.id})
     except TelegramError as exc:
         log.info("callback answer failed error=%s", type(exc).__name__)
 
@@ -155,7 +156,7 @@ class TelegramChannel:
             return
         # The button's spinner stops at once, while the dispatcher works (not one after the other).
         answering = (
-            asyncio.ensure_future(_answer(update.callback_query))
+            asyncio.ensure_future(_answer(self.application.bot, update.callback_query))
             if update.callback_query is not None
             else None
         )
