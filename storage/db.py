@@ -12,7 +12,9 @@ Durability is kept without making the loop wait for the disk: the connection com
 machine losing power), and a batch that changed anything is settled only after an `fsync` of
 the WAL file, which runs on a worker thread. That is what `synchronous=FULL` does at each commit,
 so a write that returned is on disk before the user is told it happened, as before. While the
-fsync runs, new calls queue up and go together in the next batch.
+fsync runs, new calls queue up and go together in the next batch. A write may opt out of the
+wait (`write(..., durable=False)`): the conversation state saved with every message does, since
+it must survive `kill -9` (it does) but may lose one step to a power cut.
 
 `Database.transaction()` (and `exclusive()`) spans several awaits and has the connection to
 itself, through aiosqlite's worker thread: no batch runs inside it, so two coroutines never
@@ -52,6 +54,7 @@ Outcome = tuple[bool, Any]  # (True, result) or (False, the exception raised)
 class _Work:
     work: Callable[[sqlite3.Connection], Any]
     atomic: bool
+    durable: bool
     future: asyncio.Future[Any]
 
 
@@ -223,16 +226,20 @@ class Database:
         mode, so use `write` when its statements must stand or fall together. It runs on the
         loop's thread: keep it to a few indexed statements.
         """
-        return await self._enqueue(work, atomic=False)
+        return await self._enqueue(work, atomic=False, durable=True)
 
-    async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    async def write(self, work: Callable[[sqlite3.Connection], T], *, durable: bool = True) -> T:
         """Run `work` atomically: all of its statements are committed, or none.
 
-        It returns only once the commit is on disk. Writes in one batch share a `BEGIN
-        IMMEDIATE` … `COMMIT`; if one of them raises, the batch is rolled back and each is run
-        again in its own transaction, so only the faulty one fails.
+        Writes in one batch share a `BEGIN IMMEDIATE` … `COMMIT`; if one of them raises, the
+        batch is rolled back and each is run again in its own transaction, so only the faulty
+        one fails. It returns once committed; by default only once the commit is on disk (the
+        WAL fsynced), so it survives a power cut too. `durable=False` skips that wait: the
+        commit then survives the process being killed (`kill -9`), not the machine losing power
+        before the next fsync; for state that is cheap to lose once, such as where a user is in
+        a conversation.
         """
-        return await self._enqueue(work, atomic=True)
+        return await self._enqueue(work, atomic=True, durable=durable)
 
     async def peek(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run a few reads by key right here, on the event loop's thread, on a read-only connection.
@@ -247,10 +254,12 @@ class Database:
             return await self.run(work)
         return work(self._reader)
 
-    async def _enqueue(self, work: Callable[[sqlite3.Connection], T], *, atomic: bool) -> T:
+    async def _enqueue(
+        self, work: Callable[[sqlite3.Connection], T], *, atomic: bool, durable: bool
+    ) -> T:
         self.conn  # noqa: B018 - raises if the database is not open
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Work(work, atomic, future))
+        self._queue.append(_Work(work, atomic, durable, future))
         self._send_batch()
         return await future
 
@@ -264,25 +273,40 @@ class Database:
     def _flush(self) -> None:
         """Run what is queued (up to `MAX_BATCH`) as one batch, right here, and settle it.
 
-        A batch that changed anything is settled once the WAL is on disk (`_durable`); until
-        then it stays in flight, so new calls wait for the next batch and an `exclusive()` user
-        that arrived meanwhile waits too: the connection is never used from two threads at once.
+        A batch in which a durable call changed anything is settled, every call in it together,
+        once the WAL is on disk (`_durable`); until then it stays in flight, so new calls wait
+        for the next batch and an `exclusive()` user that arrived meanwhile waits too: the
+        connection is never used from two threads at once.
         """
         batch = self._queue[:MAX_BATCH]
         del self._queue[:MAX_BATCH]
-        jobs = [(item.work, item.atomic) for item in batch]
-        raw = self._raw()
-        changes = raw.total_changes
+        synced = False  # whether a durable call changed anything (then the WAL is fsynced)
+
+        def tracked(item: _Work) -> Callable[[sqlite3.Connection], Any]:
+            if not item.durable:
+                return item.work
+
+            def work(conn: sqlite3.Connection) -> Any:
+                nonlocal synced
+                changes = conn.total_changes
+                try:
+                    return item.work(conn)
+                finally:
+                    synced = synced or conn.total_changes != changes
+
+            return work
+
+        jobs = [(tracked(item), item.atomic) for item in batch]
         try:
-            outcomes = _run_batch(raw, jobs=jobs)
+            outcomes = _run_batch(self._raw(), jobs=jobs)
         except BaseException as exc:
             outcomes = [(False, exc)] * len(jobs)
-        if raw.total_changes == changes:
+        if not synced:
             self._landed(batch, outcomes)
             return
 
-        def settle(synced: asyncio.Future[None]) -> None:
-            error = synced.exception()
+        def settle(done: asyncio.Future[None]) -> None:
+            error = done.exception()
             self._landed(batch, outcomes if error is None else [(False, error)] * len(jobs))
 
         asyncio.ensure_future(self._durable()).add_done_callback(settle)

@@ -97,9 +97,16 @@ class SessionRepository:
         return row is not None
 
     async def save(self, session: Session, *, now: datetime, message_id: str | None) -> None:
-        """Write the session and (if given) mark the message processed, in one transaction."""
+        """Write the session and (if given) mark the message processed, in one transaction.
+
+        Committed, not waited on to reach the disk (`Database.write(durable=False)`): it
+        survives a restart and `kill -9`; a power cut may lose the last step, and the message
+        may then be handled again. Records that matter beyond the conversation (registrations,
+        gifts, roles) are written durably by their own repositories.
+        """
         await self.db.write(
-            lambda conn: self.save_in(conn, session, now=now, message_id=message_id)
+            lambda conn: self.save_in(conn, session, now=now, message_id=message_id),
+            durable=False,
         )
 
     @staticmethod

@@ -72,6 +72,16 @@ async def test_a_write_returns_only_after_the_wal_is_on_disk(db: Database) -> No
     assert len(_stored(db.path, "SELECT name FROM item")) == 102
 
 
+async def test_a_write_may_skip_the_fsync_but_not_the_commit(db: Database) -> None:
+    """`durable=False` commits at once without an fsync, unless a durable write shares its batch."""
+    before = db.syncs
+    await db.write(_insert("quick"), durable=False)
+    assert db.syncs == before
+    assert _stored(db.path, "SELECT name FROM item") == [("quick",)]
+    await asyncio.gather(db.write(_insert("quick2"), durable=False), db.write(_insert("sure")))
+    assert db.syncs == before + 1
+
+
 async def test_a_failing_write_fails_alone_and_leaves_nothing_behind(db: Database) -> None:
     def half_then_fail(conn: sqlite3.Connection) -> None:
         conn.execute("INSERT INTO item (name) VALUES ('half')")
