@@ -172,7 +172,7 @@ def main() -> None:
                 group_commit=False,
             )
         )
-    print(f"{args.officers} officers, {args.gifts} gifts, WAL, each commit fsynced, folder {folder}")
+    print(f"{args.officers} officers, {args.gifts} gifts, WAL, fsynced commits, folder {folder}")
     print(_line("raw sqlite3, commit per entry", raw, raw["rate"]))
     print(_line("ledger, commit per entry", single, raw["rate"]))
     print(_line("ledger, group commit", group, raw["rate"]))
