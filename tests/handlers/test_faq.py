@@ -152,6 +152,10 @@ async def test_erase_removes_handover_questions(app: App, resident: Chat, office
     assert "Câu hỏi riêng tư" in bodies and "Câu trả lời của cán bộ" in bodies
     delivered = await app.services.outbox.pending(["test"], limit=1)  # the first, to the officer
     await app.services.outbox.mark_sent(delivered[0].id, now=now)
+    kept = await app.services.db.fetchone(
+        "SELECT body FROM outbox WHERE id = ?", (delivered[0].id,)
+    )
+    assert kept is not None and kept["body"] == "{}"  # a delivered message keeps no text
     await resident.send("/xoadulieu")
     await resident.press("privacy:yes")
     row = await app.services.db.fetchone("SELECT COUNT(*) FROM handover_questions")
