@@ -96,7 +96,22 @@ async def test_form_and_workflow_on_telegram(app: App, fake_telegram: FakeBotApi
         toggled = await press(fake, RESIDENT, "Ốm đau", "Nguyên nhân nghèo")
         assert not toggled.edited and "✅ Ốm đau/bệnh tật" in [t for t, _ in toggled.buttons()]
         assert fake.call_counts["sendmessage"] == sent_before + 1
-        await press(fake, RESIDENT, "Xong", "mong muốn")
+        # "Message is not modified" (a double tap shown already) is no failure: nothing is sent.
+        other = next(
+            data
+            for text, data in toggled.buttons()
+            if data.startswith("reg:cause:") and not text.startswith("✅")
+        )
+        fake.fail_next(
+            "editMessageText",
+            status=400,
+            description="Bad Request: message is not modified: specified new message content",
+        )
+        edits = fake.call_counts["editmessagetext"]
+        fake.push_callback(RESIDENT, other)
+        await press(fake, RESIDENT, "Xong", "mong muốn")  # handled after the toggle, in order
+        assert fake.call_counts["editmessagetext"] == edits + 1
+        assert fake.call_counts["sendmessage"] == sent_before + 2  # the next question only
         toggled = await press(fake, RESIDENT, "Học nghề", "mong muốn")
         assert "✅ Học nghề" in [text for text, _ in toggled.buttons()] and toggled.edited
         await press(fake, RESIDENT, "Xong", "năm nào")
@@ -114,7 +129,10 @@ async def test_form_and_workflow_on_telegram(app: App, fake_telegram: FakeBotApi
         await press(fake, OFFICER, "TN-2026-000001", "Lịch sử")
         await press(fake, OFFICER, "Đang xem xét", "Gõ ghi chú")
         mark = fake.mark(RESIDENT)
+        mark_officer = fake.mark(OFFICER)
         await say(fake, OFFICER, "Đã nhận, sẽ liên hệ", "Đã chuyển hồ sơ")
+        # The confirmation comes first, then the record again: wait for both before pressing.
+        await expect(fake, OFFICER, mark_officer, "Lịch sử")
         pushed = await expect(fake, RESIDENT, mark, "TN-2026-000001")
         assert "Đang xem xét" in pushed.plain_text
         assert "Đã nhận, sẽ liên hệ" in pushed.plain_text
