@@ -133,6 +133,7 @@ class Database:
         self._landings: list[asyncio.Future[None]] = []
         self.batches = 0  # batches of `run`/`write` calls run (group commit is visible in tests)
         self.syncs = 0  # fsyncs of the WAL (one per batch or transaction that changed something)
+        self._wal = False  # in WAL mode (set by `open`)
         self._wal_fd: int | None = None  # the WAL file, opened for fsync at the first need
 
     @property
@@ -152,9 +153,13 @@ class Database:
         # worker thread; never both at once (see `_send_batch`).
         conn = await aiosqlite.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
-        await conn.execute("PRAGMA journal_mode=WAL")
+        async with conn.execute("PRAGMA journal_mode=WAL") as cursor:
+            mode = await cursor.fetchone()
+        # In WAL mode the WAL's fsync is ours (`_durable`); a file system without WAL support
+        # (some network mounts) keeps SQLite's own fsync at every commit.
+        self._wal = mode is not None and str(mode[0]).lower() == "wal"
         await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA synchronous=NORMAL")  # the WAL's fsync is ours: `_durable`
+        await conn.execute(f"PRAGMA synchronous={'NORMAL' if self._wal else 'FULL'}")
         await conn.execute("PRAGMA busy_timeout=10000")
         self._conn = conn
         if str(self.path) != ":memory:":
@@ -320,9 +325,9 @@ class Database:
         """Wait until every commit so far is on disk: an fsync of the WAL, on a worker thread.
 
         The thread needs the GIL only to start and to finish, and the loop goes on meanwhile.
-        An in-memory database has nothing to sync.
+        An in-memory database has nothing to sync, and without WAL SQLite syncs each commit.
         """
-        if self._reader is None:
+        if self._reader is None or not self._wal:
             return
         if self._wal_fd is None:
             self._wal_fd = os.open(f"{self.path}-wal", os.O_RDONLY)
