@@ -95,8 +95,16 @@ def to_inbound(update: Update) -> Inbound | None:
     )
 
 
+def _text_params(chat_id: str, text: str, markup: dict[str, Any] | None) -> dict[str, Any]:
+    """`sendMessage` / `editMessageText` parameters: escaped HTML text and its keyboard."""
+    params: dict[str, Any] = {"chat_id": chat_id, "text": text, "parse_mode": ParseMode.HTML}
+    if markup is not None:
+        params["reply_markup"] = markup
+    return params
+
+
 async def _answer(bot: Bot, query: CallbackQuery) -> None:
-    """Stop the button's spinner (`AnswerCallbackQuery`, sent as `send` sends text)."""
+    """Stop the button's spinner (as plain JSON, like the text in `TelegramChannel.send`)."""
     try:
         await bot.do_api_request("AnswerCallbackQuery", api_kwargs={"callback_query_id": query.id})
     except TelegramError as exc:
@@ -206,13 +214,8 @@ class TelegramChannel:
                 ):
                     continue
                 for index, escaped in enumerate(pieces):
-                    params: dict[str, Any] = {
-                        "chat_id": chat_id,
-                        "text": escaped,
-                        "parse_mode": ParseMode.HTML,
-                    }
-                    if markup is not None and index == len(pieces) - 1:
-                        params["reply_markup"] = markup
+                    last = index == len(pieces) - 1
+                    params = _text_params(chat_id, escaped, markup if last else None)
                     await bot.do_api_request("SendMessage", api_kwargs=params)
         except Forbidden as exc:
             raise RecipientBlocked(str(exc)) from exc
@@ -223,14 +226,7 @@ class TelegramChannel:
         self, chat_id: str, message_id: int, text: str, markup: dict[str, Any] | None
     ) -> bool:
         """Replace a message's text and keyboard; False when Telegram refuses the edit."""
-        params: dict[str, Any] = {
-            "chat_id": chat_id,
-            "message_id": message_id,
-            "text": text,
-            "parse_mode": ParseMode.HTML,
-        }
-        if markup is not None:
-            params["reply_markup"] = markup
+        params = {**_text_params(chat_id, text, markup), "message_id": message_id}
         try:
             await self.application.bot.do_api_request("EditMessageText", api_kwargs=params)
         except BadRequest as exc:
