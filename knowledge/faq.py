@@ -70,12 +70,19 @@ REQUIRED_KEYS: Mapping[str, type] = {
     "id": str,
     "question": str,
     "phrasings": list,
-    "source": str,
     "confidence": str,
     "audience": list,
     "topic": str,
 }
-OPTIONAL_KEYS: Mapping[str, type] = {"valid_from": date, "valid_to": date, "related": list}
+OPTIONAL_KEYS: Mapping[str, type] = {
+    "valid_from": date,
+    "valid_to": date,
+    "related": list,
+    "cites": list,
+    "reviewed": date,
+    "unverified": list,
+    "source": str,  # legacy free-text source, tolerated while entries are converted
+}
 _ID_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 #: Minimum score for a confident answer.
@@ -120,13 +127,16 @@ class Entry:
         question: The canonical question, Vietnamese.
         phrasings: Other ways residents ask it.
         answer: Plain-text answer body, key figure in the first sentence.
-        source: Legal source: document number and date.
+        source: Legacy free-text legal source ("" once the entry uses ``cites``).
         confidence: ``provisional`` when the facts are not verified against the official text.
         valid_from: First day the answer applies, if it depends on a date.
         valid_to: Last day the answer applies, if it depends on a date.
         related: Ids of related entries.
         audience: ``resident`` and/or ``officer``.
         topic: Short topic tag.
+        cites: Legal-registry ids of the documents the answer rests on.
+        reviewed: Day the answer was last checked against the law.
+        unverified: Notes on each unverified fact the answer uses.
     """
 
     id: str
@@ -140,6 +150,9 @@ class Entry:
     related: tuple[str, ...]
     audience: tuple[str, ...]
     topic: str
+    cites: tuple[str, ...] = ()
+    reviewed: date | None = None
+    unverified: tuple[str, ...] = ()
 
     def is_valid_on(self, day: date) -> bool:
         """Tells whether the answer applies on ``day`` (open-ended dates always apply)."""
@@ -247,6 +260,8 @@ def entry_problems(data: Mapping[str, object], body: str, *, stem: str) -> list[
     start, end = data.get("valid_from"), data.get("valid_to")
     if isinstance(start, date) and isinstance(end, date) and start > end:
         problems.append("valid_from is after valid_to")
+    if "source" not in data and "cites" not in data:
+        problems.append("missing key 'cites'")
     if not body:
         problems.append("answer body is empty")
     return problems
@@ -254,18 +269,22 @@ def entry_problems(data: Mapping[str, object], body: str, *, stem: str) -> list[
 
 def _entry(data: Mapping[str, object], body: str) -> Entry:
     start, end = data.get("valid_from"), data.get("valid_to")
+    reviewed = data.get("reviewed")
     return Entry(
         id=cast("str", data["id"]),
         question=cast("str", data["question"]).strip(),
         phrasings=tuple(p.strip() for p in cast("list[str]", data["phrasings"])),
         answer=body,
-        source=cast("str", data["source"]).strip(),
+        source=cast("str", data.get("source", "")).strip(),
         confidence=cast("Confidence", data["confidence"]),
         valid_from=start if isinstance(start, date) else None,
         valid_to=end if isinstance(end, date) else None,
         related=tuple(cast("list[str]", data.get("related", []))),
         audience=tuple(cast("list[str]", data["audience"])),
         topic=cast("str", data["topic"]),
+        cites=tuple(cast("list[str]", data.get("cites", []))),
+        reviewed=reviewed if isinstance(reviewed, date) else None,
+        unverified=tuple(cast("list[str]", data.get("unverified", []))),
     )
 
 

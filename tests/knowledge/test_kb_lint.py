@@ -89,7 +89,7 @@ def test_a_good_folder_is_clean(tmp_path: Path) -> None:
         (
             "tam-thoi",
             _good("tam-thoi").replace('"confirmed"', '"provisional"'),
-            "cần xác nhận với cán bộ phường",
+            "cần xác nhận với cán bộ xã/phường",
         ),
         (
             "nfd",
