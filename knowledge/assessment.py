@@ -14,16 +14,21 @@ count both hold decides the category. That one loop expresses both shapes of the
 
 Conventions:
 
-* Income per person = household monthly income // members (integer division, i.e. rounded
-  down to the đồng). Income exactly at an inclusive line counts as at or below it
-  ("từ … trở xuống"); an exclusive line (HCMC's "dưới 36 triệu/năm") is compiled to ``line - 1``.
+* Income is compared exactly, never rounded: a household is at or below a line when its total
+  income is at most line × members ("từ … trở xuống"), or strictly below it for an exclusive
+  line ("dưới"). All comparisons are made on yearly đồng so that yearly lines (HCMC's
+  46.000.000 đồng/người/năm) and yearly incomes need no division: rural, 4 people,
+  6.000.001 đồng a month is above the 1.500.000 line even though 6.000.001 // 4 = 1.500.000.
+  ``income_per_person`` (rounded down) is only shown, never compared.
 * A deprivation is counted when its code is in ``Household.deprived``; "không rõ" answers go in
   ``Household.unknown`` and are never counted, but the explanation says whether they could
   change the result. ``Household.facts`` (e.g. "has_children_under_16") only drives which
   questions apply (:meth:`Standard.applicable_indicators`); an explicit "deprived" answer is
   always counted, as in the officers' batch files.
 * Everything a resident reads is Vietnamese; values marked provisional in the data say
-  "(tạm tính, cần xác nhận với cán bộ phường)".
+  "(tạm tính, cần xác nhận với cán bộ xã/phường)".
+* In every indicator question "Có" means the household lacks it (``deprived_when = "yes"`` is
+  enforced by the loader), so a resident never has to work out which answer is the bad one.
 """
 
 from __future__ import annotations
@@ -84,7 +89,7 @@ LOCALITY_NAMES_VI: Mapping[str, str] = {
     "dn": "Thành phố Đà Nẵng",
     "hn": "Thành phố Hà Nội",
 }
-PROVISIONAL_NOTE_VI = "(tạm tính, cần xác nhận với cán bộ phường)"
+PROVISIONAL_NOTE_VI = "(tạm tính, cần xác nhận với cán bộ xã/phường)"
 
 _STANDARDS_DIR = Path(__file__).with_name("standards")
 _NO_BOUND = 1 << 62  # larger than any income per person
@@ -107,8 +112,10 @@ class Indicator:
         name: Vietnamese name of the indicator.
         dimension: Vietnamese name of the basic social service it belongs to.
         definition: Plain Vietnamese paraphrase of the legal definition.
-        question: The yes/no question shown to a resident.
+        question: The yes/no question shown to a resident; "Có" always means deprived.
         why: Short "Vì sao hỏi?" explanation.
+        official: The official definition quoted word for word where it was read (Phiếu B2),
+            else the draft or best-known wording; quoted in "Vì sao hỏi?".
         citation: Legal citation.
         confidence: "confirmed" or "provisional" (UNVERIFIED in DOMAIN.md).
         applies_to: Household facts required for the question to apply (all of them).
@@ -125,6 +132,7 @@ class Indicator:
     confidence: Confidence
     applies_to: tuple[str, ...]
     deprived_when: Literal["yes", "no"]
+    official: str = ""
 
     def applies(self, facts: Iterable[str]) -> bool:
         """Whether the question applies to a household with these facts."""
@@ -173,9 +181,14 @@ class IncomeLine:
         return self.rural_yearly if area == "rural" else self.urban_yearly
 
     def upper_bound(self, area: Area) -> int:
-        """Largest whole-đồng income per person that is on or below this line."""
+        """Largest whole-đồng monthly income per person on or below this line (ordering only)."""
         value = self.value(area)
         return value if self.inclusive else value - 1
+
+    def per_year(self, area: Area) -> int:
+        """The line in đồng per person per year: the source's yearly figure, else 12 × monthly."""
+        yearly = self.yearly(area)
+        return yearly if yearly is not None else 12 * self.value(area)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,9 +211,14 @@ class Rule:
 
 
 class CompiledRule(NamedTuple):
-    """A rule precompiled for one area: plain ints, ready for a hot loop."""
+    """A rule precompiled for one area: plain ints, ready for a hot loop.
 
-    bound: int  # income per person must be <= bound
+    A household matches when ``yearly_total + strict <= bound × members`` and it has at least
+    ``min_deprivations`` deprivations: exact integer arithmetic, no per-person rounding.
+    """
+
+    bound: int  # line in đồng per person per YEAR
+    strict: int  # 0 for "từ … trở xuống" (≤), 1 for "dưới" (<)
     min_deprivations: int
     category: Category
     rule_index: int  # position in Standard.rules
@@ -312,10 +330,13 @@ class Household:
     Attributes:
         area: "rural" (nông thôn) or "urban" (thành thị).
         members: Number of household members (≥ 1).
-        monthly_income: Household total income per month, đồng (≥ 0).
+        monthly_income: Household total income per month, đồng (≥ 0); when the resident gave
+            a yearly figure this is its twelfth rounded down, shown only.
         deprived: Codes of indicators the household is deprived on.
         unknown: Codes answered "không rõ" (not counted).
         facts: Household facts such as "has_children_under_16" (question applicability).
+        yearly_income: Exact household total per year when the resident gave a yearly figure
+            (compared as given, never divided by 12).
     """
 
     area: Area
@@ -324,6 +345,12 @@ class Household:
     deprived: frozenset[str]
     unknown: frozenset[str] = frozenset()
     facts: frozenset[str] = frozenset()
+    yearly_income: int | None = None
+
+    @property
+    def yearly_total(self) -> int:
+        """Total income per year, exact: the yearly figure given, else 12 × monthly."""
+        return self.yearly_income if self.yearly_income is not None else 12 * self.monthly_income
 
 
 @dataclass(frozen=True, slots=True)
@@ -476,9 +503,9 @@ def _build_indicator(
     applies_to = item.get("applies_to", [])
     if not isinstance(applies_to, list) or not all(isinstance(a, str) for a in applies_to):
         raise StandardDataError(f"{where}: applies_to must be a list of strings")
-    deprived_when = item.get("deprived_when")
-    if deprived_when not in ("yes", "no"):
-        raise StandardDataError(f"{where}: deprived_when must be 'yes' or 'no'")
+    deprived_when = item.get("deprived_when", "yes")
+    if deprived_when != "yes":
+        raise StandardDataError(f"{where}: deprived_when must be 'yes' (\"Có\" = thiếu hụt)")
     return Indicator(
         code=code,
         name=_text(item, "name", where),
@@ -490,6 +517,7 @@ def _build_indicator(
         confidence=cast(Confidence, confidence) if confidence else _confidence(item, where),
         applies_to=tuple(applies_to),
         deprived_when=deprived_when,
+        official=str(item.get("official", "")),
     )
 
 
@@ -595,7 +623,7 @@ def _build_standard(data: Mapping[str, Any], raw: Mapping[str, Mapping[str, Any]
     )
     compiled = {area: _compile(standard, area) for area in AREAS}
     for area, rules_for_area in compiled.items():
-        bounds = [rule.bound for rule in rules_for_area]
+        bounds = [rule.bound * 2 - rule.strict for rule in rules_for_area]
         if bounds != sorted(bounds):
             raise StandardDataError(f"{where}: rule income bounds must not decrease ({area})")
     object.__setattr__(standard, "compiled", compiled)
@@ -627,12 +655,15 @@ def _compile(standard: Standard, area: Area) -> tuple[CompiledRule, ...]:
     compiled: list[CompiledRule] = []
     for index, rule in enumerate(standard.rules):
         upper = standard.line(rule.income_upto) if rule.income_upto else None
-        bound = upper.upper_bound(area) if upper else _NO_BOUND
+        bound = upper.per_year(area) if upper else _NO_BOUND
+        strict = 0 if upper is None or upper.inclusive else 1
         earlier = standard.rules[:index]
         lower_lines = [
             standard.line(r.income_upto)
             for r in earlier
-            if r.income_upto and standard.line(r.income_upto).upper_bound(area) < bound
+            if r.income_upto
+            and standard.line(r.income_upto).upper_bound(area)
+            < (upper.upper_bound(area) if upper else _NO_BOUND)
         ]
         lower = max(lower_lines, key=lambda ln: ln.upper_bound(area), default=None)
         if upper and lower:
@@ -653,20 +684,24 @@ def _compile(standard: Standard, area: Area) -> tuple[CompiledRule, ...]:
             reason += f", thiếu hụt từ {rule.min_deprivations} chỉ số trở lên"
         elif same_band_minimum:
             reason += f", thiếu hụt dưới {same_band_minimum} chỉ số"
-        compiled.append(CompiledRule(bound, rule.min_deprivations, rule.category, index, reason))
+        compiled.append(
+            CompiledRule(bound, strict, rule.min_deprivations, rule.category, index, reason)
+        )
     return tuple(compiled)
 
 
 def match_rule(
-    income_per_person: int, deprived_count: int, rules: tuple[CompiledRule, ...]
+    yearly_total: int, members: int, deprived_count: int, rules: tuple[CompiledRule, ...]
 ) -> CompiledRule:
-    """The first band that matches: income ≤ its bound and deprivations ≥ its minimum.
+    """The first band that matches: total income within line × members, enough deprivations.
 
     This loop is the only implementation of the combining rule; :func:`assess` and the
-    officers' batch both use it.
+    officers' batch both use it. The comparison is exact: ``yearly_total + strict <=
+    bound × members`` on whole đồng per year, so no income is ever rounded into a band.
 
     Args:
-        income_per_person: Monthly income per person, đồng.
+        yearly_total: The household's total income per year, đồng (12 × the monthly total).
+        members: Number of household members (≥ 1).
         deprived_count: Number of deprived indicators.
         rules: ``standard.compiled[area]``.
 
@@ -674,18 +709,19 @@ def match_rule(
         The matching compiled rule.
     """
     for rule in rules:
-        if income_per_person <= rule[0] and deprived_count >= rule[1]:
+        if yearly_total + rule[1] <= rule[0] * members and deprived_count >= rule[2]:
             return rule
     raise AssertionError("the last rule of a loaded standard matches any household")
 
 
 def categorize(
-    income_per_person: int, deprived_count: int, standard: Standard, area: Area
+    monthly_income: int, members: int, deprived_count: int, standard: Standard, area: Area
 ) -> Category:
-    """Category of a household from its income per person and deprivation count.
+    """Category of a household from its total monthly income, size and deprivation count.
 
     Args:
-        income_per_person: Monthly income per person, đồng.
+        monthly_income: Household total income per month, đồng.
+        members: Number of household members (≥ 1).
         deprived_count: Number of deprived indicators.
         standard: The standard to apply.
         area: "rural" or "urban".
@@ -693,11 +729,12 @@ def categorize(
     Returns:
         The category.
     """
-    return match_rule(income_per_person, deprived_count, standard.compiled[area]).category
+    rules = standard.compiled[area]
+    return match_rule(12 * monthly_income, members, deprived_count, rules).category
 
 
 def income_per_person(monthly_income: int, members: int) -> int:
-    """Household monthly income divided by members, rounded down to the đồng."""
+    """Household monthly income divided by members, rounded down: for display only."""
     return monthly_income // members
 
 
@@ -767,6 +804,43 @@ def _standard_reason(standard: Standard, day: date, locality: str | None) -> str
     return text
 
 
+def _income_text(household: Household, per_person: int) -> str:
+    if household.yearly_income is not None:
+        total = f"{format_vnd(household.yearly_income)}/năm"
+    else:
+        total = f"{format_vnd(household.monthly_income)}/tháng"
+    return (
+        f"Tổng thu nhập của hộ: {total} cho {household.members} người "
+        f"(bình quân khoảng {format_vnd(per_person)}/người/tháng). Tổng thu nhập được so sánh "
+        "với mức chuẩn nhân với số người, không làm tròn."
+    )
+
+
+def _line_text(
+    line: IncomeLine, area: Area, members: int, yearly_total: int, *, yearly: bool
+) -> str:
+    if yearly:
+        limit = line.per_year(area) * members
+        per = f"{format_vnd(line.per_year(area))}/người/năm"
+        mine, their = yearly_total, f"{format_vnd(limit)}/năm"
+    else:
+        limit = line.value(area) * 12 * members
+        per = f"{format_vnd(line.value(area))}/người/tháng"
+        mine, their = yearly_total, f"{format_vnd(line.value(area) * members)}/tháng"
+    if line.inclusive:
+        bound = f"từ {per} trở xuống" if line.name == "poverty" else f"đến {per}"
+        within = mine <= limit
+    else:
+        bound = f"dưới {per}"
+        within = mine < limit
+    label = line.label[0].upper() + line.label[1:]
+    verdict = "trong mức này" if within else "cao hơn mức này"
+    return (
+        f"{label} khu vực {AREA_LABELS_VI[area]}: thu nhập bình quân {bound}; "
+        f"với {members} người là {their}. Thu nhập của hộ {verdict}."
+    )
+
+
 def assess(household: Household, day: date, locality: str | None = None) -> Assessment:
     """Classify a household under the standard in force on ``day`` (indicative only).
 
@@ -798,15 +872,21 @@ def assess(household: Household, day: date, locality: str | None = None) -> Asse
         raise ValueError("an indicator cannot be both deprived and unknown")
 
     area = household.area
-    per_person = income_per_person(household.monthly_income, household.members)
+    members = household.members
+    yearly_total = household.yearly_total
+    per_person = income_per_person(household.monthly_income, members)
     deprived = tuple(code for code in codes if code in household.deprived)
     unknown = tuple(code for code in codes if code in household.unknown)
     rules = standard.compiled[area]
-    matched = match_rule(per_person, len(deprived), rules)
+    matched = match_rule(yearly_total, members, len(deprived), rules)
     rule = standard.rules[matched.rule_index]
     poverty = standard.line("poverty")
     line = poverty.value(area)
-    near = [ln for ln in standard.lines if abs(per_person - ln.value(area)) * 10 <= ln.value(area)]
+    near = [
+        ln
+        for ln in standard.lines
+        if abs(yearly_total - ln.per_year(area) * members) * 10 <= ln.per_year(area) * members
+    ]
 
     out = [
         _explain(
@@ -815,39 +895,34 @@ def assess(household: Household, day: date, locality: str | None = None) -> Asse
             provisional=standard.indicators_provisional or standard.rules_provisional,
         ),
         _explain(
-            f"Thu nhập bình quân đầu người: {format_vnd(per_person)}/tháng "
-            f"(tổng thu nhập {format_vnd(household.monthly_income)}/tháng chia cho "
-            f"{household.members} người, làm tròn xuống đến đồng).",
+            _income_text(household, per_person),
             standard.legal_basis,
             provisional=False,
         ),
     ]
     for income_line in standard.lines:
-        value = f"{format_vnd(income_line.value(area))}/người/tháng"
-        if not income_line.inclusive:
-            bound = f"dưới {value}"
-        elif income_line.name == "poverty":
-            bound = f"từ {value} trở xuống"
-        else:
-            bound = f"đến {value}"
-        label = income_line.label[0].upper() + income_line.label[1:]
-        text = f"{label} khu vực {AREA_LABELS_VI[area]}: thu nhập bình quân {bound}"
-        yearly = income_line.yearly(area)
-        if yearly is not None:
-            text += f" (theo mức {format_vnd(yearly)}/người/năm)"
         out.append(
             _explain(
-                text + ".",
+                _line_text(
+                    income_line,
+                    area,
+                    members,
+                    yearly_total,
+                    yearly=bool(household.yearly_income is not None or income_line.basis == "year"),
+                ),
                 income_line.citation,
                 provisional=income_line.confidence == "provisional",
             )
         )
-    out.append(
-        _explain(
-            f"Số chỉ số thiếu hụt: {len(deprived)} trên {len(codes)} chỉ số.",
-            standard.legal_basis,
-            provisional=standard.indicators_provisional,
+    if standard.indicators_provisional:
+        count_text = (
+            f"Số chỉ số thiếu hụt đã biết: {len(deprived)} (danh sách chỉ số của chuẩn này "
+            "chưa được xác nhận đầy đủ)."
         )
+    else:
+        count_text = f"Số chỉ số thiếu hụt: {len(deprived)} trên {len(codes)} chỉ số."
+    out.append(
+        _explain(count_text, standard.legal_basis, provisional=standard.indicators_provisional)
     )
     for code in deprived:
         indicator = standard.indicator(code)
@@ -868,12 +943,13 @@ def assess(household: Household, day: date, locality: str | None = None) -> Asse
             )
         )
     if unknown:
-        alternative = match_rule(per_person, len(deprived) + len(unknown), rules)
+        alternative = match_rule(yearly_total, members, len(deprived) + len(unknown), rules)
         if alternative.category != matched.category:
             out.append(
                 _explain(
                     f"Nếu {_unknown_phrase(len(unknown))} thì kết quả có thể là "
-                    f"{CATEGORY_LABELS_VI[alternative.category]}. Bạn nên hỏi lại cán bộ phường.",
+                    f"{CATEGORY_LABELS_VI[alternative.category]}. Bạn nên hỏi lại cán bộ "
+                    "xã/phường.",
                     standard.rules[alternative.rule_index].citation,
                     provisional=False,
                 )

@@ -296,8 +296,8 @@ class BatchClassifier:
                 if flag:
                     deprived.append(code)
         count = len(deprived) if deprived else 0
-        per_person = income // members
-        rule = match_rule(per_person, count, self._rules[area])
+        per_person = income // members  # shown only; the rule compares the exact total
+        rule = match_rule(12 * income, members, count, self._rules[area])
         return RowResult(
             line,
             ident,
