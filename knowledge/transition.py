@@ -181,9 +181,7 @@ def carry_over(saved: SavedAnswers, target: Standard) -> tuple[frozenset[str], f
     unknown: set[str] = set()
     for code in target.indicator_codes:
         origin = code if code in source_codes else CARRY_OVER.get(code)
-        if origin is None or origin not in source_codes:
-            unknown.add(code)
-        elif origin in saved.unknown:
+        if origin is None or origin not in source_codes or origin in saved.unknown:
             unknown.add(code)
         elif origin in saved.deprived:
             # Nobody using the internet does not prove there is no access: not known.

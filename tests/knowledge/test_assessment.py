@@ -86,17 +86,25 @@ BOUNDARIES: list[tuple[str, date, str | None, Area, int, int, Category]] = [
     ("vn-2027-2030", date(2030, 12, 31), None, "urban", 2_800_000, 3, "poor"),
     ("vn-2027-2030", date(2030, 12, 31), None, "urban", 2_800_000, 0, "near_poor"),
     ("vn-2027-2030", date(2030, 12, 31), None, "urban", 2_800_001, 14, "not_poor"),
-    # Hồ Chí Minh City 2021–2025: poor below 36,000,000/year (exclusive), near-poor to 46,000,000
-    ("hcm-2021-2025", date(2023, 5, 1), "hcm", "urban", 2_999_999, 3, "poor"),
-    ("hcm-2021-2025", date(2023, 5, 1), "hcm", "urban", 2_999_999, 2, "near_poor"),
-    ("hcm-2021-2025", date(2023, 5, 1), "hcm", "urban", 3_000_000, 3, "near_poor"),
-    ("hcm-2021-2025", date(2023, 5, 1), "hcm", "rural", 3_833_333, 0, "near_poor"),
-    ("hcm-2021-2025", date(2025, 12, 31), "hcm", "rural", 3_833_334, 5, "not_poor"),
-    ("hcm-2021-2025", date(2021, 1, 1), "HCM", "urban", 1_000_000, 0, "near_poor"),
+    # Hồ Chí Minh City before 2025: poor below 36,000,000/year (exclusive), near-poor to 46,000,000
+    ("hcm-2021-2024", date(2023, 5, 1), "hcm", "urban", 2_999_999, 3, "poor"),
+    ("hcm-2021-2024", date(2023, 5, 1), "hcm", "urban", 2_999_999, 2, "near_poor"),
+    ("hcm-2021-2024", date(2023, 5, 1), "hcm", "urban", 3_000_000, 3, "near_poor"),
+    ("hcm-2021-2024", date(2023, 5, 1), "hcm", "rural", 3_833_333, 0, "near_poor"),
+    ("hcm-2021-2024", date(2024, 12, 31), "hcm", "rural", 3_833_334, 5, "not_poor"),
+    ("hcm-2021-2024", date(2021, 1, 1), "HCM", "urban", 1_000_000, 0, "near_poor"),
+    # Hồ Chí Minh City 2025 review / 2026 support: poor to 46,000,000/year, near-poor to 54,000,000
+    ("hcm-2025-2026", date(2026, 12, 1), "hcm", "urban", 3_833_333, 3, "poor"),
+    ("hcm-2025-2026", date(2026, 12, 1), "hcm", "urban", 3_833_334, 3, "near_poor"),
+    ("hcm-2025-2026", date(2026, 12, 1), "hcm", "urban", 3_833_333, 2, "near_poor"),
+    ("hcm-2025-2026", date(2026, 12, 1), "hcm", "rural", 4_500_000, 6, "near_poor"),
+    ("hcm-2025-2026", date(2025, 1, 1), "hcm", "rural", 4_500_001, 6, "not_poor"),
+    # no city standard is known for 2027: the national one applies
+    ("vn-2027-2030", date(2027, 1, 1), "hcm", "urban", 2_800_000, 3, "poor"),
     # the same households under the national standard
     ("vn-2022-2025", date(2023, 5, 1), None, "urban", 2_999_999, 3, "average_living"),
     ("vn-2022-2025", date(2023, 5, 1), None, "rural", 2_999_999, 3, "not_poor"),
-    ("vn-2022-2025", date(2026, 1, 1), "hcm", "urban", 2_999_999, 3, "average_living"),
+    ("vn-2022-2025", date(2024, 12, 31), "ct", "urban", 2_999_999, 3, "average_living"),
     # Đà Nẵng 2016–2020
     ("dn-2016-2020", date(2018, 6, 1), "dn", "rural", 1_100_000, 0, "poor"),
     ("dn-2016-2020", date(2018, 6, 1), "dn", "rural", 1_100_001, 3, "poor"),
@@ -139,7 +147,91 @@ def test_boundaries(
         per_person,
         category,
     )
-    assert categorize(per_person, deprived, standard, area) == category
+    assert categorize(per_person * MEMBERS, MEMBERS, deprived, standard, area) == category
+
+
+# (day, area, members, monthly household income, deprivations, category): one đồng over
+# line × members is over the line, whatever integer division of the income would say.
+EXACT_INCOME: list[tuple[date, Area, int, int, int, Category]] = [
+    (date(2026, 12, 1), "rural", 4, 6_000_000, 3, "poor"),
+    (date(2026, 12, 1), "rural", 4, 6_000_001, 3, "average_living"),  # 6_000_001 // 4 = 1.5 M
+    (date(2026, 12, 1), "rural", 4, 6_000_001, 0, "average_living"),
+    (date(2026, 12, 1), "rural", 3, 4_500_002, 0, "average_living"),  # // 3 = 1,500,000
+    (date(2026, 12, 1), "urban", 7, 14_000_000, 2, "near_poor"),
+    (date(2026, 12, 1), "urban", 7, 14_000_001, 2, "average_living"),
+    (date(2026, 12, 1), "rural", 4, 9_000_000, 0, "average_living"),  # 2,250,000 × 4
+    (date(2026, 12, 1), "rural", 4, 9_000_001, 0, "not_poor"),
+    (date(2026, 12, 1), "urban", 3, 9_000_001, 0, "not_poor"),  # 3,000,000 × 3 + 1
+    (date(2027, 1, 1), "rural", 4, 8_800_000, 3, "poor"),
+    (date(2027, 1, 1), "rural", 4, 8_800_001, 3, "not_poor"),
+    (date(2027, 1, 1), "urban", 3, 8_400_001, 0, "not_poor"),
+]
+
+
+@pytest.mark.parametrize(("day", "area", "members", "income", "deprived", "category"), EXACT_INCOME)
+def test_income_compared_exactly(
+    day: date, area: Area, members: int, income: int, deprived: int, category: Category
+) -> None:
+    """Total income is compared with line × members exactly: one đồng over is over."""
+    standard = standard_for(day)
+    home = Household(area, members, income, frozenset(standard.indicator_codes[:deprived]))
+    assert assess(home, day).category == category
+    assert categorize(income, members, deprived, standard, area) == category
+
+
+def test_yearly_income_compared_without_division() -> None:
+    """A yearly income is compared as given: 184,000,001 đồng/year for 4 people is over 46 M."""
+    day = date(2026, 6, 1)
+    codes = frozenset({"water", "sanitation", "telecom"})
+    at = Household("urban", 4, 184_000_000 // 12, codes, yearly_income=184_000_000)
+    over = Household("urban", 4, 184_000_001 // 12, codes, yearly_income=184_000_001)
+    assert assess(at, day, "hcm").category == "poor"
+    assert assess(over, day, "hcm").category == "near_poor"
+    # national 2026: 2,000,000 × 12 × 4 = 96,000,000 a year
+    assert (
+        assess(Household("urban", 4, 8_000_000, codes, yearly_income=96_000_000), day).category
+        == "poor"
+    )
+    assert (
+        assess(Household("urban", 4, 8_000_000, codes, yearly_income=96_000_001), day).category
+        == "average_living"
+    )
+
+
+def test_two_versus_three_deprivations_with_corrected_definitions() -> None:
+    """Wage work without a contract, rainwater and no internet use are deprivations: 3 → poor."""
+    day = date(2026, 12, 1)
+    standard = standard_for(day)
+    employment = standard.indicator("employment")
+    assert "không có hợp đồng lao động" in employment.question
+    assert employment.confidence == "confirmed"
+    assert "Nước mưa" in standard.indicator("water").question
+    assert "loa" not in standard.indicator("information_access").question.lower()
+    assert "từ đủ 16 tuổi đến dưới 30 tuổi" in standard.indicator("adult_education").question
+    assert "Nhà nước đóng bảo hiểm y tế" in standard.indicator("health_insurance").question
+    assert "gác xép" in standard.indicator("housing_area").question
+    two = Household("rural", 4, 6_000_000, frozenset({"employment", "water"}))
+    three = Household("rural", 4, 6_000_000, frozenset({"employment", "water", "telecom"}))
+    assert assess(two, day).category == "near_poor"
+    assert assess(three, day).category == "poor"
+
+
+def test_every_question_means_deprived_on_yes() -> None:
+    """In every standard "Có" means deprived, and the official definition is quoted for 2026."""
+    for standard in load_standards():
+        assert all(ind.deprived_when == "yes" for ind in standard.indicators)
+    for ind in standard_for(date(2026, 12, 1)).indicators:
+        assert "Phiếu B2" in ind.official
+
+
+def test_2027_counts_internet_once() -> None:
+    """Under 2027 there is one internet indicator: the 2022 telecom one is not carried along."""
+    standard = standard_for(date(2027, 1, 1))
+    codes = set(standard.indicator_codes)
+    assert "telecom" not in codes and "information_access" not in codes
+    assert len([c for c in codes if "internet" in c or c == "telecom"]) == 1
+    home = Household("rural", 2, 4_000_000, frozenset({"internet_access", "water"}))
+    assert assess(home, date(2027, 1, 1)).category == "near_poor"
 
 
 def test_transition_from_2026_to_2027() -> None:
@@ -165,12 +257,12 @@ def test_rural_and_urban_lines_differ() -> None:
     assert (rural.line, urban.line) == (1_500_000, 2_000_000)
 
 
-def test_income_per_person_rounds_down() -> None:
-    """Income per person is the household income divided by members, rounded down."""
+def test_income_per_person_is_shown_not_compared() -> None:
+    """Income per person is shown rounded down, but the category comes from the exact total."""
     result = assess(Household("rural", 3, 4_500_002, frozenset()), date(2025, 1, 1))
     assert result.income_per_person == 1_500_000
-    assert result.category == "near_poor"
-    assert result.distance_to_line == 0
+    assert result.category == "average_living"
+    assert any("cao hơn mức này" in e.text for e in result.explanations)
 
 
 def test_above_line_many_deprivations_not_poor_2022() -> None:
@@ -206,7 +298,7 @@ def test_indicator_codes_2022_exact() -> None:
 
 
 def test_2027_indicators_changed_and_provisional() -> None:
-    """2027–2030 drops information_access, adds three indicators, all provisional."""
+    """2027–2030 drops information_access and telecom, adds three indicators, all provisional."""
     standard = standard_for(date(2028, 1, 1))
     codes = set(standard.indicator_codes)
     assert "information_access" not in codes
@@ -223,6 +315,19 @@ def test_2027_not_poor_says_average_band_unknown() -> None:
     result = assess(Household("urban", 1, 9_000_000, frozenset()), date(2027, 6, 1))
     assert result.category == "not_poor"
     assert any("mức sống trung bình" in e.text and e.provisional for e in result.explanations)
+
+
+def test_hcm_2026_standard_is_46_and_54_million_inclusive() -> None:
+    """HCMC's 2026 support standard: 46 M and 54 M đồng/person/year, inclusive, said so."""
+    standard = standard_for(date(2026, 12, 1), "hcm")
+    assert standard.id == "hcm-2025-2026"
+    poverty, near = standard.line("poverty"), standard.line("near_poverty")
+    assert (poverty.rural_yearly, poverty.inclusive) == (46_000_000, True)
+    assert (near.urban_yearly, near.inclusive) == (54_000_000, True)
+    result = assess(Household("urban", 2, 7_000_000, frozenset()), date(2026, 12, 1), "hcm")
+    texts = " ".join(e.text for e in result.explanations)
+    assert "46.000.000" in texts and "chuẩn riêng" in texts and "quốc gia" in texts
+    assert standard_for(date(2027, 1, 1), "hcm").scope == "national"
 
 
 def test_hcm_keeps_yearly_basis() -> None:
@@ -262,6 +367,7 @@ def test_explanations_cite_and_mark_provisional() -> None:
     texts = " ".join(e.text for e in result.explanations)
     assert "Nguồn nước sinh hoạt" in texts and "Dinh dưỡng" in texts
     assert "1.000.000\u00a0₫" in texts  # income per person, formatted
+    assert "6.000.000\u00a0₫/tháng" in texts  # the line × 4 members it is compared with
     assert CATEGORY_LABELS_VI["near_poor"] in texts
 
 
@@ -324,7 +430,8 @@ def test_all_standards_load_with_valid_content() -> None:
         "vn-2016-2020",
         "vn-2022-2025",
         "vn-2027-2030",
-        "hcm-2021-2025",
+        "hcm-2021-2024",
+        "hcm-2025-2026",
         "dn-2016-2020",
         "hn-2016-2020",
     }
@@ -334,7 +441,7 @@ def test_all_standards_load_with_valid_content() -> None:
             for text in (ind.name, ind.definition, ind.question, ind.why, ind.citation):
                 assert text and unicodedata.is_normalized("NFC", text)
             assert "?" in ind.question
-            assert ind.deprived_when in ("yes", "no")
+            assert ind.deprived_when == "yes"
 
 
 def test_indicator_question_helpers() -> None:
@@ -345,7 +452,7 @@ def test_indicator_question_helpers() -> None:
     assert not nutrition.applies(frozenset())
     assert nutrition.applies({"has_children_under_16"})
     assert nutrition.is_deprived(answer_yes=True)
-    assert water.is_deprived(answer_yes=False) and not water.is_deprived(answer_yes=True)
+    assert water.is_deprived(answer_yes=True) and not water.is_deprived(answer_yes=False)
     asked = {ind.code for ind in standard.applicable_indicators(frozenset())}
     assert "nutrition" not in asked and "water" in asked
 
@@ -357,24 +464,49 @@ _RANK = {"poor": 0, "near_poor": 1, "average_living": 2, "not_poor": 3}
     st.sampled_from([date(2018, 1, 1), date(2024, 1, 1), date(2028, 1, 1)]),
     st.sampled_from([None, "hcm", "dn", "hn"]),
     st.sampled_from(["rural", "urban"]),
-    st.integers(min_value=0, max_value=5_000_000),
-    st.integers(min_value=0, max_value=5_000_000),
+    st.integers(min_value=0, max_value=50_000_000),
+    st.integers(min_value=0, max_value=50_000_000),
+    st.integers(min_value=1, max_value=12),
     st.integers(min_value=0, max_value=10),
 )
 def test_rule_is_monotonic(
-    day: date, locality: str | None, area: Area, income_a: int, income_b: int, deprived: int
+    day: date,
+    locality: str | None,
+    area: Area,
+    income_a: int,
+    income_b: int,
+    members: int,
+    deprived: int,
 ) -> None:
     """More income never worsens the category; more deprivations never improve it."""
     standard = standard_for(day, locality)
     low, high = sorted((income_a, income_b))
     assert (
-        _RANK[categorize(low, deprived, standard, area)]
-        <= _RANK[categorize(high, deprived, standard, area)]
+        _RANK[categorize(low, members, deprived, standard, area)]
+        <= _RANK[categorize(high, members, deprived, standard, area)]
     )
     assert (
-        _RANK[categorize(low, deprived + 1, standard, area)]
-        <= _RANK[categorize(low, deprived, standard, area)]
+        _RANK[categorize(low, members, deprived + 1, standard, area)]
+        <= _RANK[categorize(low, members, deprived, standard, area)]
     )
+
+
+@given(
+    st.integers(min_value=0, max_value=40_000_000),
+    st.integers(min_value=1, max_value=15),
+    st.integers(min_value=0, max_value=12),
+)
+def test_rule_matches_the_law_exactly(income: int, members: int, deprived: int) -> None:
+    """For any household the 2026 category is the legal rule written on whole đồng."""
+    standard = standard_for(date(2026, 12, 1))
+    expected: Category
+    if income <= 1_500_000 * members:
+        expected = "poor" if deprived >= 3 else "near_poor"
+    elif income <= 2_250_000 * members:
+        expected = "average_living"
+    else:
+        expected = "not_poor"
+    assert categorize(income, members, deprived, standard, "rural") == expected
 
 
 def _copy_standards(tmp_path: Path) -> Path:
@@ -386,7 +518,7 @@ def _copy_standards(tmp_path: Path) -> Path:
 def test_loader_rejects_yearly_mismatch(tmp_path: Path) -> None:
     """A monthly line that is not the yearly figure // 12 is a data error."""
     directory = _copy_standards(tmp_path)
-    path = directory / "hcm-2021-2025.toml"
+    path = directory / "hcm-2021-2024.toml"
     path.write_text(path.read_text("utf-8").replace("3_833_333", "3_833_334"), "utf-8")
     with pytest.raises(StandardDataError, match="yearly"):
         load_standards(directory)
@@ -398,7 +530,7 @@ def test_loader_rejects_missing_catch_all(tmp_path: Path) -> None:
     path = directory / "vn-2027-2030.toml"
     text = path.read_text("utf-8")
     cut = text.index('[[rules]]\ncategory = "not_poor"')
-    path.write_text(text[:cut] + text[text.index("# Replaces") :], "utf-8")
+    path.write_text(text[:cut] + text[text.index("[[indicators]]") :], "utf-8")
     with pytest.raises(StandardDataError, match="last rule"):
         load_standards(directory)
 

@@ -142,9 +142,21 @@ def test_local_standard_and_date_respected() -> None:
     )
     assert isinstance(local, RowResult) and isinstance(national, RowResult)
     assert isinstance(later, RowResult)
-    assert (local.standard, local.category) == ("hcm-2021-2025", "near_poor")
+    assert (local.standard, local.category) == ("hcm-2021-2024", "near_poor")
     assert (national.standard, national.category) == ("vn-2022-2025", "average_living")
     assert (later.standard, later.category) == ("vn-2027-2030", "near_poor")
+
+
+def test_batch_compares_total_income_exactly() -> None:
+    """A row one đồng over line × members is over the line (no per-person rounding)."""
+    at = row(members="4", monthly_income="6000000", water="1", sanitation="1", telecom="1")
+    over = row(members="4", monthly_income="6000001", water="1", sanitation="1", telecom="1")
+    day = date(2026, 12, 1)
+    results = list(classify_rows([(2, at), (3, over)], day=day, locality=None))
+    assert [r.category for r in results if isinstance(r, RowResult)] == [
+        "poor",
+        "average_living",
+    ]
 
 
 def test_empty_input_yields_nothing() -> None:
