@@ -26,7 +26,7 @@ from bot.core.registry import Registry
 from bot.core.turn import Clock, Services
 from bot.demo import CONSOLE_RESIDENT_ID, DEMO_OFFICER_ID, load_core_demo
 from bot.http_server import HttpServer, telegram_webhook
-from handlers import donations, exit_registration, faq, self_check
+from handlers import donations, exit_registration, faq, notices, self_check
 from handlers.menu import MenuFeature
 from handlers.privacy import PrivacyFeature
 from storage.audit import AuditLog
@@ -94,6 +94,7 @@ async def build_app(
     self_check.install(ctx)
     exit_registration.install(ctx)
     donations.install(ctx)
+    notices.install(ctx)
     for extend in extensions:
         extend(registry, dispatcher)
     PrivacyFeature(registry).register(registry)

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.app import App, build_app, run_console, run_telegram, utc_clock
 from bot.core.config import Config
-from handlers import donations, exit_registration, faq, self_check
+from handlers import donations, exit_registration, faq, notices, self_check
 from storage.db import Database
 from storage.users import UserRepository
 
@@ -155,7 +155,13 @@ async def cmd_officer(args: argparse.Namespace, config: Config) -> int:
     return await _with_app(config, body)
 
 
-FEATURE_COMMANDS = (faq.add_cli, self_check.add_cli, exit_registration.add_cli, donations.add_cli)
+FEATURE_COMMANDS = (
+    faq.add_cli,
+    self_check.add_cli,
+    exit_registration.add_cli,
+    donations.add_cli,
+    notices.add_cli,
+)
 
 
 def build_parser(
