@@ -81,6 +81,7 @@ OPTIONAL_KEYS: Mapping[str, type] = {
     "cites": list,
     "reviewed": date,
     "unverified": list,
+    "derived": dict,
     "source": str,  # legacy free-text source, tolerated while entries are converted
 }
 _ID_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -235,6 +236,8 @@ def entry_problems(data: Mapping[str, object], body: str, *, stem: str) -> list[
             continue
         if kind is date and (not isinstance(value, date) or isinstance(value, datetime)):
             problems.append(f"key '{key}' must be a TOML date (YYYY-MM-DD)")
+        elif kind is dict and not isinstance(value, dict):
+            problems.append(f"key '{key}' must be a table")
         elif kind is list and not _strings(value):
             problems.append(f"key '{key}' must be a list of strings")
     unknown = sorted(set(data) - set(REQUIRED_KEYS) - set(OPTIONAL_KEYS))

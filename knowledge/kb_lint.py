@@ -1,30 +1,103 @@
 """Content checks for the FAQ folder (``giamngheo kb lint``).
 
 :func:`lint_entries` reads every ``*.md`` file and reports, in plain language, everything that
-would make an answer wrong, unsafe or unreachable: schema errors, non-NFC text, overlong answers,
-too few phrasings, missing legal sources, dangling related ids, inverted validity dates,
-provisional answers that do not tell the resident to check with the ward, and phrasings that
-collide with another entry after normalisation (which would make retrieval ambiguous).
+would make an answer wrong, unsafe or unreachable:
+
+* schema errors, non-NFC text, overlong answers, too few phrasings, dangling or self ``related``
+  ids, inverted validity dates, and phrasings that collide with another entry after
+  normalisation (which would make retrieval ambiguous);
+* legal basis, checked against the legal registry (:mod:`knowledge.legal`): a cited id that is
+  not in the registry; a document cited as current (no ``valid_to``, or ``valid_to`` after the
+  document's last day) although the registry marks it replaced, expired or historical;
+* honesty about unverified facts: ``unverified`` notes without ``confidence = "provisional"``
+  or the reverse, and a provisional answer that does not tell the resident to confirm with the
+  commune/ward ("cần xác nhận với cán bộ xã/phường");
+* freshness: ``reviewed`` more than :data:`MAX_REVIEW_AGE_DAYS` days before ``today``;
+* figures: every money amount written in the answer ("1.500.000 đồng", "2,2 triệu",
+  "500.000đ") must be a figure of a cited document, or be explained in the entry's ``derived``
+  table (``derived = {"6000000" = "4 × 1.500.000"}``) for worked examples;
+* the registry itself (duplicate ids, dangling links, dates out of order).
+
+Money in content follows one written style ("." groups thousands, "," marks decimals), so it is
+read with a small strict reader here rather than with :func:`knowledge.money.parse_money`, which
+is built to refuse the ambiguous forms residents type ("75.000 tỷ" could be 75 or 75,000 there).
 """
 
 from __future__ import annotations
 
 import re
+import tomllib
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from knowledge.faq import FAQ_DIRECTORY, entry_problems, split_front_matter
+from knowledge.legal import REGISTRY_PATH, Registry, RegistryError, parse_registry
 from knowledge.text import normalize
 
-__all__ = ["MAX_ANSWER_CHARS", "MIN_PHRASINGS", "PROVISIONAL_PHRASE", "lint_entries"]
+__all__ = [
+    "MAX_ANSWER_CHARS",
+    "MAX_REVIEW_AGE_DAYS",
+    "MIN_PHRASINGS",
+    "PROVISIONAL_PHRASE",
+    "lint_entries",
+    "money_figures",
+]
 
 MAX_ANSWER_CHARS = 900
 MIN_PHRASINGS = 4
+MAX_REVIEW_AGE_DAYS = 365
 PROVISIONAL_PHRASE = "cần xác nhận với cán bộ xã/phường"
-_LEGACY_PROVISIONAL_PHRASE = "cần xác nhận với cán bộ phường"  # tolerated during conversion
-# "07/2021/NĐ-CP", "90/QĐ-TTg", "51/2024/QH15", "169/KH-UBND", "1198/QĐ-MTTW-ĐCT".
-_DOCUMENT_NUMBER = re.compile(r"\b\d{1,5}/(?:\d{4}/)?[A-ZĐ][A-ZĐa-z0-9]*(?:-[A-ZĐa-z0-9]+)*")
+
+_SCALES = {
+    "nghìn tỷ": 10**12,
+    "nghìn tỉ": 10**12,
+    "ngàn tỷ": 10**12,
+    "tỷ": 10**9,
+    "tỉ": 10**9,
+    "triệu": 10**6,
+    "tr": 10**6,
+    "nghìn": 10**3,
+    "ngàn": 10**3,
+}
+# A number ("1.500.000", "2,2", "75.000") followed by a scale word and/or a currency mark.
+_MONEY = re.compile(
+    r"(?<![\w.,])(?P<number>\d{1,3}(?:\.\d{3})+|\d+)(?:,(?P<decimal>\d+))?"
+    r"(?:\s*(?P<scale>nghìn tỷ|nghìn tỉ|ngàn tỷ|tỷ|tỉ|triệu|tr|nghìn|ngàn)(?!\w))?"
+    r"(?:\s*(?P<currency>đồng|đ|₫|VNĐ|VND)(?!\w))?",
+    re.IGNORECASE,
+)
+
+
+def money_figures(text: str) -> list[tuple[str, int]]:
+    """Money amounts written in a text, with the words they were read from.
+
+    Args:
+        text: An answer body.
+
+    Returns:
+        ``(written, amount in đồng)`` for each number followed by a scale word ("triệu",
+        "tỷ"…) or a currency mark ("đồng", "đ", "₫"); amounts that are not whole đồng (prices
+        per kWh such as "2.204,07 đồng") are left out.
+    """
+    found: list[tuple[str, int]] = []
+    for match in _MONEY.finditer(unicodedata.normalize("NFC", text)):
+        scale, currency = match.group("scale"), match.group("currency")
+        if scale is None and currency is None:
+            continue
+        digits = match.group("number").replace(".", "")
+        decimal = match.group("decimal")
+        try:
+            value = Decimal(f"{digits}.{decimal}" if decimal else digits)
+        except InvalidOperation:  # pragma: no cover - the pattern only admits digits
+            continue
+        amount = value * _SCALES.get((scale or "").lower(), 1)
+        if amount != amount.to_integral_value():
+            continue
+        found.append((match.group(0).strip(), int(amount)))
+    return found
 
 
 def _texts(data: Mapping[str, object], body: str) -> list[str]:
@@ -34,11 +107,101 @@ def _texts(data: Mapping[str, object], body: str) -> list[str]:
             texts.append(value)
         elif isinstance(value, list):
             texts.extend(item for item in value if isinstance(item, str))
+        elif isinstance(value, dict):
+            texts.extend(item for item in value.values() if isinstance(item, str))
     return texts
 
 
+def _strings(value: object) -> list[str]:
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, str)]
+    return []
+
+
+def _derived(data: Mapping[str, object]) -> tuple[set[int], list[str]]:
+    """The ``derived`` table's amounts, and problems with the table itself."""
+    table = data.get("derived")
+    if table is None:
+        return set(), []
+    if not isinstance(table, dict):
+        return set(), ['\'derived\' must be a table of "amount" = "how it is computed"']
+    amounts: set[int] = set()
+    problems: list[str] = []
+    for key, how in table.items():
+        if not key.isdigit() or not isinstance(how, str) or not how.strip():
+            problems.append(f'derived entry {key!r} must be "<whole đồng>" = "<arithmetic>"')
+            continue
+        amounts.add(int(key))
+    return amounts, problems
+
+
+def _legal_problems(
+    data: Mapping[str, object], body: str, registry: Registry | None, today: date
+) -> list[str]:
+    """Citations, unverified facts, review date and figures of one parsed entry."""
+    problems: list[str] = []
+    confidence = data.get("confidence")
+    unverified = _strings(data.get("unverified"))
+    if unverified and confidence != "provisional":
+        problems.append(
+            "lists unverified facts but confidence is not 'provisional' "
+            "(an unverified fact must be shown as provisional)"
+        )
+    if confidence == "provisional" and not unverified:
+        problems.append("is provisional but 'unverified' is empty: say which fact is unverified")
+    if confidence == "provisional" and PROVISIONAL_PHRASE not in body:
+        problems.append(f"provisional answer must say '{PROVISIONAL_PHRASE}'")
+    reviewed = data.get("reviewed")
+    if isinstance(reviewed, date):
+        age = (today - reviewed).days
+        if age > MAX_REVIEW_AGE_DAYS:
+            problems.append(
+                f"reviewed on {reviewed.isoformat()}, {age} days ago "
+                f"(more than {MAX_REVIEW_AGE_DAYS}): check it against the law again"
+            )
+        elif age < 0:
+            problems.append(f"reviewed date {reviewed.isoformat()} is in the future")
+    if "cites" not in data:
+        return problems
+    cites = _strings(data.get("cites"))
+    if not cites:
+        problems.append("cites no legal document (need at least one registry id)")
+    if registry is None:
+        return problems
+    valid_to = data.get("valid_to")
+    for document_id in cites:
+        document = registry.get(document_id)
+        if document is None:
+            problems.append(f"cites '{document_id}', which is not in the legal registry")
+            continue
+        if document.is_current:
+            continue
+        end = document.expires
+        if not isinstance(valid_to, date):
+            problems.append(
+                f"cites {document.name} as current, but the registry marks it "
+                f"{document.status}: set valid_to (≤ its end) or cite what replaced it"
+            )
+        elif end is not None and valid_to > end:
+            problems.append(
+                f"valid_to {valid_to.isoformat()} is after the end of {document.name} "
+                f"({document.status}, last day {end.isoformat()})"
+            )
+    allowed = set(registry.figures(cites))
+    derived, derived_problems = _derived(data)
+    problems.extend(derived_problems)
+    allowed |= derived
+    for written, amount in money_figures(body):
+        if amount not in allowed:
+            problems.append(
+                f"figure '{written}' ({amount} đồng) is not a figure of the cited documents "
+                "(cite the document that sets it, or explain it in 'derived')"
+            )
+    return problems
+
+
 def _file_problems(data: Mapping[str, object], body: str) -> list[str]:
-    """Content rules beyond the schema, for one parsed file."""
+    """Text rules beyond the schema, for one parsed file."""
     problems: list[str] = []
     for text in _texts(data, body):
         if unicodedata.normalize("NFC", text) != text:
@@ -48,40 +211,56 @@ def _file_problems(data: Mapping[str, object], body: str) -> list[str]:
     phrasings = data.get("phrasings")
     if isinstance(phrasings, list) and len(phrasings) < MIN_PHRASINGS:
         problems.append(f"only {len(phrasings)} phrasings (min {MIN_PHRASINGS})")
-    source = data.get("source")
-    if isinstance(source, str) and not _DOCUMENT_NUMBER.search(source):
-        problems.append("source has no document number (e.g. 07/2021/NĐ-CP)")
-    if (
-        data.get("confidence") == "provisional"
-        and PROVISIONAL_PHRASE not in body
-        and _LEGACY_PROVISIONAL_PHRASE not in body
-    ):
-        problems.append(f"provisional answer must say '{PROVISIONAL_PHRASE}'")
     return problems
 
 
-def lint_entries(directory: Path | None = None) -> list[str]:
-    """Checks every FAQ file of a folder.
+def _registry(path: Path) -> tuple[Registry | None, list[str]]:
+    try:
+        return parse_registry(path.read_text(encoding="utf-8")), []
+    except OSError as error:
+        return None, [f"legal registry: cannot read {path.name}: {error.strerror}"]
+    except RegistryError as error:
+        return None, [f"legal registry: {problem}" for problem in error.problems]
+
+
+def _front_matter(path: Path) -> tuple[dict[str, object], str] | str:
+    try:
+        return split_front_matter(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        return str(error)
+
+
+def lint_entries(
+    directory: Path | None = None, *, today: date, registry_path: Path | None = None
+) -> list[str]:
+    """Checks every FAQ file of a folder, and the legal registry it cites.
 
     Args:
         directory: The folder; defaults to ``knowledge/faq``.
+        today: The day of the check (Vietnam time), for the review-age rule.
+        registry_path: The legal registry file; defaults to the shipped one.
 
     Returns:
-        Problems as ``"<file>: <problem>"`` lines, sorted by file; empty when clean.
+        Problems as ``"<file>: <problem>"`` lines (registry problems first, prefixed
+        ``legal registry:``); empty when clean.
     """
     folder = FAQ_DIRECTORY if directory is None else directory
-    problems: list[str] = []
+    registry, problems = _registry(REGISTRY_PATH if registry_path is None else registry_path)
     ids: dict[str, str] = {}
     related: dict[str, list[str]] = {}
     owners: dict[str, str] = {}  # normalised phrasing → entry id
     for path in sorted(folder.glob("*.md")):
         name = path.name
-        try:
-            data, body = split_front_matter(path.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as error:
-            problems.append(f"{name}: {error}")
+        parsed = _front_matter(path)
+        if isinstance(parsed, str):
+            problems.append(f"{name}: {parsed}")
             continue
-        found = entry_problems(data, body, stem=path.stem) + _file_problems(data, body)
+        data, body = parsed
+        found = [
+            *entry_problems(data, body, stem=path.stem),
+            *_file_problems(data, body),
+            *_legal_problems(data, body, registry, today),
+        ]
         problems.extend(f"{name}: {problem}" for problem in found)
         entry_id = data.get("id")
         if not isinstance(entry_id, str):
@@ -90,20 +269,8 @@ def lint_entries(directory: Path | None = None) -> list[str]:
             problems.append(f"{name}: duplicate id '{entry_id}' (also in {ids[entry_id]})")
             continue
         ids[entry_id] = name
-        links = data.get("related", [])
-        if isinstance(links, list):
-            related[name] = [link for link in links if isinstance(link, str)]
-        phrasings = data.get("phrasings")
-        texts = [data.get("question"), *(phrasings if isinstance(phrasings, list) else [])]
-        for text in texts:
-            if not isinstance(text, str):
-                continue
-            key = normalize(text)
-            owner = owners.setdefault(key, entry_id)
-            if owner != entry_id:
-                problems.append(
-                    f"{name}: phrasing {text!r} normalises like one in '{owner}' ({key!r})"
-                )
+        related[name] = _strings(data.get("related"))
+        _collisions(name, entry_id, data, owners, problems)
     for name, links in related.items():
         for link in links:
             if link not in ids:
@@ -111,3 +278,21 @@ def lint_entries(directory: Path | None = None) -> list[str]:
             elif ids[link] == name:
                 problems.append(f"{name}: related lists the entry itself")
     return problems
+
+
+def _collisions(
+    name: str,
+    entry_id: str,
+    data: Mapping[str, object],
+    owners: dict[str, str],
+    problems: list[str],
+) -> None:
+    """Reports phrasings that normalise like a phrasing of another entry."""
+    texts: Sequence[object] = [data.get("question"), *_strings(data.get("phrasings"))]
+    for text in texts:
+        if not isinstance(text, str):
+            continue
+        key = normalize(text)
+        owner = owners.setdefault(key, entry_id)
+        if owner != entry_id:
+            problems.append(f"{name}: phrasing {text!r} normalises like one in '{owner}' ({key!r})")

@@ -9,7 +9,8 @@ import sys
 from datetime import date
 
 from bot.core.config import Config
-from bot.core.i18n import to_local
+from bot.core.i18n import Translator, to_local
+from handlers.faq._render import basis_line, citations
 from knowledge.faq import KnowledgeBase, SearchResult
 from knowledge.kb_lint import lint_entries
 from storage.clock import utc_now
@@ -18,15 +19,22 @@ from storage.questions import QuestionRepository
 
 
 def result_json(result: SearchResult) -> dict[str, object]:
-    """The search result as the documented JSON object."""
+    """The search result as the documented JSON object.
+
+    ``cites`` holds the legal-registry ids of the answer and ``citations`` the same documents
+    as the answer shows them ("Nghị định 07/2021/NĐ-CP (hiệu lực từ 15/03/2021)").
+    """
     best = result.best if result.grade == "confident" else None
     top = result.top
+    t = Translator("vi")
     return {
         "answered": best is not None,
         "answer": best.entry.answer if best else "",
         "entry_id": best.entry.id if best else None,
         "score": round(top.score, 1) if top else 0,
-        "source": best.entry.source if best else "",
+        "cites": list(best.entry.cites) if best else [],
+        "citations": citations(best.entry, t) if best else [],
+        "provisional": best.entry.provisional if best else False,
         "suggestions": [
             {"entry_id": match.entry.id, "question": match.entry.question}
             for match in (result.candidates if result.grade == "unsure" else ())
@@ -42,21 +50,21 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
     data = result_json(result)
     if args.json:
         print(json.dumps(data, ensure_ascii=False))
-    elif data["answered"]:
-        print(f"{data['answer']}\n\nNguồn: {data['source']}")
+    elif result.best is not None and data["answered"]:
+        print(f"{data['answer']}\n\n{basis_line(result.best.entry, Translator('vi'))}")
     elif data["suggestions"]:
         print("Có phải bạn muốn hỏi:")
         for item in data["suggestions"]:  # type: ignore[attr-defined]
             print(f"  - {item['question']}")
     else:
-        print("Chưa tìm thấy câu trả lời phù hợp. Hãy hỏi cán bộ phường.")
+        print("Chưa tìm thấy câu trả lời phù hợp. Hãy hỏi cán bộ xã/phường.")
     return 0
 
 
 def cmd_kb(args: argparse.Namespace, config: Config) -> int:
     """`kb lint` checks every entry; `kb unanswered` lists the most frequent unanswered."""
     if args.kb_command == "lint":
-        problems = lint_entries()
+        problems = lint_entries(today=to_local(utc_now()).date())
         for problem in problems:
             print(problem)
         count = len(KnowledgeBase.load().entries)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from bot.core.i18n import Translator, format_day
 from bot.core.turn import Turn
 from bot.core.types import Choice, Reply
 from knowledge.faq import Entry, KnowledgeBase, SearchResult
+from knowledge.legal import Registry, load_registry
 
 LABEL_CHARS = 60
 
@@ -14,9 +16,47 @@ def short(text: str, limit: int = LABEL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def citations(entry: Entry, t: Translator, registry: Registry | None = None) -> list[str]:
+    """One "Nghị định 07/2021/NĐ-CP (hiệu lực từ 15/03/2021)" per cited registry document.
+
+    Args:
+        entry: The answered entry.
+        t: The reader's translator (its language also formats the dates).
+        registry: The legal registry; defaults to the shipped one.
+
+    Returns:
+        The citations in the entry's order; ids missing from the registry are left out
+        (``giamngheo kb lint`` rejects them).
+    """
+    documents = load_registry() if registry is None else registry
+    lines: list[str] = []
+    for document_id in entry.cites:
+        document = documents.get(document_id)
+        if document is None:
+            continue
+        dated = document.citation_date
+        if dated is None:
+            lines.append(t("faq.citation_undated", name=document.name))
+        else:
+            kind, day = dated
+            lines.append(
+                t(f"faq.citation_{kind}", name=document.name, date=format_day(day, t.language))
+            )
+    return lines
+
+
+def basis_line(entry: Entry, t: Translator, registry: Registry | None = None) -> str:
+    """The "📖 Căn cứ: …" line of an answer, or "" when it cites nothing known."""
+    found = citations(entry, t, registry)
+    return t("faq.basis", citations="; ".join(found)) if found else ""
+
+
 def answer_reply(turn: Turn, kb: KnowledgeBase, entry: Entry) -> Reply:
-    """The entry's answer with its source, a provisional warning, related entries and 👍/👎."""
-    parts = [entry.answer.strip(), "", turn.t("faq.source", source=entry.source)]
+    """The entry's answer with its legal basis, a provisional warning, related entries, 👍/👎."""
+    parts = [entry.answer.strip(), ""]
+    basis = basis_line(entry, turn.t)
+    if basis:
+        parts.append(basis)
     if entry.provisional:
         parts.append(turn.t("faq.provisional"))
     parts.append("")
