@@ -44,6 +44,7 @@ from rapidfuzz import fuzz, process
 from knowledge.text import load_abbreviations, normalize
 
 __all__ = [
+    "ACCEPT_LEGACY_SOURCE",
     "CONFIDENT_MARGIN",
     "CONFIDENT_SCORE",
     "FAQ_DIRECTORY",
@@ -74,16 +75,18 @@ REQUIRED_KEYS: Mapping[str, type] = {
     "audience": list,
     "topic": str,
 }
+#: Keys every entry needs once converted to the legal-registry schema.
+CITATION_KEYS: Mapping[str, type] = {"cites": list, "reviewed": date}
 OPTIONAL_KEYS: Mapping[str, type] = {
     "valid_from": date,
     "valid_to": date,
     "related": list,
-    "cites": list,
-    "reviewed": date,
     "unverified": list,
     "derived": dict,
-    "source": str,  # legacy free-text source, tolerated while entries are converted
 }
+#: While content is being converted, an entry may still carry the old free-text ``source``
+#: in place of ``cites`` and ``reviewed``. When False, ``source`` is rejected.
+ACCEPT_LEGACY_SOURCE = False
 _ID_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 #: Minimum score for a confident answer.
@@ -128,7 +131,6 @@ class Entry:
         question: The canonical question, Vietnamese.
         phrasings: Other ways residents ask it.
         answer: Plain-text answer body, key figure in the first sentence.
-        source: Legacy free-text legal source ("" once the entry uses ``cites``).
         confidence: ``provisional`` when the facts are not verified against the official text.
         valid_from: First day the answer applies, if it depends on a date.
         valid_to: Last day the answer applies, if it depends on a date.
@@ -136,7 +138,8 @@ class Entry:
         audience: ``resident`` and/or ``officer``.
         topic: Short topic tag.
         cites: Legal-registry ids of the documents the answer rests on.
-        reviewed: Day the answer was last checked against the law.
+        reviewed: Day the answer was last checked against the law (None only for an entry
+            not yet converted, see :data:`ACCEPT_LEGACY_SOURCE`).
         unverified: Notes on each unverified fact the answer uses.
     """
 
@@ -144,16 +147,15 @@ class Entry:
     question: str
     phrasings: tuple[str, ...]
     answer: str
-    source: str
     confidence: Confidence
     valid_from: date | None
     valid_to: date | None
     related: tuple[str, ...]
     audience: tuple[str, ...]
     topic: str
-    cites: tuple[str, ...] = ()
-    reviewed: date | None = None
-    unverified: tuple[str, ...] = ()
+    cites: tuple[str, ...]
+    reviewed: date | None
+    unverified: tuple[str, ...]
 
     def is_valid_on(self, day: date) -> bool:
         """Tells whether the answer applies on ``day`` (open-ended dates always apply)."""
@@ -230,7 +232,13 @@ def entry_problems(data: Mapping[str, object], body: str, *, stem: str) -> list[
             problems.append(f"missing key '{key}'")
         elif not isinstance(data[key], kind) or isinstance(data[key], bool):
             problems.append(f"key '{key}' must be {kind.__name__}")
-    for key, kind in OPTIONAL_KEYS.items():
+    legacy = ACCEPT_LEGACY_SOURCE and isinstance(data.get("source"), str)
+    if "source" in data and not ACCEPT_LEGACY_SOURCE:
+        problems.append("key 'source' is no longer accepted: list registry ids in 'cites'")
+    for key in CITATION_KEYS:
+        if key not in data and not legacy:
+            problems.append(f"missing key '{key}'")
+    for key, kind in {**CITATION_KEYS, **OPTIONAL_KEYS}.items():
         value = data.get(key)
         if value is None:
             continue
@@ -240,7 +248,10 @@ def entry_problems(data: Mapping[str, object], body: str, *, stem: str) -> list[
             problems.append(f"key '{key}' must be a table")
         elif kind is list and not _strings(value):
             problems.append(f"key '{key}' must be a list of strings")
-    unknown = sorted(set(data) - set(REQUIRED_KEYS) - set(OPTIONAL_KEYS))
+    known = {*REQUIRED_KEYS, *CITATION_KEYS, *OPTIONAL_KEYS}
+    if ACCEPT_LEGACY_SOURCE:
+        known.add("source")
+    unknown = sorted(set(data) - known)
     if unknown:
         problems.append(f"unknown keys: {', '.join(unknown)}")
     for key in ("phrasings", "audience"):
@@ -263,8 +274,6 @@ def entry_problems(data: Mapping[str, object], body: str, *, stem: str) -> list[
     start, end = data.get("valid_from"), data.get("valid_to")
     if isinstance(start, date) and isinstance(end, date) and start > end:
         problems.append("valid_from is after valid_to")
-    if "source" not in data and "cites" not in data:
-        problems.append("missing key 'cites'")
     if not body:
         problems.append("answer body is empty")
     return problems
@@ -278,7 +287,6 @@ def _entry(data: Mapping[str, object], body: str) -> Entry:
         question=cast("str", data["question"]).strip(),
         phrasings=tuple(p.strip() for p in cast("list[str]", data["phrasings"])),
         answer=body,
-        source=cast("str", data.get("source", "")).strip(),
         confidence=cast("Confidence", data["confidence"]),
         valid_from=start if isinstance(start, date) else None,
         valid_to=end if isinstance(end, date) else None,

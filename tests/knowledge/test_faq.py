@@ -16,6 +16,7 @@ from knowledge.faq import (
     KnowledgeBase,
     load_entries,
 )
+from knowledge.kb_lint import PROVISIONAL_PHRASE
 
 TODAY = date(2026, 11, 21)
 STANDARD_IDS = (
@@ -31,7 +32,8 @@ VALID_ENTRY = """+++
 id = "{id}"
 question = "Câu hỏi {id}?"
 phrasings = ["một", "hai", "ba", "bốn"]
-source = "Nghị định 07/2021/NĐ-CP ngày 27/01/2021"
+cites = ["nd-07-2021"]
+reviewed = 2026-12-01
 confidence = "confirmed"
 related = []
 audience = ["resident"]
@@ -52,13 +54,15 @@ def _entry(entry_id: str, **changes: object) -> Entry:
         "question": f"Câu hỏi {entry_id}?",
         "phrasings": (),
         "answer": "Trả lời.",
-        "source": "Nghị định 07/2021/NĐ-CP",
         "confidence": "confirmed",
         "valid_from": None,
         "valid_to": None,
         "related": (),
         "audience": ("resident",),
         "topic": "standard",
+        "cites": ("nd-07-2021",),
+        "reviewed": date(2026, 12, 1),
+        "unverified": (),
     }
     fields.update(changes)
     return Entry(**fields)  # type: ignore[arg-type]
@@ -103,11 +107,11 @@ def test_2022_2025_answer_announces_the_2027_standard(kb: KnowledgeBase) -> None
 
 
 def test_provisional_entries_say_so(kb: KnowledgeBase) -> None:
-    """Provisional answers tell the resident to confirm with the ward officer."""
+    """Provisional answers tell the resident to confirm with the commune/ward officer."""
     provisional = [e for e in kb.entries if e.provisional]
     assert provisional
     for entry in provisional:
-        assert "cần xác nhận với cán bộ phường" in entry.answer, entry.id
+        assert PROVISIONAL_PHRASE in entry.answer, entry.id
 
 
 def test_is_valid_on_respects_both_ends() -> None:
@@ -247,3 +251,44 @@ def test_load_entries_parses_optional_fields(tmp_path: Path) -> None:
     assert entry.phrasings == ("một", "hai", "ba", "bốn")
     assert entry.answer == "Trả lời."
     assert not entry.provisional
+
+
+def test_load_entries_reads_citations_review_and_unverified(tmp_path: Path) -> None:
+    """The legal-registry keys reach the Entry: cites, reviewed date and unverified notes."""
+    text = VALID_ENTRY.format(id="tam").replace(
+        'cites = ["nd-07-2021"]',
+        'cites = ["qd-24-2021-ttg", "vbhn-1315-2023-bldtbxh"]\n'
+        'unverified = ["Thời hạn niêm yết chưa xác minh."]',
+    )
+    (tmp_path / "tam.md").write_text(text.replace('"confirmed"', '"provisional"'), "utf-8")
+    (entry,) = load_entries(tmp_path)
+    assert entry.cites == ("qd-24-2021-ttg", "vbhn-1315-2023-bldtbxh")
+    assert entry.reviewed == date(2026, 12, 1)
+    assert entry.unverified == ("Thời hạn niêm yết chưa xác minh.",)
+    assert entry.provisional
+
+
+def test_an_entry_without_cites_or_source_is_refused(tmp_path: Path) -> None:
+    """An entry with neither registry citations nor the legacy source cannot be loaded."""
+    text = VALID_ENTRY.format(id="trong").replace('cites = ["nd-07-2021"]\n', "")
+    (tmp_path / "trong.md").write_text(text, encoding="utf-8")
+    with pytest.raises(EntryError, match="missing key 'cites'"):
+        load_entries(tmp_path)
+
+
+def test_reviewed_must_be_a_date(tmp_path: Path) -> None:
+    """A review stamp written as text is refused with a plain message."""
+    text = VALID_ENTRY.format(id="ngay").replace("reviewed = 2026-12-01", 'reviewed = "hôm nay"')
+    (tmp_path / "ngay.md").write_text(text, encoding="utf-8")
+    with pytest.raises(EntryError, match="'reviewed' must be a TOML date"):
+        load_entries(tmp_path)
+
+
+def test_the_legacy_source_key_is_refused(tmp_path: Path) -> None:
+    """The free-text 'source' is gone: the legal basis comes from 'cites' only."""
+    text = VALID_ENTRY.format(id="cu").replace(
+        "reviewed = 2026-12-01", 'reviewed = 2026-12-01\nsource = "Nghị định 07/2021/NĐ-CP"'
+    )
+    (tmp_path / "cu.md").write_text(text, encoding="utf-8")
+    with pytest.raises(EntryError, match="'source' is no longer accepted"):
+        load_entries(tmp_path)

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import date
 from pathlib import Path
 
 import pytest
 
-from knowledge.kb_lint import lint_entries
+from knowledge.kb_lint import PROVISIONAL_PHRASE, lint_entries, money_figures
+from knowledge.legal import REGISTRY_PATH
+
+TODAY = date(2026, 12, 1)
 
 GOOD = """+++
 id = "{id}"
 question = "{question}"
 phrasings = ["{id} một", "{id} hai", "{id} ba", "{id} bốn"]
-source = "Nghị định 07/2021/NĐ-CP ngày 27/01/2021"
+cites = ["nd-07-2021"]
+reviewed = 2026-12-01
 confidence = "confirmed"
+unverified = []
 related = []
 audience = ["resident"]
 topic = "standard"
@@ -31,16 +37,25 @@ def _good(entry_id: str, question: str | None = None) -> str:
     return GOOD.format(id=entry_id, question=question or f"Câu hỏi {entry_id}?")
 
 
+def _lint(folder: Path, **kwargs: object) -> list[str]:
+    return lint_entries(folder, today=TODAY, **kwargs)  # type: ignore[arg-type]
+
+
+def _problems_of(folder: Path, name: str, text: str) -> list[str]:
+    _write(folder, name, text)
+    return [p for p in _lint(folder) if p.startswith(f"{name}.md: ")]
+
+
 def test_shipped_content_is_clean() -> None:
     """The real knowledge/faq folder has no lint problems."""
-    assert lint_entries() == []
+    assert lint_entries(today=TODAY) == []
 
 
 def test_a_good_folder_is_clean(tmp_path: Path) -> None:
     """A folder of well-formed entries yields no problems."""
     _write(tmp_path, "mot", _good("mot"))
     _write(tmp_path, "hai", _good("hai").replace("related = []", 'related = ["mot"]'))
-    assert lint_entries(tmp_path) == []
+    assert _lint(tmp_path) == []
 
 
 @pytest.mark.parametrize(
@@ -82,14 +97,26 @@ def test_a_good_folder_is_clean(tmp_path: Path) -> None:
             "only 2 phrasings",
         ),
         (
-            "nguon",
-            _good("nguon").replace("Nghị định 07/2021/NĐ-CP ngày 27/01/2021", "báo chí"),
-            "document number",
+            "tam-thoi",
+            _good("tam-thoi")
+            .replace('"confirmed"', '"provisional"')
+            .replace("unverified = []", 'unverified = ["Mức này chưa xác minh."]'),
+            "cần xác nhận với cán bộ xã/phường",
         ),
         (
-            "tam-thoi",
-            _good("tam-thoi").replace('"confirmed"', '"provisional"'),
-            "cần xác nhận với cán bộ xã/phường",
+            "khong-can-cu",
+            _good("khong-can-cu").replace('cites = ["nd-07-2021"]\n', ""),
+            "missing key 'cites'",
+        ),
+        (
+            "can-cu-rong",
+            _good("can-cu-rong").replace('cites = ["nd-07-2021"]', "cites = []"),
+            "cites no legal document",
+        ),
+        (
+            "chua-duyet",
+            _good("chua-duyet").replace("reviewed = 2026-12-01\n", ""),
+            "missing key 'reviewed'",
         ),
         (
             "nfd",
@@ -111,7 +138,7 @@ def test_a_good_folder_is_clean(tmp_path: Path) -> None:
 def test_each_problem_is_reported(tmp_path: Path, name: str, text: str, expected: str) -> None:
     """A deliberately broken entry is reported with its file name and the problem."""
     _write(tmp_path, name, text)
-    problems = lint_entries(tmp_path)
+    problems = _lint(tmp_path)
     assert any(p.startswith(f"{name}.md: ") and expected in p for p in problems), problems
 
 
@@ -119,7 +146,7 @@ def test_duplicate_ids_are_reported(tmp_path: Path) -> None:
     """Two files declaring one id are reported (besides the file-name mismatch)."""
     _write(tmp_path, "mot", _good("mot"))
     _write(tmp_path, "mot-nua", _good("mot"))
-    problems = lint_entries(tmp_path)
+    problems = _lint(tmp_path)
     assert any("duplicate id 'mot'" in p for p in problems), problems
 
 
@@ -127,7 +154,7 @@ def test_colliding_phrasings_across_entries_are_reported(tmp_path: Path) -> None
     """Phrasings of two entries that normalise to the same text are reported."""
     _write(tmp_path, "mot", _good("mot", "Hộ nghèo được vay vốn không?"))
     _write(tmp_path, "hai", _good("hai", "ho ngheo dc vay von ko"))
-    problems = lint_entries(tmp_path)
+    problems = _lint(tmp_path)
     assert any(p.startswith("mot.md: ") and "normalises like one in 'hai'" in p for p in problems)
 
 
@@ -135,4 +162,173 @@ def test_same_phrasing_twice_in_one_entry_is_allowed(tmp_path: Path) -> None:
     """Repeating a phrasing inside one entry is not a cross-entry collision."""
     text = _good("mot").replace('"mot hai"', '"Câu hỏi mot?"')
     _write(tmp_path, "mot", text)
-    assert lint_entries(tmp_path) == []
+    assert _lint(tmp_path) == []
+
+
+def test_an_unknown_registry_id_is_reported(tmp_path: Path) -> None:
+    """Citing an id that the legal registry does not hold is an error."""
+    text = _good("la").replace('["nd-07-2021"]', '["nd-07-2021", "nd-999-2099"]')
+    problems = _problems_of(tmp_path, "la", text)
+    assert any("'nd-999-2099', which is not in the legal registry" in p for p in problems)
+
+
+def test_a_replaced_document_cited_as_current_is_reported(tmp_path: Path) -> None:
+    """Decree 146/2018 (replaced by Decree 188/2025) cannot be an open-ended basis."""
+    text = _good("cu").replace('["nd-07-2021"]', '["nd-07-2021", "nd-146-2018"]')
+    problems = _problems_of(tmp_path, "cu", text)
+    assert any("Nghị định 146/2018/NĐ-CP as current" in p and "replaced" in p for p in problems)
+
+
+def test_a_replaced_document_with_valid_to_before_its_end_passes(tmp_path: Path) -> None:
+    """The same citation is fine for an answer that ends before the replacement took over."""
+    text = (
+        _good("lich-su")
+        .replace('["nd-07-2021"]', '["nd-07-2021", "nd-146-2018"]')
+        .replace("related = []", "related = []\nvalid_to = 2025-06-30")
+    )
+    assert _problems_of(tmp_path, "lich-su", text) == []
+
+
+def test_valid_to_after_the_end_of_a_replaced_document_is_reported(tmp_path: Path) -> None:
+    """An answer running past the last day of a replaced document is reported."""
+    text = (
+        _good("qua-han")
+        .replace('["nd-07-2021"]', '["nd-07-2021", "nd-146-2018"]')
+        .replace("related = []", "related = []\nvalid_to = 2025-12-31")
+    )
+    problems = _problems_of(tmp_path, "qua-han", text)
+    assert any("after the end of Nghị định 146/2018/NĐ-CP" in p for p in problems), problems
+
+
+def test_a_historical_document_without_an_end_date_needs_valid_to(tmp_path: Path) -> None:
+    """The 2021–2025 programme (historical) cannot be cited as the current basis."""
+    text = _good("ctmtqg").replace('["nd-07-2021"]', '["nd-07-2021", "qd-90-2022-ttg"]')
+    problems = _problems_of(tmp_path, "ctmtqg", text)
+    assert any("historical" in p and "set valid_to" in p for p in problems), problems
+
+
+def test_an_unverified_fact_not_marked_provisional_is_reported(tmp_path: Path) -> None:
+    """Listing an unverified fact while claiming 'confirmed' is an error."""
+    text = _good("gia").replace("unverified = []", 'unverified = ["Thời hạn chưa xác minh."]')
+    problems = _problems_of(tmp_path, "gia", text)
+    assert any("confidence is not 'provisional'" in p for p in problems), problems
+
+
+def test_a_provisional_entry_must_name_what_is_unverified(tmp_path: Path) -> None:
+    """A provisional answer with an empty 'unverified' list is an error."""
+    text = (
+        _good("mo-ho")
+        .replace('"confirmed"', '"provisional"')
+        .replace("1.500.000 đồng.", f"1.500.000 đồng, {PROVISIONAL_PHRASE}.")
+    )
+    problems = _problems_of(tmp_path, "mo-ho", text)
+    assert any("'unverified' is empty" in p for p in problems), problems
+
+
+def test_the_old_ward_phrase_is_not_enough(tmp_path: Path) -> None:
+    """A provisional answer saying only 'cán bộ phường' (no xã) is reported."""
+    text = (
+        _good("phuong")
+        .replace('"confirmed"', '"provisional"')
+        .replace("unverified = []", 'unverified = ["Mức này chưa xác minh."]')
+        .replace("1.500.000 đồng.", "1.500.000 đồng, cần xác nhận với cán bộ phường.")
+    )
+    problems = _problems_of(tmp_path, "phuong", text)
+    assert any(f"must say '{PROVISIONAL_PHRASE}'" in p for p in problems), problems
+
+
+def test_a_provisional_entry_done_right_passes(tmp_path: Path) -> None:
+    """Provisional, with its unverified note and the ward phrase, is clean."""
+    text = (
+        _good("dung")
+        .replace('"confirmed"', '"provisional"')
+        .replace("unverified = []", 'unverified = ["Mức này chưa xác minh."]')
+        .replace("1.500.000 đồng.", f"1.500.000 đồng, {PROVISIONAL_PHRASE}.")
+    )
+    assert _problems_of(tmp_path, "dung", text) == []
+
+
+@pytest.mark.parametrize(
+    ("reviewed", "stale"),
+    [("2025-12-01", False), ("2025-11-30", True), ("2024-01-15", True)],
+)
+def test_a_stale_review_date_is_reported(tmp_path: Path, reviewed: str, stale: bool) -> None:
+    """An answer not checked against the law for more than 365 days is reported."""
+    text = _good("cu-qua").replace("reviewed = 2026-12-01", f"reviewed = {reviewed}")
+    problems = _problems_of(tmp_path, "cu-qua", text)
+    assert any("check it against the law again" in p for p in problems) is stale, problems
+
+
+def test_a_review_date_in_the_future_is_reported(tmp_path: Path) -> None:
+    """A review stamp after today cannot be true."""
+    text = _good("mai").replace("reviewed = 2026-12-01", "reviewed = 2026-12-02")
+    assert any("in the future" in p for p in _problems_of(tmp_path, "mai", text))
+
+
+@pytest.mark.parametrize("written", ["1.600.000 đồng", "1,6 triệu", "1.600.000đ", "1600000 ₫"])
+def test_an_invented_figure_is_reported(tmp_path: Path, written: str) -> None:
+    """A money amount that no cited document sets is reported, however it is written."""
+    text = _good("bia").replace("1.500.000 đồng.", f"1.500.000 đồng, hoặc {written}.")
+    problems = _problems_of(tmp_path, "bia", text)
+    assert any("1600000 đồng) is not a figure of the cited documents" in p for p in problems)
+
+
+def test_a_figure_of_an_uncited_document_is_reported(tmp_path: Path) -> None:
+    """2.200.000 đồng is real (Decree 351/2025) but not a figure of Decree 07/2021 alone."""
+    text = _good("khac-vb").replace("1.500.000 đồng.", "2.200.000 đồng.")
+    problems = _problems_of(tmp_path, "khac-vb", text)
+    assert any("'2.200.000 đồng'" in p for p in problems), problems
+    cited = text.replace('["nd-07-2021"]', '["nd-07-2021", "nd-351-2025"]')
+    assert _problems_of(tmp_path, "khac-vb", cited) == []
+
+
+def test_a_worked_example_is_allowed_through_derived(tmp_path: Path) -> None:
+    """A computed amount passes once the entry explains it in its 'derived' table."""
+    body = "Hộ 4 người ở nông thôn: tổng thu nhập đến 6.000.000 đồng/tháng."
+    text = _good("vi-du").replace("Chuẩn nghèo là 1.500.000 đồng.", body)
+    assert any("'6.000.000 đồng'" in p for p in _problems_of(tmp_path, "vi-du", text))
+    explained = text.replace(
+        "related = []", 'related = []\nderived = {"6000000" = "4 × 1.500.000"}'
+    )
+    assert _problems_of(tmp_path, "vi-du", explained) == []
+
+
+def test_a_malformed_derived_table_is_reported(tmp_path: Path) -> None:
+    """'derived' keys must be whole đồng with a non-empty explanation."""
+    text = _good("sai-bang").replace("related = []", 'related = []\nderived = {"6 triệu" = ""}')
+    problems = _problems_of(tmp_path, "sai-bang", text)
+    assert any("derived entry '6 triệu'" in p for p in problems), problems
+
+
+def test_money_figures_reads_the_content_style() -> None:
+    """Amounts with a scale word or a currency mark are read; dates, points and % are not."""
+    text = (
+        "Chuẩn 1.500.000 đồng, đô thị 2,8 triệu, trợ cấp 500.000đ, vốn 75.000 tỷ đồng, "
+        "67,3 nghìn tỷ đồng; giá 2.204,07 đồng/kWh; 140 điểm, 4,5%, ngày 15/03/2021, 30 kWh."
+    )
+    assert [amount for _, amount in money_figures(text)] == [
+        1_500_000,
+        2_800_000,
+        500_000,
+        75_000 * 10**9,
+        67_300 * 10**9,
+    ]
+
+
+def test_a_broken_registry_is_reported_by_lint(tmp_path: Path) -> None:
+    """Registry problems reach the lint output, prefixed 'legal registry:'."""
+    broken = tmp_path / "registry.toml"
+    text = REGISTRY_PATH.read_text(encoding="utf-8")
+    broken.write_text(text.replace('replaced_by = ["nd-188-2025"]', 'replaced_by = ["nd-0-0"]'))
+    folder = tmp_path / "faq"
+    folder.mkdir()
+    problems = _lint(folder, registry_path=broken)
+    assert any(
+        p.startswith("legal registry:") and "'nd-0-0' is not in the registry" in p for p in problems
+    ), problems
+
+
+def test_source_is_not_needed_once_cites_are_there(tmp_path: Path) -> None:
+    """A converted entry needs no free-text source: the answer's basis comes from the registry."""
+    assert "source" not in _good("moi")
+    assert _problems_of(tmp_path, "moi", _good("moi")) == []
