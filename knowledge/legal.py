@@ -343,8 +343,7 @@ def parse_registry(text: str) -> Registry:
     return Registry(tuple(_document(table) for table in tables))
 
 
-@cache
-def load_registry(path: Path = REGISTRY_PATH) -> Registry:
+def load_registry(path: Path | None = None) -> Registry:
     """Loads the registry file once per path (cached).
 
     Args:
@@ -356,4 +355,9 @@ def load_registry(path: Path = REGISTRY_PATH) -> Registry:
     Raises:
         RegistryError: When the file is malformed.
     """
+    return _load_registry((REGISTRY_PATH if path is None else path).resolve())
+
+
+@cache
+def _load_registry(path: Path) -> Registry:
     return parse_registry(path.read_text(encoding="utf-8"))

@@ -14,20 +14,32 @@ from tests.harness import Chat, make_officer, telegram_running, text_of
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def test_confident_answer_has_source_and_feedback(resident: Chat) -> None:
-    """A clear question gets the answer with its source and 👍/👎 buttons."""
+async def test_confident_answer_has_legal_basis_and_feedback(resident: Chat) -> None:
+    """A clear question gets the answer with its legal basis and 👍/👎 buttons."""
     [reply] = await resident.send("ho can ngheo dc ho tro bhyt bao nhieu phan tram")
     assert "70%" in reply.text
-    assert "Nguồn:" in reply.text
+    assert "Căn cứ:" in reply.text and "(hiệu lực từ " in reply.text
     assert "Câu trả lời có hữu ích không?" in reply.text
     payloads = [c.payload for c in reply.choices]
     assert "faq:up:bhyt-ho-can-ngheo" in payloads
 
 
 async def test_provisional_answer_is_marked(resident: Chat) -> None:
-    """An entry built on unverified facts says it must be confirmed with the ward."""
+    """An entry built on unverified facts says it must be confirmed with the commune/ward."""
     [reply] = await resident.send("lai suat vay von ho can ngheo bao nhieu")
-    assert "cần xác nhận với cán bộ phường" in reply.text
+    assert "cần xác nhận với cán bộ xã/phường" in reply.text
+
+
+async def test_basis_line_comes_from_the_registry(resident: Chat) -> None:
+    """The answer cites each registry document by number with its in-force date."""
+    [reply] = await resident.send("mẫu 04 cần ghi những gì")
+    assert "faq:up:mau-so-04" in [c.payload for c in reply.choices]
+    assert (
+        "📖 Căn cứ: Quyết định 24/2021/QĐ-TTg (hiệu lực từ 01/09/2021); "
+        "Luật Căn cước 2023 (hiệu lực từ 01/07/2024)"
+    ) in reply.text
+    assert "hết hiệu lực" not in reply.text and "thay thế bởi" not in reply.text
+    assert "CMND" in reply.text and "căn cước" in reply.text
 
 
 async def test_did_you_mean_then_pick(resident: Chat, app: App) -> None:
@@ -38,9 +50,9 @@ async def test_did_you_mean_then_pick(resident: Chat, app: App) -> None:
         entry_choices = [c for c in reply.choices if c.payload.startswith("faq:e:")]
         assert 1 <= len(entry_choices) <= 3
         [answer] = await resident.send("1")
-        assert "Nguồn:" in answer.text
+        assert "Căn cứ:" in answer.text
     else:
-        assert "Nguồn:" in reply.text
+        assert "Căn cứ:" in reply.text
 
 
 async def test_out_of_scope_offers_officer_and_is_logged(resident: Chat, officer: Chat) -> None:
@@ -177,7 +189,18 @@ def test_cli_ask_json_and_lint() -> None:
     data = json.loads(out)
     assert data["answered"] is True
     assert data["entry_id"] == "bhyt-ho-ngheo"
-    assert set(data) == {"answered", "answer", "entry_id", "score", "source", "suggestions"}
+    assert set(data) == {
+        "answered",
+        "answer",
+        "entry_id",
+        "score",
+        "cites",
+        "citations",
+        "provisional",
+        "suggestions",
+    }
+    assert "nd-188-2025" in data["cites"]
+    assert any(c.startswith("Nghị định 188/2025/NĐ-CP (hiệu lực từ ") for c in data["citations"])
     oos = json.loads(
         subprocess.run(
             [sys.executable, "-m", "bot", "ask", "ket qua bong da", "--json"],
