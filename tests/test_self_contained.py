@@ -44,7 +44,7 @@ def test_tracked_files_are_found() -> None:
 
 
 def test_no_file_refers_outside_the_repository() -> None:
-    """No tracked text file mentions the shared notes folder, /work/ paths or the domain notes."""
+    """No tracked text file mentions the shared notes folder, absolute work paths or notes."""
     offending = [
         f"{path.relative_to(ROOT).as_posix()}:{number}: {marker}"
         for path in _tracked_text_files()
