@@ -2,6 +2,9 @@
 
 Every button payload carries the item it answers (`sc:ans:<code>:yes`, `sc:back:<item>`), so a
 double tap or an old button is recognised as stale and only repeats the current question.
+The standard is fixed on the day the questionnaire starts (`data["day"]`); the result names it,
+shows what the same answers give from 01/01/2027, and offers a redo when the standard in force
+changed while the resident was answering.
 """
 
 from __future__ import annotations
@@ -16,27 +19,38 @@ from bot.core.turn import Turn
 from bot.core.types import Choice, Reply
 from handlers.self_check import _render as render
 from handlers.self_check._steps import (
+    AREA_CHOICES,
     FLOW,
     INCOME_MODES,
     MAX_MEMBERS,
     MIN_MEMBERS,
     Step,
+    check_day,
     first_unanswered,
-    household,
     item_after,
     item_before,
     items,
     local_options,
     parse_size,
+    saved_answers,
     standard_of,
     step_of,
 )
-from knowledge.assessment import CATEGORY_LABELS_VI, NoStandardError, assess
+from knowledge import admin_units
+from knowledge.assessment import CATEGORY_LABELS_VI, NoStandardError
 from knowledge.money import parse_money
+from knowledge.transition import SWITCH_DAY, SavedAnswers, project
 from storage.self_check import SelfCheckRepository
 
 MAX_INCOME = 10**12
 """Larger amounts are refused as a typing mistake (a million million đồng a month)."""
+
+UNIT_SURE = 90.0
+"""A typed commune name scoring at least this, clearly ahead of the next, is taken."""
+UNIT_LEAD = 8.0
+"""Candidates within this many points of the best are offered as buttons."""
+MAX_UNIT_BUTTONS = 4
+_UNIT_KEYS = ("unit", "unit_name", "unit_province", "unit_province_name", "unit_options")
 
 
 class SelfCheckFlow:
@@ -52,8 +66,8 @@ class SelfCheckFlow:
     # --- entry points -----------------------------------------------------------------------
 
     async def start(self, turn: Turn) -> list[Reply]:
-        """Shows the privacy note with the first question (rural or urban), in one message."""
-        turn.session.enter(FLOW, Step.AREA, {"at": "area"})
+        """Shows the privacy note with the first question (where the household lives)."""
+        turn.session.enter(FLOW, Step.AREA, {"at": "area", "day": turn.today.isoformat()})
         try:
             standard_of({}, turn.today)
         except NoStandardError:
@@ -75,6 +89,8 @@ class SelfCheckFlow:
                 return self.stale(turn)
             return self.back(turn, at)
         step = turn.session.step
+        if step == Step.AREA:
+            return self.on_area(turn)
         if step == Step.SIZE:
             return self.on_size(turn)
         if step == Step.INCOME:
@@ -83,17 +99,11 @@ class SelfCheckFlow:
             return [turn.reply("common.choose_above"), *self.current(turn)]
         parts = payload.split(":")
         action = parts[1] if len(parts) > 1 else ""
-        if step == Step.AREA and action == "area" and parts[2:] in (["rural"], ["urban"]):
-            data["area"] = parts[2]
-            notice: list[Reply] = []
-            if not local_options(turn.today) and not data.get("editing"):
-                notice = [turn.reply("self_check.only_national")]
-            return notice + self.advance(turn, "area")
         if step == Step.LOCALITY and action == "loc" and len(parts) == 3:
             code = parts[2]
             if code == "national":
                 data["locality"] = None
-            elif code in local_options(turn.today):
+            elif code in local_options(check_day(data, turn.today)):
                 data["locality"] = code
             else:
                 return self.stale(turn)
@@ -124,7 +134,7 @@ class SelfCheckFlow:
         if step == Step.INDICATOR and action == "why" and len(parts) == 3:
             if f"ind:{parts[2]}" != at:
                 return self.stale(turn)
-            standard = standard_of(data, turn.today)
+            standard = standard_of(data, check_day(data, turn.today))
             return [render.why(turn, standard, parts[2]), render.question(turn, data, at)]
         if step == Step.SUMMARY and action == "sum" and parts[2:] == ["result"]:
             return await self.show_result(turn)
@@ -134,17 +144,66 @@ class SelfCheckFlow:
             return [render.edit_list(turn, data)]
         if step == Step.EDIT and action == "edit" and len(parts) >= 3:
             item = ":".join(parts[2:])
-            if item not in items(data, turn.today) or item == "income":
+            if item not in items(data, check_day(data, turn.today)) or item == "income":
                 return self.stale(turn)
             data["editing"] = True
             return self.go(turn, item)
         if step == Step.CONSENT and action == "save" and parts[2:] in (["yes"], ["no"]):
             return await self.on_consent(turn, keep=parts[2] == "yes")
+        if step == Step.CONSENT and action == "redo" and len(parts) == 2:
+            return self.redo(turn)
         if payload.startswith(f"{FLOW}:"):
             return self.stale(turn)
         return [turn.reply("common.choose_above"), *self.current(turn)]
 
     # --- typed input ------------------------------------------------------------------------
+
+    def on_area(self, turn: Turn) -> list[Reply]:
+        """Stores xã / phường / đặc khu / không rõ, or looks up a typed commune name."""
+        data = turn.session.data
+        payload = turn.payload
+        parts = payload.split(":") if payload else []
+        if parts[:2] == [FLOW, "area"] and len(parts) == 3 and parts[2] in AREA_CHOICES:
+            for key in _UNIT_KEYS:
+                data.pop(key, None)
+            data["area"] = parts[2]
+            return self.advance(turn, "area")
+        if parts[:2] == [FLOW, "unit"] and len(parts) == 3:
+            found = admin_units.unit(parts[2])
+            if found is None or parts[2] not in data.get("unit_options", []):
+                return self.stale(turn)
+            return self.take_unit(turn, found)
+        if payload is not None:
+            return self.stale(turn) if payload.startswith(f"{FLOW}:") else self.current(turn)
+        text = turn.text.strip()
+        if not text:
+            return [turn.reply("common.choose_above"), *self.current(turn)]
+        matches = admin_units.find(text, limit=MAX_UNIT_BUTTONS + 1)
+        if not matches:
+            return [turn.reply("self_check.unit_not_found"), *self.current(turn)]
+        best = matches[0]
+        close = [m.unit for m in matches if best.score - m.score < UNIT_LEAD]
+        if best.score >= UNIT_SURE and len(close) == 1:
+            return self.take_unit(turn, best.unit)
+        offered = close[:MAX_UNIT_BUTTONS] if len(close) > 1 else [m.unit for m in matches][:3]
+        data["unit_options"] = [unit.code for unit in offered]
+        return [render.unit_choices(turn, offered)]
+
+    def take_unit(self, turn: Turn, unit: admin_units.Unit) -> list[Reply]:
+        """Stores a recognised commune (area and province follow from it) and moves on."""
+        data = turn.session.data
+        data.pop("unit_options", None)
+        data.pop("locality", None)
+        data.update(
+            unit=unit.code,
+            unit_name=unit.name,
+            unit_province=unit.province_code,
+            unit_province_name=unit.province_name,
+            area=unit.area,
+        )
+        replies = self.advance(turn, "area")
+        first = replies[0]
+        return [replace(first, text=f"{render.unit_found(turn, unit)}\n\n{first.text}")]
 
     def on_size(self, turn: Turn) -> list[Reply]:
         """Stores a valid household size, or explains and asks again (nothing is lost)."""
@@ -188,6 +247,10 @@ class SelfCheckFlow:
 
     # --- moving the cursor ------------------------------------------------------------------
 
+    def day(self, turn: Turn) -> date:
+        """The day the questionnaire's standard was fixed."""
+        return check_day(turn.session.data, turn.today)
+
     def go(self, turn: Turn, item: str) -> list[Reply]:
         """Moves to a question item and asks it."""
         turn.session.step = step_of(item)
@@ -197,7 +260,7 @@ class SelfCheckFlow:
     def to_summary(self, turn: Turn) -> list[Reply]:
         """Shows the summary, or the first unanswered question if any is left."""
         data = turn.session.data
-        missing = first_unanswered(data, turn.today)
+        missing = first_unanswered(data, self.day(turn))
         if missing is not None:
             return self.go(turn, missing)
         data.pop("editing", None)
@@ -210,7 +273,7 @@ class SelfCheckFlow:
         data = turn.session.data
         if data.get("editing"):
             return self.to_summary(turn)
-        following = item_after(data, turn.today, item)
+        following = item_after(data, self.day(turn), item)
         if following is None:
             return self.to_summary(turn)
         return self.go(turn, following)
@@ -226,14 +289,14 @@ class SelfCheckFlow:
             return self.to_summary(turn)
         if data.get("editing") and at != "summary":
             data.pop("editing", None)
-            if first_unanswered(data, turn.today) is None:
+            if first_unanswered(data, self.day(turn)) is None:
                 turn.session.step = Step.EDIT
                 data["at"] = "edit"
                 return [render.edit_list(turn, data)]
         if at == "summary":
-            previous = items(data, turn.today)[-1]
+            previous = items(data, self.day(turn))[-1]
         else:
-            previous = item_before(data, turn.today, at) or "area"
+            previous = item_before(data, self.day(turn), at) or "area"
         return self.go(turn, previous)
 
     def current(self, turn: Turn) -> list[Reply]:
@@ -257,7 +320,7 @@ class SelfCheckFlow:
                     ),
                 )
             ]
-        if at not in items(data, turn.today):
+        if at not in items(data, self.day(turn)):
             return self.to_summary(turn)
         return self.go(turn, at)
 
@@ -270,20 +333,44 @@ class SelfCheckFlow:
     async def show_result(self, turn: Turn) -> list[Reply]:
         """Assesses the household and shows the result, then asks whether to keep it."""
         data = turn.session.data
-        if first_unanswered(data, turn.today) is not None:
+        day = self.day(turn)
+        if first_unanswered(data, day) is not None:
             return self.to_summary(turn)
-        standard = standard_of(data, turn.today)
-        assessment = assess(household(data, standard), turn.today, data.get("locality"))
+        answers = saved_answers(data, day)
+        main = project(answers, day)
+        national = project(replace(answers, locality=None), day) if answers.locality else None
+        future = project(answers, SWITCH_DAY) if day < SWITCH_DAY else None
+        try:
+            current = standard_of(data, turn.today)
+        except NoStandardError:
+            current = main.standard
+        assessment = main.assessments[0]
         data["result"] = {
-            "category": assessment.category,
-            "standard_id": assessment.standard.id,
-            "checked_on": turn.today.isoformat(),
+            "category": main.categories[0],
+            "standard_id": main.standard.id,
+            "checked_on": day.isoformat(),
             "income_per_person": assessment.income_per_person,
             "deprived": list(assessment.deprived),
+            "answers": answers.to_json(),
+            "unit": data.get("unit"),
         }
         turn.session.step = Step.CONSENT
         data["at"] = "consent"
-        return render.result(turn, data, assessment)
+        return render.result(
+            turn,
+            data,
+            main,
+            national=national,
+            future=future,
+            switched_to=current if current.id != main.standard.id else None,
+        )
+
+    def redo(self, turn: Turn) -> list[Reply]:
+        """Redo under today's standard: the answers that still apply are kept."""
+        data = turn.session.data
+        data.pop("result", None)
+        data["day"] = turn.today.isoformat()
+        return [turn.reply("self_check.redo_started"), *self.to_summary(turn)]
 
     async def on_consent(self, turn: Turn, *, keep: bool) -> list[Reply]:
         """Keeps the result only on "yes"; either way the answers leave the session."""
@@ -292,6 +379,11 @@ class SelfCheckFlow:
         home = Choice(turn.t("menu.back_to_menu"), "menu:main")
         if not keep or stored is None:
             return [Reply(turn.t("self_check.not_saved"), (home,))]
+        answers = SavedAnswers.from_json(str(stored["answers"]))
+        ward_id: str | None = None
+        if stored.get("unit"):
+            ward = await turn.services.users.ward_by_code(str(stored["unit"]))
+            ward_id = ward.id if ward is not None and ward.enabled else None
         await self.results.save(
             user_id=turn.user.id,
             checked_on=date.fromisoformat(stored["checked_on"]),
@@ -300,6 +392,8 @@ class SelfCheckFlow:
             income_per_person=int(stored["income_per_person"]),
             deprived=tuple(str(code) for code in stored["deprived"]),
             now=turn.now,
+            answers=answers,
+            ward_id=ward_id,
         )
         return [Reply(turn.t("self_check.saved"), (home,))]
 

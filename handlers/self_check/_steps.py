@@ -5,6 +5,16 @@ standard is in force on the day decides the indicators, the household facts deci
 indicator questions apply. Every answer lives in `session.data`, keyed by item, so Back shows
 the stored answer and an edit from the summary changes one item and returns to the summary.
 Nothing here does I/O or formats text.
+
+The day is fixed when the questionnaire starts (`data["day"]`, see `check_day`): a session
+begun on 31/12/2026 and finished on 01/01/2027 keeps the 2022–2025 standard throughout, and the
+result says so and offers to redo it under the new one.
+
+Where the household lives (the area item): a typed commune name is looked up in the official
+list of 3,321 xã, phường and đặc khu (`knowledge.admin_units`), which also gives the province
+and so any local standard (Hồ Chí Minh City); or the resident picks xã, phường, đặc khu or
+"không rõ". Xã → rural and phường → urban is the best-known mapping (provisional); đặc khu, a
+former thị trấn and "không rõ" are assessed both ways.
 """
 
 from __future__ import annotations
@@ -14,7 +24,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, Literal
 
-from knowledge.assessment import Area, Household, Indicator, Standard, load_standards, standard_for
+from knowledge.assessment import Indicator, Standard, load_standards, standard_for
+from knowledge.transition import AreaChoice, SavedAnswers
 
 FLOW = "sc"
 """Flow name and payload prefix."""
@@ -27,9 +38,9 @@ class Step(StrEnum):
     """Named steps of the self-check; `session.step` holds one of these."""
 
     AREA = "area"
-    """Asks whether the household lives in a rural commune (xã) or an urban ward (phường)."""
+    """Asks where the household lives: a typed commune name, or xã / phường / đặc khu / không rõ."""
     LOCALITY = "locality"
-    """Asks whether to use the national standard or a province's own standard in force."""
+    """Asks whether to use the national standard or a province's own standard (province unknown)."""
     SIZE = "size"
     """Asks for the household size, typed as a number from 1 to 30."""
     FACT = "fact"
@@ -70,6 +81,17 @@ FACT_PARENT: Mapping[str, str] = {
     "has_children_5_14": "has_children_under_16",
 }
 ANSWERS = ("yes", "no", "unknown")
+AREA_CHOICES: tuple[AreaChoice, ...] = ("rural", "urban", "unknown")
+"""rural = xã, urban = phường, unknown = đặc khu, a former thị trấn, or not sure."""
+
+PROVINCE_LOCALITY: Mapping[str, str] = {"79": "hcm", "48": "dn", "01": "hn"}
+"""Official province code → locality code of the standards data (HCMC, Đà Nẵng, Hà Nội)."""
+
+
+def check_day(data: Mapping[str, Any], today: date) -> date:
+    """The day the questionnaire's standard was fixed (its start), or today before it starts."""
+    fixed = data.get("day")
+    return date.fromisoformat(str(fixed)) if fixed else today
 
 
 def local_options(day: date) -> list[str]:
@@ -77,9 +99,24 @@ def local_options(day: date) -> list[str]:
     return sorted({s.scope for s in load_standards() if s.scope != "national" and s.in_force(day)})
 
 
+def locality_of(data: Mapping[str, Any], day: date) -> str | None:
+    """The local standard's code: from the named commune's province, else the chosen one."""
+    province = data.get("unit_province")
+    if province:
+        code = PROVINCE_LOCALITY.get(str(province))
+        return code if code in local_options(day) else None
+    chosen = data.get("locality")
+    return str(chosen) if chosen else None
+
+
+def asks_locality(data: Mapping[str, Any], day: date) -> bool:
+    """Whether to ask for the standard: a local one is in force and the province is unknown."""
+    return bool(local_options(day)) and not data.get("unit_province")
+
+
 def standard_of(data: Mapping[str, Any], day: date) -> Standard:
     """The standard that applies to these answers on `day` (national unless a local one)."""
-    return standard_for(day, data.get("locality"))
+    return standard_for(day, locality_of(data, day))
 
 
 def needed_facts(standard: Standard) -> list[str]:
@@ -124,7 +161,7 @@ def items(data: Mapping[str, Any], day: date) -> list[str]:
     """
     standard = standard_of(data, day)
     out = ["area"]
-    if local_options(day):
+    if asks_locality(data, day):
         out.append("locality")
     out.append("size")
     out += [f"fact:{fact}" for fact in fact_items(data, standard)]
@@ -198,11 +235,16 @@ def parse_size(text: str) -> int | None:
     return value if MIN_MEMBERS <= value <= MAX_MEMBERS else None
 
 
+def yearly_income(data: Mapping[str, Any]) -> int | None:
+    """The household's yearly total as typed, when income was given per year (else None)."""
+    return int(data["income_amount"]) if data["income_mode"] == "hy" else None
+
+
 def monthly_income(data: Mapping[str, Any]) -> int:
     """Household income per month in đồng from the stored amount and mode.
 
     Per person per month is multiplied by the household size; per year is divided by 12 and
-    rounded down to the đồng.
+    rounded down to the đồng, for display only: the rules compare the yearly figure itself.
     """
     amount = int(data["income_amount"])
     mode = data["income_mode"]
@@ -213,9 +255,16 @@ def monthly_income(data: Mapping[str, Any]) -> int:
     return amount
 
 
-def household(data: Mapping[str, Any], standard: Standard) -> Household:
-    """The `Household` the assessment needs, from complete answers."""
-    area: Area = "urban" if data["area"] == "urban" else "rural"
+def area_choice(data: Mapping[str, Any]) -> AreaChoice:
+    """The stored area: "rural", "urban" or "unknown"."""
+    value = data.get("area")
+    return value if value in ("rural", "urban") else "unknown"
+
+
+def answer_sets(
+    data: Mapping[str, Any], standard: Standard
+) -> tuple[frozenset[str], frozenset[str]]:
+    """Deprived and unknown indicator codes among the questions that apply."""
     answers: Mapping[str, str] = data.get("answers", {})
     deprived: set[str] = set()
     unknown: set[str] = set()
@@ -225,11 +274,22 @@ def household(data: Mapping[str, Any], standard: Standard) -> Household:
             unknown.add(ind.code)
         elif answer in ("yes", "no") and ind.is_deprived(answer == "yes"):
             deprived.add(ind.code)
-    return Household(
-        area=area,
+    return frozenset(deprived), frozenset(unknown)
+
+
+def saved_answers(data: Mapping[str, Any], day: date) -> SavedAnswers:
+    """The complete answers as `SavedAnswers`, the form the result and the notices read."""
+    standard = standard_of(data, day)
+    deprived, unknown = answer_sets(data, standard)
+    return SavedAnswers(
+        checked_on=day,
+        standard_id=standard.id,
+        area=area_choice(data),
+        locality=locality_of(data, day),
         members=int(data["size"]),
         monthly_income=monthly_income(data),
-        deprived=frozenset(deprived),
-        unknown=frozenset(unknown),
+        yearly_income=yearly_income(data),
+        deprived=deprived,
+        unknown=unknown,
         facts=facts_yes(data),
     )

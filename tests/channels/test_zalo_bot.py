@@ -16,7 +16,6 @@ from bot.cli import build_parser, cmd_run
 from bot.core.i18n import Translator
 from bot.core.types import Choice, Reply
 from bot.serve import Running
-from knowledge.assessment import standard_for
 from tests.fakes.zalo_api import BotMessage, FakeZalo, serving, zalo_settings
 from tests.harness import FakeClock, make_config
 
@@ -144,7 +143,6 @@ async def test_self_check_questionnaire_with_numbered_replies(
     zapp: App, fake_zalo: FakeZalo, clock: FakeClock
 ) -> None:
     """The whole self-check runs over Zalo Bot by typing numbers; the saved result is stored."""
-    standard = standard_for(clock().date())
     async with serving(zapp, ["zalo_bot"]):
         menu = await replies_to(fake_zalo, "/start")
         payloads, _ = await offered(zapp)
@@ -176,9 +174,7 @@ async def test_self_check_questionnaire_with_numbered_replies(
                     choice = f"sc:fact:{fact}:{answer}"
                 elif payload.startswith("sc:ans:"):
                     code = payload.split(":")[2]
-                    deprived_when = standard.indicator(code).deprived_when
-                    other = "no" if deprived_when == "yes" else "yes"
-                    choice = f"sc:ans:{code}:{deprived_when if code in THREE else other}"
+                    choice = f"sc:ans:{code}:{'yes' if code in THREE else 'no'}"
                 if choice is not None:
                     break
             if choice is None:
@@ -192,7 +188,7 @@ async def test_self_check_questionnaire_with_numbered_replies(
                 break
     results = "\n".join(m.text for m in fake_zalo.bot_sent)
     assert "Kết quả tham khảo: hộ nghèo." in results
-    assert "(tạm tính, cần xác nhận với cán bộ phường)" in results
+    assert "Kết quả theo chuẩn mới là tạm tính, cần xác nhận với cán bộ xã/phường" in results
     assert typed_numbers >= 8
     row = await zapp.db.fetchone(
         "SELECT COUNT(*) AS n FROM self_check_results r JOIN users u ON u.id = r.user_id"

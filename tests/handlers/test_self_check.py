@@ -13,7 +13,7 @@ from babel.messages.pofile import read_po
 
 from bot.app import App
 from bot.core.types import Reply
-from knowledge.assessment import CATEGORY_LABELS_VI, standard_for
+from knowledge.assessment import CATEGORY_LABELS_VI
 from tests.harness import Chat, FakeClock, new_app, text_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,16 +52,17 @@ async def answer_indicators(
     while any(":ans:" in payload for payload in buttons(chat.last)):
         code = next(p for p in buttons(chat.last) if ":ans:" in p).split(":")[2]
         asked.append(code)
-        today = chat.app.services.clock().date()
-        indicator = standard_for(today).indicator(code)
-        if code in unknown:
-            answer = "unknown"
-        elif code in deprived:
-            answer = indicator.deprived_when
-        else:
-            answer = "no" if indicator.deprived_when == "yes" else "yes"
+        # "Có" (yes) always means deprived.
+        answer = "unknown" if code in unknown else "yes" if code in deprived else "no"
         await chat.press(f"sc:ans:{code}:{answer}")
     return asked
+
+
+async def choose_area(chat: Chat, area: str) -> None:
+    """Pick xã / phường / không rõ by button, and the national standard if it is asked."""
+    await chat.press(f"sc:area:{area}")
+    if "sc:loc:national" in buttons(chat.last):
+        await chat.press("sc:loc:national")
 
 
 async def run_to_summary(
@@ -77,7 +78,7 @@ async def run_to_summary(
 ) -> None:
     """Go through the questionnaire up to the summary."""
     await chat.press("menu:self_check")
-    await chat.press(f"sc:area:{area}")
+    await choose_area(chat, area)
     await chat.send(size)
     await answer_facts(chat, facts)
     await chat.press(f"sc:mode:{mode}")
@@ -102,12 +103,16 @@ async def test_poor_at_the_line_with_three_deprivations(app: App, resident: Chat
     assert "Kết quả tham khảo: hộ nghèo." in text
     assert "Chuẩn nghèo đa chiều quốc gia giai đoạn 2022–2025" in text
     assert "Nghị định 07/2021/NĐ-CP" in text
-    assert "Thu nhập bình quân đầu người: 2.000.000 ₫/tháng" in text
+    assert "Tổng thu nhập của hộ: 2.000.000 ₫/tháng cho 1 người" in text
+    assert "Thu nhập của hộ trong mức này" in text
     assert "Thiếu hụt “Nguồn nước sinh hoạt”" in text
-    assert "Nghị định 07/2021/NĐ-CP, Phụ lục, chỉ số Nguồn nước sinh hoạt" in text
-    assert "(tạm tính, cần xác nhận với cán bộ phường)" in text
+    assert "VBHN 1315/VBHN-BLĐTBXH, Phiếu B2, mục 5.1" in text
     assert "Mẫu số 01" in text and "01/09 đến 14/12" in text and "ngày 15" in text
-    assert "chỉ chính thức là hộ nghèo, hộ cận nghèo khi UBND xã/phường công nhận" in text
+    assert "chính thức là hộ nghèo, hộ cận nghèo khi UBND xã/phường/đặc khu công nhận" in text
+    # December 2026: the same answers under the 2027 standard, provisional.
+    assert "Từ 01/01/2027 áp dụng Chuẩn nghèo đa chiều quốc gia giai đoạn 2026–2030" in text
+    assert "hộ nghèo" in text.split("Từ 01/01/2027", 1)[1]
+    assert "Kết quả theo chuẩn mới là tạm tính" in text
     assert "faq:e:bhyt-ho-ngheo" in {c.payload for r in resident.history[-4:] for c in r.choices}
     assert "Lưu kết quả để lần sau xem lại?" in resident.last.text
     assert await count_saved(app, resident) == 0
@@ -143,6 +148,7 @@ async def test_standard_switches_on_1_january_2027(app: App, clock: FakeClock) -
     text = await result_text(chat)
     assert "Kết quả tham khảo: hộ có mức sống trung bình." in text
     assert "giai đoạn 2022–2025" in text and "31/12/2026" in text
+    assert "Với cùng các câu trả lời, hộ có thể là: hộ cận nghèo" in text
     await chat.press("sc:save:no")
     clock.now = datetime(2027, 1, 1, 1, 0, tzinfo=UTC)
     await run_to_summary(chat, area="rural", amount="2 triệu")
@@ -150,23 +156,124 @@ async def test_standard_switches_on_1_january_2027(app: App, clock: FakeClock) -
     assert "Kết quả tham khảo: hộ cận nghèo." in text
     assert "Nghị định 351/2025/NĐ-CP" in text and "01/01/2027" in text
     assert "2.200.000 ₫" in text
+    assert "Số chỉ số thiếu hụt đã biết" in text and "Từ 01/01/2027 áp dụng" not in text
 
 
-async def test_only_national_standard_today(app: App, resident: Chat) -> None:
-    """HCMC's 2021–2025 standard has ended, so no province choice is asked and it says so."""
+async def test_session_across_new_year_keeps_its_standard_and_offers_redo(
+    app: App, clock: FakeClock
+) -> None:
+    """Started 31/12/2026 (Vietnam time), finished 01/01/2027: 2022–2025 is used, redo offered."""
+    clock.now = datetime(2026, 12, 31, 16, 30, tzinfo=UTC)  # 23:30 on 31/12 in Vietnam
+    chat = Chat(app, "new-year")
+    await chat.press("menu:self_check")
+    await choose_area(chat, "rural")
+    await chat.send("4")
+    await answer_facts(chat)
+    clock.now = datetime(2026, 12, 31, 17, 5, tzinfo=UTC)  # 00:05 on 01/01/2027
+    await chat.press("sc:mode:hm")
+    await chat.send("8 triệu")
+    await chat.press("sc:inc:ok")
+    asked = await answer_indicators(chat, deprived=("water",))
+    assert "information_access" in asked and "internet_access" not in asked
+    text = await result_text(chat)
+    assert "Kết quả tham khảo: hộ có mức sống trung bình." in text
+    assert "Bạn bắt đầu bài kiểm tra ngày 31/12/2026" in text
+    assert "chuẩn nghèo quốc gia 2027–2030" in text
+    assert "sc:redo" in {c.payload for r in chat.history[-4:] for c in r.choices}
+    replies = await chat.press("sc:redo")
+    assert "Kiểm tra lại theo chuẩn đang áp dụng hôm nay" in replies[0].text
+    asked_again = await answer_indicators(chat)
+    assert {"internet_access", "digital_services", "waste_treatment"} <= set(asked_again)
+    assert "water" not in asked_again  # kept from the first pass
+    text = await result_text(chat)
+    assert "Kết quả tham khảo: hộ cận nghèo." in text and "Bạn bắt đầu" not in text
+
+
+async def test_exact_income_one_dong_over_four_people(app: App, resident: Chat) -> None:
+    """Rural, 4 people, 6.000.001 đồng a month with 3 deprivations is not poor (above the line)."""
+    await run_to_summary(resident, area="rural", size="4", amount="6000000", deprived=THREE)
+    assert "Kết quả tham khảo: hộ nghèo." in await result_text(resident)
+    await resident.press("sc:save:no")
+    await run_to_summary(resident, area="rural", size="4", amount="6000001", deprived=THREE)
+    text = await result_text(resident)
+    assert "Kết quả tham khảo: hộ có mức sống trung bình." in text
+    assert "với 4 người là 6.000.000 ₫/tháng. Thu nhập của hộ cao hơn mức này" in text
+
+
+async def test_unknown_area_shows_both_results(app: App, resident: Chat) -> None:
+    """A đặc khu (typed) is assessed as rural and urban, and the headline gives both."""
+    await resident.press("menu:self_check")
+    replies = await resident.send("dac khu ly son")
+    assert "Đặc khu Lý Sơn, Tỉnh Quảng Ngãi" in replies[0].text
+    assert "tính cả hai cách" in replies[0].text
+    await resident.send("1")
+    await answer_facts(resident)
+    await resident.press("sc:mode:hm")
+    await resident.send("1800000")
+    await resident.press("sc:inc:ok")
+    await answer_indicators(resident)
+    text = await result_text(resident)
+    assert "nếu tính là nông thôn, hộ có mức sống trung bình" in text
+    assert "nếu tính là thành thị, hộ cận nghèo" in text
+    assert "Nếu tính là nông thôn:" in text and "Nếu tính là thành thị:" in text
+
+
+async def test_hcmc_commune_uses_the_city_standard_and_shows_the_national_one(
+    app: App, resident: Chat
+) -> None:
+    """A HCMC phường: the city's 46 M standard, with the national reading for national rights."""
+    await resident.press("menu:self_check")
+    await resident.send("phuong ben thanh tphcm")
+    await resident.send("2")
+    await answer_facts(resident)
+    await resident.press("sc:mode:hy")
+    await resident.send("92 triệu")
+    await resident.press("sc:inc:ok")
+    await answer_indicators(resident, deprived=THREE)
+    text = await result_text(resident)
+    assert "Kết quả tham khảo: hộ nghèo." in text
+    assert "chuẩn riêng của thành phố" in text and "46.000.000" in text
+    assert "Theo Chuẩn nghèo đa chiều quốc gia giai đoạn 2022–2025" in text
+    assert "không thuộc diện hộ nghèo, cận nghèo" in text.split("🇻🇳", 1)[1]
+
+
+async def test_typed_commune_ambiguity_and_not_found(app: App, resident: Chat) -> None:
+    """An ambiguous name offers the candidates with their province; nonsense asks again."""
+    await resident.press("menu:self_check")
+    replies = await resident.send("an binh")
+    assert "Bạn ở nơi nào?" in replies[-1].text
+    labels = [c.label for c in replies[-1].choices if c.payload.startswith("sc:unit:")]
+    assert len(labels) >= 2 and all("," in label for label in labels)
+    forged = await resident.press("sc:unit:20257")
+    assert "Nút đó thuộc một câu đã qua" in forged[0].text
+    await resident.press(replies[-1].choices[0].payload)
+    assert "bao nhiêu người" in resident.last.text or "chuẩn nào" in resident.last.text
+    await resident.press("menu:self_check")
+    replies = await resident.send("zzzz qqqq")
+    assert "chưa tìm thấy" in replies[0].text and "Câu 1/" in replies[-1].text
+
+
+async def test_province_standard_asked_only_when_the_province_is_unknown(
+    app: App, resident: Chat
+) -> None:
+    """HCMC has its own standard in 2026: asked after a bare "Phường", not after a named commune."""
     await resident.press("menu:self_check")
     assert "Câu 1/" in resident.last.text
-    assert "xã thì chọn nông thôn" in resident.last.text
-    replies = await resident.press("sc:area:urban")
-    assert "dùng chuẩn nghèo quốc gia" in text_of(replies)
-    assert "bao nhiêu người" in resident.last.text
+    assert "xã, phường hay đặc khu" in resident.last.text
+    assert "sc:area:unknown" in buttons(resident.last)
+    await resident.press("sc:area:urban")
+    assert {"sc:loc:national", "sc:loc:hcm"} <= set(buttons(resident.last))
+    await resident.press("sc:back:locality")
+    replies = await resident.send("phuong hoa cuong da nang")
+    assert "📍 Phường Hòa Cường, Thành phố Đà Nẵng" in replies[0].text
+    assert "thành thị" in replies[0].text and "bao nhiêu người" in resident.last.text
     assert "sc:loc:national" not in buttons(resident.last)
 
 
 async def test_progress_why_and_back_keep_answers(app: App, resident: Chat) -> None:
     """Progress is shown; "Vì sao hỏi?" explains and repeats; Back shows the stored answer."""
     await resident.press("menu:self_check")
-    await resident.press("sc:area:rural")
+    await choose_area(resident, "rural")
     await resident.send("3")
     await answer_facts(resident)
     await resident.press("sc:mode:hm")
@@ -178,7 +285,8 @@ async def test_progress_why_and_back_keep_answers(app: App, resident: Chat) -> N
     assert first.text.startswith("Câu ") and int(total) >= 12
     code = next(p for p in buttons(first) if ":why:" in p).split(":")[2]
     replies = await resident.press(f"sc:why:{code}")
-    assert "Vì sao hỏi" in replies[0].text and "Căn cứ: Nghị định 07/2021/NĐ-CP" in replies[0].text
+    assert "Vì sao hỏi" in replies[0].text and "Căn cứ: VBHN 1315/VBHN-BLĐTBXH" in replies[0].text
+    assert "Định nghĩa chính thức: “Hộ gia đình" in replies[0].text
     assert replies[1].text == first.text
     number = int(first.text.split("/")[0].removeprefix("Câu "))
     await resident.press(f"sc:ans:{code}:yes")
@@ -188,7 +296,7 @@ async def test_progress_why_and_back_keep_answers(app: App, resident: Chat) -> N
 async def test_back_returns_previous_step_with_stored_answer(app: App, resident: Chat) -> None:
     """Back from the first indicator goes to the income step showing the confirmed amount."""
     await resident.press("menu:self_check")
-    await resident.press("sc:area:rural")
+    await choose_area(resident, "rural")
     await resident.send("2")
     await answer_facts(resident)
     await resident.press("sc:mode:hm")
@@ -198,7 +306,7 @@ async def test_back_returns_previous_step_with_stored_answer(app: App, resident:
     await resident.press(f"sc:ans:{code}:yes")
     second = next(p for p in buttons(resident.last) if ":back:" in p)
     await resident.press(second)
-    assert "(Bạn đã trả lời: Có." in resident.last.text
+    assert "(Bạn đã trả lời: thiếu." in resident.last.text
     await resident.press(f"sc:back:ind:{code}")
     assert "Bạn đã trả lời: 3.000.000 ₫ mỗi tháng (cả hộ)" in resident.last.text
     await resident.press("sc:back:income")
@@ -207,13 +315,13 @@ async def test_back_returns_previous_step_with_stored_answer(app: App, resident:
     await resident.send("3 triệu")
     await resident.press("sc:inc:ok")
     # The earlier answer is still there when going forward again.
-    assert "(Bạn đã trả lời: Có." in resident.last.text
+    assert "(Bạn đã trả lời: thiếu." in resident.last.text
 
 
 async def test_double_tap_does_not_answer_the_next_question(app: App, resident: Chat) -> None:
     """The same answer payload twice: the second is stale and the next question stays open."""
     await resident.press("menu:self_check")
-    await resident.press("sc:area:urban")
+    await choose_area(resident, "urban")
     await resident.send("1")
     await answer_facts(resident)
     await resident.press("sc:mode:hm")
@@ -248,16 +356,17 @@ async def test_edit_an_indicator_returns_to_summary(app: App, resident: Chat) ->
     await run_to_summary(resident, amount="2000000")
     await resident.press("sc:sum:edit")
     await resident.press("sc:edit:ind:water")
-    assert "(Bạn đã trả lời: Có." in resident.last.text
-    await resident.press("sc:ans:water:no")
+    assert "(Bạn đã trả lời: đủ." in resident.last.text
+    await resident.press("sc:ans:water:yes")
     assert "Kiểm tra lại các câu trả lời" in resident.last.text
-    assert "• Nguồn nước sinh hoạt: Không" in resident.last.text
+    assert "• Nguồn nước sinh hoạt: thiếu" in resident.last.text
+    assert ": Có" not in resident.last.text and ": Không" not in resident.last.text
     await resident.press("sc:sum:edit")
     await resident.press("sc:edit:area")
     await resident.press("sc:back:area")
     assert "Bạn muốn sửa câu nào?" in resident.last.text
     await resident.press("sc:back:edit")
-    assert "• Khu vực: Thành thị" in resident.last.text
+    assert "• Nơi ở: Phường (tính là thành thị)" in resident.last.text
 
 
 async def test_cancel_button_and_command(app: App, resident: Chat) -> None:
@@ -281,7 +390,7 @@ async def test_unknown_answers_are_flagged(app: App, resident: Chat) -> None:
     await run_to_summary(
         resident, amount="1500000", deprived=("water", "sanitation"), unknown=("telecom",)
     )
-    assert "• Sử dụng dịch vụ viễn thông: Không rõ" in resident.last.text
+    assert "• Sử dụng dịch vụ viễn thông: không rõ" in resident.last.text
     text = await result_text(resident)
     assert "Kết quả tham khảo: hộ cận nghèo." in text
     assert "Bạn trả lời “Không rõ” ở 1 câu: “Sử dụng dịch vụ viễn thông”" in text
@@ -291,7 +400,7 @@ async def test_unknown_answers_are_flagged(app: App, resident: Chat) -> None:
 async def test_bad_size_and_ambiguous_amount_lose_nothing(app: App, resident: Chat) -> None:
     """A bad size and an unclear amount get a clear message; earlier answers stay."""
     await resident.press("menu:self_check")
-    await resident.press("sc:area:rural")
+    await choose_area(resident, "rural")
     for bad in ("0", "31", "bốn", "4.5"):
         replies = await resident.send(bad)
         assert "số nguyên từ 1 đến 30" in replies[0].text
@@ -312,24 +421,29 @@ async def test_bad_size_and_ambiguous_amount_lose_nothing(app: App, resident: Ch
     await resident.send("6tr")
     await resident.press("sc:inc:ok")
     await answer_indicators(resident)
-    assert "• Khu vực: Nông thôn" in resident.last.text
+    assert "• Nơi ở: Xã (tính là nông thôn)" in resident.last.text
     assert "• Số người trong hộ: 4 người" in resident.last.text
     text = await result_text(resident)
-    assert "Thu nhập bình quân đầu người: 1.500.000 ₫/tháng" in text
+    assert "bình quân khoảng 1.500.000 ₫/người/tháng" in text
     assert "Kết quả tham khảo: hộ cận nghèo." in text
 
 
-async def test_yearly_income_is_divided_by_twelve(app: App, resident: Chat) -> None:
-    """72 triệu a year for 3 people → 2.000.000 per person per month."""
+async def test_yearly_income_is_compared_as_a_yearly_total(app: App, resident: Chat) -> None:
+    """72 triệu a year for 3 people is at the urban line × 3 × 12; one đồng more is above it."""
     await run_to_summary(resident, area="urban", size="3", mode="hy", amount="72 triệu")
     text = await result_text(resident)
-    assert "Thu nhập bình quân đầu người: 2.000.000 ₫/tháng" in text
+    assert "Tổng thu nhập của hộ: 72.000.000 ₫/năm cho 3 người" in text
+    assert "Kết quả tham khảo: hộ cận nghèo." in text
+    await resident.press("sc:save:no")
+    await run_to_summary(resident, area="urban", size="3", mode="hy", amount="72.000.001")
+    text = await result_text(resident)
+    assert "Kết quả tham khảo: hộ có mức sống trung bình." in text
 
 
 async def test_children_facts_decide_questions(app: App, resident: Chat) -> None:
     """With children aged 3–15 the schooling and nutrition questions are asked; without, not."""
     await resident.press("menu:self_check")
-    await resident.press("sc:area:urban")
+    await choose_area(resident, "urban")
     await resident.send("4")
     await answer_facts(resident, {"has_children_under_16": "yes", "has_children_3_15": "yes"})
     await resident.press("sc:mode:hm")
@@ -349,7 +463,7 @@ async def test_restart_midway_continues_at_same_step(tmp_path: Path, clock: Fake
     first = await new_app(path, clock)
     chat = Chat(first, "restart-1")
     await chat.press("menu:self_check")
-    await chat.press("sc:area:urban")
+    await choose_area(chat, "urban")
     await chat.send("1")
     asked = chat.last.text
     await first.close()
@@ -410,10 +524,14 @@ async def test_typed_numbers_choose_buttons(app: App, resident: Chat) -> None:
     """On button steps a typed number picks the button (console / Zalo style)."""
     await resident.press("menu:self_check")
     await resident.send("2")
+    assert "chuẩn nào" in resident.last.text
+    await resident.send("1")
     assert "bao nhiêu người" in resident.last.text
     await resident.send("Quay lại")
-    assert "nông thôn hay thành thị" in resident.last.text
-    assert "(Bạn đã trả lời: Thành thị." in resident.last.text
+    assert "chuẩn nào" in resident.last.text
+    await resident.send("Quay lại")
+    assert "xã, phường hay đặc khu" in resident.last.text
+    assert "(Bạn đã trả lời: Phường (tính là thành thị)." in resident.last.text
 
 
 def _catalog(language: str) -> dict[str, str]:
@@ -512,12 +630,12 @@ def test_classify_cli_reports_bad_row(tmp_path: Path) -> None:
 
 def test_console_chat_runs_the_self_check(tmp_path: Path) -> None:
     """`python -m bot chat` with piped input goes through the self-check and prints the result."""
-    # Menu item 2 (self-check), urban, 1 person; facts: working age and 6+ yes, children and
-    # 16–30 no; income per household per month, 2.000.000, confirm.
-    lines = ["/start", "2", "2", "1", "1", "1", "2", "2", "1", "2000000", "1"]
-    # 9 indicators (12 minus nutrition, child schooling, adult education): "2" (Không) where
-    # "yes" means deprived, "1" (Có) where "no" means deprived; then "Xem kết quả", "Không lưu".
-    lines += ["2", "2", "2", "2", "2", "1", "1", "1", "1", "1", "2"]
+    # Menu item 2 (self-check), urban (phường), national standard, 1 person; facts: working
+    # age and 6+ yes, children and 16–30 no; income per household per month, 2.000.000, confirm.
+    lines = ["/start", "2", "2", "1", "1", "1", "1", "2", "2", "1", "2000000", "1"]
+    # 9 indicators (12 minus nutrition, child schooling, adult education): "2" (Không, hộ đủ)
+    # everywhere, since "Có" always means deprived; then "Xem kết quả", "Không lưu".
+    lines += ["2", "2", "2", "2", "2", "2", "2", "2", "2", "1", "2"]
     run = subprocess.run(
         [sys.executable, "-m", "bot", "--db", str(tmp_path / "c.sqlite3"), "chat"],
         input="\n".join(lines) + "\n",
@@ -539,4 +657,4 @@ async def test_english_locale_asks_in_english(app: App, resident: Chat) -> None:
     # The introduction and question 1 arrive as one message.
     [first] = await resident.press("menu:self_check")
     assert first.text.startswith("📋 Household self-check")
-    assert "\n\nQuestion 1/" in first.text and "rural or an urban area" in first.text
+    assert "\n\nQuestion 1/" in first.text and "xã, phường or đặc khu" in first.text
