@@ -1,7 +1,10 @@
 """File side of the officers' batch pre-screening: read CSV/XLSX, write CSV/XLSX, summarise.
 
-``giamngheo classify INPUT [--date] [--locality] [-o OUTPUT]`` calls :func:`classify_file` and
-prints :func:`format_report_vi`. The classification itself is pure and lives in
+``giamngheo classify INPUT [--date] [--locality] [--compare-date D] [-o OUTPUT]`` calls
+:func:`classify_file` and prints :func:`format_report_vi`. With ``--compare-date`` every row is
+also read under the standard in force on that day (:func:`knowledge.batch.project_row`): the
+output gets :data:`knowledge.batch.COMPARE_COLUMNS` and the report the ward's impact summary,
+how many households change category, by category. The classification itself is pure and lives in
 :mod:`knowledge.batch`; this module only streams rows in and out, so a million-row file is
 processed in constant memory: nothing but the capped error list is kept.
 
@@ -24,7 +27,15 @@ from pathlib import Path
 from typing import TextIO
 
 from knowledge.assessment import CATEGORIES, CATEGORY_LABELS_VI, Category
-from knowledge.batch import OUTPUT_COLUMNS, BatchClassifier, BatchFormatError, RowResult
+from knowledge.batch import (
+    COMPARE_COLUMNS,
+    OUTPUT_COLUMNS,
+    BatchClassifier,
+    BatchFormatError,
+    RowResult,
+    compare_values,
+    project_row,
+)
 
 __all__ = ["ClassifyReport", "classify_file", "format_report_vi"]
 
@@ -45,6 +56,10 @@ class ClassifyReport:
         missing_columns: Indicator codes without a column (counted as not deprived).
         counts: Rows per category.
         output_path: Where the results were written, if anywhere.
+        compare_day: The day of the comparison standard, if one was asked for.
+        compare_standard_name: Vietnamese name of the comparison standard.
+        compare_provisional: Whether any comparison rests on provisional rules or unknowns.
+        transitions: (category today, category then or "unsettled") → rows.
     """
 
     standard_id: str
@@ -56,6 +71,10 @@ class ClassifyReport:
     missing_columns: tuple[str, ...] = ()
     counts: dict[Category, int] = field(default_factory=lambda: dict.fromkeys(CATEGORIES, 0))
     output_path: Path | None = None
+    compare_day: date | None = None
+    compare_standard_name: str = ""
+    compare_provisional: bool = False
+    transitions: dict[tuple[Category, str], int] = field(default_factory=dict)
 
 
 def _cell_text(value: object) -> str:
@@ -147,6 +166,7 @@ def classify_file(
     day: date,
     locality: str | None,
     stream: TextIO | None = None,
+    compare_day: date | None = None,
 ) -> ClassifyReport:
     """Classify every household row of a CSV or XLSX file.
 
@@ -156,6 +176,7 @@ def classify_file(
         day: Date of the check (chooses the standard).
         locality: Locality code for a local standard, or None.
         stream: Text stream for CSV results when ``output_path`` is None (e.g. stdout).
+        compare_day: Also read every row under the standard in force on this day.
 
     Returns:
         The run's summary.
@@ -179,11 +200,14 @@ def classify_file(
         standard_provisional=standard.provisional,
         missing_columns=classifier.missing_columns,
         output_path=output_path,
+        compare_day=compare_day,
     )
     width = len(header)
     sink = _Sink(output_path, stream)
+    extra = COMPARE_COLUMNS if compare_day is not None else ()
+    blank = ("",) * len(extra)
     try:
-        sink.write([*header, *OUTPUT_COLUMNS])
+        sink.write([*header, *OUTPUT_COLUMNS, *extra])
         classify = classifier.classify
         counts = report.counts
         errors = report.errors
@@ -196,16 +220,67 @@ def classify_file(
             if isinstance(result, RowResult):
                 ok += 1
                 counts[result.category] += 1
-                write([*values, *result.output_values()])
+                compared: tuple[str, ...] = ()
+                if compare_day is not None:
+                    compared = _compare(report, result, day=day, locality=locality)
+                write([*values, *result.output_values(), *compared])
             else:
                 bad += 1
                 if len(errors) < MAX_ERRORS_KEPT:
                     errors.append((result.line, result.message))
-                write([*values, *result.output_values()])
+                write([*values, *result.output_values(), *blank])
         report.rows_ok, report.rows_bad = ok, bad
     finally:
         sink.close()
     return report
+
+
+def _compare(
+    report: ClassifyReport, result: RowResult, *, day: date, locality: str | None
+) -> tuple[str, ...]:
+    """Reads one row under the comparison standard and counts its transition."""
+    assert report.compare_day is not None
+    projection = project_row(result, day=day, locality=locality, target_day=report.compare_day)
+    report.compare_standard_name = projection.standard.name
+    report.compare_provisional = report.compare_provisional or projection.provisional
+    then = projection.categories[0] if projection.settled else "unsettled"
+    key = (result.category, then)
+    report.transitions[key] = report.transitions.get(key, 0) + 1
+    return compare_values(projection)
+
+
+def _impact_lines(report: ClassifyReport) -> list[str]:
+    """The ward's impact summary: how many households change category, by category."""
+    assert report.compare_day is not None
+    day = report.compare_day.strftime("%d/%m/%Y")
+    changed = sum(
+        n for (now, then), n in report.transitions.items() if then not in (now, "unsettled")
+    )
+    same = sum(n for (now, then), n in report.transitions.items() if then == now)
+    unsettled = sum(n for (_, then), n in report.transitions.items() if then == "unsettled")
+    lines = [
+        f"So sánh với {report.compare_standard_name}, tính cho ngày {day}:",
+        f"  Đổi diện: {changed:,} hộ; giữ nguyên: {same:,} hộ; chưa rõ: {unsettled:,} hộ.".replace(
+            ",", "."
+        ),
+    ]
+    order = {category: index for index, category in enumerate(CATEGORIES)}
+    for (now, then), count in sorted(
+        report.transitions.items(), key=lambda item: (order[item[0][0]], item[0][1])
+    ):
+        target = (
+            "chưa rõ (phụ thuộc các chỉ số mới chưa có dữ liệu)"
+            if then == "unsettled"
+            else CATEGORY_LABELS_VI[then]  # type: ignore[index]
+        )
+        number = f"{count:,}".replace(",", ".")
+        lines.append(f"  - {CATEGORY_LABELS_VI[now]} → {target}: {number}")
+    if report.compare_provisional:
+        lines.append(
+            "  Lưu ý: danh sách chỉ số và mức sống trung bình của chuẩn mới chưa được xác nhận "
+            "đầy đủ; phần so sánh là tạm tính, cần xác nhận với văn bản chính thức."
+        )
+    return lines
 
 
 def format_report_vi(report: ClassifyReport, *, max_errors_shown: int = 20) -> str:
@@ -245,8 +320,11 @@ def format_report_vi(report: ClassifyReport, *, max_errors_shown: int = 20) -> s
             "Lưu ý: một số mức chuẩn hoặc chỉ số của chuẩn này là tạm tính, "
             "cần xác nhận với văn bản chính thức."
         )
+    if report.compare_day is not None and report.rows_ok:
+        lines += _impact_lines(report)
     lines.append(
-        "Kết quả chỉ để sàng lọc sơ bộ; kết quả chính thức do UBND xã/phường xác định qua rà soát."
+        "Kết quả chỉ để sàng lọc sơ bộ; kết quả chính thức do UBND xã/phường/đặc khu xác định qua "
+        "rà soát."
     )
     if report.output_path is not None:
         lines.append(f"Đã ghi kết quả vào: {report.output_path}")

@@ -39,8 +39,10 @@ from knowledge.assessment import (
     standard_for,
 )
 from knowledge.money import parse_money
+from knowledge.transition import Projection, SavedAnswers, project
 
 __all__ = [
+    "COMPARE_COLUMNS",
     "OUTPUT_COLUMNS",
     "REQUIRED_COLUMNS",
     "BatchClassifier",
@@ -48,8 +50,10 @@ __all__ = [
     "RowError",
     "RowResult",
     "classify_rows",
+    "compare_values",
     "missing_indicator_columns",
     "normalize_header",
+    "project_row",
 ]
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("id", "area", "members", "monthly_income")
@@ -339,3 +343,55 @@ def classify_rows(
             keys = tuple(row.keys())
             classifier = BatchClassifier(keys, day=day, locality=locality)
         yield classifier.classify(line, [row.get(key) or "" for key in keys])
+
+
+# Columns ``giamngheo classify --compare-date`` adds after OUTPUT_COLUMNS.
+COMPARE_COLUMNS: tuple[str, ...] = (
+    "compare_standard",
+    "compare_category",
+    "compare_category_vi",
+    "compare_settled",
+)
+
+
+def project_row(
+    result: RowResult, *, day: date, locality: str | None, target_day: date
+) -> Projection:
+    """What a classified row gives under the standard in force on ``target_day``.
+
+    The row's indicator answers carry over as in :mod:`knowledge.transition`: shared
+    indicators keep their value, an indicator new in the target standard is unknown, and the
+    lack of internet is counted once.
+
+    Args:
+        result: The row as classified on ``day``.
+        day: The day the row was classified for.
+        locality: Locality code used for the row, or None.
+        target_day: The day whose standard the row is read under.
+
+    Returns:
+        The projection with every category the row can give.
+    """
+    answers = SavedAnswers(
+        checked_on=day,
+        standard_id=result.standard,
+        area=result.area,
+        locality=locality,
+        members=result.members,
+        monthly_income=result.monthly_income,
+        yearly_income=None,
+        deprived=frozenset(result.deprived.split(";")) if result.deprived else frozenset(),
+        unknown=frozenset(),
+        facts=frozenset(),
+    )
+    return project(answers, target_day)
+
+
+def compare_values(projection: Projection) -> tuple[str, ...]:
+    """Values for :data:`COMPARE_COLUMNS`: categories joined by "|" when not settled."""
+    return (
+        projection.standard.id,
+        "|".join(projection.categories),
+        " hoặc ".join(CATEGORY_LABELS_VI[category] for category in projection.categories),
+        "yes" if projection.settled else "no",
+    )

@@ -143,3 +143,57 @@ def test_error_list_is_capped(tmp_path: Path) -> None:
     report = classify_file(source, None, day=DAY, locality=None)
     assert (report.rows_bad, len(report.errors)) == (1200, 1000)
     assert "1.180 dòng lỗi khác" in format_report_vi(report)
+
+
+def test_compare_date_adds_2027_columns_and_the_impact_summary(tmp_path: Path) -> None:
+    """--compare-date 2027-01-01 reads each row under Decree 351 and counts who changes."""
+    source = tmp_path / "ho.csv"
+    rows = [
+        ["A", "rural", "4", "8.000.000", "0", "1", "0"],  # 2026 average → 2027 near-poor/poor
+        ["B", "rural", "4", "6.000.000", "1", "1", "1"],  # poor both years
+        ["C", "urban", "1", "5.000.000", "0", "0", "0"],  # not poor both years
+        ["D", "urban", "2", "5.000.000", "0", "0", "0"],  # average 2026 → near-poor 2027, sure
+    ]
+    write_csv(source, rows)
+    out = tmp_path / "kq.csv"
+    report = classify_file(
+        source, out, day=date(2026, 12, 1), locality=None, compare_day=date(2027, 1, 1)
+    )
+    table = read_csv(out)
+    header = table[0]
+    assert header[-4:] == [
+        "compare_standard",
+        "compare_category",
+        "compare_category_vi",
+        "compare_settled",
+    ]
+    by_id = {row[0]: dict(zip(header, row, strict=True)) for row in table[1:]}
+    assert by_id["A"]["category"] == "average_living"
+    assert by_id["A"]["compare_category"] == "near_poor|poor"
+    assert by_id["A"]["compare_settled"] == "no"
+    assert by_id["B"]["compare_category"] == "poor" and by_id["B"]["compare_settled"] == "yes"
+    assert by_id["C"]["compare_category"] == "not_poor"
+    assert by_id["D"]["compare_category"] == "near_poor" and by_id["D"]["compare_settled"] == "yes"
+    assert report.transitions == {
+        ("average_living", "unsettled"): 1,
+        ("average_living", "near_poor"): 1,
+        ("poor", "poor"): 1,
+        ("not_poor", "not_poor"): 1,
+    }
+    text = format_report_vi(report)
+    assert "So sánh với Chuẩn nghèo đa chiều quốc gia giai đoạn 2026–2030" in text
+    assert "Đổi diện: 1 hộ; giữ nguyên: 2 hộ; chưa rõ: 1 hộ." in text
+    assert "hộ có mức sống trung bình → hộ cận nghèo: 1" in text
+    assert "hộ có mức sống trung bình → chưa rõ" in text and "tạm tính" in text
+
+
+def test_compare_date_counts_a_settled_change(tmp_path: Path) -> None:
+    """A household with 3 shared deprivations, between the lines, changes category for sure."""
+    source = tmp_path / "ho.csv"
+    write_csv(source, [["E", "rural", "2", "4.000.000", "1", "1", "1"]])
+    report = classify_file(
+        source, None, day=date(2026, 12, 1), locality=None, compare_day=date(2027, 1, 1)
+    )
+    assert report.transitions == {("average_living", "poor"): 1}
+    assert "Đổi diện: 1 hộ" in format_report_vi(report)
+    assert "hộ có mức sống trung bình → hộ nghèo: 1" in format_report_vi(report)

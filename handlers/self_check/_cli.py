@@ -25,7 +25,11 @@ def _day(text: str) -> date:
 
 
 async def cmd_classify(args: argparse.Namespace, config: Config) -> int:
-    """Classify every row of INPUT under the standard in force on --date (default today)."""
+    """Classify every row of INPUT under the standard in force on --date (default today).
+
+    With --compare-date the rows are also read under that day's standard, and the report ends
+    with the ward's impact summary (how many households change category, by category).
+    """
     del config
     from bot.classify_io import classify_file, format_report_vi
     from knowledge.assessment import NoStandardError
@@ -40,6 +44,7 @@ async def cmd_classify(args: argparse.Namespace, config: Config) -> int:
             day=day,
             locality=args.locality,
             stream=None if output else sys.stdout,
+            compare_day=args.compare_date,
         )
     except BatchFormatError as error:
         print(f"Lỗi định dạng tệp: {error}", file=sys.stderr)
@@ -67,5 +72,10 @@ def add_classify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "--date", type=_day, help="ngày áp dụng chuẩn (YYYY-MM-DD), mặc định hôm nay"
     )
     parser.add_argument("--locality", help="mã địa phương có chuẩn riêng (hcm, dn, hn)")
+    parser.add_argument(
+        "--compare-date",
+        type=_day,
+        help="so sánh thêm với chuẩn áp dụng ngày này (ví dụ 2027-01-01): thêm cột và tóm tắt",
+    )
     parser.add_argument("-o", "--output", help="tệp kết quả (.csv hoặc .xlsx); bỏ trống: in ra")
     parser.set_defaults(func=cmd_classify)

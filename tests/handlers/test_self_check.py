@@ -658,3 +658,32 @@ async def test_english_locale_asks_in_english(app: App, resident: Chat) -> None:
     [first] = await resident.press("menu:self_check")
     assert first.text.startswith("📋 Household self-check")
     assert "\n\nQuestion 1/" in first.text and "xã, phường or đặc khu" in first.text
+
+
+def test_classify_cli_compare_date_prints_the_impact(tmp_path: Path) -> None:
+    """`giamngheo classify --compare-date 2027-01-01` adds the 2027 columns and the summary."""
+    source = tmp_path / "ho.csv"
+    source.write_text(
+        "id,area,members,monthly_income,employment,water,sanitation\n"
+        "H1,rural,2,4000000,1,1,1\nH2,urban,1,9000000,0,0,0\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "kq.xlsx"
+    run = subprocess.run(
+        [
+            *(sys.executable, "-m", "bot", "--db", str(tmp_path / "x.sqlite3"), "classify"),
+            *(str(source), "--date", "2026-12-01", "--compare-date", "2027-01-01", "-o", str(out)),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "So sánh với Chuẩn nghèo đa chiều quốc gia giai đoạn 2026–2030" in run.stdout
+    assert "hộ có mức sống trung bình → hộ nghèo: 1" in run.stdout
+    assert "không thuộc diện hộ nghèo, cận nghèo → không thuộc diện hộ nghèo, cận nghèo: 1" in (
+        run.stdout
+    )
+    assert out.exists()
