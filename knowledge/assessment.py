@@ -117,7 +117,7 @@ class Indicator:
         official: The official definition quoted word for word where it was read (Phiếu B2),
             else the draft or best-known wording; quoted in "Vì sao hỏi?".
         citation: Legal citation.
-        confidence: "confirmed" or "provisional" (UNVERIFIED in DOMAIN.md).
+        confidence: "confirmed" or "provisional" (not confirmed in the sources read).
         applies_to: Household facts required for the question to apply (all of them).
         deprived_when: The answer to ``question`` ("yes" or "no") that means deprived.
     """
