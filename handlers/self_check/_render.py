@@ -85,10 +85,10 @@ def answer_label(turn: Turn, data: Mapping[str, Any], item: str) -> str:
     """The stored answer of an item, as the resident reads it."""
     kind, _, key = item.partition(":")
     if kind == "area":
-        area = turn.t(f"self_check.area.{data['area']}")
         if data.get("unit_name"):
+            area = turn.t(f"self_check.area_short.{data['area']}")
             return f"{data['unit_name']}, {data['unit_province_name']} ({area})"
-        return area
+        return turn.t(f"self_check.area.{data['area']}")
     if kind == "locality":
         return locality_label(turn, data.get("locality"))
     if kind == "size":
