@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.app import App, build_app, run_console, run_telegram, utc_clock
 from bot.core.config import Config
-from handlers import donations, exit_registration, faq, notices, self_check
+from handlers import donations, exit_registration, faq, notices, self_check, wards
 from storage.db import Database
 from storage.users import UserRepository
 
@@ -161,6 +161,7 @@ FEATURE_COMMANDS = (
     exit_registration.add_cli,
     donations.add_cli,
     notices.add_cli,
+    wards.add_cli,
 )
 
 

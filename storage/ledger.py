@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 
+from knowledge.text import strip_diacritics
 from storage.audit import record_audit
 from storage.clock import from_db, to_db
 from storage.db import Database
@@ -61,7 +62,13 @@ class LedgerError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Campaign:
-    """A fund-raising campaign (đợt vận động) of one ward, or of the whole district."""
+    """A fund-raising campaign (đợt vận động) of one ward, or of a whole province.
+
+    Since 01/07/2025 there is no district level: `ward_id` None means the whole province
+    `province_code` (every ward of it served here may log gifts); with `province_code` None too
+    (campaigns made before migration 0007 in a database with wards of several provinces) the
+    campaign is open to every ward.
+    """
 
     id: int
     ward_id: str | None
@@ -71,6 +78,7 @@ class Campaign:
     starts_on: date
     ends_on: date
     created_by: int | None
+    province_code: str | None = None
 
     def is_open(self, day: date) -> bool:
         """Whether `day` falls within the campaign."""
@@ -129,10 +137,21 @@ class Summary:
     by_day: list[tuple[date, int]]
 
 
-def ward_code_base(ward_id: str) -> str:
-    """The short upper-case code of a ward id: "hoa-cuong-bac" → "HCB"."""
-    parts = [part for part in re.split(r"[^a-z0-9]+", ward_id.lower()) if part]
-    code = "".join(part[0] for part in parts).upper()
+_KIND_WORDS = (("dac", "khu"), ("phuong",), ("xa",))
+
+
+def ward_code_base(name: str) -> str:
+    """The short upper-case code of a ward for receipt numbers, from its name (or slug id).
+
+    Initials of the name without its kind; numbers are kept whole: "Phường Hòa Cường" → "HC",
+    "Phường Hà Giang 1" → "HG1", "hoa-cuong-bac" → "HCB".
+    """
+    words = [w for w in re.split(r"[^a-z0-9]+", strip_diacritics(name).lower()) if w]
+    for kind in _KIND_WORDS:
+        if len(words) > len(kind) and tuple(words[: len(kind)]) == kind:
+            words = words[len(kind) :]
+            break
+    code = "".join(w if w.isdigit() else w[0] for w in words).upper()
     return code or "P"
 
 
@@ -146,6 +165,7 @@ def _campaign(row: sqlite3.Row) -> Campaign:
         starts_on=date.fromisoformat(row["starts_on"]),
         ends_on=date.fromisoformat(row["ends_on"]),
         created_by=row["created_by"],
+        province_code=row["province_code"],
     )
 
 
@@ -204,8 +224,13 @@ class Ledger:
         created_by: int | None,
         now: datetime,
         fund: str = "vnn",
+        province_code: str | None = None,
     ) -> Campaign:
-        """Create a campaign (audited) and return it."""
+        """Create a campaign (audited) and return it.
+
+        A campaign of one ward has `ward_id`; a province-wide one has `ward_id` None and the
+        province's official code (`province_code`).
+        """
         if fund not in FUNDS:
             raise LedgerError("fund")
         if not MIN_AMOUNT <= target <= MAX_AMOUNT:
@@ -214,10 +239,11 @@ class Ledger:
             raise LedgerError("dates")
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
-                "INSERT INTO donation_campaigns (ward_id, name, fund, target, starts_on, ends_on,"
-                " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO donation_campaigns (ward_id, province_code, name, fund, target,"
+                " starts_on, ends_on, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     ward_id,
+                    None if ward_id is not None else province_code,
                     name,
                     fund,
                     target,
@@ -233,7 +259,12 @@ class Ledger:
                 actor_user_id=created_by,
                 action="donations.campaign_created",
                 target=f"campaign:{campaign_id}",
-                detail={"ward": ward_id, "target": target, "fund": fund},
+                detail={
+                    "ward": ward_id,
+                    "province": province_code,
+                    "target": target,
+                    "fund": fund,
+                },
                 now=now,
             )
         campaign = await self.campaign(campaign_id)
@@ -250,14 +281,19 @@ class Ledger:
     async def campaigns(
         self, *, ward_id: str | None = None, all_wards: bool = False
     ) -> list[Campaign]:
-        """Campaigns of `ward_id` plus district-wide ones (every campaign when `all_wards`)."""
+        """Campaigns of `ward_id` plus those of its whole province (every one when `all_wards`).
+
+        A province-wide campaign without a province code (older data) counts for every ward.
+        """
         if all_wards:
             rows = await self.db.fetchall("SELECT * FROM donation_campaigns ORDER BY starts_on, id")
         else:
             rows = await self.db.fetchall(
-                "SELECT * FROM donation_campaigns WHERE ward_id IS NULL OR ward_id = ?"
+                "SELECT * FROM donation_campaigns WHERE ward_id = ? OR (ward_id IS NULL AND"
+                " (province_code IS NULL OR province_code ="
+                " (SELECT province_code FROM wards WHERE id = ?)))"
                 " ORDER BY starts_on, id",
-                (ward_id,),
+                (ward_id, ward_id),
             )
         return [_campaign(row) for row in rows]
 
@@ -395,6 +431,15 @@ class Ledger:
                 ),
             )
         }
+        ward_ids = sorted({item.new.ward_id for item in batch})
+        provinces = {
+            str(row["id"]): str(row["province_code"])
+            for row in await _all(
+                conn,
+                f"SELECT id, province_code FROM wards WHERE id IN ({_marks(ward_ids)})",
+                ward_ids,
+            )
+        }
         reverses = [item.reverses for item in batch if item.reverses is not None]
         already: set[int] = set()
         if reverses:
@@ -418,7 +463,7 @@ class Ledger:
                 results.append(existing[key])
                 continue
             campaign = campaigns.get(new.campaign_id)
-            problem = _problem(item, campaign, already)
+            problem = _problem(item, campaign, already, provinces.get(new.ward_id))
             if problem is not None or campaign is None:
                 results.append(LedgerError(problem or "not_found"))
                 continue
@@ -476,7 +521,8 @@ class Ledger:
         if row is not None:
             codes[ward_id] = str(row["code"])
             return codes[ward_id]
-        base = ward_code_base(ward_id)
+        named = await _one(conn, "SELECT name FROM wards WHERE id = ?", (ward_id,))
+        base = ward_code_base(str(named["name"]) if named else ward_id)
         suffix = 1
         while True:
             code = base if suffix == 1 else f"{base}{suffix}"
@@ -601,11 +647,15 @@ _INSERT_AUDIT = (
 )
 
 
-def _problem(item: _Pending, campaign: Campaign | None, already: set[int]) -> str | None:
+def _problem(
+    item: _Pending, campaign: Campaign | None, already: set[int], province_code: str | None
+) -> str | None:
     new = item.new
     if campaign is None:
         return "not_found"
     if campaign.ward_id is not None and campaign.ward_id != new.ward_id:
+        return "ward"
+    if campaign.ward_id is None and campaign.province_code not in (None, province_code):
         return "ward"
     if item.reverses is None and new.donated_on < campaign.starts_on:
         return "date"

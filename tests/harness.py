@@ -91,7 +91,7 @@ class Chat:
 
 
 async def make_officer(
-    app: App, chat: Chat, *, ward_id: str = "hoa-cuong-bac", role: str = "officer"
+    app: App, chat: Chat, *, ward_id: str = "20257", role: str = "officer"
 ) -> None:
     """Give a chat's user an officer role in a ward."""
     await app.services.users.set_role(

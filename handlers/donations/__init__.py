@@ -21,7 +21,7 @@ from storage.ledger import Ledger, NewEntry
 
 __all__ = ["add_cli", "install", "load_demo"]
 
-DEMO_WARD = "hoa-cuong-bac"
+DEMO_WARD = "20257"  # bot.demo.DEMO_WARD_CODE (handlers do not import bot)
 DEMO_GIFTS = (
     (
         "salary",
@@ -50,7 +50,7 @@ DEMO_GIFTS = (
 
 
 async def load_demo(ledger: Ledger, services: Services, now: datetime) -> None:
-    """Create the demo campaign of "hoa-cuong-bac" and a handful of gifts (once)."""
+    """Create the demo campaign of "20257" and a handful of gifts (once)."""
     del services
     if await ledger.campaigns(ward_id=DEMO_WARD):
         return

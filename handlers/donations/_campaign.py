@@ -1,7 +1,8 @@
 """Creating a campaign (payload prefix `camp`); see `campaign.mmd`.
 
-Officers create campaigns for their own ward; admins may also create one for the whole
-district (ward left empty).
+Officers create campaigns for their own ward (xã, phường or đặc khu); admins may also create
+one for the whole province of their ward (ward left empty, the province's code kept). Since
+01/07/2025 there is no district level, so no campaign is "district-wide".
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import date
 from bot.core.errors import UserFacingError
 from bot.core.registry import STAFF
 from bot.core.turn import Turn
-from bot.core.types import Reply, Role
+from bot.core.types import Choice, Reply, Role
 from handlers.donations._dates import parse_day
 from handlers.donations._flow import MAX_TEXT, cancel, read_amount
 from handlers.donations._steps import CampaignStep
@@ -30,8 +31,24 @@ class CampaignFlow:
     async def start(self, turn: Turn) -> list[Reply]:
         """Asks the campaign name."""
         turn.require_staff()
-        turn.session.enter(self.name, CampaignStep.NAME)
+        ward = await turn.services.users.ward(turn.user.ward_id) if turn.user.ward_id else None
+        turn.session.enter(
+            self.name,
+            CampaignStep.NAME,
+            {
+                "ward_name": ward.name if ward else "",
+                "province": ward.province if ward else "",
+                "province_code": ward.province_code if ward else "",
+            },
+        )
         return [self.prompt(turn)]
+
+    @staticmethod
+    def _province_label(turn: Turn) -> str:
+        province = str(turn.session.data.get("province", ""))
+        if province:
+            return turn.t("donations.camp_scope_province", province=province)
+        return turn.t("donations.camp_scope_all")
 
     def prompt(self, turn: Turn) -> Reply:
         """The question of the current step."""
@@ -43,7 +60,7 @@ class CampaignFlow:
             choices = [turn.choice(f"donations.fund.{fund}", f"camp:f:{fund}") for fund in FUNDS]
             return Reply(turn.t("donations.camp_ask_fund"), (*choices, cancel(turn)))
         if step == CampaignStep.SCOPE:
-            choices = [turn.choice("donations.camp_scope_district", "camp:s:district")]
+            choices = [Choice(self._province_label(turn), "camp:s:province")]
             if turn.user.ward_id:
                 choices.insert(0, turn.choice("donations.camp_scope_ward", "camp:s:ward"))
             return Reply(turn.t("donations.camp_ask_scope"), (*choices, cancel(turn)))
@@ -54,13 +71,17 @@ class CampaignFlow:
         if step == CampaignStep.END:
             return Reply(turn.t("donations.camp_ask_end"), (cancel(turn),), expects_text=True)
         if step == CampaignStep.CONFIRM:
-            scope = turn.t("donations.camp_scope_district") if data.get("ward") is None else ""
+            scope = (
+                self._province_label(turn)
+                if data.get("ward") is None
+                else str(data.get("ward_name") or data["ward"])
+            )
             return Reply(
                 turn.t(
                     "donations.camp_confirm",
                     name=data["name"],
                     fund=turn.t(f"donations.fund.{data['fund']}"),
-                    scope=scope or str(data["ward"]),
+                    scope=scope,
                     target=turn.money(int(data["target"])),
                     start=turn.day(date.fromisoformat(data["start"])),
                     end=turn.day(date.fromisoformat(data["end"])),
@@ -93,7 +114,7 @@ class CampaignFlow:
             return self._go(turn, CampaignStep.TARGET)
         if step == CampaignStep.SCOPE:
             turn.require_staff(None)
-            if payload == "camp:s:district" and turn.user.role is Role.ADMIN:
+            if payload == "camp:s:province" and turn.user.role is Role.ADMIN:
                 data["ward"] = None
             elif payload == "camp:s:ward" and turn.user.ward_id:
                 data["ward"] = turn.user.ward_id
@@ -134,6 +155,9 @@ class CampaignFlow:
                     ends_on=date.fromisoformat(data["end"]),
                     created_by=turn.user.id,
                     now=turn.now,
+                    province_code=(str(data.get("province_code") or "") or None)
+                    if ward is None
+                    else None,
                 )
             except LedgerError as exc:
                 raise UserFacingError(f"donations.ledger.{exc.code}") from None

@@ -42,7 +42,7 @@ class CampaignStep(StrEnum):
     FUND = "fund"
     """Asks which fund: Vì người nghèo or Đền ơn đáp nghĩa."""
     SCOPE = "scope"
-    """Asks (admins only) whether the campaign is for a ward or the whole district."""
+    """Asks (admins only) whether the campaign is for their ward or their whole province."""
     TARGET = "target"
     """Asks the target amount in đồng."""
     START = "start"

@@ -35,6 +35,7 @@ from handlers.exit_registration._steps import (
     check_name,
     check_phone,
 )
+from handlers.wards import choose_ward, demo_aware_label
 from knowledge.money import parse_money
 from storage.registrations import (
     CAUSES,
@@ -50,6 +51,8 @@ log = logging.getLogger(__name__)
 
 K = "exit_registration."
 NAME = "reg"
+# Up to this many wards in service are offered as buttons; beyond, the resident types the name.
+MAX_WARD_BUTTONS = 8
 
 TEXT_CHECKS = {
     Step.NAME: (check_name, "name"),
@@ -164,12 +167,7 @@ class ResidentFlow:
                 return await self._advance(turn, step)
             return await self._again(turn, step, "common.choose_above")
         if step is Step.WARD:
-            if payload and payload.startswith("reg:ward:"):
-                ward = await turn.services.users.ward(payload.removeprefix("reg:ward:"))
-                if ward is not None:
-                    form["ward_id"] = ward.id
-                    return await self._advance(turn, step)
-            return await self._again(turn, step, "common.choose_above")
+            return await self._ward(turn, form)
         if step in (Step.CAUSES, Step.SUPPORTS):
             return await self._toggle(turn, step, form)
         if step is Step.TARGET_YEAR:
@@ -252,6 +250,45 @@ class ResidentFlow:
         turn.session.data["f"][field] = checked.value
         return await self._advance(turn, step)
 
+    async def _ward(self, turn: Turn, form: dict[str, Any]) -> list[Reply]:
+        """Takes a ward button (only a ward in service) or a typed commune name."""
+        payload = turn.payload
+        if payload is not None:
+            if payload.startswith("reg:ward:"):
+                ward = await turn.services.users.ward(payload.removeprefix("reg:ward:"))
+                if ward is not None and ward.enabled:
+                    form["ward_id"] = ward.id
+                    return await self._advance(turn, Step.WARD)
+                log.info("registration ward refused (unknown or disabled)")
+            return await self._again(turn, Step.WARD, "common.choose_above")
+        if not turn.text:
+            return await self._again(turn, Step.WARD, "common.choose_above")
+        choice = await choose_ward(turn.services.users, turn.text)
+        if choice.ward is not None:
+            form["ward_id"] = choice.ward.id
+            return await self._advance(turn, Step.WARD)
+        if choice.candidates:
+            buttons = [
+                Choice(demo_aware_label(turn.t, w, with_province=True), f"reg:ward:{w.id}")
+                for w in choice.candidates
+            ]
+            return [
+                Reply(
+                    turn.t("ward.which", typed=turn.text[:60]),
+                    (
+                        *buttons,
+                        Choice(turn.t("common.back"), "reg:back"),
+                        Choice(turn.t("common.cancel"), "reg:cancel"),
+                    ),
+                )
+            ]
+        if choice.not_served is not None:
+            unit = choice.not_served
+            return await self._again(
+                turn, Step.WARD, "ward.not_served", name=unit.name, province=unit.province_name
+            )
+        return await self._again(turn, Step.WARD, "ward.not_found", typed=turn.text[:60])
+
     async def _income(self, turn: Turn, form: dict[str, Any]) -> list[Reply]:
         if turn.payload is not None or not turn.text:
             return await self._again(turn, Step.INCOME, "common.choose_above")
@@ -322,15 +359,23 @@ class ResidentFlow:
             )
         if step is Step.WARD:
             wards = await turn.services.users.wards()
+            if not wards:
+                return Reply(t("ward.none_served"), (cancel,))
             own = turn.user.ward_id
             wards.sort(key=lambda ward: ward.id != own)
+            # Buttons for every ward when few are in service, else only the user's own ward.
+            shown = wards if len(wards) <= MAX_WARD_BUTTONS else [w for w in wards if w.id == own]
             choices = [
                 Choice(
-                    t(f"{K}ward_own", name=w.name) if w.id == own else w.name, f"reg:ward:{w.id}"
+                    t(f"{K}ward_own", name=demo_aware_label(t, w))
+                    if w.id == own
+                    else demo_aware_label(t, w),
+                    f"reg:ward:{w.id}",
                 )
-                for w in wards
+                for w in shown
             ]
-            return Reply(t(f"{K}ask.ward"), (*choices, *nav))
+            # With ward buttons a typed number picks one (any other text is still a name).
+            return Reply(t(f"{K}ask.ward"), (*choices, *nav), expects_text=not choices)
         if step in (Step.CAUSES, Step.SUPPORTS):
             causes = step is Step.CAUSES
             keys = CAUSES if causes else SUPPORTS

@@ -8,7 +8,7 @@ from bot.app import App
 from storage.users import Ward
 from tests.harness import Chat, FakeClock, make_officer, text_of
 
-RECEIPT = re.compile(r"VNN-HCB-2026-\d{6}")
+RECEIPT = re.compile(r"VNN-HC-2026-\d{6}")
 
 
 async def count_entries(app: App) -> int:
@@ -143,11 +143,17 @@ async def test_other_ward_cannot_use_campaign(app: App, clock: FakeClock) -> Non
     """An officer of another ward cannot pick, report or export the demo ward's campaign."""
     await app.services.users.add_ward(
         Ward(
-            id="an-hai-bac", name="An Hải Bắc", district="Sơn Trà", province="Đà Nẵng", area="urban"
+            id="20275",
+            code="20275",
+            name="Phường An Hải",
+            kind="phuong",
+            province_code="48",
+            province="Thành phố Đà Nẵng",
+            area="urban",
         )
     )
     other = Chat(app, "officer-2")
-    await make_officer(app, other, ward_id="an-hai-bac")
+    await make_officer(app, other, ward_id="20275")
     assert "chưa có đợt vận động" in text_of(await other.send("/ghinhan"))
     await other.send("/taodot")
     await other.send("Đợt An Hải Bắc")
@@ -171,7 +177,7 @@ async def test_other_ward_cannot_use_campaign(app: App, clock: FakeClock) -> Non
     report = text_of(await other.send("/baocao"))
     assert "Đợt An Hải Bắc" in report
     assert "Vận động Quỹ Vì người nghèo năm 2026" not in report
-    assert "quyền" in text_of(await other.send("/daobut VNN-HCB-2026-000001 nhầm"))
+    assert "quyền" in text_of(await other.send("/daobut VNN-HC-2026-000001 nhầm"))
     audit = await app.services.audit.recent(action_prefix="access.denied")
     assert len(audit) >= 3
 
@@ -194,27 +200,32 @@ async def test_campaign_flow_creates_campaign(app: App, officer: Chat) -> None:
         ("Tháng cao điểm Vì người nghèo 2026",),
     )
     assert row is not None
-    assert tuple(row) == ("hoa-cuong-bac", "doand", 3_700_000_000, "2026-10-17", "2026-11-18")
+    assert tuple(row) == ("20257", "doand", 3_700_000_000, "2026-10-17", "2026-11-18")
     assert "Tháng cao điểm" in text_of(await officer.send("/baocao"))
 
 
-async def test_admin_creates_district_campaign(app: App) -> None:
-    """An admin may create a district-wide campaign (no ward)."""
+async def test_admin_creates_province_campaign(app: App) -> None:
+    """An admin may create a campaign for the whole province of their ward (no district)."""
     admin = Chat(app, "admin-1")
     await make_officer(app, admin, role="admin")
     await admin.send("/taodot")
-    await admin.send("Toàn quận 2026")
+    await admin.send("Toàn thành phố 2026")
     await admin.tap("Vì người nghèo")
-    await admin.tap("Toàn quận")
+    scope = admin.last
+    assert [c.label for c in scope.choices if "quận" in c.label.lower()] == []
+    await admin.tap("Toàn Thành phố Đà Nẵng")
     await admin.send("1 tỷ")
     await admin.send("hôm nay")
     await admin.send("31/12/2026")
+    assert "Toàn Thành phố Đà Nẵng" in admin.last.text
     await admin.tap("Xác nhận")
     row = await app.db.fetchone(
-        "SELECT ward_id FROM donation_campaigns WHERE name = 'Toàn quận 2026'"
+        "SELECT ward_id, province_code FROM donation_campaigns WHERE name = 'Toàn thành phố 2026'"
     )
     assert row is not None
-    assert row[0] is None
+    assert tuple(row) == (None, "48")
+    other_province = await app.services.users.wards()
+    assert [w.province_code for w in other_province] == ["48"]
 
 
 async def test_help_names_each_command_once(officer: Chat, resident: Chat) -> None:

@@ -18,7 +18,7 @@ from storage.db import Database
 from storage.ledger import Ledger, LedgerError, NewEntry
 from tests.harness import Chat, FakeClock, make_officer, text_of
 
-WARD = "hoa-cuong-bac"
+WARD = "20257"
 
 
 def gift(
@@ -145,9 +145,9 @@ async def test_idempotency_key_records_once(app: App) -> None:
 
 
 async def test_receipt_numbers_are_per_ward_per_year(app: App) -> None:
-    """Receipts run VNN-HCB-2026-000001 upwards with no gap or repeat."""
+    """Receipts run VNN-HC-2026-000001 upwards with no gap or repeat."""
     rows = await app.db.fetchall("SELECT receipt FROM donation_entries ORDER BY id")
-    assert [row[0] for row in rows] == [f"VNN-HCB-2026-{n:06d}" for n in range(1, 6)]
+    assert [row[0] for row in rows] == [f"VNN-HC-2026-{n:06d}" for n in range(1, 6)]
 
 
 async def test_twenty_officers_log_a_thousand_gifts(app: App) -> None:
@@ -215,7 +215,7 @@ async def main(path):
     db = Database(path)
     await db.open()
     ledger = Ledger(db)
-    campaign = (await ledger.campaigns(ward_id="hoa-cuong-bac"))[0]
+    campaign = (await ledger.campaigns(ward_id="20257"))[0]
     now = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
 
     async def officer(n):
@@ -223,7 +223,7 @@ async def main(path):
         while True:
             i += 1
             entry = await ledger.append(NewEntry(
-                campaign_id=campaign.id, ward_id="hoa-cuong-bac", donor_type="person",
+                campaign_id=campaign.id, ward_id="20257", donor_type="person",
                 donor_name="", public=False, amount=1000 + n, method="cash",
                 donated_on=date(2026, 11, 20), recorded_by=None,
                 idempotency_key=f"w{n}-{i}"), now=now)

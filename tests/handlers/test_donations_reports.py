@@ -51,7 +51,7 @@ def test_chart_renders_vietnamese_without_missing_glyphs() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         png = chart_png(
-            title="Tiến độ vận động: Tháng cao điểm Vì người nghèo — Hòa Cường Bắc",
+            title="Tiến độ vận động: Tháng cao điểm Vì người nghèo — Hòa Cường",
             raised_label="Luỹ kế đã thu",
             target_label="Mục tiêu",
             y_label="Triệu đồng",
@@ -77,7 +77,7 @@ async def test_xlsx_export_reads_back(app: App, officer: Chat) -> None:
     assert rows[0][8] == "Số tiền (đồng)"
     assert len(rows) == 6
     assert sum(int(str(row[8])) for row in rows[1:]) == 78_300_000
-    assert rows[1][0] == "VNN-HCB-2026-000001"
+    assert rows[1][0] == "VNN-HC-2026-000001"
     audit = await app.services.audit.recent(action_prefix="donations.exported")
     assert audit[0].detail["format"] == "xlsx"
 
@@ -94,7 +94,7 @@ async def test_cli_export_csv(app: App, tmp_path: Path) -> None:
             "donations",
             "export",
             "--ward",
-            "hoa-cuong-bac",
+            "20257",
             "--format",
             "csv",
             "-o",
@@ -154,14 +154,14 @@ async def test_transparency_menu_item_for_everyone(app: App, resident: Chat) -> 
 
 async def test_lookup_hides_non_public_name(app: App, resident: Chat) -> None:
     """/tracuu shows amount, date and campaign, and the donor name only when public."""
-    public = text_of(await resident.send("/tracuu vnn-hcb-2026-000002"))
+    public = text_of(await resident.send("/tracuu vnn-hc-2026-000002"))
     assert "50.000.000 ₫" in public
     assert "12/05/2026" in public
     assert "Công ty TNHH Xây dựng Hòa Cường" in public
-    private = text_of(await resident.send("/tracuu VNN-HCB-2026-000005"))
+    private = text_of(await resident.send("/tracuu VNN-HC-2026-000005"))
     assert "500.000 ₫" in private
     assert "Nguyễn Văn An" not in private
-    assert "Không tìm thấy" in text_of(await resident.send("/tracuu VNN-HCB-2026-999999"))
+    assert "Không tìm thấy" in text_of(await resident.send("/tracuu VNN-HC-2026-999999"))
     assert "/tracuu" in text_of(await resident.send("/tracuu"))
 
 

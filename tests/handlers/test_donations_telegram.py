@@ -19,7 +19,7 @@ async def test_log_gift_on_telegram(app: App, fake_telegram: FakeBotApi) -> None
     fake = fake_telegram
     tg = TelegramUser(fake, USER)
     now = app.services.clock()
-    await app.services.users.set_role("telegram", str(USER), "officer", "hoa-cuong-bac", now=now)
+    await app.services.users.set_role("telegram", str(USER), "officer", "20257", now=now)
     async with telegram_running(app, fake):
         first = await tg.type_text("/ghinhan", "don:t:")
         assert "Vận động Quỹ Vì người nghèo năm 2026" in first[0].plain_text
@@ -41,15 +41,15 @@ async def test_log_gift_on_telegram(app: App, fake_telegram: FakeBotApi) -> None
         fake.push_callback(USER, "don:ok")
         done = await fake.wait_for_next(USER, after=mark, count=3)
         texts = "\n".join(message.plain_text for message in done)
-        receipts = set(re.findall(r"VNN-HCB-2026-\d{6}", texts))
-        assert receipts == {"VNN-HCB-2026-000006"}
+        receipts = set(re.findall(r"VNN-HC-2026-\d{6}", texts))
+        assert receipts == {"VNN-HC-2026-000006"}
         assert "đã được ghi rồi" in texts
         rows = await app.db.fetchall(
             "SELECT receipt, amount, reference, donated_on FROM donation_entries"
             " WHERE donor_name = 'Hội Chữ thập đỏ phường'"
         )
         assert [tuple(row) for row in rows] == [
-            ("VNN-HCB-2026-000006", 15_000_000, "FT26325999", "2026-11-20")
+            ("VNN-HC-2026-000006", 15_000_000, "FT26325999", "2026-11-20")
         ]
 
         report = await tg.type_text("/baocao", "rep:chart:")

@@ -32,7 +32,7 @@ async def test_form_end_to_end_stores_one_registration(app: App, resident: Chat)
     assert stored.monthly_income == 3_500_000
     assert stored.causes == ["capital", "jobs"]
     assert stored.supports == ["loan", "training"]
-    assert stored.ward_id == "hoa-cuong-bac"
+    assert stored.ward_id == "20257"
     assert stored.target_year == 2028
     assert stored.status is Status.SUBMITTED
 
@@ -61,7 +61,7 @@ async def test_double_submit_creates_one_registration(app: App, resident: Chat) 
 
 
 async def test_invalid_id_cards_are_refused_and_step_kept(app: App, resident: Chat) -> None:
-    """Bad CCCD numbers get a clear Vietnamese message and the same question again."""
+    """Bad căn cước numbers get a clear Vietnamese message and the same question again."""
     await fill_form(resident, upto=5)
     cases = {
         "04809000123A": "chỉ gồm chữ số",
@@ -72,7 +72,7 @@ async def test_invalid_id_cards_are_refused_and_step_kept(app: App, resident: Ch
     for typed, message in cases.items():
         await resident.send(typed)
         assert message in resident.last.text
-        assert "Số căn cước công dân" in resident.last.text
+        assert "Số căn cước của chủ hộ" in resident.last.text
     await resident.send("048 090 001 234")
     assert "Số điện thoại" in resident.last.text
 
@@ -84,7 +84,7 @@ async def test_invalid_phones_are_refused(resident: Chat) -> None:
         await resident.send(typed)
         assert "Số điện thoại chưa hợp lệ" in resident.last.text
     await resident.send("+84 912 345 678")
-    assert "phường/xã nào" in resident.last.text
+    assert "xã, phường hay đặc khu nào" in resident.last.text
 
 
 async def test_invalid_dates_are_refused(resident: Chat) -> None:
@@ -243,15 +243,15 @@ def replace_token_target(stored: Registration) -> NewRegistration:
 
 async def test_own_ward_is_offered_first(app: App, resident: Chat) -> None:
     """A resident whose ward is known sees it first, marked as their ward."""
-    await app.services.users.add_ward(Ward("a-ward", "An Hải", "Sơn Trà", "Đà Nẵng", "urban"))
+    await app.services.users.add_ward(Ward("a-ward", "Phường An Hải", "Thành phố Đà Nẵng", "urban"))
     await resident.send("/start")
     user = await app.services.users.find("test", "resident-1")
     assert user is not None
-    await app.services.users.set_ward(user.id, "hoa-cuong-bac")
+    await app.services.users.set_ward(user.id, "20257")
     await fill_form(resident, upto=7)
     labels = [c.label for c in resident.last.choices]
-    assert labels[0] == "Phường Hòa Cường Bắc (dữ liệu mẫu) (phường của bạn)"
-    assert "An Hải" in labels
+    assert labels[0] == "Phường Hòa Cường (dữ liệu mẫu) (nơi bạn đã chọn)"
+    assert "Phường An Hải" in labels
 
 
 async def test_english_locale_has_the_same_form(resident: Chat) -> None:

@@ -13,7 +13,7 @@ FORM_INPUTS: list[tuple[str, str]] = [
     ("tap", "Kinh"),
     ("send", VALID_ID),
     ("send", "0912345678"),
-    ("tap", "Hòa Cường Bắc"),
+    ("tap", "Hòa Cường"),
     ("send", "12 Lê Thanh Nghị, tổ 5"),
     ("tap", "Bỏ qua"),
     ("send", "4"),

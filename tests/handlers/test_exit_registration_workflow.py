@@ -116,7 +116,7 @@ async def test_double_tap_on_status_change_applies_once(
 async def test_officer_of_another_ward_is_refused(app: App, resident: Chat) -> None:
     """An officer of ward B pressing a payload for ward A's registration is refused and audited."""
     await submit(resident)
-    await app.services.users.add_ward(Ward("phuong-b", "Phường B", "Quận X", "Đà Nẵng", "urban"))
+    await app.services.users.add_ward(Ward("phuong-b", "Phường B", "Thành phố Đà Nẵng", "urban"))
     other = Chat(app, "officer-b")
     await make_officer(app, other, ward_id="phuong-b")
     await other.press("menu:registrations_admin")
@@ -200,7 +200,7 @@ async def test_summary_and_xlsx_export(app: App, resident: Chat, officer: Chat) 
     attachment = officer.last.attachment
     assert attachment is not None
     assert attachment.kind == "document"
-    assert attachment.filename == "dang-ky-thoat-ngheo-hoa-cuong-bac.xlsx"
+    assert attachment.filename == "dang-ky-thoat-ngheo-20257.xlsx"
     sheet = load_workbook(io.BytesIO(attachment.data)).active
     assert sheet is not None
     rows = list(sheet.iter_rows(values_only=True))

@@ -121,7 +121,7 @@ async def test_officer_of_other_ward_cannot_answer(app: App, resident: Chat) -> 
     """An officer of another ward pressing a forged answer button is refused."""
     from storage.users import Ward
 
-    await app.services.users.add_ward(Ward("khac", "Phường Khác", "", "", "urban"))
+    await app.services.users.add_ward(Ward("khac", "Phường Khác", "", "urban"))
     other = Chat(app, "other-officer")
     await make_officer(app, other, ward_id="khac")
     await resident.send("/hoicanbo")

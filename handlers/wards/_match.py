@@ -1,0 +1,105 @@
+"""Matching what a resident or an administrator typed to a commune (xã, phường, đặc khu).
+
+`pick` grades the candidates of `knowledge.admin_units.find`; `choose_ward` applies it to the
+wards in service, for the ward steps of the registration form and of `/hoicanbo`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.core.i18n import Translator
+from knowledge.admin_units import Unit, UnitMatch, find, fold, unit
+from storage.users import UserRepository, Ward
+
+# A candidate this good, with the next one at least MARGIN behind, is taken without asking.
+CONFIDENT = 85.0
+MARGIN = 5.0
+# Candidates within SPREAD of the best (and at least SUGGEST) are offered as buttons.
+SPREAD = 10.0
+SUGGEST = 70.0
+MAX_BUTTONS = 8
+
+
+def pick(matches: Sequence[UnitMatch]) -> tuple[Unit | None, list[Unit]]:
+    """The unit to take without asking (or None) and otherwise the candidates to offer.
+
+    Args:
+        matches: Candidates from `find`, best first.
+
+    Returns:
+        (unit, []) when the best is confident and clearly ahead; (None, candidates) when
+        several are close (e.g. the same name in several provinces); (None, []) for none.
+    """
+    if not matches:
+        return None, []
+    best = matches[0]
+    runner_up = matches[1].score if len(matches) > 1 else 0.0
+    if best.score >= CONFIDENT and best.score - runner_up >= MARGIN:
+        return best.unit, []
+    # Exact names (the same name in several provinces) are offered alone.
+    floor = best.score - 1 if best.score >= 99 else max(SUGGEST, best.score - SPREAD)
+    return None, [m.unit for m in matches if m.score >= floor][:MAX_BUTTONS]
+
+
+@dataclass(frozen=True, slots=True)
+class WardChoice:
+    """What a typed commune name gives among the wards in service.
+
+    Exactly one of the fields is set, or none (nothing like it exists at all):
+    `ward` (the ward in service it names), `candidates` (wards in service to choose from),
+    `not_served` (a real commune that does not use the assistant yet).
+    """
+
+    ward: Ward | None = None
+    candidates: tuple[Ward, ...] = ()
+    not_served: Unit | None = None
+
+
+async def choose_ward(users: UserRepository, text: str) -> WardChoice:
+    """The ward in service a resident's typed text names (diacritics, typos, province).
+
+    Args:
+        users: The repository holding the wards in service.
+        text: What the resident typed ("hoa cuong", "p. Bến Thành tphcm", "20257").
+
+    Returns:
+        The choice; a commune that exists but is not in service is reported as `not_served`
+        only when the text names it confidently.
+    """
+    wards = await users.wards()
+    by_code = {w.code: w for w in wards if w.code}
+    if by_code:
+        chosen, candidates = pick(find(text, within=by_code, limit=MAX_BUTTONS))
+        if chosen is not None:
+            return WardChoice(ward=by_code[chosen.code])
+        if candidates:
+            return WardChoice(candidates=tuple(by_code[u.code] for u in candidates))
+    legacy = [w for w in wards if not w.code and _plain(w.name) == _plain(text)]
+    if len(legacy) == 1:
+        return WardChoice(ward=legacy[0])
+    chosen, _ = pick(find(text, limit=MAX_BUTTONS))
+    if chosen is not None:
+        return WardChoice(not_served=chosen)
+    return WardChoice()
+
+
+def _plain(text: str) -> str:
+    folded = fold(text)
+    for prefix in ("phuong ", "xa ", "dac khu "):
+        folded = folded.removeprefix(prefix)
+    return folded
+
+
+def demo_aware_label(t: Translator, ward: Ward, *, with_province: bool = False) -> str:
+    """The ward's name for a button, with its province if asked, marked when it is demo data."""
+    label = ward.name
+    if with_province and ward.province:
+        label = t("ward.with_province", name=ward.name, province=ward.province)
+    return t("ward.demo", name=label) if ward.demo else label
+
+
+def official(code: str) -> Unit | None:
+    """The official unit of a stored ward code (None for wards created before 0007)."""
+    return unit(code) if code else None
