@@ -289,14 +289,24 @@ class SelfCheckRepository:
         return True
 
     async def opt_out(self, user_id: int, *, now: datetime) -> bool:
-        """Stop notices for the user; returns False when they had already opted out."""
+        """Stop notices for the user, dropping one still waiting to go out.
+
+        Returns:
+            False when the user had already opted out.
+        """
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO notice_opt_outs (user_id, opted_out_at) VALUES (?, ?)"
                 " ON CONFLICT (user_id) DO NOTHING",
                 (user_id, to_db(now)),
             )
-            return cursor.rowcount == 1
+            added = cursor.rowcount == 1
+            await conn.execute(
+                "DELETE FROM outbox WHERE sent_at IS NULL AND id IN"
+                " (SELECT outbox_id FROM notices_sent WHERE user_id = ?)",
+                (user_id,),
+            )
+        return added
 
     async def opted_out(self, user_id: int) -> bool:
         """Whether the user asked for no notices."""
