@@ -9,12 +9,15 @@ from bot.core.registry import EVERYONE, STAFF
 from bot.core.turn import Turn
 from bot.core.types import Choice, Reply
 from handlers.faq._render import answer_reply, result_replies, short
+from handlers.wards import choose_ward, demo_aware_label
 from knowledge.faq import KnowledgeBase
 from knowledge.text import normalize
 from storage.audit import record_audit
 from storage.questions import HandoverQuestion, QuestionRepository
 
 MIN_ANSWER_CHARS = 2
+# Up to this many wards in service are offered as buttons; beyond, the resident types the name.
+MAX_WARD_BUTTONS = 8
 
 
 class HandoverStep(StrEnum):
@@ -23,7 +26,7 @@ class HandoverStep(StrEnum):
     QUESTION = "question"
     """Asks the resident to type the question."""
     WARD = "ward"
-    """Asks which ward (phường/xã) the resident lives in."""
+    """Asks which commune (xã, phường, đặc khu) the resident lives in: typed, or buttons if few."""
     CONFIRM = "confirm"
     """Shows the question and who will see it; asks to send."""
 
@@ -112,16 +115,65 @@ class HandoverFlow:
         )
 
     async def _after_question(self, turn: Turn) -> list[Reply]:
-        if turn.user.ward_id is None and "ward" not in turn.session.data:
-            wards = await turn.services.users.wards()
+        if "ward" not in turn.session.data and not await self._own_ward_served(turn):
             turn.session.step = HandoverStep.WARD
-            choices = [Choice(short(ward.name), f"faqh:w:{ward.id}") for ward in wards[:8]]
-            choices.append(Choice(turn.t("common.cancel"), "faqh:cancel"))
-            return [Reply(turn.t("faq.handover_choose_ward"), tuple(choices))]
+            return [await self._ask_ward(turn)]
+        return await self._confirm(turn)
+
+    @staticmethod
+    async def _own_ward_served(turn: Turn) -> bool:
+        """Whether the user has a ward and it is still in service."""
+        if turn.user.ward_id is None:
+            return False
+        ward = await turn.services.users.ward(turn.user.ward_id)
+        return ward is not None and ward.enabled
+
+    @staticmethod
+    async def _ask_ward(turn: Turn, error: str = "") -> Reply:
+        """The ward question: buttons when few wards are in service, else a typed name."""
+        wards = await turn.services.users.wards()
+        cancel = Choice(turn.t("common.cancel"), "faqh:cancel")
+        if not wards:
+            turn.session.clear()
+            return Reply(turn.t("ward.none_served"), (cancel,))
+        shown = wards if len(wards) <= MAX_WARD_BUTTONS else []
+        choices = [
+            Choice(short(demo_aware_label(turn.t, ward)), f"faqh:w:{ward.id}") for ward in shown
+        ]
+        question = turn.t("faq.handover_choose_ward")
+        text = f"{error}\n\n{question}" if error else question
+        return Reply(text, (*choices, cancel), expects_text=not choices)
+
+    async def _typed_ward(self, turn: Turn) -> list[Reply]:
+        """A typed commune name: the ward in service, candidates, or why it cannot be used."""
+        choice = await choose_ward(turn.services.users, turn.text)
+        if choice.ward is not None:
+            return await self._take_ward(turn, choice.ward.id)
+        if choice.candidates:
+            buttons = [
+                Choice(short(demo_aware_label(turn.t, w, with_province=True)), f"faqh:w:{w.id}")
+                for w in choice.candidates
+            ]
+            return [
+                Reply(
+                    turn.t("ward.which", typed=turn.text[:60]),
+                    (*buttons, Choice(turn.t("common.cancel"), "faqh:cancel")),
+                )
+            ]
+        if choice.not_served is not None:
+            unit = choice.not_served
+            error = turn.t("ward.not_served", name=unit.name, province=unit.province_name)
+        else:
+            error = turn.t("ward.not_found", typed=turn.text[:60])
+        return [await self._ask_ward(turn, error)]
+
+    async def _take_ward(self, turn: Turn, ward_id: str) -> list[Reply]:
+        await turn.services.users.set_ward(turn.user.id, ward_id)
+        turn.session.data["ward"] = ward_id
         return await self._confirm(turn)
 
     async def _confirm(self, turn: Turn) -> list[Reply]:
-        ward_id = turn.user.ward_id or str(turn.session.data.get("ward", ""))
+        ward_id = str(turn.session.data.get("ward", "")) or turn.user.ward_id or ""
         ward = await turn.services.users.ward(ward_id)
         turn.session.step = HandoverStep.CONFIRM
         turn.session.data["ward"] = ward_id
@@ -147,15 +199,15 @@ class HandoverFlow:
             turn.session.data["q"] = turn.text
             return await self._after_question(turn)
         if step == HandoverStep.WARD:
-            payload = turn.payload or ""
-            if not payload.startswith("faqh:w:"):
+            payload = turn.payload
+            if payload is None and turn.text:
+                return await self._typed_ward(turn)
+            if payload is None or not payload.startswith("faqh:w:"):
                 return [turn.reply("common.choose_above")]
             ward = await turn.services.users.ward(payload.removeprefix("faqh:w:"))
-            if ward is None:
+            if ward is None or not ward.enabled:
                 return [turn.reply("error.unknown_button")]
-            await turn.services.users.set_ward(turn.user.id, ward.id)
-            turn.session.data["ward"] = ward.id
-            return await self._confirm(turn)
+            return await self._take_ward(turn, ward.id)
         if step == HandoverStep.CONFIRM and turn.payload == "faqh:send":
             return await self._send(turn)
         return [turn.reply("common.choose_above")]

@@ -43,10 +43,11 @@ WHERE id = 'hoa-cuong-bac' AND name LIKE '%(dữ liệu mẫu)%';
 
 -- A campaign's scope is one ward (ward_id) or one whole province (ward_id NULL and the
 -- province's code here), never a district. Campaigns made before this migration with no ward
--- get the province of the wards when they all share one; otherwise province_code stays NULL
--- and the campaign stays open to every ward, as before.
+-- get the province of the wards when every ward's province is known and the same; otherwise
+-- province_code stays NULL and the campaign stays open to every ward, as before.
 ALTER TABLE donation_campaigns ADD COLUMN province_code TEXT;
 UPDATE donation_campaigns
 SET province_code = (SELECT MIN(province_code) FROM wards WHERE province_code <> '')
 WHERE ward_id IS NULL
-    AND (SELECT COUNT(DISTINCT province_code) FROM wards WHERE province_code <> '') = 1;
+    AND NOT EXISTS (SELECT 1 FROM wards WHERE province_code = '')
+    AND (SELECT COUNT(DISTINCT province_code) FROM wards) = 1;
