@@ -116,7 +116,10 @@ class Unit:
 
     @property
     def area(self) -> str:
-        """"urban" (phường), "rural" (xã) or "unknown" (đặc khu); a provisional mapping."""
+        """The area for the poverty standards: urban (phường), rural (xã), unknown (đặc khu).
+
+        A provisional mapping, to be confirmed with the commune officers.
+        """
         return _AREAS[self.kind]
 
 

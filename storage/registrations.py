@@ -1,7 +1,7 @@
 """Registrations to exit poverty (đăng ký thoát nghèo bền vững) and their status history.
 
 A household registers its causes of poverty and the support it wishes for; ward officers
-(cán bộ phường) move the registration through a fixed workflow (`TRANSITIONS`). Every change
+(cán bộ xã/phường) move the registration through a fixed workflow (`TRANSITIONS`). Every change
 is written with its history row, an audit entry and, when given, the resident's notification
 in the outbox, all in one transaction.
 

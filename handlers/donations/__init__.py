@@ -25,7 +25,7 @@ DEMO_WARD = "20257"  # bot.demo.DEMO_WARD_CODE (handlers do not import bot)
 DEMO_GIFTS = (
     (
         "salary",
-        "Cán bộ, công chức UBND phường (một ngày lương)",
+        "Cán bộ, công chức UBND phường Hòa Cường (một ngày lương)",
         True,
         18_500_000,
         "cash",

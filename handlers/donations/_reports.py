@@ -149,7 +149,8 @@ class Reports:
             )
         ]
         if ward is not None:
-            lines.append(turn.t("donations.report_ward_part", ward=ward))
+            named = await turn.services.users.ward(ward)
+            lines.append(turn.t("donations.report_ward_part", ward=named.name if named else ward))
         lines.append(turn.t("donations.report_by_type"))
         lines += [
             f"• {turn.t(f'donations.type.{kind}')}: {turn.money(amount)}"

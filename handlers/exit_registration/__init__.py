@@ -1,7 +1,7 @@
 """Registration to exit poverty (đăng ký thoát nghèo bền vững), end to end in the chat.
 
 Residents fill a guided form (after consent) and follow their registrations with /trangthai;
-ward officers (cán bộ phường) work an inbox by status, change statuses with a note, see the
+ward officers (cán bộ xã/phường) work an inbox by status, change statuses with a note, see the
 ward's summary and export the list. The national form to be recognised as having exited is
 Mẫu số 04, handled in the monthly review from the 15th; the bot never states official status.
 

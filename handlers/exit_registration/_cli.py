@@ -19,7 +19,7 @@ async def cmd_export(args: argparse.Namespace, config: Config) -> int:
     app: App = await build_app(config)
     try:
         if await app.services.users.ward(args.ward) is None:
-            print(f"Không có phường {args.ward!r}.", file=sys.stderr)
+            print(f"Không có xã/phường/đặc khu {args.ward!r}.", file=sys.stderr)
             return 2
         registrations = await RegistrationRepository(app.db).in_ward(args.ward)
         content = _export.render(Translator("vi"), registrations, args.format)

@@ -1,4 +1,4 @@
-"""The officer's side (cán bộ phường): inbox by status, detail, status changes, summary, export.
+"""The officer's side (cán bộ xã/phường): inbox by status, detail, status changes, summary, export.
 
 Every action re-checks role and ward on the server (`turn.require_staff(ward)`) whatever the
 button carried; a registration id in a payload is loaded and its ward checked before use.

@@ -206,4 +206,4 @@ def test_cli_export_as_subprocess(tmp_path: Path) -> None:
         check=False,
     )
     assert missing.returncode == 2
-    assert "Không có phường" in missing.stderr
+    assert "Không có xã/phường/đặc khu" in missing.stderr
