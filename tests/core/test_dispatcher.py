@@ -92,7 +92,7 @@ async def test_menu_greets_briefly_and_start_introduces(demo_app: App) -> None:
     for text in ("/start", "bắt đầu", "bat dau"):
         [intro] = await chat.send(text)
         assert "Tôi là Trợ lý Giảm nghèo" in intro.text
-        assert "chỉ do UBND phường/xã công nhận sau rà soát" in intro.text
+        assert "chỉ do UBND xã/phường/đặc khu công nhận sau rà soát" in intro.text
     await chat.press("menu:demo")
     for text in ("menu", "xin chào", "xin chao", "/menu", "chào"):
         [short] = await chat.send(text)
@@ -117,7 +117,7 @@ async def test_typed_main_menu_label_opens_the_item_anywhere(demo_app: App) -> N
     """A main-menu label typed after a Q&A answer opens that item, not a search for it."""
     chat = Chat(demo_app, "r5")
     answer = await chat.send("bhyt ho ngheo")
-    assert "Nguồn:" in text_of(answer) and "Câu 1/" not in text_of(answer)
+    assert "Căn cứ:" in text_of(answer) and "Câu 1/" not in text_of(answer)
     opened = await chat.send("📋 Tự kiểm tra hộ nghèo/cận nghèo")
     assert "Câu 1/" in text_of(opened)
     session = await demo_app.services.sessions.load("test", "r5", now=demo_app.services.clock())

@@ -58,7 +58,7 @@ async def test_full_workflow_with_question_and_answer(
     assert "Đang xem xét" in pushed[0] and "Đã nhận hồ sơ" in pushed[0]
     assert "Hộ có mấy người đang đi làm?" in pushed[1]
     await resident.send("/trangthai")
-    assert "Cán bộ phường hỏi: Hộ có mấy người đang đi làm?" in resident.last.text
+    assert "Cán bộ xã/phường hỏi: Hộ có mấy người đang đi làm?" in resident.last.text
     await resident.tap("Trả lời câu hỏi")
     await resident.send("Hai người đi làm công nhân")
     assert "Đã gửi câu trả lời" in resident.history[-2].text
