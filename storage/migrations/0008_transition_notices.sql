@@ -9,7 +9,8 @@ ALTER TABLE self_check_results ADD COLUMN ward_id TEXT;
 CREATE INDEX self_check_results_ward ON self_check_results (ward_id) WHERE ward_id IS NOT NULL;
 
 -- One row per notice queued: the same transaction writes it and the outbox message, so a
--- restart never sends twice and never loses one. Deleted by /xoadulieu.
+-- restart never sends twice and never loses one; `outbox_id` is that message (for the status
+-- figures and to drop it on opt-out before delivery). Deleted by /xoadulieu.
 CREATE TABLE notices_sent (
     id INTEGER PRIMARY KEY,
     user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
