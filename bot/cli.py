@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
@@ -51,6 +52,11 @@ async def cmd_start(args: argparse.Namespace, config: Config) -> int:
     print(
         "Chưa cấu hình TELEGRAM_BOT_TOKEN: mở trò chuyện trên console. Gõ /start, Ctrl-D để thoát."
     )
+    if config.demo_data:
+        print(
+            "Đang dùng dữ liệu mẫu (Phường Hòa Cường, Đà Nẵng) trên cơ sở dữ liệu trống; "
+            "đặt DEMO_DATA=0 cho xã/phường thật."
+        )
     return await cmd_chat(args, config)
 
 
@@ -115,7 +121,8 @@ async def cmd_db(args: argparse.Namespace, config: Config) -> int:
 
 
 async def cmd_officer(args: argparse.Namespace, config: Config) -> int:
-    """`officer add|list|remove`."""
+    """`officer add|list|remove`; never loads the demo data (a real ward's admin runs it)."""
+    config = dataclasses.replace(config, demo_data=False)
 
     async def body(app: App) -> int:
         users = UserRepository(app.db)
@@ -136,7 +143,7 @@ async def cmd_officer(args: argparse.Namespace, config: Config) -> int:
                 now=now,
             )
             who = f"{user.channel}:{user.external_id}"
-            print(f"Đã cấp quyền {user.role} phường {user.ward_id} cho {who}")
+            print(f"Đã cấp quyền {user.role} xã/phường/đặc khu {user.ward_id} cho {who}")
         elif args.officer_command == "remove":
             found = await users.find(args.channel, args.user_id)
             if found is None:

@@ -113,10 +113,36 @@ def test_remove_deletes_or_disables(tmp_path: Path) -> None:
 def test_demo_ward_code_is_not_taken_for_real_use(tmp_path: Path) -> None:
     """On a database holding the demo data, adding its commune for real is refused."""
     db = tmp_path / "demo.sqlite3"
-    seeded = giamngheo(db, "officer", "list")  # builds the app: loads the demo data
+    seeded = subprocess.run(  # the console chat builds the app: loads the demo data
+        [sys.executable, "-m", "bot", "--db", str(db), "chat"],
+        input="",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "DEMO_DATA": "1", "HOME": str(db.parent)},
+    )
     assert seeded.returncode == 0, seeded.stderr
     assert rows(db, "SELECT id, name, demo FROM wards") == [("20257", "Phường Hòa Cường", 1)]
     listed = giamngheo(db, "ward", "list")
     assert "dữ liệu mẫu" in listed.stdout
     refused = giamngheo(db, "ward", "add", "20257")
     assert refused.returncode == 2 and "DEMO_DATA=0" in refused.stderr
+
+
+def test_officer_commands_never_seed_demo_data(tmp_path: Path) -> None:
+    """`officer add` and `officer list` on an empty database load no demo ward or officer."""
+    db = tmp_path / "empty.sqlite3"
+    refused = giamngheo(db, "officer", "add", "telegram", "7", "--ward", "20257")
+    assert refused.returncode == 2
+    assert "giamngheo ward add" in refused.stderr
+    listed = giamngheo(db, "officer", "list")
+    assert listed.returncode == 0 and listed.stdout == ""
+    assert rows(db, "SELECT id FROM wards") == []
+    added = giamngheo(db, "ward", "add", "20257")
+    assert added.returncode == 0, added.stderr
+    granted = giamngheo(db, "officer", "add", "telegram", "7", "--ward", "20257")
+    assert granted.returncode == 0, granted.stderr
+    assert "xã/phường/đặc khu 20257" in granted.stdout
+    assert rows(db, "SELECT demo FROM wards") == [(0,)]
