@@ -160,7 +160,7 @@ async def test_back_and_edit_from_summary(app: App, resident: Chat) -> None:
 async def test_consent_refused_stores_nothing(app: App, resident: Chat) -> None:
     """Refusing consent leaves the flow without asking for anything."""
     await resident.press("menu:exit_registration")
-    assert "Nghị định 13/2023/NĐ-CP" in resident.last.text
+    assert "Luật Bảo vệ dữ liệu cá nhân 91/2025/QH15" in resident.last.text
     await resident.tap("Không đồng ý")
     assert "không lưu thông tin nào" in resident.last.text
     assert await RegistrationRepository(app.db).count() == 0
@@ -258,6 +258,6 @@ async def test_english_locale_has_the_same_form(resident: Chat) -> None:
     """After /lang en the consent and questions are in English."""
     await resident.send("/lang en")
     await resident.press("menu:exit_registration")
-    assert "Decree 13/2023" in resident.last.text
+    assert "Law 91/2025/QH15" in resident.last.text
     await resident.tap("I agree")
     assert "full name" in resident.last.text

@@ -88,7 +88,7 @@ async def test_handover_on_telegram_answer_delivered(app: App, fake_telegram: Fa
         mark = fake_telegram.mark(800)
         fake_telegram.push_callback(800, ask)
         [ward_question] = await fake_telegram.wait_for_next(800, after=mark)
-        assert "phường/xã nào" in (ward_question.text or "")
+        assert "xã, phường hay đặc khu nào" in (ward_question.text or "")
         mark = fake_telegram.mark(800)
         fake_telegram.push_message(800, "1")
         [confirm] = await fake_telegram.wait_for_next(800, after=mark)
