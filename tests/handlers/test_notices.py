@@ -389,3 +389,52 @@ async def test_a_run_killed_midway_then_rerun_sends_each_once(tmp_path: Path) ->
     assert rerun.returncode == 0, rerun.stderr
     assert f"Đã xếp hàng {residents - killed} thông báo" in rerun.stdout
     assert counts()[0] == residents
+
+
+async def test_a_self_check_kept_in_the_chat_gets_its_notice(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """End to end: the questionnaire, consent, the job on 15/12 and the notice of what changes."""
+    clock.now = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+    app = await new_app(tmp_path / "e2e.sqlite3", clock)
+    try:
+        officer = Chat(app, "officer-e2e")
+        await make_officer(app, officer, ward_id=DEMO_WARD.id)
+        resident = Chat(app, "resident-e2e")
+        await resident.press("menu:self_check")
+        await resident.send("phuong hoa cuong da nang")
+        await resident.send("4")
+        while any(":fact:" in c.payload for c in resident.last.choices):
+            fact = next(c.payload for c in resident.last.choices if ":fact:" in c.payload)
+            name = fact.split(":")[2]
+            yes = name in ("has_member_working_age", "has_member_6_plus")
+            await resident.press(f"sc:fact:{name}:{'yes' if yes else 'no'}")
+        await resident.press("sc:mode:hm")
+        await resident.send("10 triệu")  # urban: above 2.000.000 × 4, below 2.800.000 × 4
+        await resident.press("sc:inc:ok")
+        while any(":ans:" in c.payload for c in resident.last.choices):
+            code = next(c.payload for c in resident.last.choices if ":ans:" in c.payload)
+            key = code.split(":")[2]
+            deprived = key in ("water", "sanitation", "housing_quality")
+            await resident.press(f"sc:ans:{key}:{'yes' if deprived else 'no'}")
+        await resident.press("sc:sum:result")
+        await resident.press("sc:save:yes")
+        stored = await app.db.fetchone("SELECT answers, ward_id FROM self_check_results")
+        assert stored is not None and stored["ward_id"] == DEMO_WARD.id
+        assert SavedAnswers.from_json(stored["answers"]).members == 4
+        clock.now = ON_THE_DAY
+        await run_job(app)
+        inbox = Inbox()
+        assert await deliver(app, inbox) == 1
+        [notice] = inbox.to("resident-e2e")
+        assert VI("notices.category.average_living") in notice.text
+        assert VI("notices.category.poor") in notice.text  # 3 deprivations, below 2.8 M × 4
+        table = text_of(await officer.send("/tacdong2027"))
+        # 3 deprivations shared by both standards and 10 M ≤ 2.8 M × 4: poor whatever the new
+        # indicators say, so the household changes category for sure.
+        summary = VI("notices.impact.summary", total=1, changed=1, same=0, unclear=0)
+        assert summary in table
+        before, after = VI("notices.category.average_living"), VI("notices.category.poor")
+        assert VI("notices.impact.row", before=before, after=after, count=1) in table
+    finally:
+        await app.close()
