@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from knowledge.faq import KnowledgeBase, SearchResult, load_entries
+from knowledge.faq import KnowledgeBase, load_entries
 
 ROOT = Path(__file__).resolve().parent.parent
 SETS = {
@@ -47,15 +47,6 @@ class Tally:
     nothing: int = 0
 
 
-def offered(result: SearchResult) -> list[str]:
-    """Entry ids the resident is shown: the answer, or the "did you mean" candidates."""
-    if result.grade == "confident" and result.best is not None:
-        return [result.best.entry.id]
-    if result.grade == "unsure":
-        return [match.entry.id for match in result.candidates[:3]]
-    return []
-
-
 def load_cases(path: Path) -> list[tuple[str, str, list[str]]]:
     """(entry id, audience, questions) from a held-out file."""
     with path.open("rb") as handle:
@@ -72,7 +63,7 @@ def measure(kb: KnowledgeBase, path: Path) -> Tally:
     for entry_id, audience, questions in load_cases(path):
         for question in questions:
             result = kb.search(question, today=TODAY, audience=audience)
-            shown = offered(result)
+            shown = result.shown_ids
             tally.total += 1
             tally.top1 += bool(shown) and shown[0] == entry_id
             tally.reach3 += entry_id in shown

@@ -375,6 +375,15 @@ class SearchResult:
             return self.best
         return self.candidates[0] if self.candidates else None
 
+    @property
+    def shown_ids(self) -> tuple[str, ...]:
+        """Entry ids a resident is shown: the answer, or the "did you mean" candidates."""
+        if self.grade == "confident" and self.best is not None:
+            return (self.best.entry.id,)
+        if self.grade == "unsure":
+            return tuple(match.entry.id for match in self.candidates[:3])
+        return ()
+
 
 def _terms(words: Sequence[str]) -> list[str]:
     """Syllables plus adjacent-syllable bigrams (joined with '_')."""

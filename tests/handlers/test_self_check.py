@@ -35,6 +35,19 @@ def buttons(reply: Reply) -> list[str]:
     return [choice.payload for choice in reply.choices]
 
 
+def giamngheo(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `python -m bot` with these arguments from the repository root."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+
+
 async def answer_facts(chat: Chat, facts: dict[str, str] | None = None) -> None:
     """Answer every fact question (default: adults only, no children, nobody 16–30)."""
     wanted = {"has_member_working_age": "yes", "has_member_6_plus": "yes", **(facts or {})}
@@ -565,25 +578,9 @@ def test_classify_cli_reports_bad_row(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     out = tmp_path / "kq.csv"
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot",
-            "--db",
-            str(tmp_path / "x.sqlite3"),
-            "classify",
-            str(source),
-            "--date",
-            "2026-11-21",
-            "-o",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-        check=False,
+    run = giamngheo(
+        *("--db", str(tmp_path / "x.sqlite3"), "classify", str(source)),
+        *("--date", "2026-11-21", "-o", str(out)),
     )
     assert run.returncode == 0, run.stderr
     assert "Số hộ đã phân loại: 2; số dòng lỗi: 1." in run.stdout
@@ -592,38 +589,17 @@ def test_classify_cli_reports_bad_row(tmp_path: Path) -> None:
     written = out.read_text(encoding="utf-8-sig")
     assert "H1" in written and "near_poor" in written
 
-    stdout_run = subprocess.run(
-        [sys.executable, "-m", "bot", "classify", str(source), "--date", "2026-11-21"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-        check=False,
-    )
+    stdout_run = giamngheo("classify", str(source), "--date", "2026-11-21")
     assert stdout_run.returncode == 0
     assert stdout_run.stdout.splitlines()[0].startswith("id,area,members,monthly_income,standard")
     assert "Số hộ đã phân loại: 2" in stdout_run.stderr
 
     empty = tmp_path / "empty.csv"
     empty.write_text("", encoding="utf-8")
-    failed = subprocess.run(
-        [sys.executable, "-m", "bot", "classify", str(empty)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-        check=False,
-    )
+    failed = giamngheo("classify", str(empty))
     assert failed.returncode == 2
     assert "Lỗi định dạng tệp" in failed.stderr
-    old = subprocess.run(
-        [sys.executable, "-m", "bot", "classify", str(source), "--date", "2010-01-01"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-        check=False,
-    )
+    old = giamngheo("classify", str(source), "--date", "2010-01-01")
     assert old.returncode == 2
     assert "Không có chuẩn nghèo nào áp dụng vào ngày 01/01/2010" in old.stderr
 
@@ -636,15 +612,7 @@ def test_console_chat_runs_the_self_check(tmp_path: Path) -> None:
     # 9 indicators (12 minus nutrition, child schooling, adult education): "2" (Không, hộ đủ)
     # everywhere, since "Có" always means deprived; then "Xem kết quả", "Không lưu".
     lines += ["2", "2", "2", "2", "2", "2", "2", "2", "2", "1", "2"]
-    run = subprocess.run(
-        [sys.executable, "-m", "bot", "--db", str(tmp_path / "c.sqlite3"), "chat"],
-        input="\n".join(lines) + "\n",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-        check=False,
-    )
+    run = giamngheo("--db", str(tmp_path / "c.sqlite3"), "chat", stdin="\n".join(lines) + "\n")
     assert run.returncode == 0, run.stderr
     assert "Kết quả tham khảo: hộ cận nghèo." in run.stdout, run.stdout[-3000:]
     assert "Lưu kết quả để lần sau xem lại?" in run.stdout
@@ -669,16 +637,9 @@ def test_classify_cli_compare_date_prints_the_impact(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     out = tmp_path / "kq.xlsx"
-    run = subprocess.run(
-        [
-            *(sys.executable, "-m", "bot", "--db", str(tmp_path / "x.sqlite3"), "classify"),
-            *(str(source), "--date", "2026-12-01", "--compare-date", "2027-01-01", "-o", str(out)),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-        check=False,
+    run = giamngheo(
+        *("--db", str(tmp_path / "x.sqlite3"), "classify", str(source), "--date", "2026-12-01"),
+        *("--compare-date", "2027-01-01", "-o", str(out)),
     )
     assert run.returncode == 0, run.stderr
     assert "So sánh với Chuẩn nghèo đa chiều quốc gia giai đoạn 2026–2030" in run.stdout

@@ -14,10 +14,11 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
-def giamngheo(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def giamngheo(db: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     """Run the command on `db` (with demo data on, as by default)."""
     return subprocess.run(
         [sys.executable, "-m", "bot", "--db", str(db), *args],
+        input=stdin,
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -113,16 +114,7 @@ def test_remove_deletes_or_disables(tmp_path: Path) -> None:
 def test_demo_ward_code_is_not_taken_for_real_use(tmp_path: Path) -> None:
     """On a database holding the demo data, adding its commune for real is refused."""
     db = tmp_path / "demo.sqlite3"
-    seeded = subprocess.run(  # the console chat builds the app: loads the demo data
-        [sys.executable, "-m", "bot", "--db", str(db), "chat"],
-        input="",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-        check=False,
-        env={"PATH": "/usr/bin:/bin", "DEMO_DATA": "1", "HOME": str(db.parent)},
-    )
+    seeded = giamngheo(db, "chat", stdin="")  # the console chat loads the demo data
     assert seeded.returncode == 0, seeded.stderr
     assert rows(db, "SELECT id, name, demo FROM wards") == [("20257", "Phường Hòa Cường", 1)]
     listed = giamngheo(db, "ward", "list")
