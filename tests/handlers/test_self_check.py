@@ -648,3 +648,15 @@ def test_classify_cli_compare_date_prints_the_impact(tmp_path: Path) -> None:
         run.stdout
     )
     assert out.exists()
+
+
+async def test_the_switch_happens_at_midnight_vietnam_time(app: App, clock: FakeClock) -> None:
+    """16:59:59 UTC on 31/12/2026 is still 2026 in Vietnam; 17:00:00 UTC is 01/01/2027."""
+    clock.now = datetime(2026, 12, 31, 16, 59, 59, tzinfo=UTC)
+    before = Chat(app, "midnight-1")
+    await run_to_summary(before, area="rural")
+    assert "Chuẩn sẽ dùng: Chuẩn nghèo đa chiều quốc gia giai đoạn 2022–2025." in before.last.text
+    clock.now = datetime(2026, 12, 31, 17, 0, 0, tzinfo=UTC)
+    after = Chat(app, "midnight-2")
+    await run_to_summary(after, area="rural")
+    assert "Chuẩn sẽ dùng: Chuẩn nghèo đa chiều quốc gia giai đoạn 2026–2030" in after.last.text
