@@ -379,7 +379,8 @@ class SelfCheckFlow:
         home = Choice(turn.t("menu.back_to_menu"), "menu:main")
         if not keep or stored is None:
             return [Reply(turn.t("self_check.not_saved"), (home,))]
-        answers = SavedAnswers.from_json(str(stored["answers"]))
+        # A result shown before answers were kept (a session from an older version) has none.
+        answers = SavedAnswers.from_json(stored["answers"]) if stored.get("answers") else None
         ward_id: str | None = None
         if stored.get("unit"):
             ward = await turn.services.users.ward_by_code(str(stored["unit"]))

@@ -660,3 +660,20 @@ async def test_the_switch_happens_at_midnight_vietnam_time(app: App, clock: Fake
     after = Chat(app, "midnight-2")
     await run_to_summary(after, area="rural")
     assert "Chuẩn sẽ dùng: Chuẩn nghèo đa chiều quốc gia giai đoạn 2026–2030" in after.last.text
+
+
+async def test_consent_on_a_result_from_an_older_version_still_saves(
+    app: App, resident: Chat
+) -> None:
+    """A session whose result was shown before answers were kept saves without them."""
+    await run_to_summary(resident)
+    await result_text(resident)
+    session = await app.services.sessions.load(
+        resident.channel, resident.user_id, now=app.services.clock()
+    )
+    session.data["result"].pop("answers")
+    await app.services.sessions.save(session, now=app.services.clock(), message_id=None)
+    replies = await resident.press("sc:save:yes")
+    assert "Đã lưu kết quả" in replies[0].text
+    row = await app.db.fetchone("SELECT answers FROM self_check_results")
+    assert row is not None and row["answers"] is None
