@@ -16,7 +16,7 @@ import csv
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -350,3 +350,33 @@ def _province_by_code_or_name(text: str) -> Province | None:
         if text.strip() == item.code:
             return item
     return find_province(text)
+
+
+# A candidate this good, with the next one at least MARGIN behind, is taken without asking.
+CONFIDENT = 85.0
+MARGIN = 5.0
+# Candidates within SPREAD of the best (and at least SUGGEST) are offered as buttons.
+SPREAD = 10.0
+SUGGEST = 70.0
+
+
+def pick(matches: Sequence[UnitMatch], *, max_buttons: int = 8) -> tuple[Unit | None, list[Unit]]:
+    """The unit to take without asking (or None) and otherwise the candidates to offer.
+
+    Args:
+        matches: Candidates from `find`, best first.
+        max_buttons: At most this many candidates.
+
+    Returns:
+        (unit, []) when the best is confident and clearly ahead; (None, candidates) when
+        several are close (e.g. the same name in several provinces); (None, []) for none.
+    """
+    if not matches:
+        return None, []
+    best = matches[0]
+    runner_up = matches[1].score if len(matches) > 1 else 0.0
+    if best.score >= CONFIDENT and best.score - runner_up >= MARGIN:
+        return best.unit, []
+    # Exact names (the same name in several provinces) are offered alone.
+    floor = best.score - 1 if best.score >= 99 else max(SUGGEST, best.score - SPREAD)
+    return None, [m.unit for m in matches if m.score >= floor][:max_buttons]

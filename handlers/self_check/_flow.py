@@ -45,11 +45,8 @@ from storage.self_check import SelfCheckRepository
 MAX_INCOME = 10**12
 """Larger amounts are refused as a typing mistake (a million million đồng a month)."""
 
-UNIT_SURE = 90.0
-"""A typed commune name scoring at least this, clearly ahead of the next, is taken."""
-UNIT_LEAD = 8.0
-"""Candidates within this many points of the best are offered as buttons."""
 MAX_UNIT_BUTTONS = 4
+"""At most this many communes are offered for an ambiguous typed name."""
 _UNIT_KEYS = ("unit", "unit_name", "unit_province", "unit_province_name", "unit_options")
 
 
@@ -178,14 +175,13 @@ class SelfCheckFlow:
         text = turn.text.strip()
         if not text:
             return [turn.reply("common.choose_above"), *self.current(turn)]
-        matches = admin_units.find(text, limit=MAX_UNIT_BUTTONS + 1)
-        if not matches:
+        chosen, offered = admin_units.pick(
+            admin_units.find(text, limit=MAX_UNIT_BUTTONS + 1), max_buttons=MAX_UNIT_BUTTONS
+        )
+        if chosen is not None:
+            return self.take_unit(turn, chosen)
+        if not offered:
             return [turn.reply("self_check.unit_not_found"), *self.current(turn)]
-        best = matches[0]
-        close = [m.unit for m in matches if best.score - m.score < UNIT_LEAD]
-        if best.score >= UNIT_SURE and len(close) == 1:
-            return self.take_unit(turn, best.unit)
-        offered = close[:MAX_UNIT_BUTTONS] if len(close) > 1 else [m.unit for m in matches][:3]
         data["unit_options"] = [unit.code for unit in offered]
         return [render.unit_choices(turn, offered)]
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import argparse
 
-from handlers.wards._match import WardChoice, choose_ward, demo_aware_label, pick
+from handlers.wards._match import WardChoice, choose_ward, demo_aware_label
 
-__all__ = ["WardChoice", "add_cli", "choose_ward", "demo_aware_label", "pick"]
+__all__ = ["WardChoice", "add_cli", "choose_ward", "demo_aware_label"]
 
 
 def add_cli(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -15,8 +15,7 @@ import sys
 from dataclasses import replace
 
 from bot.core.config import Config
-from handlers.wards._match import pick
-from knowledge.admin_units import Unit, find, find_province, unit
+from knowledge.admin_units import Unit, find, find_province, pick, unit
 from storage.audit import AuditLog
 from storage.clock import utc_now
 from storage.db import Database

@@ -1,46 +1,18 @@
 """Matching what a resident or an administrator typed to a commune (xã, phường, đặc khu).
 
-`pick` grades the candidates of `knowledge.admin_units.find`; `choose_ward` applies it to the
+`knowledge.admin_units.pick` grades the candidates of `find`; `choose_ward` applies it to the
 wards in service, for the ward steps of the registration form and of `/hoicanbo`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.core.i18n import Translator
-from knowledge.admin_units import Unit, UnitMatch, find, fold, unit
+from knowledge.admin_units import Unit, find, fold, pick, unit
 from storage.users import UserRepository, Ward
 
-# A candidate this good, with the next one at least MARGIN behind, is taken without asking.
-CONFIDENT = 85.0
-MARGIN = 5.0
-# Candidates within SPREAD of the best (and at least SUGGEST) are offered as buttons.
-SPREAD = 10.0
-SUGGEST = 70.0
 MAX_BUTTONS = 8
-
-
-def pick(matches: Sequence[UnitMatch]) -> tuple[Unit | None, list[Unit]]:
-    """The unit to take without asking (or None) and otherwise the candidates to offer.
-
-    Args:
-        matches: Candidates from `find`, best first.
-
-    Returns:
-        (unit, []) when the best is confident and clearly ahead; (None, candidates) when
-        several are close (e.g. the same name in several provinces); (None, []) for none.
-    """
-    if not matches:
-        return None, []
-    best = matches[0]
-    runner_up = matches[1].score if len(matches) > 1 else 0.0
-    if best.score >= CONFIDENT and best.score - runner_up >= MARGIN:
-        return best.unit, []
-    # Exact names (the same name in several provinces) are offered alone.
-    floor = best.score - 1 if best.score >= 99 else max(SUGGEST, best.score - SPREAD)
-    return None, [m.unit for m in matches if m.score >= floor][:MAX_BUTTONS]
 
 
 @dataclass(frozen=True, slots=True)
