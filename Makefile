@@ -38,6 +38,7 @@ test: $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.throughput --rounds 6
 	$(BIN)/python -m bench.retrieval
+	$(BIN)/python -m bench.heldout
 	$(BIN)/python -m bench.classify
 	$(BIN)/python -m bench.ledger
 
