@@ -377,7 +377,9 @@ class SelfCheckFlow:
             return [Reply(turn.t("self_check.not_saved"), (home,))]
         # A result shown before answers were kept (a session from an older version) has none.
         answers = SavedAnswers.from_json(stored["answers"]) if stored.get("answers") else None
-        ward_id: str | None = None
+        # The commune named in the questionnaire, if served here; else the one the resident
+        # already gave (e.g. in an exit registration), so the ward's officers see it counted.
+        ward_id = turn.user.ward_id
         if stored.get("unit"):
             ward = await turn.services.users.ward_by_code(str(stored["unit"]))
             ward_id = ward.id if ward is not None and ward.enabled else None
@@ -419,5 +421,15 @@ class SelfCheckFlow:
                     deprived=", ".join(names) if names else turn.t("self_check.none"),
                 )
             )
+            if entry.answers is not None and entry.checked_on < SWITCH_DAY:
+                future = project(entry.answers, SWITCH_DAY)
+                lines.append(
+                    turn.t(
+                        "self_check.saved_future",
+                        day=turn.day(SWITCH_DAY),
+                        categories=render.categories_text(turn, future),
+                    )
+                    + (" " + turn.t("self_check.provisional_short") if future.provisional else "")
+                )
         lines.append(turn.t("self_check.saved_footer"))
         return [Reply("\n".join(lines))]

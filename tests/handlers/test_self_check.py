@@ -526,6 +526,8 @@ async def test_consent_required_to_save_and_erase(app: App, resident: Chat) -> N
     shown = text_of(await resident.send("/ketqua"))
     assert "21/11/2026: hộ nghèo — chuẩn nghèo quốc gia 2022–2025" in shown
     assert "2.000.000 ₫/người/tháng" in shown and "Nguồn nước sinh hoạt" in shown
+    # Urban, 2.000.000 ≤ 2.800.000 and 3 deprivations the 2027 set keeps: poor, for sure.
+    assert "→ Từ 01/01/2027, theo chuẩn mới, các câu trả lời này cho: hộ nghèo." in shown
 
     await resident.send("/xoadulieu")
     await resident.press("privacy:yes")
@@ -677,3 +679,18 @@ async def test_consent_on_a_result_from_an_older_version_still_saves(
     assert "Đã lưu kết quả" in replies[0].text
     row = await app.db.fetchone("SELECT answers FROM self_check_results")
     assert row is not None and row["answers"] is None
+
+
+async def test_saved_result_counts_for_the_residents_known_commune(
+    app: App, resident: Chat
+) -> None:
+    """Without a typed commune, the result is filed under the commune the resident gave before."""
+    await resident.send("/start")
+    user = await app.services.users.find(resident.channel, resident.user_id)
+    assert user is not None
+    await app.services.users.set_ward(user.id, "20257")
+    await run_to_summary(resident)
+    await result_text(resident)
+    await resident.press("sc:save:yes")
+    row = await app.db.fetchone("SELECT ward_id FROM self_check_results")
+    assert row is not None and row["ward_id"] == "20257"
