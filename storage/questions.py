@@ -1,4 +1,9 @@
-"""Q&A storage: handover questions to ward officers, and the unanswered-question log."""
+"""Q&A storage: handover questions to commune officers, and the unanswered-question log.
+
+The log keeps questions the knowledge base could not answer, for the curators. Personal data
+is masked before a question is written, each entry carries the asker (for `/xoadulieu`, never
+shown) and the asker's commune (officers see only theirs).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ from datetime import datetime
 
 import aiosqlite
 
+from knowledge.redact import mask_personal
+from knowledge.text import normalize
 from storage.clock import from_db, to_db
 from storage.db import Database
 
@@ -103,11 +110,30 @@ class QuestionRepository:
         )
         return cursor.rowcount == 1
 
-    async def log(self, text: str, normalized: str, kind: str, *, now: datetime) -> None:
-        """Log an unanswered or unhelpful question (text and time only, no user id)."""
+    async def log(
+        self,
+        text: str,
+        kind: str,
+        *,
+        user_id: int | None,
+        ward_id: str | None,
+        now: datetime,
+    ) -> None:
+        """Log an unanswered or unhelpful question, its personal data masked first.
+
+        Args:
+            text: The question as typed; identity numbers, phones, e-mails and introduced
+                names are masked (`knowledge.redact.mask_personal`) before it is stored.
+            kind: "unanswered" or "unhelpful".
+            user_id: The asker, so that `/xoadulieu` deletes the entry; never shown.
+            ward_id: The asker's commune, so that only its officers (and admins) see it.
+            now: The time.
+        """
+        masked = mask_personal(text[:MAX_QUESTION_CHARS])
         await self.db.execute(
-            "INSERT INTO question_log (text, normalized, kind, created_at) VALUES (?, ?, ?, ?)",
-            (text[:MAX_QUESTION_CHARS], normalized[:MAX_QUESTION_CHARS], kind, to_db(now)),
+            "INSERT INTO question_log (text, normalized, kind, created_at, user_id, ward_id)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (masked, normalize(masked), kind, to_db(now), user_id, ward_id),
         )
 
     async def feedback(self, entry_id: str, *, helpful: bool, now: datetime) -> None:
@@ -117,17 +143,31 @@ class QuestionRepository:
             (entry_id, int(helpful), to_db(now)),
         )
 
-    async def frequent(self, *, limit: int = 10) -> list[FrequentQuestion]:
-        """The most frequent unanswered or unhelpful questions (grouped by normalised text)."""
+    async def frequent(
+        self, *, ward_id: str | None = None, everywhere: bool = False, limit: int = 10
+    ) -> list[FrequentQuestion]:
+        """The most frequent unanswered or unhelpful questions (grouped by normalised text).
+
+        Args:
+            ward_id: Only the questions of residents of this commune.
+            everywhere: Every question (admins and the command line); otherwise, without a
+                ward, none.
+            limit: At most this many.
+        """
+        if not everywhere and ward_id is None:
+            return []
         rows = await self.db.fetchall(
             "SELECT MAX(text) AS text, COUNT(*) AS n, MAX(created_at) AS last_at FROM question_log"
+            " WHERE ? OR ward_id = ?"
             " GROUP BY normalized ORDER BY n DESC, last_at DESC LIMIT ?",
-            (limit,),
+            (int(everywhere), ward_id, limit),
         )
         return [FrequentQuestion(str(r["text"]), int(r["n"]), from_db(r["last_at"])) for r in rows]
 
 
 async def erase_user_questions(conn: aiosqlite.Connection, user_id: int) -> int:
-    """Delete a user's handover questions (for /xoadulieu)."""
+    """Delete a user's handover questions and logged questions (for /xoadulieu)."""
     cursor = await conn.execute("DELETE FROM handover_questions WHERE user_id = ?", (user_id,))
-    return max(cursor.rowcount, 0)
+    removed = max(cursor.rowcount, 0)
+    cursor = await conn.execute("DELETE FROM question_log WHERE user_id = ?", (user_id,))
+    return removed + max(cursor.rowcount, 0)

@@ -11,7 +11,7 @@ import argparse
 from bot.core.feature import FeatureContext
 from bot.core.registry import EVERYONE, STAFF, Action, Command, MenuItem
 from bot.core.turn import Turn
-from bot.core.types import Choice, Reply
+from bot.core.types import Choice, Reply, Role
 from handlers.faq._chat import FaqChat, HandoverFlow, InboxFlow
 from handlers.faq._cli import add_cli as _add_cli
 from knowledge.faq import KnowledgeBase
@@ -34,7 +34,10 @@ def install(ctx: FeatureContext) -> None:
 
     async def unanswered(turn: Turn) -> list[Reply]:
         turn.require_staff()
-        frequent = await questions.frequent(limit=15)
+        # Officers see their commune's residents' questions; admins see every commune's.
+        frequent = await questions.frequent(
+            ward_id=turn.user.ward_id, everywhere=turn.user.role == Role.ADMIN, limit=15
+        )
         if not frequent:
             return [turn.reply("faq.unanswered_empty")]
         lines = [turn.t("faq.unanswered_title")]

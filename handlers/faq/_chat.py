@@ -11,7 +11,6 @@ from bot.core.types import Choice, Reply
 from handlers.faq._render import answer_reply, result_replies, short
 from handlers.wards import choose_ward, demo_aware_label
 from knowledge.faq import KnowledgeBase
-from knowledge.text import normalize
 from storage.audit import record_audit
 from storage.questions import HandoverQuestion, QuestionRepository
 
@@ -53,7 +52,13 @@ class FaqChat:
         result = self.kb.search(turn.text, today=turn.today, audience=audience)
         turn.session.data["faq_q"] = turn.text
         if result.grade == "none":
-            await self.questions.log(turn.text, normalize(turn.text), "unanswered", now=turn.now)
+            await self.questions.log(
+                turn.text,
+                "unanswered",
+                user_id=turn.user.id,
+                ward_id=turn.user.ward_id,
+                now=turn.now,
+            )
         return result_replies(turn, self.kb, result)
 
     async def action(self, turn: Turn) -> list[Reply]:
@@ -72,7 +77,13 @@ class FaqChat:
                 return [turn.reply("faq.thanks", Choice(turn.t("menu.back_to_menu"), "menu:main"))]
             asked = str(turn.session.data.get("faq_q", ""))
             if asked:
-                await self.questions.log(asked, normalize(asked), "unhelpful", now=turn.now)
+                await self.questions.log(
+                    asked,
+                    "unhelpful",
+                    user_id=turn.user.id,
+                    ward_id=turn.user.ward_id,
+                    now=turn.now,
+                )
             return [
                 turn.reply(
                     "faq.sorry_unhelpful",

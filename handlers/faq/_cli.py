@@ -79,7 +79,7 @@ def cmd_kb(args: argparse.Namespace, config: Config) -> int:
         await db.open()
         try:
             await db.migrate()
-            for item in await QuestionRepository(db).frequent(limit=args.limit):
+            for item in await QuestionRepository(db).frequent(everywhere=True, limit=args.limit):
                 print(f"{item.count}\t{item.text}")
         finally:
             await db.close()

@@ -8,8 +8,18 @@ import sys
 from pathlib import Path
 
 from bot.app import App
+from knowledge.admin_units import Unit, unit
+from storage.users import ward_from_unit
 from tests.fakes.telegram_api import FakeBotApi
 from tests.harness import Chat, make_officer, telegram_running, text_of
+
+
+def unit_or_fail(code: str) -> Unit:
+    """An official commune by code."""
+    found = unit(code)
+    assert found is not None
+    return found
+
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,8 +65,19 @@ async def test_did_you_mean_then_pick(resident: Chat, app: App) -> None:
         assert "Căn cứ:" in reply.text
 
 
-async def test_out_of_scope_offers_officer_and_is_logged(resident: Chat, officer: Chat) -> None:
-    """An unrelated question is not answered, is logged without user id, and officers see it."""
+async def live_in(app: App, chat: Chat, ward_id: str = "20257") -> None:
+    """The chat's user has said which commune they live in (as the registration form does)."""
+    await chat.send("/start")
+    user = await app.services.users.find(chat.channel, chat.user_id)
+    assert user is not None
+    await app.services.users.set_ward(user.id, ward_id)
+
+
+async def test_out_of_scope_offers_officer_and_is_logged(
+    app: App, resident: Chat, officer: Chat
+) -> None:
+    """An unrelated question is not answered, is logged, and its commune's officers see it."""
+    await live_in(app, resident)
     [reply] = await resident.send("giá vàng hôm nay bao nhiêu")
     assert "chưa tìm thấy" in reply.text
     assert "faq:ask" in [c.payload for c in reply.choices]
@@ -67,14 +88,43 @@ async def test_out_of_scope_offers_officer_and_is_logged(resident: Chat, officer
     assert "không có quyền" in denied[0].text
 
 
-async def test_unhelpful_answer_is_logged(resident: Chat, officer: Chat) -> None:
+async def test_unhelpful_answer_is_logged(app: App, resident: Chat, officer: Chat) -> None:
     """👎 logs the question for content growth."""
+    await live_in(app, resident)
     [reply] = await resident.send("ho ngheo dc vay von ko")
     down = next(c.payload for c in reply.choices if c.payload.startswith("faq:dn:"))
     [sorry] = await resident.press(down)
     assert "ghi lại" in sorry.text
     [listing] = await officer.send("/cauhoichuatraloi")
     assert "ho ngheo dc vay von ko" in listing.text
+
+
+async def test_unanswered_log_masks_personal_data_and_stays_in_its_commune(
+    app: App, resident: Chat, officer: Chat
+) -> None:
+    """ID number, phone and name are masked; another commune's officer sees nothing; erasable."""
+    await app.services.users.add_ward(ward_from_unit(unit_or_fail("20320")))
+    other = Chat(app, "officer-2")
+    await make_officer(app, other, ward_id="20320")
+    await live_in(app, resident)
+    question = (
+        "tôi tên Nguyễn Văn An, căn cước 079123456789, sđt 0905 123 456, xin hỏi giá vàng hôm nay"
+    )
+    [reply] = await resident.send(question)
+    assert "chưa tìm thấy" in reply.text
+    stored = await app.db.fetchall("SELECT text, normalized FROM question_log")
+    assert [row["text"] for row in stored] == [
+        "tôi tên [họ tên], căn cước [số giấy tờ], sđt [số điện thoại], xin hỏi giá vàng hôm nay"
+    ]
+    for secret in ("079123456789", "0905", "Nguyễn", "nguyen van an"):
+        assert all(secret not in row["text"] and secret not in row["normalized"] for row in stored)
+    [mine] = await officer.send("/cauhoichuatraloi")
+    assert "[số giấy tờ]" in mine.text and "079123456789" not in mine.text
+    [theirs] = await other.send("/cauhoichuatraloi")
+    assert "giá vàng" not in theirs.text
+    await resident.send("/xoadulieu")
+    await resident.press("privacy:yes")
+    assert await app.db.fetchall("SELECT id FROM question_log") == []
 
 
 async def test_handover_on_telegram_answer_delivered(app: App, fake_telegram: FakeBotApi) -> None:
