@@ -32,7 +32,7 @@ import math
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Literal, cast
@@ -451,6 +451,32 @@ class KnowledgeBase:
     def get(self, entry_id: str) -> Entry | None:
         """Returns the entry with this id, or None."""
         return self._by_id.get(entry_id)
+
+    def with_phrasings(self, extra: Mapping[str, Sequence[str]]) -> KnowledgeBase:
+        """A new knowledge base whose entries also have these phrasings (by entry id).
+
+        Used for the phrasings officers attach from the unanswered list; unknown ids are
+        ignored (an entry may have been removed since).
+        """
+        entries = [
+            replace(entry, phrasings=(*entry.phrasings, *extra[entry.id]))
+            if entry.id in extra
+            else entry
+            for entry in self._entries
+        ]
+        return KnowledgeBase(entries)
+
+    def closest(self, query: str, *, limit: int = 3) -> list[Match]:
+        """The entries scoring highest for a query, whatever the grade (for curators)."""
+        folded = normalize(query)
+        if not folded:
+            return []
+        scores = self._scores(folded)
+        best = heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], -item[0]))
+        return [
+            Match(entry=self._entries[index], score=round(min(score, 100.0), 2))
+            for index, score in best
+        ]
 
     def _query_terms(self, words: Sequence[str]) -> dict[str, float]:
         """Maps query syllables to index terms with their weights (typo fallback included)."""

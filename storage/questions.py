@@ -15,6 +15,7 @@ import aiosqlite
 
 from knowledge.redact import mask_personal
 from knowledge.text import normalize
+from storage.audit import record_audit
 from storage.clock import from_db, to_db
 from storage.db import Database
 
@@ -38,11 +39,39 @@ class HandoverQuestion:
 
 @dataclass(frozen=True, slots=True)
 class FrequentQuestion:
-    """A question text that went unanswered (or was marked unhelpful), with its count."""
+    """A question text that went unanswered (or was marked unhelpful), with its count.
+
+    Attributes:
+        text: The (masked) question.
+        count: How many times it was logged.
+        last_at: When it was last logged.
+        id: The newest log row of the group, which stands for it in buttons.
+    """
 
     text: str
     count: int
     last_at: datetime
+    id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedQuestion:
+    """One row of the unanswered-question log (masked text, the asker's commune)."""
+
+    id: int
+    text: str
+    normalized: str
+    ward_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LearnedPhrasing:
+    """A phrasing an officer attached to a knowledge entry."""
+
+    id: int
+    entry_id: str
+    text: str
+    exported: bool
 
 
 def _question(row: sqlite3.Row) -> HandoverQuestion:
@@ -157,12 +186,85 @@ class QuestionRepository:
         if not everywhere and ward_id is None:
             return []
         rows = await self.db.fetchall(
-            "SELECT MAX(text) AS text, COUNT(*) AS n, MAX(created_at) AS last_at FROM question_log"
-            " WHERE ? OR ward_id = ?"
+            "SELECT MAX(text) AS text, COUNT(*) AS n, MAX(created_at) AS last_at, MAX(id) AS id"
+            " FROM question_log WHERE ? OR ward_id = ?"
             " GROUP BY normalized ORDER BY n DESC, last_at DESC LIMIT ?",
             (int(everywhere), ward_id, limit),
         )
-        return [FrequentQuestion(str(r["text"]), int(r["n"]), from_db(r["last_at"])) for r in rows]
+        return [
+            FrequentQuestion(str(r["text"]), int(r["n"]), from_db(r["last_at"]), int(r["id"]))
+            for r in rows
+        ]
+
+    async def logged(self, log_id: int) -> LoggedQuestion | None:
+        """One log row by id."""
+        row = await self.db.fetchone(
+            "SELECT id, text, normalized, ward_id FROM question_log WHERE id = ?", (log_id,)
+        )
+        if row is None:
+            return None
+        return LoggedQuestion(
+            int(row["id"]), str(row["text"]), str(row["normalized"]), row["ward_id"]
+        )
+
+    async def attach(
+        self, question: LoggedQuestion, entry_id: str, *, officer_id: int | None, now: datetime
+    ) -> bool:
+        """Keep a logged question as a phrasing of an entry and take it off the list.
+
+        In one transaction: the phrasing is stored (once per entry and normalised text), every
+        log row of the same text and commune is deleted, and the audit log records who did it.
+
+        Returns:
+            False when the entry already had this phrasing.
+        """
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT OR IGNORE INTO learned_phrasings (entry_id, text, normalized, ward_id,"
+                " added_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    entry_id,
+                    question.text,
+                    question.normalized,
+                    question.ward_id,
+                    officer_id,
+                    to_db(now),
+                ),
+            )
+            added = cursor.rowcount == 1
+            await conn.execute(
+                "DELETE FROM question_log WHERE normalized = ? AND ward_id IS ?",
+                (question.normalized, question.ward_id),
+            )
+            await record_audit(
+                conn,
+                actor_user_id=officer_id,
+                action="faq.phrasing_attached",
+                target=f"faq:{entry_id}",
+                now=now,
+            )
+        return added
+
+    async def learned(self, *, pending_only: bool = False) -> list[LearnedPhrasing]:
+        """Attached phrasings, oldest first (only those not yet exported with `pending_only`)."""
+        rows = await self.db.fetchall(
+            "SELECT id, entry_id, text, exported_at FROM learned_phrasings"
+            " WHERE NOT ? OR exported_at IS NULL ORDER BY id",
+            (int(pending_only),),
+        )
+        return [
+            LearnedPhrasing(
+                int(r["id"]), str(r["entry_id"]), str(r["text"]), bool(r["exported_at"])
+            )
+            for r in rows
+        ]
+
+    async def mark_exported(self, ids: list[int], *, now: datetime) -> None:
+        """Record that these phrasings were written into the content files."""
+        await self.db.executemany(
+            "UPDATE learned_phrasings SET exported_at = ? WHERE id = ?",
+            [(to_db(now), phrasing_id) for phrasing_id in ids],
+        )
 
 
 async def erase_user_questions(conn: aiosqlite.Connection, user_id: int) -> int:

@@ -8,9 +8,9 @@ from bot.core.errors import PermissionDenied
 from bot.core.registry import EVERYONE, STAFF
 from bot.core.turn import Turn
 from bot.core.types import Choice, Reply
+from handlers.faq._curator import LearnedSearch
 from handlers.faq._render import answer_reply, result_replies, short
 from handlers.wards import choose_ward, demo_aware_label
-from knowledge.faq import KnowledgeBase
 from storage.audit import record_audit
 from storage.questions import HandoverQuestion, QuestionRepository
 
@@ -42,14 +42,15 @@ class InboxStep(StrEnum):
 class FaqChat:
     """The search fallback and the `faq` button actions."""
 
-    def __init__(self, kb: KnowledgeBase, questions: QuestionRepository) -> None:
-        self.kb = kb
+    def __init__(self, search: LearnedSearch, questions: QuestionRepository) -> None:
+        self.learned = search
         self.questions = questions
 
     async def search(self, turn: Turn) -> list[Reply]:
         """Answers free text outside any flow with the graded search."""
         audience = "officer" if turn.user.is_staff else "resident"
-        result = self.kb.search(turn.text, today=turn.today, audience=audience)
+        kb = await self.learned.current()
+        result = kb.search(turn.text, today=turn.today, audience=audience)
         turn.session.data["faq_q"] = turn.text
         if result.grade == "none":
             await self.questions.log(
@@ -59,17 +60,18 @@ class FaqChat:
                 ward_id=turn.user.ward_id,
                 now=turn.now,
             )
-        return result_replies(turn, self.kb, result)
+        return result_replies(turn, kb, result)
 
     async def action(self, turn: Turn) -> list[Reply]:
         """Handles `faq:e:<id>` (show), `faq:up|dn:<id>` (feedback) and `faq:ask` (handover)."""
         parts = (turn.payload or "").split(":")
         kind = parts[1] if len(parts) > 1 else ""
-        entry = self.kb.get(parts[2]) if len(parts) > 2 else None
+        kb = await self.learned.current()
+        entry = kb.get(parts[2]) if len(parts) > 2 else None
         if kind == "e" and entry is not None:
             if "officer" not in entry.audience and not turn.user.is_staff:
                 return [turn.reply("error.unknown_button")]
-            return [answer_reply(turn, self.kb, entry)]
+            return [answer_reply(turn, kb, entry)]
         if kind in ("up", "dn") and entry is not None:
             helpful = kind == "up"
             await self.questions.feedback(entry.id, helpful=helpful, now=turn.now)

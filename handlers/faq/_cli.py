@@ -1,4 +1,4 @@
-"""`giamngheo ask "câu hỏi" [--json]` and `giamngheo kb lint|unanswered`."""
+"""`giamngheo ask "câu hỏi" [--json]` and `giamngheo kb lint|unanswered|learned`."""
 
 from __future__ import annotations
 
@@ -7,15 +7,17 @@ import asyncio
 import json
 import sys
 from datetime import date
+from pathlib import Path
 
 from bot.core.config import Config
 from bot.core.i18n import Translator, to_local
 from handlers.faq._render import basis_line, citations
-from knowledge.faq import KnowledgeBase, SearchResult
+from knowledge.faq import FAQ_DIRECTORY, KnowledgeBase, SearchResult, split_front_matter
 from knowledge.kb_lint import lint_entries
+from knowledge.text import normalize
 from storage.clock import utc_now
 from storage.db import Database
-from storage.questions import QuestionRepository
+from storage.questions import LearnedPhrasing, QuestionRepository
 
 
 def result_json(result: SearchResult) -> dict[str, object]:
@@ -74,18 +76,87 @@ def cmd_kb(args: argparse.Namespace, config: Config) -> int:
         print(f"Kho kiến thức hợp lệ: {count} mục.")
         return 0
 
-    async def unanswered() -> int:
+    async def with_questions() -> int:
         db = Database(config.database_path)
         await db.open()
         try:
             await db.migrate()
-            for item in await QuestionRepository(db).frequent(everywhere=True, limit=args.limit):
+            questions = QuestionRepository(db)
+            if args.kb_command == "learned":
+                return await learned(questions, args)
+            for item in await questions.frequent(everywhere=True, limit=args.limit):
                 print(f"{item.count}\t{item.text}")
         finally:
             await db.close()
         return 0
 
-    return asyncio.run(unanswered())
+    return asyncio.run(with_questions())
+
+
+def add_phrasing(text: str, phrasing: str) -> str | None:
+    """An entry file with one more phrasing in its `phrasings` array (None if it has none).
+
+    The array is edited as text, so the rest of the file (comments, order) stays as written.
+    """
+    lines = text.splitlines(keepends=True)
+    try:
+        start = next(i for i, line in enumerate(lines) if line.startswith("phrasings = ["))
+        end = next(i for i in range(start, len(lines)) if lines[i].rstrip().endswith("]"))
+    except StopIteration:
+        return None
+    quoted = json.dumps(phrasing, ensure_ascii=False)  # a valid TOML basic string
+    if start == end:  # phrasings = ["a", "b"] on one line
+        head, _, _ = lines[start].rstrip().rpartition("]")
+        separator = ", " if head.rstrip() != "phrasings = [" else ""
+        lines[start] = f"{head.rstrip()}{separator}{quoted}]\n"
+    else:
+        lines.insert(end, f"    {quoted},\n")
+    return "".join(lines)
+
+
+async def learned(questions: QuestionRepository, args: argparse.Namespace) -> int:
+    """`kb learned`: list the attached phrasings; with `--export`, write them into the files.
+
+    Nothing is written when the knowledge-base lint would then fail: the files are restored,
+    the problems printed, and the phrasings stay pending.
+    """
+    pending = await questions.learned(pending_only=True)
+    if not args.export:
+        for phrasing in await questions.learned():
+            state = "đã xuất" if phrasing.exported else "chưa xuất"
+            print(f"{phrasing.entry_id}\t{state}\t{phrasing.text}")
+        return 0
+    directory = Path(args.dir) if args.dir else FAQ_DIRECTORY
+    originals: dict[Path, str] = {}
+    done: list[LearnedPhrasing] = []
+    for phrasing in pending:
+        path = directory / f"{phrasing.entry_id}.md"
+        if not path.exists():
+            print(f"Bỏ qua: không có mục {phrasing.entry_id}.", file=sys.stderr)
+            continue
+        text = path.read_text(encoding="utf-8")
+        data, _ = split_front_matter(text)
+        raw = data.get("phrasings")
+        known = [data.get("question"), *(raw if isinstance(raw, list) else [])]
+        if normalize(phrasing.text) not in {normalize(str(t)) for t in known}:
+            updated = add_phrasing(text, phrasing.text)
+            if updated is None:
+                print(f"Bỏ qua: {path.name} không có danh sách phrasings.", file=sys.stderr)
+                continue
+            originals.setdefault(path, text)
+            path.write_text(updated, encoding="utf-8")
+        done.append(phrasing)
+    problems = lint_entries(directory, today=to_local(utc_now()).date())
+    if problems:
+        for path, text in originals.items():
+            path.write_text(text, encoding="utf-8")
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print("Không xuất: kho kiến thức sẽ không hợp lệ; đã khôi phục các tệp.", file=sys.stderr)
+        return 1
+    await questions.mark_exported([p.id for p in done], now=utc_now())
+    print(f"Đã xuất {len(done)} cách hỏi vào {len(originals)} tệp trong {directory}.")
+    return 0
 
 
 def add_cli(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -100,4 +171,9 @@ def add_cli(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     kb_sub.add_parser("lint", help="check every entry")
     unanswered = kb_sub.add_parser("unanswered", help="most frequent unanswered questions")
     unanswered.add_argument("--limit", type=int, default=20)
+    learned_cmd = kb_sub.add_parser("learned", help="phrasings officers attached in the chat")
+    learned_cmd.add_argument(
+        "--export", action="store_true", help="write them into the entry files (lint-checked)"
+    )
+    learned_cmd.add_argument("--dir", help="the entries' folder (default: knowledge/faq)")
     kb.set_defaults(sync_func=cmd_kb)

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 from bot.app import App
 from knowledge.admin_units import Unit, unit
+from knowledge.faq import KnowledgeBase
+from knowledge.text import normalize
+from storage.questions import LoggedQuestion, QuestionRepository
 from storage.users import ward_from_unit
 from tests.fakes.telegram_api import FakeBotApi
-from tests.harness import Chat, make_officer, telegram_running, text_of
+from tests.harness import Chat, FakeClock, make_officer, new_app, telegram_running, text_of
 
 
 def unit_or_fail(code: str) -> Unit:
@@ -270,3 +274,125 @@ def test_cli_ask_json_and_lint() -> None:
         timeout=60,
     )
     assert lint.returncode == 0, lint.stdout
+
+
+async def test_officer_attaches_an_unanswered_question_and_it_answers_at_once(
+    app: App, resident: Chat, officer: Chat
+) -> None:
+    """📎 Gắn: the question becomes a phrasing of the chosen entry and is answered at once."""
+    await live_in(app, resident)
+    question = "the kham chua benh cua nha ngheo ai dong tien"
+    [before] = await resident.send(question)
+    assert "chưa tìm thấy" in before.text
+    listing = (await officer.send("/cauhoichuatraloi"))[0]
+    attach = next(c.payload for c in listing.choices if c.payload.startswith("faqu:q:"))
+    [pick] = await officer.press(attach)
+    assert question in pick.text
+    offered = [c.payload for c in pick.choices if c.payload.startswith("faqu:a:")]
+    assert 1 <= len(offered) <= 3
+    # The officer knows the answer is the poor households' health-insurance entry; a payload for
+    # any entry is accepted (the closest ones are only the suggestions).
+    target = "faqu:a:" + attach.removeprefix("faqu:q:") + ":bhyt-ho-ngheo"
+    [done] = await officer.press(target)
+    assert "Đã gắn câu hỏi" in done.text
+    [after] = await resident.send(question)
+    assert "📖 Căn cứ:" in after.text and "bảo hiểm y tế" in after.text.lower()
+    assert (await officer.send("/cauhoichuatraloi"))[0].text.startswith("Chưa")
+    again = await officer.press(target)
+    assert "không còn trong danh sách" in again[0].text
+    audit = await app.db.fetchall("SELECT action FROM audit_log WHERE action LIKE 'faq.%'")
+    assert [row["action"] for row in audit] == ["faq.phrasing_attached"]
+
+
+async def test_attach_refuses_another_communes_question_and_forged_entries(
+    app: App, resident: Chat, officer: Chat
+) -> None:
+    """An officer cannot attach another commune's question; a forged entry id is refused."""
+    await app.services.users.add_ward(ward_from_unit(unit_or_fail("20320")))
+    other = Chat(app, "officer-3")
+    await make_officer(app, other, ward_id="20320")
+    await live_in(app, resident)
+    await resident.send("gia vang hom nay bao nhieu")
+    row = await app.db.fetchone("SELECT id FROM question_log")
+    assert row is not None
+    denied = await other.press(f"faqu:q:{row['id']}")
+    assert "không có quyền" in denied[0].text
+    forged = await officer.press(f"faqu:a:{row['id']}:no-such-entry")
+    assert forged[0].text == (await officer.press("faqu:x"))[0].text
+    assert await app.db.fetchall("SELECT id FROM learned_phrasings") == []
+
+
+async def test_attached_phrasing_survives_a_restart_and_exports_lint_checked(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """After a restart the phrasing still answers; `kb learned --export` writes it, lint-checked."""
+    path = tmp_path / "kb.sqlite3"
+    app = await new_app(path, clock)
+    resident, officer = Chat(app, "r-kb"), Chat(app, "o-kb")
+    await make_officer(app, officer)
+    await live_in(app, resident)
+    question = "nha ngheo di vien co phai tra tien ko"
+    await resident.send(question)
+    row = await app.db.fetchone("SELECT id FROM question_log")
+    assert row is not None
+    await officer.press(f"faqu:a:{row['id']}:bhyt-ho-ngheo")
+    await app.close()
+
+    restarted = await new_app(path, clock)
+    try:
+        [answer] = await Chat(restarted, "r-kb").send(question)
+        assert "📖 Căn cứ:" in answer.text
+    finally:
+        await restarted.close()
+
+    faq_dir = tmp_path / "faq"
+    shutil.copytree(ROOT / "knowledge" / "faq", faq_dir)
+    listed = run_cli("--db", str(path), "kb", "learned")
+    assert listed.returncode == 0 and f"bhyt-ho-ngheo\tchưa xuất\t{question}" in listed.stdout
+    exported = run_cli("--db", str(path), "kb", "learned", "--export", "--dir", str(faq_dir))
+    assert exported.returncode == 0, exported.stderr
+    assert "Đã xuất 1 cách hỏi vào 1 tệp" in exported.stdout
+    assert f'"{question}",' in (faq_dir / "bhyt-ho-ngheo.md").read_text(encoding="utf-8")
+    again = run_cli("--db", str(path), "kb", "learned")
+    assert f"bhyt-ho-ngheo\tđã xuất\t{question}" in again.stdout
+
+
+async def test_export_that_would_break_the_lint_writes_nothing(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """A phrasing that another entry already has is refused: files restored, still pending."""
+    path = tmp_path / "bad.sqlite3"
+    app = await new_app(path, clock)
+    try:
+        kb = KnowledgeBase.load()
+        taken = kb.get("ho-ngheo-la-gi")
+        assert taken is not None
+        clash = taken.phrasings[0]
+        await QuestionRepository(app.db).attach(
+            LoggedQuestion(0, clash, normalize(clash), "20257"),
+            "bhyt-ho-ngheo",
+            officer_id=None,
+            now=clock(),
+        )
+    finally:
+        await app.close()
+    faq_dir = tmp_path / "faq"
+    shutil.copytree(ROOT / "knowledge" / "faq", faq_dir)
+    before = (faq_dir / "bhyt-ho-ngheo.md").read_text(encoding="utf-8")
+    refused = run_cli("--db", str(path), "kb", "learned", "--export", "--dir", str(faq_dir))
+    assert refused.returncode == 1
+    assert "normalises like one in 'bhyt-ho-ngheo'" in refused.stderr
+    assert (faq_dir / "bhyt-ho-ngheo.md").read_text(encoding="utf-8") == before
+    assert "chưa xuất" in run_cli("--db", str(path), "kb", "learned").stdout
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m bot` with these arguments, from the repository root."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
