@@ -26,7 +26,7 @@ def install(ctx: FeatureContext) -> None:
     """Register the search fallback, `faq` buttons, handover and the officers' inbox."""
     questions = QuestionRepository(ctx.services.db)
     search = LearnedSearch(KnowledgeBase.load(), questions)
-    chat = FaqChat(search, questions)
+    chat = FaqChat(search, questions, ctx.dispatcher)
     curator = CuratorDesk(search, questions)
     handover = HandoverFlow(questions)
     inbox = InboxFlow(questions)

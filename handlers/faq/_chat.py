@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from bot.core.dispatcher import Dispatcher
 from bot.core.errors import PermissionDenied
 from bot.core.registry import EVERYONE, STAFF
 from bot.core.turn import Turn
@@ -11,6 +12,7 @@ from bot.core.types import Choice, Reply
 from handlers.faq._curator import LearnedSearch
 from handlers.faq._render import answer_reply, result_replies, short
 from handlers.wards import choose_ward, demo_aware_label
+from knowledge.smalltalk import small_talk
 from storage.audit import record_audit
 from storage.questions import HandoverQuestion, QuestionRepository
 
@@ -42,12 +44,22 @@ class InboxStep(StrEnum):
 class FaqChat:
     """The search fallback and the `faq` button actions."""
 
-    def __init__(self, search: LearnedSearch, questions: QuestionRepository) -> None:
+    def __init__(
+        self, search: LearnedSearch, questions: QuestionRepository, dispatcher: Dispatcher
+    ) -> None:
         self.learned = search
         self.questions = questions
+        self.dispatcher = dispatcher
 
     async def search(self, turn: Turn) -> list[Reply]:
-        """Answers free text outside any flow with the graded search."""
+        """Answers free text outside any flow with the graded search.
+
+        Small talk ("alo", "cảm ơn ad", "ok") gets a short friendly reply with the menu; it is
+        not searched and never goes to the officers' unanswered list.
+        """
+        chat = small_talk(turn.text)
+        if chat is not None:
+            return self.dispatcher.menu(turn, greeting=turn.t(f"faq.smalltalk.{chat}"))
         audience = "officer" if turn.user.is_staff else "resident"
         kb = await self.learned.current()
         result = kb.search(turn.text, today=turn.today, audience=audience)

@@ -12,8 +12,13 @@ LABEL_CHARS = 60
 
 
 def short(text: str, limit: int = LABEL_CHARS) -> str:
-    """A button label cut to `limit` characters."""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """A button label of at most `limit` characters, cut between words, never inside one."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if not text[limit - 1].isspace() and " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:–-") + "…"
 
 
 def citations(entry: Entry, t: Translator, registry: Registry | None = None) -> list[str]:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from bot.app import App
+from bot.core.i18n import Translator
 from knowledge.admin_units import Unit, unit
 from knowledge.faq import KnowledgeBase
 from knowledge.text import normalize
@@ -26,6 +27,7 @@ def unit_or_fail(code: str) -> Unit:
 
 
 ROOT = Path(__file__).resolve().parents[2]
+VI = Translator("vi")
 
 
 async def test_confident_answer_has_legal_basis_and_feedback(resident: Chat) -> None:
@@ -396,3 +398,30 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
         timeout=60,
         check=False,
     )
+
+
+async def test_small_talk_gets_a_friendly_reply_and_is_not_logged(
+    app: App, resident: Chat, officer: Chat
+) -> None:
+    """Greetings, thanks and "ok" get a short reply with the menu, never the unanswered list."""
+    await live_in(app, resident)
+    for text, key in (("alo", "greeting"), ("cảm ơn ad nhiều", "thanks"), ("ok", "ack")):
+        [reply] = await resident.send(text)
+        assert reply.text == VI(f"faq.smalltalk.{key}")
+        assert "menu:self_check" in [c.payload for c in reply.choices]
+    assert await app.db.fetchall("SELECT id FROM question_log") == []
+    assert (await officer.send("/cauhoichuatraloi"))[0].text == VI("faq.unanswered_empty")
+
+
+def test_button_labels_are_never_cut_inside_a_word() -> None:
+    """A long question is shortened at a space, and every word of the label is whole."""
+    from handlers.faq._render import short
+
+    question = "Người dân tộc thiểu số thuộc hộ nghèo, cận nghèo được hỗ trợ những gì khi ốm?"
+    label = short(question, 40)
+    assert len(label) <= 40 and label.endswith("…")
+    assert all(word in question.split() for word in label.removesuffix("…").split())
+    assert short("ngắn", 40) == "ngắn"
+    for entry in KnowledgeBase.load().entries:
+        cut = short(entry.question).removesuffix("…").split()
+        assert all(word in entry.question.split() for word in cut), entry.id
