@@ -168,6 +168,9 @@ _BABEL_COMPACT = (
     (re.compile(r"(?<=\d)\s*N\b"), " nghìn"),
 )
 _NEGATIVE_RE = re.compile(r"^\s*(?:[-−]\s*\d|âm\b)")
+# "6tr5 ca nhà": after shorthand glued to its unit, a thousands slang word ("ca", "cành") is
+# "cả" typed without diacritics, not a unit ("6tr5 ca" is never 6.005.000).
+_GLUED_SHORTHAND_SLANG = re.compile(r"(?<=\d)((?:tr|k|ty|tỷ|củ|cu)\d{1,3})\s+(?:ca|cành|canh)\b")
 _TOKEN_RE = re.compile(
     r"(?P<num>\d{1,3}(?: \d{3})+(?![\d.,])|\d+(?:[.,]\d+)*)"
     r"|(?P<word>[^\W\d_]+)"
@@ -313,7 +316,7 @@ def parse_money(text: str) -> MoneyParse:
     cleaned = unicodedata.normalize("NFC", text).replace("\u00a0", " ").replace("\u202f", " ")
     for pattern, replacement in _BABEL_COMPACT:
         cleaned = pattern.sub(replacement, cleaned)
-    cleaned = cleaned.lower().strip()
+    cleaned = _GLUED_SHORTHAND_SLANG.sub(r"\1", cleaned.lower().strip())
     if not cleaned:
         return MoneyParse(None, "unspecified", "empty", "blank text")
     cleaned, found_period = _find_period(cleaned)

@@ -10,6 +10,9 @@ from knowledge.money import MoneyParse, format_vnd, parse_money
 
 # (text, expected amount, expected period)
 UNDERSTOOD: list[tuple[str, int, str]] = [
+    ("6tr5 ca nha", 6_500_000, "unspecified"),  # "cả nhà" without diacritics, not "5 ca"
+    ("thu nhap 6tr5 ca nha 1 thang", 6_500_000, "month"),
+    ("5tr 3 ca", 5_003_000, "unspecified"),
     ("1500000", 1_500_000, "unspecified"),
     ("1.500.000", 1_500_000, "unspecified"),
     ("1.500.000đ", 1_500_000, "unspecified"),
