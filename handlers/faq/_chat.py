@@ -12,6 +12,7 @@ from bot.core.types import Choice, Reply
 from handlers.faq._curator import LearnedSearch
 from handlers.faq._render import answer_reply, result_replies, short
 from handlers.wards import choose_ward, demo_aware_label
+from knowledge.household_hint import HouseholdHint, household_hint
 from knowledge.smalltalk import small_talk
 from storage.audit import record_audit
 from storage.questions import HandoverQuestion, QuestionRepository
@@ -39,6 +40,15 @@ class InboxStep(StrEnum):
     """Shows the ward's open questions with an answer button each."""
     ANSWER = "answer"
     """Asks the officer to type the answer to one question."""
+
+
+def self_check_offer(turn: Turn, hint: HouseholdHint) -> Reply:
+    """The offer to run the self-check with the size and income a message named."""
+    income = turn.t(f"self_check.income_as.{hint.mode}", amount=turn.money(hint.amount))
+    label = turn.t("faq.self_check_offer_button", size=hint.members)
+    payload = f"scp:{hint.members}:{hint.amount}:{hint.mode}"
+    text = turn.t("faq.self_check_offer", size=hint.members, income=income)
+    return Reply(text, (Choice(label, payload),))
 
 
 class FaqChat:
@@ -72,7 +82,11 @@ class FaqChat:
                 ward_id=turn.user.ward_id,
                 now=turn.now,
             )
-        return result_replies(turn, kb, result)
+        replies = result_replies(turn, kb, result)
+        hint = household_hint(turn.text)
+        if hint is not None:
+            replies.append(self_check_offer(turn, hint))
+        return replies
 
     async def action(self, turn: Turn) -> list[Reply]:
         """Handles `faq:e:<id>` (show), `faq:up|dn:<id>` (feedback) and `faq:ask` (handover)."""

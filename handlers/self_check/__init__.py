@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 
 from bot.core.feature import FeatureContext
-from bot.core.registry import EVERYONE, Command, MenuItem
+from bot.core.registry import EVERYONE, Action, Command, MenuItem
 from handlers.self_check._cli import add_classify
 from handlers.self_check._flow import SelfCheckFlow
 from storage.self_check import SelfCheckRepository, erase_self_checks
@@ -27,6 +27,8 @@ def install(ctx: FeatureContext) -> None:
         MenuItem("self_check", "self_check.menu", flow.start, EVERYONE, order=20)
     )
     registry.add_flow(flow)
+    # `scp:<members>:<amount>:<mode>`: offered by the Q&A for a message naming size and income.
+    registry.add_action(Action("scp", flow.start_prefilled, EVERYONE))
     registry.add_command(
         Command(
             ("/tukiemtra", "tự kiểm tra"), flow.start, EVERYONE, help_key="self_check.help_start"

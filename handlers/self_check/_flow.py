@@ -27,6 +27,7 @@ from handlers.self_check._steps import (
     Step,
     check_day,
     first_unanswered,
+    is_answered,
     item_after,
     item_before,
     items,
@@ -45,6 +46,8 @@ from storage.self_check import SelfCheckRepository
 MAX_INCOME = 10**12
 """Larger amounts are refused as a typing mistake (a million million đồng a month)."""
 
+PREFILLED = ("size", "income_mode", "income")
+"""Items `start_prefilled` answers from a message; skipped on the way forward."""
 MAX_UNIT_BUTTONS = 4
 """At most this many communes are offered for an ambiguous typed name."""
 _UNIT_KEYS = ("unit", "unit_name", "unit_province", "unit_province_name", "unit_options")
@@ -72,6 +75,41 @@ class SelfCheckFlow:
             return [turn.reply("self_check.no_standard")]
         first = render.question(turn, turn.session.data, "area")
         return [replace(first, text=f"{turn.t('self_check.intro')}\n\n{first.text}")]
+
+    async def start_prefilled(self, turn: Turn) -> list[Reply]:
+        """`scp:<members>:<amount>:<mode>`: the self-check with size and income filled in.
+
+        Offered by the Q&A when a message names both ("nha toi 5 nguoi, thu nhap 6tr/thang");
+        the summary shows them and they can be changed there like any answer.
+        """
+        parts = (turn.payload or "").split(":")
+        valid = (
+            len(parts) == 4
+            and all(part.isascii() and part.isdigit() for part in parts[1:3])
+            and parts[3] in INCOME_MODES
+        )
+        if not valid:
+            return [turn.reply("error.unknown_button")]
+        members, amount = int(parts[1]), int(parts[2])
+        if not MIN_MEMBERS <= members <= MAX_MEMBERS or not 0 < amount <= MAX_INCOME:
+            return [turn.reply("error.unknown_button")]
+        replies = await self.start(turn)
+        if turn.session.flow != FLOW:
+            return replies
+        turn.session.data.update(
+            size=members,
+            income_mode=parts[3],
+            income_amount=amount,
+            income_confirmed=True,
+            prefilled=list(PREFILLED),
+        )
+        filled = turn.t(
+            "self_check.prefilled",
+            size=turn.t("self_check.size_value", count=members),
+            income=render.income_text(turn, turn.session.data),
+        )
+        first = replies[0]
+        return [replace(first, text=f"{first.text}\n\n{filled}"), *replies[1:]]
 
     async def handle(self, turn: Turn) -> list[Reply]:
         """Handles a button or typed input at the current step."""
@@ -270,6 +308,10 @@ class SelfCheckFlow:
         if data.get("editing"):
             return self.to_summary(turn)
         following = item_after(data, self.day(turn), item)
+        # Answers filled in from the resident's message are not asked again on the way forward.
+        prefilled = data.get("prefilled", ())
+        while following is not None and following in prefilled and is_answered(data, following):
+            following = item_after(data, self.day(turn), following)
         if following is None:
             return self.to_summary(turn)
         return self.go(turn, following)

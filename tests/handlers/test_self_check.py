@@ -12,11 +12,13 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 from bot.app import App
+from bot.core.i18n import Translator
 from bot.core.types import Reply
 from knowledge.assessment import CATEGORY_LABELS_VI
 from tests.harness import Chat, FakeClock, new_app, text_of
 
 ROOT = Path(__file__).resolve().parents[2]
+VI_T = Translator("vi")
 
 
 async def count_saved(app: App, chat: Chat) -> int:
@@ -694,3 +696,27 @@ async def test_saved_result_counts_for_the_residents_known_commune(
     await resident.press("sc:save:yes")
     row = await app.db.fetchone("SELECT ward_id FROM self_check_results")
     assert row is not None and row["ward_id"] == "20257"
+
+
+async def test_long_message_offers_the_self_check_with_size_and_income_filled(
+    app: App, resident: Chat
+) -> None:
+    """A message naming size and income offers the self-check with both already filled in."""
+    replies = await resident.send(
+        "nha toi 5 nguoi, chong benh, thu nhap 6tr/thang thi co dc ho ngheo ko"
+    )
+    offer = replies[-1]
+    assert "5 người" in offer.text and "6.000.000 ₫ mỗi tháng (cả hộ)" in offer.text
+    assert [c.payload for c in offer.choices] == ["scp:5:6000000:hm"]
+    [first] = await resident.press("scp:5:6000000:hm")
+    assert "Câu 1/" in first.text and "Đã điền sẵn từ tin nhắn của bạn: 5 người" in first.text
+    await choose_area(resident, "rural")
+    assert "bao nhiêu người" not in resident.last.text  # the size is not asked again
+    await answer_facts(resident)
+    assert "khai thu nhập" not in resident.last.text  # nor the income
+    await answer_indicators(resident)
+    summary = resident.last.text
+    assert "• Số người trong hộ: 5 người" in summary
+    assert "• Thu nhập: 6.000.000 ₫ mỗi tháng (cả hộ)" in summary
+    forged = await resident.press("scp:99:6000000:hm")
+    assert forged[0].text == VI_T("error.unknown_button")
