@@ -138,7 +138,7 @@ async def test_handover_on_telegram_answer_delivered(app: App, fake_telegram: Fa
     officer_chat = Chat(app, "900", channel="telegram")
     await make_officer(app, officer_chat)
     async with telegram_running(app, fake_telegram):
-        fake_telegram.push_message(800, "nha toi bi chay, xin ho tro khan cap duoc khong")
+        fake_telegram.push_message(800, "lich hop to dan pho thang nay la ngay nao")
         [first] = await fake_telegram.wait_for_messages(800, 1)
         ask = next(data for label, data in first.buttons() if data in ("faq:ask",))
         mark = fake_telegram.mark(800)
@@ -148,7 +148,7 @@ async def test_handover_on_telegram_answer_delivered(app: App, fake_telegram: Fa
         mark = fake_telegram.mark(800)
         fake_telegram.push_message(800, "1")
         [confirm] = await fake_telegram.wait_for_next(800, after=mark)
-        assert "nha toi bi chay" in (confirm.text or "")
+        assert "lich hop to dan pho" in (confirm.text or "")
         mark = fake_telegram.mark(800)
         fake_telegram.push_callback(800, "faqh:send")
         [sent] = await fake_telegram.wait_for_next(800, after=mark)
@@ -283,7 +283,7 @@ async def test_officer_attaches_an_unanswered_question_and_it_answers_at_once(
 ) -> None:
     """📎 Gắn: the question becomes a phrasing of the chosen entry and is answered at once."""
     await live_in(app, resident)
-    question = "the kham chua benh cua nha ngheo ai dong tien"
+    question = "o que bac nha ngheo benh ma ko co tien di vien thi sao"
     [before] = await resident.send(question)
     assert "chưa tìm thấy" in before.text
     listing = (await officer.send("/cauhoichuatraloi"))[0]
@@ -333,7 +333,7 @@ async def test_attached_phrasing_survives_a_restart_and_exports_lint_checked(
     resident, officer = Chat(app, "r-kb"), Chat(app, "o-kb")
     await make_officer(app, officer)
     await live_in(app, resident)
-    question = "nha ngheo di vien co phai tra tien ko"
+    question = "o que bac nha ngheo benh ma ko co tien di vien thi sao"
     await resident.send(question)
     row = await app.db.fetchone("SELECT id FROM question_log")
     assert row is not None
