@@ -412,7 +412,14 @@ def _terms(words: Sequence[str]) -> list[str]:
 class KnowledgeBase:
     """A searchable set of FAQ entries; the index is built once in the constructor."""
 
-    def __init__(self, entries: Sequence[Entry]) -> None:
+    def __init__(self, entries: Sequence[Entry], *, learned: bool = True) -> None:
+        """Index the entries and, unless ``learned`` is False, train the learned matcher.
+
+        Args:
+            entries: The entries.
+            learned: Train the matcher; without it `search` is the lexical search (the
+                benchmark's synthetic 20,000-entry bases, too large to train in a bench run).
+        """
         self._entries = tuple(entries)
         self._by_id = {entry.id: entry for entry in self._entries}
         doc_entry: list[int] = []
@@ -456,6 +463,9 @@ class KnowledgeBase:
             for term, docs in postings.items()
         }
         self._vocabulary = sorted(t for t in document_frequency if "_" not in t)
+        self._matcher: Matcher | None = None
+        if not learned:
+            return
         outside = load_out_of_scope()
         self._matcher = Matcher.train(
             [*doc_text, *outside],
@@ -488,7 +498,7 @@ class KnowledgeBase:
             else entry
             for entry in self._entries
         ]
-        return KnowledgeBase(entries)
+        return KnowledgeBase(entries, learned=self._matcher is not None)
 
     def closest(self, query: str, *, limit: int = 3) -> list[Match]:
         """The entries scoring highest for a query, whatever the grade (for curators)."""
@@ -596,6 +606,8 @@ class KnowledgeBase:
         asks_present = not years and any(
             f" {marker} " in padded for marker in load_abbreviations().present_markers
         )
+        if self._matcher is None:
+            return self.lexical_search(query, today=today, audience=audience)
         values = self._matcher.scores(query)
         outside = 50.0 + 50.0 * values.pop(OUT_OF_SCOPE, -1.0)
         lexical = {self._entries[i].id: score for i, score in self._scores(folded).items()}
