@@ -8,8 +8,8 @@ Features, on text folded by :func:`knowledge.text.normalize` (no diacritics, abb
 expanded): character 2–5-grams inside word boundaries, which carry typos and telex leftovers,
 and word 1–2-grams. Model: a linear support-vector classifier (scikit-learn ``LinearSVC``),
 deterministic, trained in about a second on the real base; a process trains once per content
-(an in-memory cache keyed by the training texts). :meth:`Matcher.scores` returns the decision value of every class:
-larger is closer; the search turns them into its graded result.
+(an in-memory cache keyed by the training texts). :meth:`Matcher.scores` returns the decision
+value of every class: larger is closer; the search turns them into its graded result.
 """
 
 from __future__ import annotations
