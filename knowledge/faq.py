@@ -399,6 +399,16 @@ class SearchResult:
         return ()
 
 
+def _dates_asked(folded: str) -> tuple[list[int], bool]:
+    """The years a normalised question names, and whether it asks about "now" (no year)."""
+    years = [int(word) for word in folded.split() if _YEAR.fullmatch(word)]
+    padded = f" {folded} "
+    asks_present = not years and any(
+        f" {marker} " in padded for marker in load_abbreviations().present_markers
+    )
+    return years, asks_present
+
+
 def _close_topics(first: Entry, second: Entry) -> bool:
     """Whether two entries list each other (either way) as related."""
     return second.id in first.related or first.id in second.related
@@ -601,11 +611,7 @@ class KnowledgeBase:
         folded = normalize(query)
         if not folded:
             return SearchResult(grade="none", best=None)
-        years = [int(word) for word in folded.split() if _YEAR.fullmatch(word)]
-        padded = f" {folded} "
-        asks_present = not years and any(
-            f" {marker} " in padded for marker in load_abbreviations().present_markers
-        )
+        years, asks_present = _dates_asked(folded)
         if self._matcher is None:
             return self.lexical_search(query, today=today, audience=audience)
         values = self._matcher.scores(query)
@@ -657,11 +663,7 @@ class KnowledgeBase:
         folded = normalize(query)
         if not folded:
             return SearchResult(grade="none", best=None)
-        years = [int(word) for word in folded.split() if _YEAR.fullmatch(word)]
-        padded = f" {folded} "
-        asks_present = not years and any(
-            f" {marker} " in padded for marker in load_abbreviations().present_markers
-        )
+        years, asks_present = _dates_asked(folded)
         ranked: list[Match] = []
         for index, score in self._scores(folded).items():
             entry = self._entries[index]
