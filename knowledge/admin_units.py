@@ -306,12 +306,7 @@ def find(
     stripped = text.strip()
     direct = unit(stripped) if stripped.isdigit() else None
     if direct is not None:
-        if (allowed is None or direct.code in allowed) and province_code in (
-            None,
-            direct.province_code,
-        ):
-            return [UnitMatch(direct, 100.0)]
-        return []
+        return _by_code_match(direct, allowed, province_code)
     words = fold(text).split()
     if not words:
         return []
@@ -333,16 +328,31 @@ def find(
             for _, score, index in process.extract(
                 query, candidates, scorer=fuzz.ratio, score_cutoff=MIN_SCORE, limit=None
             ):
-                item = units[index]
-                value = float(score)
-                if value == 100.0 and has_marks and item.short_name.lower() not in typed_lower:
-                    value = 99.0
-                if kind is not None and kind != item.kind:
-                    value -= KIND_MISMATCH_PENALTY
+                value = _graded(float(score), units[index], kind, typed_lower, has_marks=has_marks)
                 if value >= MIN_SCORE and value > best.get(index, -1.0):
                     best[index] = value
     ranked = sorted(best.items(), key=lambda pair: (-pair[1], units[pair[0]].code))
     return [UnitMatch(units[index], round(score, 1)) for index, score in ranked[:limit]]
+
+
+def _by_code_match(
+    found: Unit, allowed: set[str] | None, province_code: str | None
+) -> list[UnitMatch]:
+    """An official code typed as the text: that unit, if it is allowed and in the province."""
+    if (allowed is None or found.code in allowed) and province_code in (None, found.province_code):
+        return [UnitMatch(found, 100.0)]
+    return []
+
+
+def _graded(
+    score: float, item: Unit, kind: str | None, typed_lower: str, *, has_marks: bool
+) -> float:
+    """A name match's score: 99 for other diacritics than typed, less for a wrong kind."""
+    if score == 100.0 and has_marks and item.short_name.lower() not in typed_lower:
+        score = 99.0
+    if kind is not None and kind != item.kind:
+        score -= KIND_MISMATCH_PENALTY
+    return score
 
 
 def _province_by_code_or_name(text: str) -> Province | None:

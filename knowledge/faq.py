@@ -45,7 +45,6 @@ from knowledge.matcher import OUT_OF_SCOPE, Matcher, load_out_of_scope
 from knowledge.text import load_abbreviations, normalize
 
 __all__ = [
-    "ACCEPT_LEGACY_SOURCE",
     "CONFIDENT_MARGIN",
     "CONFIDENT_SCORE",
     "FAQ_DIRECTORY",
@@ -85,9 +84,6 @@ OPTIONAL_KEYS: Mapping[str, type] = {
     "unverified": list,
     "derived": dict,
 }
-#: While content is being converted, an entry may still carry the old free-text ``source``
-#: in place of ``cites`` and ``reviewed``. When False, ``source`` is rejected.
-ACCEPT_LEGACY_SOURCE = False
 _ID_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 # Scores are the learned matcher's decision values mapped to 0–100 (50 + 50 × value). The
@@ -152,8 +148,7 @@ class Entry:
         audience: ``resident`` and/or ``officer``.
         topic: Short topic tag.
         cites: Legal-registry ids of the documents the answer rests on.
-        reviewed: Day the answer was last checked against the law (None only for an entry
-            not yet converted, see :data:`ACCEPT_LEGACY_SOURCE`).
+        reviewed: Day the answer was last checked against the law.
         unverified: Notes on each unverified fact the answer uses.
     """
 
@@ -229,6 +224,44 @@ def _strings(value: object) -> bool:
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
+def _value_problem(key: str, kind: type, value: object) -> str | None:
+    """Why an optional or citation key's value has the wrong type (None if absent or fine)."""
+    if value is None:
+        return None
+    if kind is date and (not isinstance(value, date) or isinstance(value, datetime)):
+        return f"key '{key}' must be a TOML date (YYYY-MM-DD)"
+    if kind is dict and not isinstance(value, dict):
+        return f"key '{key}' must be a table"
+    if kind is list and not _strings(value):
+        return f"key '{key}' must be a list of strings"
+    return None
+
+
+def _key_problems(data: Mapping[str, object]) -> list[str]:
+    """Missing, unknown and mistyped front-matter keys."""
+    problems: list[str] = []
+    for key, kind in {**REQUIRED_KEYS, **CITATION_KEYS}.items():
+        if key not in data:
+            problems.append(f"missing key '{key}'")
+        elif key in REQUIRED_KEYS and (
+            not isinstance(data[key], kind) or isinstance(data[key], bool)
+        ):
+            problems.append(f"key '{key}' must be {kind.__name__}")
+    if "source" in data:
+        problems.append("key 'source' is no longer accepted: list registry ids in 'cites'")
+    for key, kind in {**CITATION_KEYS, **OPTIONAL_KEYS}.items():
+        problem = _value_problem(key, kind, data.get(key))
+        if problem:
+            problems.append(problem)
+    unknown = sorted(set(data) - {*REQUIRED_KEYS, *CITATION_KEYS, *OPTIONAL_KEYS, "source"})
+    if unknown:
+        problems.append(f"unknown keys: {', '.join(unknown)}")
+    for key in ("phrasings", "audience"):
+        if key in data and isinstance(data[key], list) and not _strings(data[key]):
+            problems.append(f"key '{key}' must be a list of strings")
+    return problems
+
+
 def entry_problems(data: Mapping[str, object], body: str, *, stem: str) -> list[str]:
     """Checks one entry's schema: keys, types, allowed values, id and dates.
 
@@ -240,37 +273,7 @@ def entry_problems(data: Mapping[str, object], body: str, *, stem: str) -> list[
     Returns:
         Human-readable problems; empty when the entry can be loaded.
     """
-    problems: list[str] = []
-    for key, kind in REQUIRED_KEYS.items():
-        if key not in data:
-            problems.append(f"missing key '{key}'")
-        elif not isinstance(data[key], kind) or isinstance(data[key], bool):
-            problems.append(f"key '{key}' must be {kind.__name__}")
-    legacy = ACCEPT_LEGACY_SOURCE and isinstance(data.get("source"), str)
-    if "source" in data and not ACCEPT_LEGACY_SOURCE:
-        problems.append("key 'source' is no longer accepted: list registry ids in 'cites'")
-    for key in CITATION_KEYS:
-        if key not in data and not legacy:
-            problems.append(f"missing key '{key}'")
-    for key, kind in {**CITATION_KEYS, **OPTIONAL_KEYS}.items():
-        value = data.get(key)
-        if value is None:
-            continue
-        if kind is date and (not isinstance(value, date) or isinstance(value, datetime)):
-            problems.append(f"key '{key}' must be a TOML date (YYYY-MM-DD)")
-        elif kind is dict and not isinstance(value, dict):
-            problems.append(f"key '{key}' must be a table")
-        elif kind is list and not _strings(value):
-            problems.append(f"key '{key}' must be a list of strings")
-    known = {*REQUIRED_KEYS, *CITATION_KEYS, *OPTIONAL_KEYS}
-    if ACCEPT_LEGACY_SOURCE:
-        known.add("source")
-    unknown = sorted(set(data) - known)
-    if unknown:
-        problems.append(f"unknown keys: {', '.join(unknown)}")
-    for key in ("phrasings", "audience"):
-        if key in data and isinstance(data[key], list) and not _strings(data[key]):
-            problems.append(f"key '{key}' must be a list of strings")
+    problems = _key_problems(data)
     entry_id = data.get("id")
     if isinstance(entry_id, str):
         if not _ID_PATTERN.fullmatch(entry_id):

@@ -6,23 +6,34 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 # Built from parts so that this file does not match itself.
 FORBIDDEN = ("../" + "shared", "/" + "work/", "DOMAIN" + ".md")
+# Outside a git checkout (an unpacked copy), the walk skips what is never part of the project.
+_NOT_PROJECT = {".git", ".venv", "data", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
+
+
+def _project_names() -> list[str]:
+    """Paths git tracks; outside a checkout, every file below the root but caches and data."""
+    git = shutil.which("git")
+    if git is not None and (ROOT / ".git").exists():
+        listing = subprocess.run(
+            [git, "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True, timeout=30
+        ).stdout.decode("utf-8")
+        return [name for name in listing.split("\0") if name]
+    return [
+        path.relative_to(ROOT).as_posix()
+        for path in ROOT.rglob("*")
+        if path.is_file()
+        and not _NOT_PROJECT & set(path.relative_to(ROOT).parts)
+        and "__pycache__" not in path.parts
+    ]
 
 
 def _tracked_text_files() -> list[Path]:
-    """Every file git tracks that reads as UTF-8 text (binary files are skipped)."""
-    git = shutil.which("git")
-    if git is None or not (ROOT / ".git").exists():
-        pytest.skip("not a git checkout")
-    listing = subprocess.run(
-        [git, "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True, timeout=30
-    ).stdout.decode("utf-8")
+    """Every project file that reads as UTF-8 text (binary files are left out)."""
     files: list[Path] = []
-    for name in filter(None, listing.split("\0")):
+    for name in _project_names():
         path = ROOT / name
         if not path.is_file():
             continue  # deleted in the work tree, not yet committed
