@@ -9,6 +9,7 @@ changed while the resident was answering.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -53,6 +54,10 @@ MAX_UNIT_BUTTONS = 4
 _UNIT_KEYS = ("unit", "unit_name", "unit_province", "unit_province_name", "unit_options")
 
 
+Button = Callable[[Turn, list[str], str], Awaitable[list[Reply]]]
+"""A button handler: the turn, the payload's arguments after `sc:<kind>:`, the current item."""
+
+
 class SelfCheckFlow:
     """The household self-check questionnaire (payload prefix `sc`)."""
 
@@ -62,6 +67,14 @@ class SelfCheckFlow:
     def __init__(self, dispatcher: Dispatcher, results: SelfCheckRepository) -> None:
         self.dispatcher = dispatcher
         self.results = results
+        # Steps that take typed input (and handle their own buttons), then the button table;
+        # built once here, not per message.
+        self._typed: dict[str | None, Callable[[Turn], list[Reply]]] = {
+            Step.AREA: self.on_area,
+            Step.SIZE: self.on_size,
+            Step.INCOME: self.on_income,
+        }
+        self._buttons = self._step_table()
 
     # --- entry points -----------------------------------------------------------------------
 
@@ -112,84 +125,127 @@ class SelfCheckFlow:
         return [replace(first, text=f"{first.text}\n\n{filled}"), *replies[1:]]
 
     async def handle(self, turn: Turn) -> list[Reply]:
-        """Handles a button or typed input at the current step."""
-        data = turn.session.data
+        """Handles a button or typed input at the current step (through the step table)."""
         payload = turn.payload
         if payload == render.CANCEL:
             turn.session.clear()
             return self.dispatcher.menu(turn, greeting=turn.t("self_check.cancelled"))
-        at = str(data.get("at", "area"))
+        at = str(turn.session.data.get("at", "area"))
         if payload is not None and payload.startswith(f"{FLOW}:back:"):
             if payload.removeprefix(f"{FLOW}:back:") != at:
                 return self.stale(turn)
             return self.back(turn, at)
         step = turn.session.step
-        if step == Step.AREA:
-            return self.on_area(turn)
-        if step == Step.SIZE:
-            return self.on_size(turn)
-        if step == Step.INCOME:
-            return self.on_income(turn)
+        typed = self._typed.get(step)
+        if typed is not None:
+            return typed(turn)
         if payload is None:
             return [turn.reply("common.choose_above"), *self.current(turn)]
         parts = payload.split(":")
-        action = parts[1] if len(parts) > 1 else ""
-        if step == Step.LOCALITY and action == "loc" and len(parts) == 3:
-            code = parts[2]
-            if code == "national":
-                data["locality"] = None
-            elif code in local_options(check_day(data, turn.today)):
-                data["locality"] = code
-            else:
-                return self.stale(turn)
-            return self.advance(turn, "locality")
-        if step == Step.FACT and action == "fact" and len(parts) == 4:
-            if f"fact:{parts[2]}" != at or parts[3] not in ("yes", "no"):
-                return self.stale(turn)
-            data.setdefault("facts", {})[parts[2]] = parts[3]
-            return self.advance(turn, at)
-        if step == Step.INCOME_MODE and action == "mode" and len(parts) == 3:
-            if parts[2] not in INCOME_MODES:
-                return self.stale(turn)
-            data["income_mode"] = parts[2]
-            data["income_confirmed"] = False
-            return self.go(turn, "income")
-        if step == Step.INCOME_CONFIRM and action == "inc" and parts[2:] == ["ok"]:
-            data["income_amount"] = data.pop("income_pending")
-            data["income_confirmed"] = True
-            return self.advance(turn, "income")
-        if step == Step.INCOME_CONFIRM and action == "inc" and parts[2:] == ["again"]:
-            data.pop("income_pending", None)
-            return self.go(turn, "income")
-        if step == Step.INDICATOR and action == "ans" and len(parts) == 4:
-            if f"ind:{parts[2]}" != at or parts[3] not in ("yes", "no", "unknown"):
-                return self.stale(turn)
-            data.setdefault("answers", {})[parts[2]] = parts[3]
-            return self.advance(turn, at)
-        if step == Step.INDICATOR and action == "why" and len(parts) == 3:
-            if f"ind:{parts[2]}" != at:
-                return self.stale(turn)
-            standard = standard_of(data, check_day(data, turn.today))
-            return [render.why(turn, standard, parts[2]), render.question(turn, data, at)]
-        if step == Step.SUMMARY and action == "sum" and parts[2:] == ["result"]:
-            return await self.show_result(turn)
-        if step == Step.SUMMARY and action == "sum" and parts[2:] == ["edit"]:
-            turn.session.step = Step.EDIT
-            data["at"] = "edit"
-            return [render.edit_list(turn, data)]
-        if step == Step.EDIT and action == "edit" and len(parts) >= 3:
-            item = ":".join(parts[2:])
-            if item not in items(data, check_day(data, turn.today)) or item == "income":
-                return self.stale(turn)
-            data["editing"] = True
-            return self.go(turn, item)
-        if step == Step.CONSENT and action == "save" and parts[2:] in (["yes"], ["no"]):
-            return await self.on_consent(turn, keep=parts[2] == "yes")
-        if step == Step.CONSENT and action == "redo" and len(parts) == 2:
-            return self.redo(turn)
+        button = self._buttons.get((step, parts[1] if len(parts) > 1 else ""))
+        if button is not None:
+            return await button(turn, parts[2:], at)
         if payload.startswith(f"{FLOW}:"):
             return self.stale(turn)
         return [turn.reply("common.choose_above"), *self.current(turn)]
+
+    def _step_table(self) -> dict[tuple[str | None, str], Button]:
+        """The step table: (step, button kind) → the coroutine that handles it."""
+        return {
+            (Step.LOCALITY, "loc"): self.on_locality,
+            (Step.FACT, "fact"): self.on_fact,
+            (Step.INCOME_MODE, "mode"): self.on_mode,
+            (Step.INCOME_CONFIRM, "inc"): self.on_income_confirm,
+            (Step.INDICATOR, "ans"): self.on_answer,
+            (Step.INDICATOR, "why"): self.on_why,
+            (Step.SUMMARY, "sum"): self.on_summary,
+            (Step.EDIT, "edit"): self.on_edit,
+            (Step.CONSENT, "save"): self.on_save,
+            (Step.CONSENT, "redo"): self.on_redo,
+        }
+
+    # --- buttons ----------------------------------------------------------------------------
+
+    async def on_locality(self, turn: Turn, args: list[str], at: str) -> list[Reply]:
+        """Stores the national standard or a province's own, then asks the next question."""
+        data = turn.session.data
+        if args == ["national"]:
+            data["locality"] = None
+        elif len(args) == 1 and args[0] in local_options(check_day(data, turn.today)):
+            data["locality"] = args[0]
+        else:
+            return self.stale(turn)
+        return self.advance(turn, "locality")
+
+    async def on_fact(self, turn: Turn, args: list[str], at: str) -> list[Reply]:
+        """Stores a household fact (yes / no) and asks the next question."""
+        if len(args) != 2 or f"fact:{args[0]}" != at or args[1] not in ("yes", "no"):
+            return self.stale(turn)
+        turn.session.data.setdefault("facts", {})[args[0]] = args[1]
+        return self.advance(turn, at)
+
+    async def on_mode(self, turn: Turn, args: list[str], at: str) -> list[Reply]:
+        """Stores how income is given and asks for the amount."""
+        if len(args) != 1 or args[0] not in INCOME_MODES:
+            return self.stale(turn)
+        turn.session.data.update(income_mode=args[0], income_confirmed=False)
+        return self.go(turn, "income")
+
+    async def on_income_confirm(self, turn: Turn, args: list[str], at: str) -> list[Reply]:
+        """Keeps the echoed amount ("Đúng") and moves on, or asks for it again ("Nhập lại")."""
+        data = turn.session.data
+        if args == ["ok"]:
+            data["income_amount"] = data.pop("income_pending")
+            data["income_confirmed"] = True
+            return self.advance(turn, "income")
+        if args == ["again"]:
+            data.pop("income_pending", None)
+            return self.go(turn, "income")
+        return self.stale(turn)
+
+    async def on_answer(self, turn: Turn, args: list[str], at: str) -> list[Reply]:
+        """Stores an indicator answer (Có = thiếu / Không = đủ / Không rõ), asks the next one."""
+        if len(args) != 2 or f"ind:{args[0]}" != at or args[1] not in ("yes", "no", "unknown"):
+            return self.stale(turn)
+        turn.session.data.setdefault("answers", {})[args[0]] = args[1]
+        return self.advance(turn, at)
+
+    async def on_why(self, turn: Turn, args: list[str], at: str) -> list[Reply]:
+        """Explains why an indicator is asked, quoting its definition, and asks it again."""
+        if len(args) != 1 or f"ind:{args[0]}" != at:
+            return self.stale(turn)
+        data = turn.session.data
+        standard = standard_of(data, check_day(data, turn.today))
+        return [render.why(turn, standard, args[0]), render.question(turn, data, at)]
+
+    async def on_summary(self, turn: Turn, args: list[str], at: str) -> list[Reply]:
+        """Shows the result ("Xem kết quả") or lists the answers to change ("Sửa")."""
+        if args == ["result"]:
+            return await self.show_result(turn)
+        if args == ["edit"]:
+            turn.session.step = Step.EDIT
+            turn.session.data["at"] = "edit"
+            return [render.edit_list(turn, turn.session.data)]
+        return self.stale(turn)
+
+    async def on_edit(self, turn: Turn, args: list[str], at: str) -> list[Reply]:
+        """Asks the chosen answer again; after it, back to the summary."""
+        data = turn.session.data
+        item = ":".join(args)
+        if not args or item not in items(data, check_day(data, turn.today)) or item == "income":
+            return self.stale(turn)
+        data["editing"] = True
+        return self.go(turn, item)
+
+    async def on_save(self, turn: Turn, args: list[str], at: str) -> list[Reply]:
+        """Keeps the result on "Có, lưu lại", forgets it on "Không lưu"."""
+        if args not in (["yes"], ["no"]):
+            return self.stale(turn)
+        return await self.on_consent(turn, keep=args[0] == "yes")
+
+    async def on_redo(self, turn: Turn, args: list[str], at: str) -> list[Reply]:
+        """Starts again under the standard in force today, keeping the answers that apply."""
+        return self.redo(turn) if not args else self.stale(turn)
 
     # --- typed input ------------------------------------------------------------------------
 
