@@ -518,11 +518,16 @@ class KnowledgeBase:
         folded = normalize(query)
         if not folded:
             return []
-        scores = self._scores(folded)
-        best = heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], -item[0]))
+        if self._matcher is None:
+            scores = {self._entries[i].id: score for i, score in self._scores(folded).items()}
+        else:
+            values = self._matcher.scores(query)
+            values.pop(OUT_OF_SCOPE, None)
+            scores = {entry_id: 50.0 + 50.0 * value for entry_id, value in values.items()}
+        best = heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], item[0]))
         return [
-            Match(entry=self._entries[index], score=round(min(score, 100.0), 2))
-            for index, score in best
+            Match(entry=self._by_id[entry_id], score=round(min(max(score, 0.0), 100.0), 2))
+            for entry_id, score in best
         ]
 
     def _query_terms(self, words: Sequence[str]) -> dict[str, float]:
