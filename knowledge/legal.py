@@ -186,51 +186,68 @@ def _is_date(value: object) -> bool:
     return isinstance(value, date) and not isinstance(value, datetime)
 
 
-def _table_problems(table: Mapping[str, object], label: str) -> list[str]:
-    """Key, type and value problems of one ``[[documents]]`` table."""
+def _optional_problem(key: str, kind: type, value: object) -> str | None:
+    """Why an optional key's value has the wrong type or shape (None when it is fine)."""
+    if kind is date and not _is_date(value):
+        return f"key '{key}' must be a TOML date (YYYY-MM-DD)"
+    if kind is str and not isinstance(value, str):
+        return f"key '{key}' must be a string"
+    if key == "figures" and not (
+        isinstance(value, list)
+        and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)
+    ):
+        return "'figures' must be a list of positive whole đồng"
+    if key in ("amended_by", "replaced_by", "unverified") and not (
+        isinstance(value, list) and all(isinstance(v, str) and v for v in value)
+    ):
+        return f"key '{key}' must be a list of strings"
+    return None
+
+
+def _key_problems(table: Mapping[str, object]) -> list[str]:
+    """Missing, mistyped and unknown keys of one ``[[documents]]`` table."""
     problems: list[str] = []
     for key, kind in _REQUIRED.items():
         if key not in table:
-            problems.append(f"{label}: missing key '{key}'")
+            problems.append(f"missing key '{key}'")
         elif not isinstance(table[key], kind) or not cast("str", table[key]).strip():
-            problems.append(f"{label}: key '{key}' must be a non-empty string")
+            problems.append(f"key '{key}' must be a non-empty string")
     for key, kind in _OPTIONAL.items():
-        if key not in table:
-            continue
-        value = table[key]
-        if kind is date and not _is_date(value):
-            problems.append(f"{label}: key '{key}' must be a TOML date (YYYY-MM-DD)")
-        elif kind is str and not isinstance(value, str):
-            problems.append(f"{label}: key '{key}' must be a string")
-        elif key == "figures" and not (
-            isinstance(value, list)
-            and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)
-        ):
-            problems.append(f"{label}: 'figures' must be a list of positive whole đồng")
-        elif key in ("amended_by", "replaced_by", "unverified") and not (
-            isinstance(value, list) and all(isinstance(v, str) and v for v in value)
-        ):
-            problems.append(f"{label}: key '{key}' must be a list of strings")
+        problem = _optional_problem(key, kind, table[key]) if key in table else None
+        if problem:
+            problems.append(problem)
     unknown = sorted(set(table) - set(_REQUIRED) - set(_OPTIONAL))
     if unknown:
-        problems.append(f"{label}: unknown keys: {', '.join(unknown)}")
+        problems.append(f"unknown keys: {', '.join(unknown)}")
+    return problems
+
+
+def _value_problems(table: Mapping[str, object]) -> list[str]:
+    """Id, citation name, status, confidence and address problems of one table."""
+    problems: list[str] = []
     document_id = table.get("id")
     if isinstance(document_id, str) and not _ID_PATTERN.fullmatch(document_id):
-        problems.append(f"{label}: id is not lowercase ASCII '<type>-<number>-<year>'")
+        problems.append("id is not lowercase ASCII '<type>-<number>-<year>'")
     if not table.get("number") and not table.get("label"):
-        problems.append(f"{label}: needs a 'number' or a 'label' to be cited by")
+        problems.append("needs a 'number' or a 'label' to be cited by")
     status = table.get("status")
     if isinstance(status, str) and status not in STATUSES:
-        problems.append(f"{label}: status '{status}' is not one of {sorted(STATUSES)}")
+        problems.append(f"status '{status}' is not one of {sorted(STATUSES)}")
     if status == "replaced" and not table.get("replaced_by"):
-        problems.append(f"{label}: status 'replaced' needs 'replaced_by'")
+        problems.append("status 'replaced' needs 'replaced_by'")
     confidence = table.get("confidence")
     if isinstance(confidence, str) and confidence not in _CONFIDENCES:
-        problems.append(f"{label}: confidence '{confidence}' is not one of {sorted(_CONFIDENCES)}")
+        problems.append(f"confidence '{confidence}' is not one of {sorted(_CONFIDENCES)}")
     url = table.get("url")
     if isinstance(url, str) and not url.startswith("https://"):
-        problems.append(f"{label}: url must start with https://")
+        problems.append("url must start with https://")
+    return problems
+
+
+def _date_problems(table: Mapping[str, object]) -> list[str]:
+    """Dates out of order: signed ≤ in force / applies from ≤ expires."""
     dates = {key: table.get(key) for key in ("signed", "in_force", "applies_from", "expires")}
+    problems: list[str] = []
     for earlier, later in (
         ("signed", "in_force"),
         ("signed", "applies_from"),
@@ -240,8 +257,14 @@ def _table_problems(table: Mapping[str, object], label: str) -> list[str]:
     ):
         first, second = dates[earlier], dates[later]
         if _is_date(first) and _is_date(second) and cast("date", first) > cast("date", second):
-            problems.append(f"{label}: '{earlier}' is after '{later}'")
+            problems.append(f"'{earlier}' is after '{later}'")
     return problems
+
+
+def _table_problems(table: Mapping[str, object], label: str) -> list[str]:
+    """Key, type and value problems of one ``[[documents]]`` table, each named by `label`."""
+    found = [*_key_problems(table), *_value_problems(table), *_date_problems(table)]
+    return [f"{label}: {problem}" for problem in found]
 
 
 def registry_problems(data: Mapping[str, object]) -> list[str]:
