@@ -41,7 +41,13 @@ import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
-from knowledge.matcher import OUT_OF_SCOPE, Matcher, load_out_of_scope
+from knowledge.matcher import (
+    OUT_OF_SCOPE,
+    Matcher,
+    TrainingSet,
+    load_out_of_scope,
+    load_training_set,
+)
 from knowledge.text import load_abbreviations, normalize
 
 __all__ = [
@@ -109,6 +115,9 @@ _LEXICAL_UNSURE = 45.0  # an entry not valid on the day (or the year asked about
 _POSTING_DEPTH = 512  # postings read per query term
 _RESCORE_TOP = 60  # phrasings re-scored exactly and compared with rapidfuzz
 _MAX_CANDIDATES = 3
+# Entries the learned matcher hands to the date and audience rules, per query: a few dozen
+# whatever the base's size (the lexical blend moves scores by a few points at most).
+_POOL = 40
 _LEXICAL_WEIGHT = 0.7
 _BETA = 1.5  # >1 favours covering the query over covering the phrasing
 _FUZZ_WEIGHT = 0.3
@@ -425,13 +434,23 @@ def _terms(words: Sequence[str]) -> list[str]:
 class KnowledgeBase:
     """A searchable set of FAQ entries; the index is built once in the constructor."""
 
-    def __init__(self, entries: Sequence[Entry], *, learned: bool = True) -> None:
+    def __init__(
+        self,
+        entries: Sequence[Entry],
+        *,
+        learned: bool = True,
+        training: TrainingSet | None = None,
+        cache: bool = True,
+    ) -> None:
         """Index the entries and, unless ``learned`` is False, train the learned matcher.
 
         Args:
             entries: The entries.
-            learned: Train the matcher; without it `search` is the lexical search (the
-                benchmark's synthetic 20,000-entry bases, too large to train in a bench run).
+            learned: Train the matcher; without it `search` is the lexical search (kept to
+                compare the two in bench/).
+            training: Residents' questions the matcher also learns from (:meth:`load` passes
+                ``knowledge/training_questions.toml``); the lexical index ignores them.
+            cache: Keep the trained matcher in the disk cache (see ``knowledge.matcher``).
         """
         self._entries = tuple(entries)
         self._by_id = {entry.id: entry for entry in self._entries}
@@ -476,24 +495,39 @@ class KnowledgeBase:
             for term, docs in postings.items()
         }
         self._vocabulary = sorted(t for t in document_frequency if "_" not in t)
+        self._training = training
+        self._cache = cache
         self._matcher: Matcher | None = None
         if not learned:
             return
         outside = load_out_of_scope()
+        asked, answers = training.pairs() if training is not None else ([], [])
+        known = set(self._by_id) | {OUT_OF_SCOPE}
+        kept = [(text, label) for text, label in zip(asked, answers, strict=True) if label in known]
         self._matcher = Matcher.train(
-            [*doc_text, *outside],
-            [*(self._entries[i].id for i in doc_entry), *([OUT_OF_SCOPE] * len(outside))],
+            [*doc_text, *outside, *(text for text, _ in kept)],
+            [
+                *(self._entries[i].id for i in doc_entry),
+                *([OUT_OF_SCOPE] * len(outside)),
+                *(label for _, label in kept),
+            ],
+            cache=cache,
         )
 
     @classmethod
     def load(cls, directory: Path | None = None) -> KnowledgeBase:
-        """Loads the FAQ folder (default: ``knowledge/faq``) and indexes it."""
-        return cls(load_entries(directory))
+        """Loads the FAQ folder (default: ``knowledge/faq``) and the training questions."""
+        return cls(load_entries(directory), training=load_training_set())
 
     @property
     def entries(self) -> tuple[Entry, ...]:
         """All entries, in load order."""
         return self._entries
+
+    @property
+    def matcher_kind(self) -> str:
+        """ "linear" or "centroid" (see ``knowledge.matcher``), or "lexical" without a matcher."""
+        return "lexical" if self._matcher is None else self._matcher.kind
 
     def get(self, entry_id: str) -> Entry | None:
         """Returns the entry with this id, or None."""
@@ -511,7 +545,9 @@ class KnowledgeBase:
             else entry
             for entry in self._entries
         ]
-        return KnowledgeBase(entries, learned=self._matcher is not None)
+        return KnowledgeBase(
+            entries, learned=self._matcher is not None, training=self._training, cache=self._cache
+        )
 
     def closest(self, query: str, *, limit: int = 3) -> list[Match]:
         """The entries scoring highest for a query, whatever the grade (for curators)."""
@@ -521,9 +557,8 @@ class KnowledgeBase:
         if self._matcher is None:
             scores = {self._entries[i].id: score for i, score in self._scores(folded).items()}
         else:
-            values = self._matcher.scores(query)
-            values.pop(OUT_OF_SCOPE, None)
-            scores = {entry_id: 50.0 + 50.0 * value for entry_id, value in values.items()}
+            pool, _ = self._matcher.best(query, limit)
+            scores = {entry_id: 50.0 + 50.0 * value for entry_id, value in pool}
         best = heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], item[0]))
         return [
             Match(entry=self._by_id[entry_id], score=round(min(max(score, 0.0), 100.0), 2))
@@ -622,11 +657,11 @@ class KnowledgeBase:
         years, asks_present = _dates_asked(folded)
         if self._matcher is None:
             return self.lexical_search(query, today=today, audience=audience)
-        values = self._matcher.scores(query)
-        outside = 50.0 + 50.0 * values.pop(OUT_OF_SCOPE, -1.0)
+        pool, outside_value = self._matcher.best(query, _POOL)
+        outside = 50.0 + 50.0 * outside_value
         lexical = {self._entries[i].id: score for i, score in self._scores(folded).items()}
         ranked: list[Match] = []
-        for entry_id, value in values.items():
+        for entry_id, value in pool:
             entry = self._by_id[entry_id]
             if audience != "officer" and audience not in entry.audience:
                 continue

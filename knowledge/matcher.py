@@ -1,38 +1,101 @@
 """The learned matcher behind the Q&A search (issue 13): TF-IDF features and a linear model.
 
-Trained on every entry's question and phrasings, plus the out-of-scope messages in
-``out_of_scope.txt`` as one more class (``OUT_OF_SCOPE``), so that near misses that share the
-base's words ("vay tiền mua xe trả góp") are learned as "not ours" rather than matched.
+Trained on every entry's question and phrasings, on the residents' questions of the training
+set (``training_questions.toml``: questions written apart from the content, each with the entry
+that answers it), and on the out-of-scope messages of ``out_of_scope.txt`` and of the training
+set as one more class (``OUT_OF_SCOPE``), so that near misses that share the base's words ("vay
+tiền mua xe trả góp") are learned as "not ours" rather than matched.
 
 Features, on text folded by :func:`knowledge.text.normalize` (no diacritics, abbreviations
 expanded): character 2–5-grams inside word boundaries, which carry typos and telex leftovers,
 and word 1–2-grams. Model: a linear support-vector classifier (scikit-learn ``LinearSVC``),
-deterministic, trained in about a second on the real base; a process trains once per content
-(an in-memory cache keyed by the training texts). :meth:`Matcher.scores` returns the decision
-value of every class: larger is closer; the search turns them into its graded result.
+deterministic. Its weights are dense (classes × features); when that would pass
+``DENSE_LIMIT`` numbers (a base of thousands of entries: 20,000 entries would need gigabytes
+and hours of training), the matcher is a nearest-centroid classifier in the same feature space
+instead (see :func:`_centroids`).
+
+A trained matcher is kept in memory per content and on disk in the cache directory
+(``GIAMNGHEO_CACHE_DIR``, else ``$XDG_CACHE_HOME/giamngheo`` or ``~/.cache/giamngheo``) under a
+hash of everything that shapes it, so a restart with unchanged content loads it in milliseconds
+instead of training again. :meth:`Matcher.values` gives every class a decision value, larger is
+closer, roughly −1 (far) to 1 (close); the search turns them into its graded result.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
+import logging
+import os
+import pickle
+import tempfile
+import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from scipy.sparse import hstack
+import numpy.typing as npt
+import sklearn
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
 from knowledge.text import normalize
 
-__all__ = ["OUT_OF_SCOPE", "OUT_OF_SCOPE_FILE", "Matcher", "load_out_of_scope"]
+__all__ = [
+    "DENSE_LIMIT",
+    "OUT_OF_SCOPE",
+    "OUT_OF_SCOPE_FILE",
+    "TRAINING_FILE",
+    "Matcher",
+    "TrainingQuestion",
+    "TrainingSet",
+    "default_cache_dir",
+    "load_out_of_scope",
+    "load_training_set",
+]
+
+log = logging.getLogger(__name__)
 
 OUT_OF_SCOPE = "__out_of_scope__"
 OUT_OF_SCOPE_FILE = Path(__file__).with_name("out_of_scope.txt")
+TRAINING_FILE = Path(__file__).with_name("training_questions.toml")
+#: Most weights a dense linear model may have (classes × features, 8 bytes each: 200 MB).
+DENSE_LIMIT = 25_000_000
 # Regularisation: 0.5 was better than 1 on set A (the new entries' development questions);
 # the frozen sets were not used to choose it.
 _C = 0.5
+# Bumped whenever the features or the model change, so that old cache files are not used.
+_MODEL_VERSION = 2
+_CACHE_KEEP = 4  # cache files kept (the newest); older ones are removed
+
+
+@dataclass(frozen=True)
+class TrainingQuestion:
+    """A resident's question from the training set and the entry that answers it."""
+
+    text: str
+    expect: str
+    audience: str = "resident"
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    """The residents' questions the matcher learns from, besides the entries' own phrasings."""
+
+    asked_on: date
+    questions: tuple[TrainingQuestion, ...]
+    outside: tuple[str, ...]
+
+    def pairs(self) -> tuple[list[str], list[str]]:
+        """The (texts, labels) to train on: questions with their entry, then out-of-scope."""
+        texts = [q.text for q in self.questions] + list(self.outside)
+        labels = [q.expect for q in self.questions] + [OUT_OF_SCOPE] * len(self.outside)
+        return texts, labels
 
 
 def load_out_of_scope(path: Path = OUT_OF_SCOPE_FILE) -> tuple[str, ...]:
@@ -43,34 +106,149 @@ def load_out_of_scope(path: Path = OUT_OF_SCOPE_FILE) -> tuple[str, ...]:
     return tuple(line.strip() for line in lines if line.strip() and not line.startswith("#"))
 
 
+def load_training_set(path: Path = TRAINING_FILE) -> TrainingSet:
+    """The training questions (``[[q]]`` text/expect/audience, ``[[oos]]`` text)."""
+    with path.open("rb") as handle:
+        data = tomllib.load(handle)
+    asked_on = data.get("asked_on")
+    if not isinstance(asked_on, date):
+        raise ValueError(f"{path}: asked_on must be a date")
+    questions = tuple(
+        TrainingQuestion(str(q["text"]), str(q["expect"]), str(q.get("audience", "resident")))
+        for q in data.get("q", [])
+    )
+    outside = tuple(str(q["text"]) for q in data.get("oos", []))
+    return TrainingSet(asked_on, questions, outside)
+
+
+def default_cache_dir() -> Path:
+    """Where trained matchers are cached (see the module docstring)."""
+    configured = os.environ.get("GIAMNGHEO_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "giamngheo"
+
+
 @dataclass(frozen=True)
 class Matcher:
-    """A trained classifier from a question to an entry id (or ``OUT_OF_SCOPE``)."""
+    """A trained classifier from a question to an entry id (or ``OUT_OF_SCOPE``).
 
+    ``weights`` (features × classes, dense for the linear model, sparse for centroids) and
+    ``bias`` give every class's decision value as ``features @ weights + bias``.
+    """
+
+    key: str
     char: TfidfVectorizer
     word: TfidfVectorizer
-    model: LinearSVC | None
+    weights: Any  # npt.NDArray[np.float64] or a scipy sparse matrix
+    bias: npt.NDArray[np.float64]
     labels: tuple[str, ...]
+    kind: str  # "linear" or "centroid"
 
     @classmethod
-    def train(cls, texts: Sequence[str], labels: Sequence[str]) -> Matcher:
-        """Train on (text, label) pairs; the same pairs always give the same model (cached)."""
-        return _train(tuple(texts), tuple(labels))
+    def train(
+        cls,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        *,
+        cache_dir: Path | None = None,
+        cache: bool = True,
+        dense_limit: int = DENSE_LIMIT,
+    ) -> Matcher:
+        """Train on (text, label) pairs, or load the same training from memory or disk.
+
+        Args:
+            texts: The training texts (as typed; they are folded here).
+            labels: One label per text.
+            cache_dir: The disk cache (default :func:`default_cache_dir`); unwritable is fine.
+            cache: Use the disk cache (cross-validation's one-off matchers do not).
+            dense_limit: Most dense weights; above it the nearest-centroid model is used.
+        """
+        directory = (cache_dir or default_cache_dir()) if cache else None
+        return _train(tuple(texts), tuple(labels), directory, dense_limit)
+
+    def values(self, query: str) -> npt.NDArray[np.float64]:
+        """The decision value of every label (``labels`` order) for a query."""
+        folded = normalize(query)
+        features = sparse.hstack(
+            [self.char.transform([folded]), self.word.transform([folded])], format="csr"
+        )
+        product = features @ self.weights
+        row = product.toarray()[0] if sparse.issparse(product) else np.asarray(product)[0]
+        return np.asarray(row, dtype=np.float64) + self.bias
 
     def scores(self, query: str) -> dict[str, float]:
-        """The decision value of every label for a query (larger is closer)."""
-        folded = normalize(query)
-        features = hstack([self.char.transform([folded]), self.word.transform([folded])])
-        if self.model is None:  # a single label: nothing to tell apart
-            return dict.fromkeys(self.labels, 1.0)
-        values = np.atleast_1d(np.asarray(self.model.decision_function(features.tocsr()))[0])
-        if len(self.labels) == 2:  # binary: one value, positive for the second label
-            values = np.array([-values[0], values[0]])
+        """The decision value of every label for a query, by label."""
+        values = self.values(query)
         return {label: float(value) for label, value in zip(self.labels, values, strict=True)}
+
+    def best(self, query: str, limit: int) -> tuple[list[tuple[str, float]], float]:
+        """The ``limit`` closest labels (best first) and the out-of-scope value (−1 if none)."""
+        values = self.values(query)
+        outside = -1.0
+        if OUT_OF_SCOPE in self.labels:
+            position = self.labels.index(OUT_OF_SCOPE)
+            outside = float(values[position])
+            values = values.copy()
+            values[position] = -np.inf
+        count = min(limit, len(values))
+        if count <= 0:
+            return [], outside
+        chosen = np.argpartition(-values, count - 1)[:count]
+        order = chosen[np.lexsort((chosen, -values[chosen]))]
+        best = [(self.labels[i], float(values[i])) for i in order if np.isfinite(values[i])]
+        return best, outside
+
+
+def _cache_key(texts: tuple[str, ...], labels: tuple[str, ...], dense_limit: int) -> str:
+    shape = [_MODEL_VERSION, sklearn.__version__, _C, dense_limit, texts, labels]
+    return hashlib.sha256(json.dumps(shape, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def _load_cached(path: Path, key: str) -> Matcher | None:
+    try:
+        with path.open("rb") as handle:
+            loaded = pickle.load(handle)  # noqa: S301 - our own file, checked by its key
+    except FileNotFoundError:
+        return None
+    except Exception:  # a torn or foreign file: train again and overwrite it
+        log.warning("matcher cache file unreadable, training again")
+        return None
+    return loaded if isinstance(loaded, Matcher) and loaded.key == key else None
+
+
+def _store(path: Path, matcher: Matcher) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".matcher-")
+        with os.fdopen(fd, "wb") as handle:
+            pickle.dump(matcher, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, path)
+        kept = sorted(path.parent.glob("matcher-*.pickle"), key=lambda p: p.stat().st_mtime)
+        for old in kept[:-_CACHE_KEEP]:
+            old.unlink(missing_ok=True)
+    except OSError:  # a read-only home or a full disk: the matcher works, uncached
+        log.warning("matcher cache not writable; the next start trains again")
 
 
 @functools.lru_cache(maxsize=8)
-def _train(texts: tuple[str, ...], labels: tuple[str, ...]) -> Matcher:
+def _train(
+    texts: tuple[str, ...], labels: tuple[str, ...], cache_dir: Path | None, dense_limit: int
+) -> Matcher:
+    key = _cache_key(texts, labels, dense_limit)
+    if cache_dir is None:
+        return _fit(key, texts, labels, dense_limit)
+    path = cache_dir / f"matcher-{key[:40]}.pickle"
+    cached = _load_cached(path, key)
+    if cached is not None:
+        return cached
+    matcher = _fit(key, texts, labels, dense_limit)
+    _store(path, matcher)
+    return matcher
+
+
+def _fit(key: str, texts: tuple[str, ...], labels: tuple[str, ...], dense_limit: int) -> Matcher:
     folded = [normalize(text) for text in texts]
     char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)
     word = TfidfVectorizer(
@@ -79,9 +257,42 @@ def _train(texts: tuple[str, ...], labels: tuple[str, ...]) -> Matcher:
         sublinear_tf=True,
         token_pattern=r"\S+",  # noqa: S106
     )
-    features = hstack([char.fit_transform(folded), word.fit_transform(folded)]).tocsr()
-    if len(set(labels)) < 2:
-        return Matcher(char, word, None, tuple(sorted(set(labels))))
+    features = sparse.hstack([char.fit_transform(folded), word.fit_transform(folded)], format="csr")
+    classes = sorted(set(labels))
+    if len(classes) < 2:  # a single label (or none): nothing to tell apart
+        weights = sparse.csr_matrix((features.shape[1], len(classes)))
+        return Matcher(key, char, word, weights, np.ones(len(classes)), tuple(classes), "linear")
+    if len(classes) * features.shape[1] > dense_limit:
+        weights, bias = _centroids(features, labels, classes)
+        return Matcher(key, char, word, weights, bias, tuple(classes), "centroid")
     model = LinearSVC(C=_C, random_state=0)
     model.fit(features, list(labels))
-    return Matcher(char, word, model, tuple(str(label) for label in model.classes_))
+    coef = np.asarray(model.coef_, dtype=np.float64)
+    intercept = np.asarray(model.intercept_, dtype=np.float64)
+    names = tuple(str(label) for label in model.classes_)
+    if len(names) == 2:  # binary: one row, positive for the second label
+        coef = np.vstack([-coef[0], coef[0]])
+        intercept = np.array([-intercept[0], intercept[0]])
+    return Matcher(key, char, word, np.ascontiguousarray(coef.T), intercept, names, "linear")
+
+
+def _centroids(
+    features: sparse.csr_matrix, labels: Sequence[str], classes: Sequence[str]
+) -> tuple[sparse.csc_matrix, npt.NDArray[np.float64]]:
+    """Nearest-centroid weights for bases too large for a dense linear model.
+
+    Each class's centroid is the mean of its texts' vectors, normalised; a query's value is
+    ``2 × cosine − 1`` (the query vector has norm √2: two L2-normalised blocks), on the scale
+    of the linear model's values. Written here because scikit-learn's ``NearestCentroid``
+    keeps dense centroids, the very memory this model exists to avoid.
+    """
+    index = {label: position for position, label in enumerate(classes)}
+    rows = np.array([index[label] for label in labels])
+    membership = sparse.csr_matrix(
+        (np.ones(len(rows)), (rows, np.arange(len(rows)))), shape=(len(classes), len(rows))
+    )
+    sums = sparse.csr_matrix(membership @ features)
+    norms = np.sqrt(np.asarray(sums.multiply(sums).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    centroids = sparse.csr_matrix(sparse.diags(np.sqrt(2.0) / norms) @ sums)
+    return sparse.csc_matrix(centroids.T), np.full(len(classes), -1.0)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,22 @@ import pytest
 from bot.app import App
 from tests.fakes.telegram_api import FakeBotApi
 from tests.harness import Chat, FakeClock, make_officer, new_app
+
+
+@pytest.fixture(scope="session", autouse=True)
+def matcher_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The trained matcher is cached in this run's temporary folder, not the user's cache.
+
+    Set in the environment, so the bots the tests start as subprocesses share it.
+    """
+    folder = tmp_path_factory.mktemp("matcher-cache")
+    previous = os.environ.get("GIAMNGHEO_CACHE_DIR")
+    os.environ["GIAMNGHEO_CACHE_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("GIAMNGHEO_CACHE_DIR", None)
+    else:
+        os.environ["GIAMNGHEO_CACHE_DIR"] = previous
 
 
 @pytest.fixture
