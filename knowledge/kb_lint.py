@@ -35,7 +35,7 @@ from pathlib import Path
 
 from knowledge.faq import FAQ_DIRECTORY, entry_problems, split_front_matter
 from knowledge.legal import REGISTRY_PATH, Registry, RegistryError, parse_registry
-from knowledge.text import normalize
+from knowledge.text import load_abbreviations, normalize, strip_diacritics
 
 __all__ = [
     "MAX_ANSWER_CHARS",
@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 MAX_ANSWER_CHARS = 900
-MIN_PHRASINGS = 4
+MIN_PHRASINGS = 12
 MAX_REVIEW_AGE_DAYS = 365
 PROVISIONAL_PHRASE = "cần xác nhận với cán bộ xã/phường"
 
@@ -200,6 +200,73 @@ def _legal_problems(
     return problems
 
 
+# A Vietnamese syllable once diacritics are gone (đ → d): onset, one to three vowels, coda.
+# A word that fits no such shape and is no known abbreviation is a typo or a telex leftover
+# ("ngheof", "dduowcj"), which residents type and phrasings must therefore carry.
+_SYLLABLE = re.compile(
+    r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|th|tr|qu|[bcdghklmnprstvx])?[aeiouy]{1,3}(?:ch|nh|ng|[cmnpt])?"
+)
+_FOLD_WORDS = re.compile(r"[^a-z0-9]+")
+#: Phrasings of each kind an entry needs (issue 13: written the ways residents type).
+VARIETY: Mapping[str, int] = {
+    "with diacritics": 3,
+    "without diacritics": 3,
+    "with a chat abbreviation (ko, dc, bn, j, ntn…)": 1,
+    "with a typo or telex leftover (ngheof, dduowcj…)": 1,
+    "short (4 words or fewer)": 1,
+    "long, with the resident's situation (12 words or more)": 1,
+}
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in _FOLD_WORDS.split(strip_diacritics(text).lower()) if w]
+
+
+def phrasing_kinds(text: str, known: frozenset[str]) -> set[str]:
+    """The kinds of :data:`VARIETY` a phrasing counts for.
+
+    Args:
+        text: The phrasing.
+        known: Words that are neither typos nor telex leftovers although no syllable shape
+            fits them (the base's own acronyms such as "bhyt", and abbreviation keys).
+    """
+    kinds: set[str] = set()
+    kinds.add("without diacritics" if strip_diacritics(text) == text else "with diacritics")
+    words = _words(text)
+    abbreviations = load_abbreviations().tokens
+    if any(word in abbreviations for word in words):
+        kinds.add("with a chat abbreviation (ko, dc, bn, j, ntn…)")
+    if any(
+        not word.isdigit() and word not in known and not _SYLLABLE.fullmatch(word) for word in words
+    ):
+        kinds.add("with a typo or telex leftover (ngheof, dduowcj…)")
+    if len(words) <= 4:
+        kinds.add("short (4 words or fewer)")
+    if len(words) >= 12:
+        kinds.add("long, with the resident's situation (12 words or more)")
+    return kinds
+
+
+def _known_words(files: Sequence[tuple[str, str, dict[str, object], str]]) -> frozenset[str]:
+    """Words of the questions and answers (acronyms such as "bhyt"), and abbreviation keys."""
+    words = set(load_abbreviations().tokens)
+    for _, _, data, body in files:
+        words.update(_words(f"{data.get('question', '')} {body}"))
+    return frozenset(words)
+
+
+def _variety_problems(phrasings: Sequence[str], known: frozenset[str]) -> list[str]:
+    counts = dict.fromkeys(VARIETY, 0)
+    for text in phrasings:
+        for kind in phrasing_kinds(text, known):
+            counts[kind] += 1
+    return [
+        f"needs {need} phrasing(s) {kind}, has {counts[kind]}"
+        for kind, need in VARIETY.items()
+        if counts[kind] < need
+    ]
+
+
 def _file_problems(data: Mapping[str, object], body: str) -> list[str]:
     """Text rules beyond the schema, for one parsed file."""
     problems: list[str] = []
@@ -249,16 +316,19 @@ def lint_entries(
     ids: dict[str, str] = {}
     related: dict[str, list[str]] = {}
     owners: dict[str, str] = {}  # normalised phrasing → entry id
+    files: list[tuple[str, str, dict[str, object], str]] = []
     for path in sorted(folder.glob("*.md")):
-        name = path.name
         parsed = _front_matter(path)
         if isinstance(parsed, str):
-            problems.append(f"{name}: {parsed}")
-            continue
-        data, body = parsed
+            problems.append(f"{path.name}: {parsed}")
+        else:
+            files.append((path.name, path.stem, *parsed))
+    known = _known_words(files)
+    for name, stem, data, body in files:
         found = [
-            *entry_problems(data, body, stem=path.stem),
+            *entry_problems(data, body, stem=stem),
             *_file_problems(data, body),
+            *_variety_problems(_strings(data.get("phrasings")), known),
             *_legal_problems(data, body, registry, today),
         ]
         problems.extend(f"{name}: {problem}" for problem in found)

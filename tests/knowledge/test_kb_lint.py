@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.kb_lint import PROVISIONAL_PHRASE, lint_entries, money_figures
+from knowledge.kb_lint import PROVISIONAL_PHRASE, lint_entries, money_figures, phrasing_kinds
 from knowledge.legal import REGISTRY_PATH
 
 TODAY = date(2026, 12, 1)
@@ -16,7 +16,11 @@ TODAY = date(2026, 12, 1)
 GOOD = """+++
 id = "{id}"
 question = "{question}"
-phrasings = ["{id} một", "{id} hai", "{id} ba", "{id} bốn"]
+phrasings = [
+    "{id} một", "{id} hai điều", "{id} ba điều", "{id} bon", "{id} nam dieu", "{id} sau dieu",
+    "{id} co dc ko", "{id} ngheof", "{id} bảy", "{id} tam", "{id} chín",
+    "{id} nhà tôi năm người, chồng bệnh, thu nhập thấp thì có được không",
+]
 cites = ["nd-07-2021"]
 reviewed = 2026-12-01
 confidence = "confirmed"
@@ -91,11 +95,6 @@ def test_a_good_folder_is_clean(tmp_path: Path) -> None:
             "901 characters",
         ),
         ("rong", _good("rong").replace("Chuẩn nghèo là 1.500.000 đồng.\n", ""), "body is empty"),
-        (
-            "it-cach-hoi",
-            _good("it-cach-hoi").replace(', "it-cach-hoi ba", "it-cach-hoi bốn"', ""),
-            "only 2 phrasings",
-        ),
         (
             "tam-thoi",
             _good("tam-thoi")
@@ -332,3 +331,50 @@ def test_source_is_not_needed_once_cites_are_there(tmp_path: Path) -> None:
     """A converted entry needs no free-text source: the answer's basis comes from the registry."""
     assert "source" not in _good("moi")
     assert _problems_of(tmp_path, "moi", _good("moi")) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("hộ cận nghèo được gì", "with diacritics"),
+        ("ho can ngheo duoc gi", "without diacritics"),
+        ("can ngheo co dc ho tro ko", "with a chat abbreviation (ko, dc, bn, j, ntn…)"),
+        ("ho can ngheof", "with a typo or telex leftover (ngheof, dduowcj…)"),
+        ("dduowcj ho tro gi", "with a typo or telex leftover (ngheof, dduowcj…)"),
+        ("bhyt can ngheo?", "short (4 words or fewer)"),
+        (
+            "nha toi 5 nguoi chong benh thu nhap 6 trieu thi co duoc ho ngheo khong",
+            "long, with the resident's situation (12 words or more)",
+        ),
+    ],
+)
+def test_phrasing_kinds_recognises_the_ways_residents_type(text: str, kind: str) -> None:
+    """Each kind of the variety rule is recognised in a phrasing that has it."""
+    assert kind in phrasing_kinds(text, frozenset({"bhyt"}))
+
+
+def test_real_words_and_known_acronyms_are_not_typos() -> None:
+    """Proper syllables, numbers and the base's acronyms do not count as typos."""
+    kinds = phrasing_kinds("nghèo đa chiều 2026 bhyt thoát nghèo quyết định", frozenset({"bhyt"}))
+    assert "with a typo or telex leftover (ngheof, dduowcj…)" not in kinds
+    assert "short (4 words or fewer)" not in kinds
+
+
+def test_an_entry_without_variety_is_told_what_it_lacks(tmp_path: Path) -> None:
+    """Twelve plain, similar phrasings are refused with each missing kind named."""
+    plain = ", ".join(f'"cau hoi so {n} ve ho ngheo"' for n in range(12))
+    text = _good("don-dieu").replace(
+        _good("don-dieu").split("phrasings = ")[1].split("]\n")[0] + "]", f"[{plain}]"
+    )
+    problems = _problems_of(tmp_path, "don-dieu", text)
+    assert "don-dieu.md: needs 3 phrasing(s) with diacritics, has 0" in problems
+    assert any("chat abbreviation" in p for p in problems)
+    assert any("typo or telex leftover" in p for p in problems)
+    assert any("short (4 words or fewer)" in p for p in problems)
+    assert any("long, with the resident" in p for p in problems)
+
+
+def test_fewer_than_twelve_phrasings_are_refused(tmp_path: Path) -> None:
+    """The issue's minimum: twelve phrasings per entry."""
+    text = _good("it-qua").replace('"it-qua chín",\n', "")
+    assert "it-qua.md: only 11 phrasings (min 12)" in _problems_of(tmp_path, "it-qua", text)
