@@ -17,12 +17,11 @@ answer or among the candidates offered), and how many questions got nothing.
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from knowledge.faq import KnowledgeBase, load_entries
+from knowledge.evaluation import evaluate, load_question_file
+from knowledge.faq import KnowledgeBase
 
 ROOT = Path(__file__).resolve().parent.parent
 SETS = {
@@ -35,60 +34,18 @@ SETS = {
 TODAY = date(2026, 12, 1)
 
 
-@dataclass
-class Tally:
-    """Counts for one question set."""
-
-    total: int = 0
-    top1: int = 0
-    confident: int = 0
-    confident_right: int = 0
-    reach3: int = 0
-    nothing: int = 0
-
-
-def load_cases(path: Path) -> list[tuple[str, str, list[str]]]:
-    """(entry id, audience, questions) from a held-out file."""
-    with path.open("rb") as handle:
-        data = tomllib.load(handle)
-    return [
-        (str(case["id"]), str(case.get("audience", "resident")), list(case["questions"]))
-        for case in data["cases"]
-    ]
-
-
-def measure(kb: KnowledgeBase, path: Path) -> Tally:
-    """Runs every question of one set through the real search."""
-    tally = Tally()
-    for entry_id, audience, questions in load_cases(path):
-        for question in questions:
-            result = kb.search(question, today=TODAY, audience=audience)
-            shown = result.shown_ids
-            tally.total += 1
-            tally.top1 += bool(shown) and shown[0] == entry_id
-            tally.reach3 += entry_id in shown
-            tally.nothing += not shown
-            if result.grade == "confident":
-                tally.confident += 1
-                tally.confident_right += shown[0] == entry_id
-    return tally
-
-
 def main() -> None:
     """Prints the figures for both sets."""
-    kb = KnowledgeBase(load_entries())
+    kb = KnowledgeBase.load()
     for name, path in SETS.items():
-        if not path.exists():
-            print(f"set {name}: {path} missing")
-            continue
-        tally = measure(kb, path)
-        share = 100 / tally.total
-        precision = 100 * tally.confident_right / tally.confident if tally.confident else 0.0
-        print(f"set {name}: {tally.total} questions")
+        questions, outside = load_question_file(path)
+        figures = evaluate(kb, questions, outside, today=TODAY)
+        print(f"set {name}: {figures.total} questions")
         print(
-            f"  top-1 {tally.top1 * share:.1f} %  reach@3 {tally.reach3 * share:.1f} %  "
-            f"confident {tally.confident * share:.1f} % (right {precision:.1f} %)  "
-            f"nothing {tally.nothing * share:.1f} %"
+            f"  top-1 {figures.top1:.1%}  reach@3 {figures.reach3:.1%}  "
+            f"confident right {figures.confident_precision:.1%}  "
+            f"confident wrong {figures.wrong_confident}  "
+            f"nothing {figures.refused / max(figures.total, 1):.1%}"
         )
 
 

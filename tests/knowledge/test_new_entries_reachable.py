@@ -69,7 +69,7 @@ def reached(kb: KnowledgeBase, question: str, audience: str) -> set[str]:
 @pytest.fixture(scope="module")
 def kb() -> KnowledgeBase:
     """The real knowledge base."""
-    return KnowledgeBase(load_entries())
+    return KnowledgeBase.load()
 
 
 def test_question_file_covers_at_least_30_entries_with_10_questions(kb: KnowledgeBase) -> None:
