@@ -42,6 +42,7 @@ import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
 from knowledge.matcher import (
+    DENSE_LIMIT,
     OUT_OF_SCOPE,
     Matcher,
     TrainingSet,
@@ -441,6 +442,7 @@ class KnowledgeBase:
         learned: bool = True,
         training: TrainingSet | None = None,
         cache: bool = True,
+        dense_limit: int = DENSE_LIMIT,
     ) -> None:
         """Index the entries and, unless ``learned`` is False, train the learned matcher.
 
@@ -451,6 +453,8 @@ class KnowledgeBase:
             training: Residents' questions the matcher also learns from (:meth:`load` passes
                 ``knowledge/training_questions.toml``); the lexical index ignores them.
             cache: Keep the trained matcher in the disk cache (see ``knowledge.matcher``).
+            dense_limit: Most weights of the linear model; past it the matcher is the
+                nearest-centroid model (0 forces it, for the benchmark's comparison).
         """
         self._entries = tuple(entries)
         self._by_id = {entry.id: entry for entry in self._entries}
@@ -512,6 +516,7 @@ class KnowledgeBase:
                 *(label for _, label in kept),
             ],
             cache=cache,
+            dense_limit=dense_limit,
         )
 
     @classmethod

@@ -5,7 +5,11 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
+import numpy as np
+from scipy import sparse
+
 from knowledge.matcher import OUT_OF_SCOPE, Matcher, _train
+from knowledge.text import normalize
 
 TEXTS = [
     "bhyt ho can ngheo duoc ho tro bao nhieu",
@@ -94,3 +98,29 @@ def test_best_leaves_out_of_scope_out_and_orders_by_value() -> None:
         ["bhyt", "vay"], key=lambda label: -matcher.scores("gia vang hom nay bao nhieu")[label]
     )
     assert outside > best[0][1]
+
+
+def test_the_query_vector_is_the_vectorizers_own() -> None:
+    """The hand-made query vector equals what scikit-learn's transform gives."""
+    matcher = Matcher.train(TEXTS, LABELS, cache=False)
+    for query in ("bhyt hộ cận nghèo được bn %", "vay von lai suat", "zzz", ""):
+        folded = normalize(query)
+        expected = sparse.hstack(
+            [matcher.char.transform([folded]), matcher.word.transform([folded])], format="csr"
+        )
+        columns, values = matcher.features(query)
+        made = sparse.csr_matrix(
+            (values, (np.zeros(len(columns), dtype=int), columns)), shape=expected.shape
+        )
+        assert abs(made - expected).max() < 1e-12 if expected.nnz else made.nnz == 0
+
+
+def test_centroid_values_equal_the_matrix_product() -> None:
+    """Entries: the sparse product with the centroids; out of scope: the nearest message."""
+    matcher = Matcher.train(TEXTS, LABELS, cache=False, dense_limit=10)
+    columns, values = matcher.features("ho ngheo vay von bhyt")
+    vector = np.zeros(matcher.weights.shape[0])
+    vector[columns] = values
+    expected = matcher.weights.T @ vector + matcher.bias
+    expected[matcher.labels.index(OUT_OF_SCOPE)] = (matcher.outside.T @ vector).max() - 1.0
+    assert np.allclose(matcher.values("ho ngheo vay von bhyt"), expected)
