@@ -531,7 +531,7 @@ class KnowledgeBase:
 
     @property
     def matcher_kind(self) -> str:
-        """ "linear" or "centroid" (see ``knowledge.matcher``), or "lexical" without a matcher."""
+        """The matcher's model: linear or centroid (``knowledge.matcher``), else lexical."""
         return "lexical" if self._matcher is None else self._matcher.kind
 
     def get(self, entry_id: str) -> Entry | None:
