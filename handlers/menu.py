@@ -57,11 +57,8 @@ class MenuFeature:
         return [Reply("\n".join(lines), (Choice(turn.t("menu.back_to_menu"), "menu:main"),))]
 
     async def cancel(self, turn: Turn) -> list[Reply]:
-        """Leaves the current flow at any step and shows the menu."""
-        was_in_flow = turn.session.flow is not None
-        turn.session.clear()
-        key = "menu.cancelled" if was_in_flow else "menu.nothing_to_cancel"
-        return self.dispatcher.menu(turn, greeting=turn.t(key))
+        """Leaves the current flow at any step and shows the menu (the dispatcher's cancel)."""
+        return self.dispatcher.cancel(turn)
 
     async def language(self, turn: Turn) -> list[Reply]:
         """Switches between Vietnamese and English (`/lang vi|en`)."""

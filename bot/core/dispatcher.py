@@ -20,8 +20,9 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.core.errors import PermissionDenied, UserFacingError
+from bot.core.flow import Signal
 from bot.core.i18n import Translator
-from bot.core.registry import Registry
+from bot.core.registry import Flow, Registry
 from bot.core.text import fold, nfc
 from bot.core.turn import Services, Turn
 from bot.core.types import Choice, Inbound, Reply, Role, Session, User
@@ -216,50 +217,89 @@ class Dispatcher:
         )
 
     async def _route(self, turn: Turn) -> list[Reply]:
+        if turn.payload is None:
+            return await self._route_text(turn)
+        if turn.payload.startswith("menu:"):
+            return await self._route_menu(turn, turn.payload.removeprefix("menu:"))
+        return await self._route_button(turn, turn.payload)
+
+    async def _route_text(self, turn: Turn) -> list[Reply]:
+        """Typed text: a command, else the current flow's step, else the Q&A."""
         registry = self.registry
-        payload = turn.payload
-        role = turn.user.role
-        if payload is None:
-            if not turn.text:
-                return [turn.reply("error.unsupported")]
-            found = registry.find_command(turn.text)
-            if found is not None:
-                command, argument = found
-                if role not in command.roles:
+        if not turn.text:
+            return [turn.reply("error.unsupported")]
+        found = registry.find_command(turn.text)
+        if found is not None:
+            command, argument = found
+            if turn.user.role not in command.roles:
+                raise PermissionDenied
+            turn.argument = argument
+            return await command.handler(turn)
+        flow = registry.flows.get(turn.session.flow or "")
+        if flow is not None:
+            return await self._in_flow(turn, flow)
+        return await self._fallback(turn)
+
+    async def _route_menu(self, turn: Turn, key: str) -> list[Reply]:
+        """`menu:<key>`: the main menu, the one cancel, or a menu item."""
+        if key == "main":
+            turn.session.clear()
+            return self.menu(turn)
+        if key == "cancel":
+            return self.cancel(turn)
+        for item in self.registry.menu:
+            if item.key == key:
+                if turn.user.role not in item.roles:
                     raise PermissionDenied
-                turn.argument = argument
-                return await command.handler(turn)
-            flow = registry.flows.get(turn.session.flow or "")
-            if flow is not None:
-                return await flow.handle(turn)
-            if registry.fallback is not None:
-                return await registry.fallback(turn)
-            return [turn.reply("error.not_understood"), *self.menu(turn)]
-        if payload.startswith("menu:"):
-            key = payload.removeprefix("menu:")
-            if key == "main":
-                turn.session.clear()
-                return self.menu(turn)
-            for item in registry.menu:
-                if item.key == key:
-                    if role not in item.roles:
-                        raise PermissionDenied
-                    return await item.start(turn)
-            return [turn.reply("error.unknown_button"), *self.menu(turn)]
+                return await item.start(turn)
+        return [turn.reply("error.unknown_button"), *self.menu(turn)]
+
+    async def _route_button(self, turn: Turn, payload: str) -> list[Reply]:
+        """A button of a flow (only while in that flow) or of a stateless action."""
+        registry = self.registry
         prefix = payload.split(":", 1)[0]
-        if prefix in registry.flows:
-            flow = registry.flows[prefix]
-            if role not in flow.roles:
+        flow = registry.flows.get(prefix)
+        if flow is not None:
+            if turn.user.role not in flow.roles:
                 raise PermissionDenied
             if turn.session.flow != prefix:
                 return [turn.reply("error.stale_button"), *self.menu(turn)]
-            return await flow.handle(turn)
-        if prefix in registry.actions:
-            action = registry.actions[prefix]
-            if role not in action.roles:
+            return await self._in_flow(turn, flow)
+        action = registry.actions.get(prefix)
+        if action is not None:
+            if turn.user.role not in action.roles:
                 raise PermissionDenied
             return await action.handler(turn)
         return [turn.reply("error.unknown_button"), *self.menu(turn)]
+
+    async def _in_flow(self, turn: Turn, flow: Flow) -> list[Reply]:
+        """Runs the flow's step and acts on its signal (`bot.core.flow.Signal`)."""
+        result = await flow.handle(turn)
+        if result is Signal.REPEAT:
+            return self.repeat(turn)
+        if result is Signal.UNHANDLED:
+            return await self._fallback(turn)
+        return result
+
+    async def _fallback(self, turn: Turn) -> list[Reply]:
+        """Text no command or step takes: the Q&A (the flow, if any, stays where it was)."""
+        if turn.payload is None and self.registry.fallback is not None:
+            return await self.registry.fallback(turn)
+        return [turn.reply("error.not_understood"), *self.menu(turn)]
+
+    def repeat(self, turn: Turn) -> list[Reply]:
+        """The options last offered, shown again under "choose one of the options"."""
+        offered = tuple(Choice(label, payload) for label, payload in turn.session.offered)
+        if not offered:
+            return [turn.reply("common.choose_above")]
+        return [Reply(turn.t("common.choose_above"), offered)]
+
+    def cancel(self, turn: Turn) -> list[Reply]:
+        """The one cancel: leaves the current flow at any step and shows the menu."""
+        was_in_flow = turn.session.flow is not None
+        turn.session.clear()
+        key = "menu.cancelled" if was_in_flow else "menu.nothing_to_cancel"
+        return self.menu(turn, greeting=turn.t(key))
 
     def menu(self, turn: Turn, *, greeting: str | None = None) -> list[Reply]:
         """The main menu as buttons for the user's role."""

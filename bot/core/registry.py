@@ -12,6 +12,7 @@ from typing import Protocol
 
 import aiosqlite
 
+from bot.core.flow import Signal
 from bot.core.text import fold
 from bot.core.turn import Turn
 from bot.core.types import Reply, Role
@@ -34,8 +35,8 @@ class Flow(Protocol):
         """Enter the flow and show its first step."""
         ...
 
-    async def handle(self, turn: Turn) -> list[Reply]:
-        """Handle input while the session is in this flow."""
+    async def handle(self, turn: Turn) -> list[Reply] | Signal:
+        """Handle input while the session is in this flow (see `bot.core.flow.Signal`)."""
         ...
 
 
