@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from knowledge.money import MoneyParse, format_vnd, parse_money
+from knowledge.money import MoneyParse, _read_words, _Words, format_vnd, parse_money
 
 # (text, expected amount, expected period)
 UNDERSTOOD: list[tuple[str, int, str]] = [
@@ -93,6 +93,15 @@ UNDERSTOOD: list[tuple[str, int, str]] = [
     ("3,7\u00a0T\u00a0₫", 3_700_000_000, "unspecified"),
     ("800\u00a0N\u00a0₫", 800_000, "unspecified"),
     ("1.500.000,00\u00a0₫", 1_500_000, "unspecified"),  # Babel with currency_digits=False
+    ("một trăm mốt nghìn", 110_000, "unspecified"),  # a lone digit after "trăm" means tens
+    ("hai trăm tư nghìn", 240_000, "unspecified"),
+    ("hai muoi nghin", 20_000, "unspecified"),  # "muoi" after a digit acts as "mươi"
+    ("mười nghìn", 10_000, "unspecified"),
+    ("năm trăm đồng", 500, "unspecified"),  # number words with a currency mark
+    ("2 triệu 3 đồng", 2_300_000, "unspecified"),  # shorthand closed by the currency mark
+    ("ca 5 triệu", 5_000_000, "unspecified"),  # slang unit with no number is a word
+    ("tỷ rưỡi", 1_500_000_000, "unspecified"),
+    ("1,5 nghìn 3", 1_800, "unspecified"),
 ]
 
 # (text, expected problem)
@@ -130,6 +139,31 @@ REJECTED: list[tuple[str, str]] = [
 ]
 
 
+# (text, expected problem, expected hint): one case for each way the grammar refuses a text.
+REFUSED_WITH_REASON: list[tuple[str, str, str]] = [
+    ("hai ba triệu", "ambiguous", "malformed number words"),  # two digit words in a row
+    ("hai trăm trăm nghìn", "ambiguous", "malformed number words"),  # hundreds twice
+    ("hai mươi mươi nghìn", "ambiguous", "malformed number words"),  # tens twice
+    ("hai mươi mười nghìn", "ambiguous", "malformed number words"),  # "mười" after tens
+    ("hai linh năm nghìn", "ambiguous", "malformed number words"),  # "linh" not after hundreds
+    ("1.2.3,4 triệu", "ambiguous", "malformed number"),
+    ("1.500 triệu", "ambiguous", "'1.500 triệu': grouping or decimal before a unit"),
+    ("1 2", "ambiguous", "two bare numbers side by side"),
+    ("4 người 6 triệu", "too_many_numbers", "two separate numbers"),
+    ("2 triệu 5 nhà 3", "too_many_numbers", "two separate numbers"),
+    ("2 triệu đồng 5", "too_many_numbers", "number after the currency mark"),
+    ("rưỡi 2 triệu", "ambiguous", "'rưỡi' not right after a unit"),
+    ("1 triệu rưỡi 5", "ambiguous", "a number after 'rưỡi'"),
+    ("1 triệu 25 đồng", "ambiguous", "unclear shorthand after a unit"),
+    ("1tr25", "ambiguous", "unclear shorthand after a unit"),
+    ("5 triệu k tỷ", "too_many_numbers", "more than one amount"),
+    ("tỷ tỷ", "too_many_numbers", "more than one amount"),
+    ("5 triệu, vợ 3 triệu", "too_many_numbers", "more than one amount"),
+    ("hai", "ambiguous", "number words without a unit"),
+    ("800", "ambiguous", "small number without a unit (thousands or millions?)"),
+]
+
+
 @pytest.mark.parametrize(("text", "amount", "period"), UNDERSTOOD)
 def test_understood_amounts(text: str, amount: int, period: str) -> None:
     """Each real-world way of typing an amount gives the expected đồng and period."""
@@ -143,6 +177,35 @@ def test_rejected_amounts(text: str, problem: str) -> None:
     result = parse_money(text)
     assert (result.amount, result.problem) == (None, problem)
     assert result.hint
+
+
+@pytest.mark.parametrize(("text", "problem", "hint"), REFUSED_WITH_REASON)
+def test_refused_with_reason(text: str, problem: str, hint: str) -> None:
+    """Each refusal of the amount grammar gives its own problem and reason."""
+    result = parse_money(text)
+    assert (result.amount, result.problem, result.hint) == (None, problem, hint)
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        (["một", "trăm", "hai", "mươi"], _Words(120, 3)),
+        (["mười", "lăm"], _Words(15, 2)),
+        (["hai", "trăm", "rưỡi"], _Words(250, 3)),
+        (["trăm", "mốt"], _Words(110, 3)),
+        (["một", "trăm", "linh", "năm"], _Words(105, 3)),
+        (["không"], _Words(0, 1)),
+        (["3"], _Words(3, 1)),
+        (["hai", "rưỡi"], _Words(0, 0)),  # "rưỡi" only after hundreds
+        (["hai", "trăm", "linh", "rưỡi"], _Words(0, 0)),
+        (["hai", "mươi", "trăm"], _Words(0, 0)),
+        (["mười", "mươi"], _Words(0, 0)),
+        (["hai", "ba"], _Words(0, 0)),
+    ],
+)
+def test_read_words(words: list[str], expected: _Words) -> None:
+    """Number words compose to their value and digit count; malformed runs give 0 digits."""
+    assert _read_words(words) == expected
 
 
 def test_table_sizes() -> None:
