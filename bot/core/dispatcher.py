@@ -278,7 +278,11 @@ class Dispatcher:
         if result is Signal.REPEAT:
             return self.repeat(turn)
         if result is Signal.UNHANDLED:
-            return await self._fallback(turn)
+            answer = await self._fallback(turn)
+            if turn.session.flow is None or not turn.session.offered:
+                return answer
+            reminder = self.repeat(turn)[-1]
+            return [*answer, replace(reminder, text=turn.t("flow.continue"))]
         return result
 
     async def _fallback(self, turn: Turn) -> list[Reply]:

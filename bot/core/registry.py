@@ -28,8 +28,15 @@ STAFF = frozenset({Role.OFFICER, Role.ADMIN})
 class Flow(Protocol):
     """A multi-step dialogue; its button payloads start with `name + ":"`."""
 
-    name: str
-    roles: frozenset[Role]
+    @property
+    def name(self) -> str:
+        """The flow's payload prefix and session flow name."""
+        ...
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        """Who may use it."""
+        ...
 
     async def start(self, turn: Turn) -> list[Reply]:
         """Enter the flow and show its first step."""
