@@ -34,7 +34,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
@@ -231,51 +232,179 @@ def _read_digits(text: str) -> _Num:
     return _Num(Decimal("".join(groups) + "." + frac), "decimal", 0)
 
 
-def _read_words(words: list[str]) -> _Words:
-    """Compose a run of number words ("một trăm hai mươi", "mười lăm", "hai trăm rưỡi")."""
-    total = 0
+_WordRole = Literal["none", "hundred", "tens", "digit"]
+
+
+@dataclass(slots=True)
+class _WordsState:
+    """Running state while :func:`_read_words` composes a run of number words.
+
+    Attributes:
+        total: Value of the hundreds and tens read so far.
+        current: A digit read but not yet placed (``None`` when there is none).
+        last: What the last placed word was: nothing yet, hundreds, tens or a digit.
+        digits: Digit count the run stands for (1, 2 with tens, 3 with hundreds).
+    """
+
+    total: int = 0
     current: int | None = None
-    last: Literal["none", "hundred", "tens", "digit"] = "none"
-    digits = 1
+    last: _WordRole = "none"
+    digits: int = 1
+
+
+def _word_digit(state: _WordsState, word: str) -> bool:
+    """Take a digit word or a digit ("hai", "không", "5"); two in a row are malformed.
+
+    Args:
+        state: The run so far, updated in place.
+        word: The digit word or digit.
+
+    Returns:
+        False when the run is malformed.
+    """
+    if state.current is not None:
+        return False  # "hai ba": two digits in a row
+    state.current = int(word) if word.isdigit() else _DIGIT_WORDS.get(word, 0)
+    if state.last == "none":
+        state.last = "digit"
+    return True
+
+
+def _word_hundred(state: _WordsState, word: str) -> bool:
+    """Take "trăm": the pending digit (or one) times a hundred.
+
+    Args:
+        state: The run so far, updated in place.
+        word: "trăm" or "tram".
+
+    Returns:
+        False when hundreds come after hundreds or tens.
+    """
+    if state.last in ("hundred", "tens"):
+        return False
+    state.total += (1 if state.current is None else state.current) * 100
+    state.current, state.last, state.digits = None, "hundred", 3
+    return True
+
+
+def _word_tens(state: _WordsState, word: str) -> bool:
+    """Take "mươi"/"chục" (or "muoi" after a digit): the pending digit (or one) times ten.
+
+    Args:
+        state: The run so far, updated in place.
+        word: The tens word.
+
+    Returns:
+        False when tens come after tens.
+    """
+    if state.last == "tens":
+        return False
+    state.total += (1 if state.current is None else state.current) * 10
+    state.current, state.last = None, "tens"
+    state.digits = max(state.digits, 2)
+    return True
+
+
+def _word_ten(state: _WordsState, word: str) -> bool:
+    """Take "mười" with no digit before it: ten.
+
+    Args:
+        state: The run so far, updated in place.
+        word: "mười" or "muoi".
+
+    Returns:
+        False when it comes after tens.
+    """
+    if state.last == "tens":
+        return False
+    state.total += 10
+    state.last = "tens"
+    state.digits = max(state.digits, 2)
+    return True
+
+
+def _word_filler_zero(state: _WordsState, word: str) -> bool:
+    """Take "linh"/"lẻ", the empty tens place, which only follows hundreds ("một trăm linh năm").
+
+    Args:
+        state: The run so far, updated in place.
+        word: The filler word.
+
+    Returns:
+        False when it does not follow hundreds.
+    """
+    if state.last != "hundred":
+        return False
+    state.last = "tens"
+    return True
+
+
+def _word_half(state: _WordsState, word: str) -> bool:
+    """Take "rưỡi" right after hundreds: fifty ("hai trăm rưỡi" = 250).
+
+    Args:
+        state: The run so far, updated in place.
+        word: The half word.
+
+    Returns:
+        False when it does not come right after hundreds.
+    """
+    if state.last != "hundred" or state.current is not None:
+        return False
+    state.total += 50
+    state.last = "tens"
+    return True
+
+
+_WordStep = Callable[[_WordsState, str], bool]
+
+
+def _word_step(word: str, state: _WordsState) -> _WordStep | None:
+    """The step that takes ``word`` in the current state, or ``None`` for a non-number word.
+
+    "mười"/"muoi" right after a digit acts as "mươi" ("hai muoi" = 20), so the state matters.
+
+    Args:
+        word: One word of the run.
+        state: The run so far.
+
+    Returns:
+        The step function, or ``None`` when ``word`` is no number word.
+    """
+    if word in _DIGIT_WORDS or word in _ZERO_WORDS or word.isdigit():
+        return _word_digit
+    if word in _HUNDRED:
+        return _word_hundred
+    if word in _TENS or (word in _TEN and state.current is not None):
+        return _word_tens
+    if word in _TEN:
+        return _word_ten
+    if word in _FILLER_ZERO:
+        return _word_filler_zero
+    if word in _HALF:
+        return _word_half
+    return None  # pragma: no cover - callers only pass number words
+
+
+def _read_words(words: list[str]) -> _Words:
+    """Compose a run of number words ("một trăm hai mươi", "mười lăm", "hai trăm rưỡi").
+
+    Args:
+        words: Number words (and lone digits before "trăm"), in order.
+
+    Returns:
+        Their value and digit count; ``digits == 0`` when the run is malformed.
+    """
+    state = _WordsState()
     for word in words:
-        if word in _DIGIT_WORDS or word in _ZERO_WORDS or word.isdigit():
-            if current is not None:
-                return _Words(0, 0)  # "hai ba": two digits in a row
-            current = int(word) if word.isdigit() else _DIGIT_WORDS.get(word, 0)
-            if last == "none":
-                last = "digit"
-        elif word in _HUNDRED:
-            if last in ("hundred", "tens"):
-                return _Words(0, 0)
-            total += (1 if current is None else current) * 100
-            current, last, digits = None, "hundred", 3
-        elif word in _TENS or (word in _TEN and current is not None):
-            if last == "tens":
-                return _Words(0, 0)
-            total += (1 if current is None else current) * 10
-            current, last = None, "tens"
-            digits = max(digits, 2)
-        elif word in _TEN:
-            if last == "tens":
-                return _Words(0, 0)
-            total += 10
-            last = "tens"
-            digits = max(digits, 2)
-        elif word in _FILLER_ZERO:
-            if last != "hundred":
-                return _Words(0, 0)
-            last = "tens"
-        elif word in _HALF:
-            if last != "hundred" or current is not None:
-                return _Words(0, 0)
-            total += 50
-            last = "tens"
-        else:  # pragma: no cover - callers only pass number words
+        step = _word_step(word, state)
+        if step is None or not step(state, word):
             return _Words(0, 0)
-    if current is not None:
+    total = state.total
+    if state.current is not None:
         # "trăm mốt" = 110, "hai trăm tư" = 240: a lone digit after hundreds means tens.
-        total += current * 10 if last == "hundred" else current
-    return _Words(total, digits)
+        total += state.current * 10 if state.last == "hundred" else state.current
+    return _Words(total, state.digits)
 
 
 _NUMBER_WORDS = frozenset(_DIGIT_WORDS) | _ZERO_WORDS | _HUNDRED | _TENS | _TEN | _FILLER_ZERO
@@ -353,131 +482,343 @@ def _vague(tokens: list[tuple[str, str]]) -> str:
     return ""
 
 
-def _items(tokens: list[tuple[str, str]]) -> list[_Item]:
-    """Group tokens into items: numbers (digits or words), units, halves, currency, gaps."""
-    items: list[_Item] = []
-    i = 0
-    while i < len(tokens):
-        kind, value = tokens[i]
-        nxt = tokens[i + 1][1] if i + 1 < len(tokens) else ""
-        after_unit = bool(items) and items[-1][0] == "unit"
-        if value in _ZERO_WORDS:
-            starts_run = nxt in _SUFFIX_OF_NUMBER or nxt in _SCALES or nxt in _CURRENCY
-        elif value in _CONTINUATION_ONLY or value in _FILLER_ZERO:
-            starts_run = after_unit
+def _starts_word_run(tokens: list[tuple[str, str]], index: int, *, after_unit: bool) -> bool:
+    """Tell whether the token at ``index`` starts a run of number words.
+
+    "không" starts one only before a number suffix, a unit or a currency mark ("không trăm");
+    words that only continue a number ("lăm", "mốt", "linh") only right after a unit
+    ("triệu mốt"); a single digit only before "trăm"/"mươi"/"mười" ("2 trăm").
+
+    Args:
+        tokens: The ``(kind, value)`` tokens of the text.
+        index: Position of the token to look at.
+        after_unit: Whether the last item so far is a unit.
+
+    Returns:
+        True when a run of number words starts here.
+    """
+    kind, value = tokens[index]
+    nxt = tokens[index + 1][1] if index + 1 < len(tokens) else ""
+    if kind == "num" and value.isdigit() and len(value) == 1 and nxt in _SUFFIX_OF_NUMBER:
+        return True  # "2 trăm"
+    if value in _ZERO_WORDS:
+        return nxt in _SUFFIX_OF_NUMBER or nxt in _SCALES or nxt in _CURRENCY
+    if value in _CONTINUATION_ONLY or value in _FILLER_ZERO:
+        return after_unit
+    return kind == "word" and value in _NUMBER_WORDS
+
+
+def _word_run(tokens: list[tuple[str, str]], start: int) -> tuple[list[str], int]:
+    """Collect the run of number words that starts at ``start``.
+
+    Args:
+        tokens: The ``(kind, value)`` tokens of the text.
+        start: Position of the run's first token.
+
+    Returns:
+        The words of the run and the position of the first token after it.
+    """
+    run = [tokens[start][1]]
+    index = start + 1
+    while index < len(tokens):
+        value = tokens[index][1]
+        if value in _HALF and run[-1] in _HUNDRED:
+            run.append(value)  # "hai trăm rưỡi"
+        elif value in _NUMBER_WORDS or value in _CONTINUATION_ONLY:
+            run.append(value)
         else:
-            starts_run = kind == "word" and value in _NUMBER_WORDS
-        if kind == "num" and value.isdigit() and len(value) == 1 and nxt in _SUFFIX_OF_NUMBER:
-            starts_run = True  # "2 trăm"
-        if starts_run:
-            run = [value]
-            i += 1
-            while i < len(tokens):
-                nvalue = tokens[i][1]
-                if nvalue in _HALF and run[-1] in _HUNDRED:
-                    run.append(nvalue)  # "hai trăm rưỡi"
-                elif nvalue in _NUMBER_WORDS or nvalue in _CONTINUATION_ONLY:
-                    run.append(nvalue)
-                else:
-                    break
-                i += 1
+            break
+        index += 1
+    return run, index
+
+
+#: Item kinds of single word tokens, tried in order; any other word is a "gap".
+_WORD_ITEM_KINDS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("unit", frozenset(_SCALES)),
+    ("half", _HALF),
+    ("currency", _CURRENCY),
+)
+
+
+def _single_item(kind: str, value: str) -> _Item:
+    """The item of one token outside a run of number words.
+
+    Args:
+        kind: The token kind ("num", "word", "sym" or "sep").
+        value: The token text.
+
+    Returns:
+        ``("num", _Num)`` for digits, else ``("unit" | "half" | "currency" | "gap", value)``.
+    """
+    if kind == "num":
+        return ("num", _read_digits(value))
+    for item_kind, vocabulary in _WORD_ITEM_KINDS:
+        if value in vocabulary:
+            return (item_kind, value)
+    return ("gap", value)
+
+
+def _items(tokens: list[tuple[str, str]]) -> list[_Item]:
+    """Group tokens into items: numbers (digits or words), units, halves, currency, gaps.
+
+    Args:
+        tokens: The ``(kind, value)`` tokens of the text.
+
+    Returns:
+        The items, in order.
+    """
+    items: list[_Item] = []
+    index = 0
+    while index < len(tokens):
+        after_unit = bool(items) and items[-1][0] == "unit"
+        if _starts_word_run(tokens, index, after_unit=after_unit):
+            run, index = _word_run(tokens, index)
             items.append(("words", _read_words(run)))
             continue
-        if kind == "num":
-            items.append(("num", _read_digits(value)))
-        elif value in _SCALES:
-            items.append(("unit", value))
-        elif value in _HALF:
-            items.append(("half", value))
-        elif value in _CURRENCY:
-            items.append(("currency", value))
-        else:
-            items.append(("gap", value))
-        i += 1
+        items.append(_single_item(*tokens[index]))
+        index += 1
     return items
 
 
-def _evaluate(items: list[_Item]) -> tuple[int | None, Problem, str]:
-    """Walk the items with a small grammar: ``([number] unit)+ [remainder | rưỡi] [currency]``."""
-    amounts: list[Decimal] = []
-    total = Decimal(0)
-    last_scale: int | None = None  # scale of the last unit group in the current amount
+_Outcome = tuple[int | None, Problem, str]
+
+
+@dataclass(slots=True)
+class _Walk:
+    """State of :func:`_evaluate` between items.
+
+    Attributes:
+        amounts: Amounts already closed (a new one starts at a unit as large as the last).
+        total: Value of the current amount so far.
+        last_scale: Scale of the last unit group in the current amount; ``0`` after "rưỡi"
+            (nothing may follow it); ``None`` before any unit.
+        pending: A number read but not yet given a unit.
+        pending_gap: An ordinary word came between the pending number and now.
+        unit_just_closed: The last item was a unit that closed a group.
+        currency: A currency mark has been seen.
+    """
+
+    amounts: list[Decimal] = field(default_factory=list)
+    total: Decimal = Decimal(0)
+    last_scale: int | None = None
     pending: _Num | _Words | None = None
-    pending_gap = False  # an ordinary word came between the pending number and now
-    unit_just_closed = False
-    currency = False
+    pending_gap: bool = False
+    unit_just_closed: bool = False
+    currency: bool = False
 
-    for kind, payload in items:
-        if isinstance(payload, _Num | _Words):
-            if pending is not None:
-                if pending_gap:
-                    return None, "too_many_numbers", "two separate numbers"
-                return None, "ambiguous", "two bare numbers side by side"
-            if currency and (amounts or total):
-                return None, "too_many_numbers", "number after the currency mark"
-            pending, pending_gap, unit_just_closed = payload, False, False
-        elif kind == "unit":
-            scale = _SCALES[payload]
-            if pending is None:
-                if unit_just_closed and last_scale is not None and scale > last_scale:
-                    total *= scale  # "nghìn tỷ": a unit of units
-                    last_scale *= scale
-                    continue
-                if payload not in _STANDALONE_UNITS:
-                    unit_just_closed = False
-                    continue  # slang unit with no number: an ordinary word
-                quantity = Decimal(1)
-            else:
-                quantity_or_error = _quantity(pending)
-                if isinstance(quantity_or_error, str):
-                    return None, "ambiguous", quantity_or_error
-                quantity, pending = quantity_or_error, None
-            if last_scale is not None and scale >= last_scale:
-                amounts.append(total)  # a new amount starts: "5 triệu ... 3 triệu"
-                total = Decimal(0)
-            total += quantity * scale
-            last_scale = scale
-            unit_just_closed = True
-        elif kind == "half":
-            if not unit_just_closed or last_scale is None:
-                return None, "ambiguous", "'rưỡi' not right after a unit"
-            total += Decimal(last_scale) / 2
-            unit_just_closed = False
-            last_scale = 0  # nothing may follow "triệu rưỡi" in the same amount
-        elif kind == "currency":
-            if pending is not None and last_scale:
-                remainder = _remainder(pending, last_scale)
-                if remainder is None:
-                    return None, "ambiguous", "unclear shorthand after a unit"
-                total += remainder
-                pending = None
-            currency = True
-            unit_just_closed = False
-        else:  # an ordinary word
-            pending_gap = pending is not None
-            unit_just_closed = False
 
-    if pending is not None:
-        if last_scale:
-            remainder = _remainder(pending, last_scale)
-            if remainder is None:
-                return None, "ambiguous", "unclear shorthand after a unit"
-            total += remainder
-        elif last_scale == 0:
-            return None, "ambiguous", "a number after 'rưỡi'"
-        elif amounts or total:
-            return None, "too_many_numbers", "a second number without a unit"
-        else:
-            return _bare(pending, currency=currency)
-    if last_scale is None and not amounts:
+def _walk_number(walk: _Walk, number: _Num | _Words) -> _Outcome | None:
+    """A number (digits or words): it waits for its unit.
+
+    Args:
+        walk: The walk so far, updated in place.
+        number: The number read.
+
+    Returns:
+        The refusal when a number is already waiting or comes after the currency mark, else
+        ``None``.
+    """
+    if walk.pending is not None:
+        if walk.pending_gap:
+            return None, "too_many_numbers", "two separate numbers"
+        return None, "ambiguous", "two bare numbers side by side"
+    if walk.currency and (walk.amounts or walk.total):
+        return None, "too_many_numbers", "number after the currency mark"
+    walk.pending, walk.pending_gap, walk.unit_just_closed = number, False, False
+    return None
+
+
+def _unit_without_number(walk: _Walk, unit: str, scale: int) -> bool:
+    """A unit with no number before it: a unit of units, or an ordinary word.
+
+    Args:
+        walk: The walk so far, updated in place.
+        unit: The unit word.
+        scale: Its value.
+
+    Returns:
+        True when the unit was used up here ("nghìn tỷ", or slang with no number); False when
+        it stands alone for one of it ("triệu rưỡi") and opens a group.
+    """
+    if walk.unit_just_closed and walk.last_scale is not None and scale > walk.last_scale:
+        walk.total *= scale  # "nghìn tỷ": a unit of units
+        walk.last_scale *= scale
+        return True
+    if unit not in _STANDALONE_UNITS:
+        walk.unit_just_closed = False
+        return True  # slang unit with no number: an ordinary word
+    return False
+
+
+def _walk_unit(walk: _Walk, unit: str) -> _Outcome | None:
+    """A unit: it closes a group with the waiting number (or one), maybe starting a new amount.
+
+    Args:
+        walk: The walk so far, updated in place.
+        unit: The unit word ("triệu", "k", "tỷ"…).
+
+    Returns:
+        The refusal when the waiting number cannot stand before a unit, else ``None``.
+    """
+    scale = _SCALES[unit]
+    if walk.pending is None:
+        if _unit_without_number(walk, unit, scale):
+            return None
+        quantity = Decimal(1)
+    else:
+        quantity_or_error = _quantity(walk.pending)
+        if isinstance(quantity_or_error, str):
+            return None, "ambiguous", quantity_or_error
+        quantity, walk.pending = quantity_or_error, None
+    if walk.last_scale is not None and scale >= walk.last_scale:
+        walk.amounts.append(walk.total)  # a new amount starts: "5 triệu ... 3 triệu"
+        walk.total = Decimal(0)
+    walk.total += quantity * scale
+    walk.last_scale = scale
+    walk.unit_just_closed = True
+    return None
+
+
+def _walk_half(walk: _Walk, word: str) -> _Outcome | None:
+    """Half ("rưỡi") of the unit just closed; nothing may follow it in the same amount.
+
+    Args:
+        walk: The walk so far, updated in place.
+        word: The half word.
+
+    Returns:
+        The refusal when it does not come right after a unit, else ``None``.
+    """
+    if not walk.unit_just_closed or walk.last_scale is None:
+        return None, "ambiguous", "'rưỡi' not right after a unit"
+    walk.total += Decimal(walk.last_scale) / 2
+    walk.unit_just_closed = False
+    walk.last_scale = 0
+    return None
+
+
+def _close_shorthand(walk: _Walk, pending: _Num | _Words, scale: int) -> _Outcome | None:
+    """Add the waiting number as the shorthand after the last unit ("1tr5", "2 triệu 300").
+
+    Args:
+        walk: The walk so far, updated in place.
+        pending: The waiting number.
+        scale: The last unit's scale.
+
+    Returns:
+        The refusal when the shorthand is unclear, else ``None``.
+    """
+    remainder = _remainder(pending, scale)
+    if remainder is None:
+        return None, "ambiguous", "unclear shorthand after a unit"
+    walk.total += remainder
+    walk.pending = None
+    return None
+
+
+def _walk_currency(walk: _Walk, word: str) -> _Outcome | None:
+    """A currency mark: it closes a waiting shorthand after a unit ("2 triệu 3 đồng").
+
+    Args:
+        walk: The walk so far, updated in place.
+        word: The currency word or sign.
+
+    Returns:
+        The refusal when the shorthand it closes is unclear, else ``None``.
+    """
+    if walk.pending is not None and walk.last_scale:
+        outcome = _close_shorthand(walk, walk.pending, walk.last_scale)
+        if outcome is not None:
+            return outcome
+    walk.currency = True
+    walk.unit_just_closed = False
+    return None
+
+
+def _walk_gap(walk: _Walk, word: str) -> _Outcome | None:
+    """An ordinary word: it separates a waiting number from the next one.
+
+    Args:
+        walk: The walk so far, updated in place.
+        word: The word.
+
+    Returns:
+        Always ``None`` (an ordinary word never refuses the text).
+    """
+    walk.pending_gap = walk.pending is not None
+    walk.unit_just_closed = False
+    return None
+
+
+#: What each kind of word item does to the walk; any other kind is an ordinary word.
+_WALK_STEPS: dict[str, Callable[[_Walk, str], _Outcome | None]] = {
+    "unit": _walk_unit,
+    "half": _walk_half,
+    "currency": _walk_currency,
+}
+
+
+def _end_with_pending(walk: _Walk, pending: _Num | _Words) -> _Outcome | None:
+    """The text ends with a number still waiting for its unit.
+
+    Args:
+        walk: The walk so far, updated in place.
+        pending: The waiting number.
+
+    Returns:
+        The final outcome when the number settles it, else ``None`` (it was a shorthand).
+    """
+    if walk.last_scale:
+        return _close_shorthand(walk, pending, walk.last_scale)
+    if walk.last_scale == 0:
+        return None, "ambiguous", "a number after 'rưỡi'"
+    if walk.amounts or walk.total:
+        return None, "too_many_numbers", "a second number without a unit"
+    return _bare(pending, currency=walk.currency)
+
+
+def _walk_end(walk: _Walk) -> _Outcome:
+    """The outcome once every item is walked: one whole amount, or why there is none.
+
+    Args:
+        walk: The walk after the last item.
+
+    Returns:
+        ``(amount, "ok", hint)`` or ``(None, problem, hint)``.
+    """
+    if walk.pending is not None:
+        outcome = _end_with_pending(walk, walk.pending)
+        if outcome is not None:
+            return outcome
+    if walk.last_scale is None and not walk.amounts:
         return None, "not_money", "no amount found"
-    amounts.append(total)
-    if len(amounts) > 1:
+    walk.amounts.append(walk.total)
+    if len(walk.amounts) > 1:
         return None, "too_many_numbers", "more than one amount"
-    value = amounts[0]
+    value = walk.amounts[0]
     if value != value.to_integral_value():
         return None, "ambiguous", "not a whole number of đồng"
     return int(value), "ok", "amount with units"
+
+
+def _evaluate(items: list[_Item]) -> _Outcome:
+    """Walk the items with a small grammar: ``([number] unit)+ [remainder | rưỡi] [currency]``.
+
+    Args:
+        items: The items of the text (see :func:`_items`).
+
+    Returns:
+        ``(amount, "ok", hint)`` or ``(None, problem, hint)``.
+    """
+    walk = _Walk()
+    for kind, payload in items:
+        if isinstance(payload, _Num | _Words):
+            outcome = _walk_number(walk, payload)
+        else:
+            outcome = _WALK_STEPS.get(kind, _walk_gap)(walk, payload)
+        if outcome is not None:
+            return outcome
+    return _walk_end(walk)
 
 
 def _quantity(pending: _Num | _Words) -> Decimal | str:
