@@ -159,6 +159,7 @@ REFUSED_WITH_REASON: list[tuple[str, str, str]] = [
     ("5 triệu k tỷ", "too_many_numbers", "more than one amount"),
     ("tỷ tỷ", "too_many_numbers", "more than one amount"),
     ("5 triệu, vợ 3 triệu", "too_many_numbers", "more than one amount"),
+    ("có tư cách", "not_money", "no amount found"),  # "tư" only continues a number
     ("hai", "ambiguous", "number words without a unit"),
     ("800", "ambiguous", "small number without a unit (thousands or millions?)"),
 ]
