@@ -393,18 +393,53 @@ def test_near_line_flag() -> None:
 
 
 @pytest.mark.parametrize(
-    "home",
+    ("home", "message"),
     [
-        Household("rural", 0, 1_000_000, frozenset()),
-        Household("rural", 2, -1, frozenset()),
-        Household("rural", 2, 1, frozenset({"no_such_code"})),
-        Household("rural", 2, 1, frozenset({"water"}), unknown=frozenset({"water"})),
+        (Household("rural", 0, 1_000_000, frozenset()), "at least one member"),
+        (Household("rural", 2, -1, frozenset()), "income cannot be negative"),
+        (Household("mountain", 2, 1, frozenset()), "unknown area 'mountain'"),  # type: ignore[arg-type]
+        (Household("rural", 2, 1, frozenset({"no_such_code"})), r"not in .*no_such_code"),
+        (
+            Household("rural", 2, 1, frozenset({"water"}), unknown=frozenset({"water"})),
+            "both deprived and unknown",
+        ),
+        (Household("rural", 0, -1, frozenset({"no_such_code"})), "at least one member"),
     ],
 )
-def test_invalid_households_rejected(home: Household) -> None:
-    """Impossible households raise ValueError instead of giving a result."""
-    with pytest.raises(ValueError, match=r"."):
+def test_invalid_households_rejected(home: Household, message: str) -> None:
+    """Impossible households raise ValueError, checked in order, instead of giving a result."""
+    with pytest.raises(ValueError, match=message):
         assess(home, date(2025, 1, 1))
+
+
+def test_explanations_come_in_a_fixed_order() -> None:
+    """Standard, income, each line, count, deprived, unknown, result, near-line note, notes."""
+    home = Household("rural", 1, 1_350_000, frozenset({"water"}), unknown=frozenset({"telecom"}))
+    result = assess(home, date(2025, 5, 5))
+    texts = [item.text for item in result.explanations]
+    lines = len(result.standard.lines)
+    assert (result.category, result.near_line, lines) == ("near_poor", True, 2)
+    starts = [
+        "Áp dụng ",
+        "Tổng thu nhập của hộ",
+        "Chuẩn nghèo khu vực nông thôn",
+        "Mức trần của hộ có mức sống trung bình",
+        "Số chỉ số thiếu hụt: 1 trên 12",
+        "Thiếu hụt “Nguồn nước sinh hoạt”",
+        "Không rõ “Sử dụng dịch vụ viễn thông”",
+        "Kết quả tham khảo: hộ cận nghèo",
+        "Thu nhập bình quân đầu người sát với chuẩn nghèo",
+    ]
+    assert [text[: len(start)] for text, start in zip(texts, starts, strict=False)] == starts
+    assert texts[len(starts) :] == [result.standard.notes]  # one unknown cannot make it poor
+
+
+def test_unknown_answers_that_cannot_change_the_result_name_no_other_result() -> None:
+    """When counting the unknown answers as deprived gives the same result, no "Nếu" line."""
+    home = Household("rural", 1, 9_000_000, frozenset({"water"}), unknown=frozenset({"telecom"}))
+    result = assess(home, date(2025, 5, 5))
+    assert result.category == "not_poor"
+    assert not any(item.text.startswith("Nếu") for item in result.explanations)
 
 
 def test_2027_rejects_dropped_indicator() -> None:
