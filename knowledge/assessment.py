@@ -841,21 +841,14 @@ def _line_text(
     )
 
 
-def assess(household: Household, day: date, locality: str | None = None) -> Assessment:
-    """Classify a household under the standard in force on ``day`` (indicative only).
+def _check_household(household: Household) -> None:
+    """Reject a household no standard can classify: no members, negative income, unknown area.
 
     Args:
         household: The household's answers.
-        day: Date of the check (chooses the standard).
-        locality: Locality code for a local standard, or None.
-
-    Returns:
-        The assessment with Vietnamese explanations.
 
     Raises:
-        ValueError: Members < 1, negative income, unknown indicator codes, or a code both
-            deprived and unknown.
-        NoStandardError: No standard in force on ``day``.
+        ValueError: Members < 1, negative income, or an area that is neither rural nor urban.
     """
     if household.members < 1:
         raise ValueError("a household has at least one member")
@@ -863,67 +856,95 @@ def assess(household: Household, day: date, locality: str | None = None) -> Asse
         raise ValueError("income cannot be negative")
     if household.area not in AREAS:
         raise ValueError(f"unknown area {household.area!r}")
-    standard = standard_for(day, locality)
-    codes = standard.indicator_codes
-    stray = (household.deprived | household.unknown) - set(codes)
+
+
+def _check_codes(household: Household, standard: Standard) -> None:
+    """Reject indicator codes the standard does not have, and codes both deprived and unknown.
+
+    Args:
+        household: The household's answers.
+        standard: The standard in force.
+
+    Raises:
+        ValueError: An unknown indicator code, or a code both deprived and unknown.
+    """
+    stray = (household.deprived | household.unknown) - set(standard.indicator_codes)
     if stray:
         raise ValueError(f"indicator codes not in {standard.id}: {sorted(stray)}")
     if household.deprived & household.unknown:
         raise ValueError("an indicator cannot be both deprived and unknown")
 
-    area = household.area
-    members = household.members
-    yearly_total = household.yearly_total
-    per_person = income_per_person(household.monthly_income, members)
-    deprived = tuple(code for code in codes if code in household.deprived)
-    unknown = tuple(code for code in codes if code in household.unknown)
-    rules = standard.compiled[area]
-    matched = match_rule(yearly_total, members, len(deprived), rules)
-    rule = standard.rules[matched.rule_index]
-    poverty = standard.line("poverty")
-    line = poverty.value(area)
-    near = [
+
+def _near_lines(
+    standard: Standard, area: Area, yearly_total: int, members: int
+) -> list[IncomeLine]:
+    """The income lines the household's yearly total is within 10 % of.
+
+    Args:
+        standard: The standard in force.
+        area: "rural" or "urban".
+        yearly_total: The household's total income per year, đồng.
+        members: Number of household members.
+
+    Returns:
+        The lines, in the standard's order.
+    """
+    return [
         ln
         for ln in standard.lines
         if abs(yearly_total - ln.per_year(area) * members) * 10 <= ln.per_year(area) * members
     ]
 
-    out = [
+
+def _line_explanations(standard: Standard, household: Household) -> list[Explanation]:
+    """One explanation per income line: its value for the area and where the household stands.
+
+    Args:
+        standard: The standard in force.
+        household: The household's answers (already checked).
+
+    Returns:
+        The explanations, in the standard's order of lines.
+    """
+    return [
         _explain(
-            _standard_reason(standard, day, locality),
-            standard.legal_basis,
-            provisional=standard.indicators_provisional or standard.rules_provisional,
-        ),
-        _explain(
-            _income_text(household, per_person),
-            standard.legal_basis,
-            provisional=False,
-        ),
-    ]
-    for income_line in standard.lines:
-        out.append(
-            _explain(
-                _line_text(
-                    income_line,
-                    area,
-                    members,
-                    yearly_total,
-                    yearly=bool(household.yearly_income is not None or income_line.basis == "year"),
-                ),
-                income_line.citation,
-                provisional=income_line.confidence == "provisional",
-            )
+            _line_text(
+                income_line,
+                household.area,
+                household.members,
+                household.yearly_total,
+                yearly=bool(household.yearly_income is not None or income_line.basis == "year"),
+            ),
+            income_line.citation,
+            provisional=income_line.confidence == "provisional",
         )
+        for income_line in standard.lines
+    ]
+
+
+def _indicator_explanations(
+    standard: Standard, deprived: tuple[str, ...], unknown: tuple[str, ...]
+) -> list[Explanation]:
+    """The deprivation count, then one explanation per deprived and per unknown indicator.
+
+    Args:
+        standard: The standard in force.
+        deprived: Codes the household is deprived on, in the standard's order.
+        unknown: Codes answered "không rõ", in the standard's order.
+
+    Returns:
+        The explanations: count, deprived indicators, unknown indicators.
+    """
     if standard.indicators_provisional:
         count_text = (
             f"Số chỉ số thiếu hụt đã biết: {len(deprived)} (danh sách chỉ số của chuẩn này "
             "chưa được xác nhận đầy đủ)."
         )
     else:
-        count_text = f"Số chỉ số thiếu hụt: {len(deprived)} trên {len(codes)} chỉ số."
-    out.append(
-        _explain(count_text, standard.legal_basis, provisional=standard.indicators_provisional)
-    )
+        count_text = (
+            f"Số chỉ số thiếu hụt: {len(deprived)} trên {len(standard.indicator_codes)} chỉ số."
+        )
+    out = [_explain(count_text, standard.legal_basis, provisional=standard.indicators_provisional)]
     for code in deprived:
         indicator = standard.indicator(code)
         out.append(
@@ -942,25 +963,69 @@ def assess(household: Household, day: date, locality: str | None = None) -> Asse
                 provisional=indicator.confidence == "provisional",
             )
         )
-    if unknown:
-        alternative = match_rule(yearly_total, members, len(deprived) + len(unknown), rules)
-        if alternative.category != matched.category:
-            out.append(
-                _explain(
-                    f"Nếu {_unknown_phrase(len(unknown))} thì kết quả có thể là "
-                    f"{CATEGORY_LABELS_VI[alternative.category]}. Bạn nên hỏi lại cán bộ "
-                    "xã/phường.",
-                    standard.rules[alternative.rule_index].citation,
-                    provisional=False,
-                )
-            )
-    out.append(
+    return out
+
+
+def _alternative_explanation(
+    standard: Standard,
+    household: Household,
+    matched: CompiledRule,
+    deprived: tuple[str, ...],
+    unknown: tuple[str, ...],
+) -> Explanation | None:
+    """The other result the household would get if every "không rõ" were a deprivation.
+
+    Args:
+        standard: The standard in force.
+        household: The household's answers (already checked).
+        matched: The rule the household matched.
+        deprived: Codes the household is deprived on.
+        unknown: Codes answered "không rõ".
+
+    Returns:
+        The explanation, or ``None`` when there is no unknown answer or the result would not
+        change.
+    """
+    if not unknown:
+        return None
+    alternative = match_rule(
+        household.yearly_total,
+        household.members,
+        len(deprived) + len(unknown),
+        standard.compiled[household.area],
+    )
+    if alternative.category == matched.category:
+        return None
+    return _explain(
+        f"Nếu {_unknown_phrase(len(unknown))} thì kết quả có thể là "
+        f"{CATEGORY_LABELS_VI[alternative.category]}. Bạn nên hỏi lại cán bộ "
+        "xã/phường.",
+        standard.rules[alternative.rule_index].citation,
+        provisional=False,
+    )
+
+
+def _result_explanations(
+    standard: Standard, matched: CompiledRule, near: list[IncomeLine]
+) -> list[Explanation]:
+    """The result with its reason, the unknown average band, the near-line note, the notes.
+
+    Args:
+        standard: The standard in force.
+        matched: The rule the household matched.
+        near: The income lines the household is within 10 % of.
+
+    Returns:
+        The closing explanations, in the order shown.
+    """
+    rule = standard.rules[matched.rule_index]
+    out = [
         _explain(
             f"Kết quả tham khảo: {CATEGORY_LABELS_VI[matched.category]}. Lý do: {matched.reason}.",
             rule.citation,
             provisional=rule.confidence == "provisional",
         )
-    )
+    ]
     if matched.category == "not_poor" and not standard.average_band_known:
         out.append(
             _explain(
@@ -981,6 +1046,58 @@ def assess(household: Household, day: date, locality: str | None = None) -> Asse
             )
         )
     out.append(_explain(standard.notes, standard.legal_basis, provisional=False))
+    return out
+
+
+def assess(household: Household, day: date, locality: str | None = None) -> Assessment:
+    """Classify a household under the standard in force on ``day`` (indicative only).
+
+    Args:
+        household: The household's answers.
+        day: Date of the check (chooses the standard).
+        locality: Locality code for a local standard, or None.
+
+    Returns:
+        The assessment with Vietnamese explanations.
+
+    Raises:
+        ValueError: Members < 1, negative income, unknown indicator codes, or a code both
+            deprived and unknown.
+        NoStandardError: No standard in force on ``day``.
+    """
+    _check_household(household)
+    standard = standard_for(day, locality)
+    _check_codes(household, standard)
+
+    area = household.area
+    members = household.members
+    yearly_total = household.yearly_total
+    per_person = income_per_person(household.monthly_income, members)
+    codes = standard.indicator_codes
+    deprived = tuple(code for code in codes if code in household.deprived)
+    unknown = tuple(code for code in codes if code in household.unknown)
+    matched = match_rule(yearly_total, members, len(deprived), standard.compiled[area])
+    line = standard.line("poverty").value(area)
+    near = _near_lines(standard, area, yearly_total, members)
+
+    out = [
+        _explain(
+            _standard_reason(standard, day, locality),
+            standard.legal_basis,
+            provisional=standard.indicators_provisional or standard.rules_provisional,
+        ),
+        _explain(
+            _income_text(household, per_person),
+            standard.legal_basis,
+            provisional=False,
+        ),
+        *_line_explanations(standard, household),
+        *_indicator_explanations(standard, deprived, unknown),
+    ]
+    alternative = _alternative_explanation(standard, household, matched, deprived, unknown)
+    if alternative is not None:
+        out.append(alternative)
+    out.extend(_result_explanations(standard, matched, near))
 
     return Assessment(
         standard=standard,
