@@ -40,6 +40,7 @@ from bot.app import App, build_app
 from bot.channels.telegram import TelegramChannel
 from bot.core.config import Config
 from bot.core.dispatcher import Dispatcher
+from bot.core.turn import Services
 from bot.core.types import Inbound, Reply
 from tests.fakes.telegram_api import FakeBotApi
 
@@ -50,8 +51,9 @@ Recorded = dict[str, collections.deque[list[Reply]]]
 class Replay:
     """Stands in for the dispatcher: each chat gets back what ours replied, in order."""
 
-    def __init__(self, recorded: Recorded) -> None:
+    def __init__(self, recorded: Recorded, services: Services) -> None:
         self.recorded = recorded
+        self.services = services  # where a reply that could not be sent is queued
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         """The next recorded replies for this chat."""
@@ -64,11 +66,9 @@ def _channel(
     channel = TelegramChannel.build(
         token=token,
         dispatcher=cast(Dispatcher, dispatcher),
-        users=app.services.users,
         base_url=base_url,
         concurrent_updates=CONCURRENT_UPDATES,
         overall_max_rate=0,
-        job_queue=False,
     )
     return channel.application
 
@@ -102,7 +102,7 @@ async def run(updates: int, users: int, order: Sequence[str]) -> dict[str, LoadR
         factories: dict[str, Callable[[str, str], AnyApplication]] = {
             "echo": build_echo_application,
             "ours": lambda url, token: _channel(app, app.dispatcher, url, token),
-            "replay": lambda url, token: _channel(app, Replay(recorded), url, token),
+            "replay": lambda url, token: _channel(app, Replay(recorded, app.services), url, token),
         }
         try:
             for name in order:

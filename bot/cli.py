@@ -11,8 +11,9 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.app import App, build_app, run_console, run_telegram, utc_clock
+from bot.app import App, build_app, utc_clock
 from bot.core.config import Config
+from bot.serve import run_console, run_telegram
 from handlers import donations, exit_registration, faq, notices, self_check, wards
 from storage.db import Database
 from storage.users import UserRepository
@@ -76,7 +77,7 @@ async def cmd_run(args: argparse.Namespace, config: Config) -> int:
         from bot.serve import parse_channels, serve
 
         try:
-            names = parse_channels(args.channels)
+            names = parse_channels(args.channels, config)
         except ValueError as exc:
             print(f"Lỗi: {exc}", file=sys.stderr)
             return 2

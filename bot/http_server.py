@@ -1,41 +1,11 @@
-"""One HTTP server for every webhook (Telegram, Zalo) and `/healthz`."""
+"""One HTTP server for every channel's webhook routes and `/healthz`."""
 
 from __future__ import annotations
 
 import asyncio
-import hmac
-import json
-import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from aiohttp import web
-
-log = logging.getLogger(__name__)
-
-UpdateSink = Callable[[dict[str, Any]], Awaitable[None]]
-
-
-def telegram_webhook(
-    sink: UpdateSink, secret: str
-) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """A handler that checks `X-Telegram-Bot-Api-Secret-Token` before queueing the update."""
-
-    async def handle(request: web.Request) -> web.Response:
-        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-        if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
-            log.warning("telegram webhook rejected: bad secret token")
-            return web.Response(status=403, text="forbidden")
-        try:
-            data = json.loads(await request.read())
-        except ValueError:
-            return web.Response(status=400, text="bad json")
-        if not isinstance(data, dict):
-            return web.Response(status=400, text="bad update")
-        await sink(data)
-        return web.Response(text="ok")
-
-    return handle
 
 
 class HttpServer:

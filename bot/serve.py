@@ -1,36 +1,41 @@
-"""Several channels in one process on one HTTP server.
+"""Running the assistant: the channels, the outbox worker and the daily jobs of one process.
 
-`giamngheo run --channels telegram,zalo_oa,zalo_bot` serves `/healthz`, the Telegram webhook
-(`/telegram`, when `WEBHOOK_SECRET` is set; otherwise Telegram long-polls), the Zalo OA webhook
-(`/zalo/oa`) and the Zalo Bot webhook (`/zalo/bot`, when `ZALO_BOT_SECRET` is set; otherwise it
-long-polls) on `HTTP_LISTEN:HTTP_PORT`, with one outbox worker delivering pushes through every
-channel that is on. A channel is on when it was asked for and its settings are present; one
-asked for without settings is skipped with a warning. Daily jobs run on a small scheduler here,
-whichever channels are on.
+`giamngheo run --channels telegram,zalo_oa,zalo_bot` serves every channel asked for on one
+HTTP server (`HTTP_LISTEN:HTTP_PORT`, with `/healthz`): each channel adds its webhook routes
+or long-polls (see its module). `giamngheo run` is the same loop with Telegram alone (on
+`WEBHOOK_LISTEN:WEBHOOK_PORT` with `--webhook`, and without an HTTP server when it polls), and
+`giamngheo chat` is the console. The loop knows no channel by name: it takes each one's
+`ChannelSpec` from the composition root's `CHANNELS`. A channel asked for without its settings
+is a configuration error (`ChannelNotConfigured`), raised before anything starts.
+
+In every mode one outbox worker delivers pushes through the channels that are on, and one
+scheduler (`DailyJobs`) runs the features' daily jobs at their hour in Asia/Ho_Chi_Minh.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
+import signal
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.app import App, start_outbox, wait_for_stop
-from bot.channels.telegram import TelegramChannel
-from bot.channels.zalo_bot import ZaloBotChannel, ZaloBotClient
-from bot.channels.zalo_oa import ZaloOAChannel, ZaloOAClient
-from bot.core.delivery import Sender
+from bot.app import CHANNELS, App, start_outbox
+from bot.channels.base import Channel, ChannelContext, ClientSettings
+from bot.channels.console import ConsoleChannel
+from bot.core.config import Config, Secret
 from bot.core.feature import DailyJob
 from bot.core.i18n import TIMEZONE
-from bot.http_server import HttpServer, telegram_webhook
-from storage.zalo_tokens import TokenPair, ZaloTokenStore
+from bot.core.turn import Services
+from bot.demo import CONSOLE_RESIDENT_ID, DEMO_OFFICER_ID
+from bot.http_server import HttpServer
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("telegram", "zalo_oa", "zalo_bot")
+Sleep = Callable[[float], Awaitable[None]]
 
 
 @dataclass
@@ -38,15 +43,23 @@ class Running:
     """What `serve` started, handed to `on_ready` (tests read the bound port from it)."""
 
     server: HttpServer
-    senders: dict[str, Sender] = field(default_factory=dict)
+    senders: dict[str, Channel] = field(default_factory=dict)
 
 
-def parse_channels(raw: str) -> list[str]:
-    """`"telegram, zalo_oa"` → `["telegram", "zalo_oa"]`; raises `ValueError` on unknown names."""
+def parse_channels(raw: str, config: Config | None = None) -> list[str]:
+    """`"telegram, zalo_oa"` → `["telegram", "zalo_oa"]`.
+
+    Raises:
+        ValueError: A name is not a channel.
+        ChannelNotConfigured: With `config`, a channel's required settings are missing.
+    """
     names = [name.strip() for name in raw.split(",") if name.strip()]
     unknown = [name for name in names if name not in CHANNELS]
     if unknown:
         raise ValueError(f"unknown channel(s): {', '.join(unknown)}; use {', '.join(CHANNELS)}")
+    if config is not None:
+        for name in names:
+            CHANNELS[name].check(config)
     return names
 
 
@@ -59,133 +72,149 @@ def next_run(job: DailyJob, now: datetime) -> datetime:
     return due
 
 
-async def _run_daily(app: App, job: DailyJob) -> None:
-    while True:
-        now = app.services.clock()
-        delay = (next_run(job, now) - now).total_seconds()
-        await asyncio.sleep(max(1.0, delay))
-        try:
-            await job.callback(app.services, app.services.clock())
-        except Exception as exc:
-            log.error("daily job failed job=%s error=%s", job.name, type(exc).__name__)
+class DailyJobs:
+    """The one scheduler of the features' daily jobs, whichever channels run."""
+
+    def __init__(
+        self, jobs: Sequence[DailyJob], services: Services, *, sleep: Sleep = asyncio.sleep
+    ) -> None:
+        self.jobs = list(jobs)
+        self.services = services
+        self.sleep = sleep
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        """Run every job in the background, each at its hour."""
+        if not self._tasks:
+            self._tasks = [
+                asyncio.create_task(self._run(job), name=f"daily-{job.name}") for job in self.jobs
+            ]
+
+    async def stop(self) -> None:
+        """Cancel the jobs (one running now is cancelled too)."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def _run(self, job: DailyJob) -> None:
+        clock = self.services.clock
+        while True:
+            now = clock()
+            await self.sleep(max(1.0, (next_run(job, now) - now).total_seconds()))
+            try:
+                await job.callback(self.services, clock())
+            except Exception as exc:
+                log.error("daily job failed job=%s error=%s", job.name, type(exc).__name__)
+
+
+async def wait_for_stop() -> None:
+    """Wait for SIGINT or SIGTERM (where the event loop supports signal handlers)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
 
 
 async def serve(
     app: App,
     channels: Sequence[str],
     *,
+    config: Config | None = None,
+    client: ClientSettings | None = None,
     stop_event: asyncio.Event | None = None,
     on_ready: Callable[[Running], Awaitable[None] | None] | None = None,
     outbox_interval: float = 2.0,
     daily_jobs: bool = True,
+    http: bool = True,
 ) -> None:
-    """Run the requested channels on one HTTP server until `stop_event` (or SIGINT/SIGTERM)."""
-    config = app.config
-    wanted = parse_channels(",".join(channels))
-    server = HttpServer(config.http_listen, config.http_port)
-    running = Running(server)
-    background: list[asyncio.Task[None]] = []
+    """Run the named channels until `stop_event` (or SIGINT/SIGTERM).
+
+    Args:
+        app: The built application.
+        channels: Names from `CHANNELS`.
+        config: Settings to build the channels from (default `app.config`).
+        client: The channels' HTTP client settings (tests pass short back-offs).
+        stop_event: Stops serving when set; SIGINT/SIGTERM when None.
+        on_ready: Called once everything listens.
+        outbox_interval: Seconds between outbox rounds when nothing wakes the worker.
+        daily_jobs: Run the features' daily jobs.
+        http: Listen on the HTTP server (a polling-only process may go without).
+
+    Raises:
+        ValueError: No channel, or an unknown one, was named.
+        ChannelNotConfigured: A channel's required settings are missing.
+    """
+    config = config or app.config
+    names = parse_channels(",".join(channels), config)
+    if not names:
+        raise ValueError("no channel given; use " + ", ".join(CHANNELS))
+    context = ChannelContext(config, app.dispatcher, client or ClientSettings())
+    built = [CHANNELS[name].build(context) for name in names]
+    running = Running(HttpServer(config.http_listen, config.http_port))
     async with contextlib.AsyncExitStack() as stack:
-        if "telegram" in wanted:
-            if not config.telegram_token:
-                log.warning("telegram skipped: TELEGRAM_BOT_TOKEN is not set")
-            else:
-                telegram = TelegramChannel.build(
-                    token=config.telegram_token.value,
-                    dispatcher=app.dispatcher,
-                    users=app.services.users,
-                    base_url=config.telegram_base_url,
-                    job_queue=False,
-                )
-                application = telegram.application
-                await stack.enter_async_context(application)
-                await application.start()
-                stack.push_async_callback(application.stop)
-                if config.webhook_secret:
-                    server.add_post(
-                        "/telegram",
-                        telegram_webhook(
-                            telegram.process_webhook_update, config.webhook_secret.value
-                        ),
-                    )
-                    if config.webhook_url:
-                        await application.bot.set_webhook(
-                            config.webhook_url, secret_token=config.webhook_secret.value
-                        )
-                else:
-                    updater = application.updater
-                    assert updater is not None
-                    await updater.start_polling(poll_interval=0.0, timeout=10)
-                    stack.push_async_callback(updater.stop)
-                running.senders[telegram.name] = telegram
-        if "zalo_oa" in wanted:
-            if not (config.zalo_oa_app_id and config.zalo_oa_secret_key):
-                log.warning("zalo_oa skipped: ZALO_OA_APP_ID / ZALO_OA_SECRET_KEY not set")
-            else:
-                client = ZaloOAClient(
-                    api_base=config.zalo_oa_api_base,
-                    oauth_base=config.zalo_oauth_base,
-                    app_id=config.zalo_oa_app_id,
-                    secret_key=config.zalo_oa_secret_key.value,
-                    tokens=ZaloTokenStore(app.db),
-                    clock=app.services.clock,
-                )
-                initial = TokenPair(
-                    config.zalo_oa_access_token.value, config.zalo_oa_refresh_token.value
-                )
-                await client.start(initial)
-                stack.push_async_callback(client.close)
-                oa = ZaloOAChannel(
-                    client,
-                    app.dispatcher,
-                    app_id=config.zalo_oa_app_id,
-                    secret_key=config.zalo_oa_secret_key.value,
-                )
-                stack.push_async_callback(oa.drain)
-                server.add_post("/zalo/oa", oa.webhook)
-                running.senders[oa.name] = oa
-        if "zalo_bot" in wanted:
-            if not config.zalo_bot_token:
-                log.warning("zalo_bot skipped: ZALO_BOT_TOKEN is not set")
-            else:
-                bot_client = ZaloBotClient(
-                    api_base=config.zalo_bot_api_base, token=config.zalo_bot_token.value
-                )
-                await bot_client.start()
-                stack.push_async_callback(bot_client.close)
-                zbot = ZaloBotChannel(
-                    bot_client, app.dispatcher, secret=config.zalo_bot_secret.value
-                )
-                stack.push_async_callback(zbot.drain)
-                if config.zalo_bot_secret:
-                    server.add_post("/zalo/bot", zbot.webhook)
-                else:
-                    background.append(asyncio.create_task(zbot.poll(), name="zalo-bot-poll"))
-                running.senders[zbot.name] = zbot
-        if not running.senders:
-            raise SystemExit("no channel is configured (see .env.example)")
-        await server.start()
-        stack.push_async_callback(server.stop)
-        log.info("serving channels=%s port=%s", ",".join(running.senders), server.port)
-        worker = start_outbox(app, running.senders, interval=outbox_interval)
+        for channel in built:
+            stack.push_async_callback(channel.stop)  # stop is safe after a failed start
+            await channel.start(running.server)
+            running.senders[channel.name] = channel
+        if http:
+            await running.server.start()
+            stack.push_async_callback(running.server.stop)
+        log.info("serving channels=%s port=%s", ",".join(running.senders), running.server.port)
+        stack.push_async_callback(start_outbox(app, running.senders, interval=outbox_interval).stop)
         if daily_jobs:
-            background.extend(
-                asyncio.create_task(_run_daily(app, job), name=f"daily-{job.name}")
-                for job in app.daily_jobs
-            )
-        try:
-            if on_ready is not None:
-                result = on_ready(running)
-                if result is not None:
-                    await result
-            if stop_event is not None:
-                await stop_event.wait()
-            else:
-                await wait_for_stop()
-        finally:
-            await worker.stop()
-            for task in background:
-                task.cancel()
-            for task in background:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            jobs = DailyJobs(app.daily_jobs, app.services)
+            jobs.start()
+            stack.push_async_callback(jobs.stop)
+        if on_ready is not None:
+            result = on_ready(running)
+            if result is not None:
+                await result
+        await (stop_event.wait() if stop_event is not None else wait_for_stop())
+
+
+async def run_telegram(
+    app: App,
+    *,
+    webhook: bool = False,
+    listen: str | None = None,
+    port: int | None = None,
+    url: str | None = None,
+    secret: str | None = None,
+    stop_event: asyncio.Event | None = None,
+) -> None:
+    """Run the Telegram bot alone: long polling, or the webhook on `WEBHOOK_LISTEN:PORT`."""
+    config = app.config
+    if webhook:
+        secret_value = secret or config.webhook_secret.value
+        if not secret_value:
+            raise SystemExit("webhook mode needs WEBHOOK_SECRET (or --secret)")
+        config = dataclasses.replace(
+            config,
+            webhook_secret=Secret(secret_value),
+            webhook_url=url or config.webhook_url,
+            http_listen=listen or config.webhook_listen,
+            http_port=port or config.webhook_port,
+        )
+    else:
+        config = dataclasses.replace(config, webhook_secret=Secret(""))
+    await serve(app, ["telegram"], config=config, stop_event=stop_event, http=webhook)
+
+
+async def run_console(app: App, *, as_officer: bool = False, daily_jobs: bool = True) -> None:
+    """Chat on stdin/stdout as the demo resident (or the demo officer) until end of input."""
+    user_id = DEMO_OFFICER_ID if as_officer else CONSOLE_RESIDENT_ID
+    console = ConsoleChannel(app.dispatcher, user_id=user_id)
+    start_outbox(app, {console.name: console}, only_chat=user_id)
+    jobs = DailyJobs(app.daily_jobs if daily_jobs else (), app.services)
+    jobs.start()
+    try:
+        await console.run()
+    finally:
+        await jobs.stop()
+    for worker in app.background:
+        await worker.drain_once()

@@ -114,12 +114,10 @@ async def telegram_running(
     channel = TelegramChannel.build(
         token=fake.token,
         dispatcher=app.dispatcher,
-        users=app.services.users,
         base_url=fake.base_url,
         base_file_url=fake.base_file_url,
         concurrent_updates=concurrent_updates,
         overall_max_rate=0,
-        job_queue=False,
     )
     application = channel.application
     async with application:

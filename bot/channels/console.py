@@ -7,6 +7,7 @@ message; the program ends at end of input.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import time
 from collections.abc import Sequence
@@ -14,23 +15,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from bot.channels.text_menu import render
+from bot.core.delivery import deliver_or_queue
 from bot.core.dispatcher import Dispatcher
 from bot.core.types import Inbound, Reply
+from bot.http_server import HttpServer
 
 CHANNEL = "console"
-
-
-def render(reply: Reply) -> str:
-    """A reply as console text: the message, then choices numbered (or bracketed for input)."""
-    lines = [reply.text]
-    if reply.choices:
-        if reply.expects_text:
-            lines.append("   " + "  ".join(f"[{choice.label}]" for choice in reply.choices))
-        else:
-            lines.extend(
-                f"   {index}. {choice.label}" for index, choice in enumerate(reply.choices, 1)
-            )
-    return "\n".join(lines)
 
 
 class ConsoleChannel:
@@ -54,19 +45,38 @@ class ConsoleChannel:
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
         self.files_dir = files_dir
+        self._reader: asyncio.Task[None] | None = None
+
+    async def start(self, server: HttpServer) -> None:
+        """Read stdin in the background (the console needs no HTTP route)."""
+        del server
+        if self._reader is None:
+            self._reader = asyncio.create_task(self.run(), name="console-reader")
+
+    async def stop(self) -> None:
+        """Stop reading."""
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+            self._reader = None
+
+    async def send_one(self, chat_id: str, reply: Reply) -> None:
+        """Print one reply (a file is saved under `files_dir` and its path printed)."""
+        del chat_id  # one person at the console
+        text = render(reply)
+        if reply.attachment is not None:
+            self.files_dir.mkdir(parents=True, exist_ok=True)
+            path = self.files_dir / reply.attachment.filename
+            path.write_bytes(reply.attachment.data)
+            text += f"\n   📎 {path}"
+        self.stdout.write(text + "\n\n")
+        self.stdout.flush()
 
     async def send(self, chat_id: str, replies: Sequence[Reply]) -> None:
-        """Print replies (files are saved under `files_dir` and their path printed)."""
-        del chat_id  # one person at the console
+        """Print replies in order."""
         for reply in replies:
-            text = render(reply)
-            if reply.attachment is not None:
-                self.files_dir.mkdir(parents=True, exist_ok=True)
-                path = self.files_dir / reply.attachment.filename
-                path.write_bytes(reply.attachment.data)
-                text += f"\n   📎 {path}"
-            self.stdout.write(text + "\n\n")
-        self.stdout.flush()
+            await self.send_one(chat_id, reply)
 
     async def run(self) -> None:
         """Read until end of input, handling each line as one message."""
@@ -88,4 +98,10 @@ class ConsoleChannel:
                 display_name=self.display_name,
             )
             replies = await self.dispatcher.handle(inbound)
-            await self.send(self.user_id, replies)
+            await deliver_or_queue(
+                self.send_one,
+                channel=CHANNEL,
+                chat_id=self.user_id,
+                replies=replies,
+                services=self.dispatcher.services,
+            )

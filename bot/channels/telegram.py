@@ -2,34 +2,52 @@
 
 The only module that imports `telegram`. Choices become inline keyboards, callback queries
 are answered, long texts are split under 4,096 characters, text is HTML-escaped, the
-`AIORateLimiter` is on, and a user who blocked the bot is marked inactive.
+`AIORateLimiter` is on. Updates arrive by long polling, or on the `/telegram` webhook of the
+shared HTTP server when `WEBHOOK_SECRET` is set (the `X-Telegram-Bot-Api-Secret-Token` header is
+checked). Replies go through `deliver_or_queue`: a user who blocked the bot is marked
+inactive, and a reply Telegram refused is queued in the durable outbox.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import html
+import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from aiohttp import web
 from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import MessageLimit, ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from bot.channels.base import (
+    ChannelContext,
+    ChannelError,
+    ChannelSpec,
+    RateLimited,
+    RecipientBlocked,
+)
+from bot.core.delivery import deliver_or_queue
 from bot.core.dispatcher import Dispatcher
-from bot.core.errors import ChannelError, RecipientBlocked
 from bot.core.text import split_text
 from bot.core.types import Inbound, Reply
-from storage.users import UserRepository
+from bot.http_server import HttpServer
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 CHUNK = 3500  # characters of plain text per message; HTML escaping may grow it under 4,096
 CALLBACK_DATA_LIMIT = 64
+WEBHOOK_PATH = "/telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
+
+UpdateSink = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 def escaped_pieces(text: str) -> list[str]:
@@ -111,6 +129,36 @@ async def _answer(bot: Bot, query: CallbackQuery) -> None:
         log.info("callback answer failed error=%s", type(exc).__name__)
 
 
+def telegram_webhook(
+    sink: UpdateSink, secret: str
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """A handler that checks `X-Telegram-Bot-Api-Secret-Token` before queueing the update."""
+
+    async def handle(request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
+            log.warning("telegram webhook rejected: bad secret token")
+            return web.Response(status=403, text="forbidden")
+        try:
+            data = json.loads(await request.read())
+        except ValueError:
+            return web.Response(status=400, text="bad json")
+        if not isinstance(data, dict):
+            return web.Response(status=400, text="bad update")
+        await sink(data)
+        return web.Response(text="ok")
+
+    return handle
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """Webhook mode: the secret Telegram must send, and the public URL to register (if any)."""
+
+    secret: str
+    url: str = ""
+
+
 class TelegramChannel:
     """Receives updates from PTB, runs the dispatcher and sends the replies."""
 
@@ -120,11 +168,14 @@ class TelegramChannel:
         self,
         application: Application[Any, Any, Any, Any, Any, Any],
         dispatcher: Dispatcher,
-        users: UserRepository,
+        *,
+        webhook: Webhook | None = None,
+        poll_timeout: int = 10,
     ) -> None:
         self.application = application
         self.dispatcher = dispatcher
-        self.users = users
+        self.webhook = webhook
+        self.poll_timeout = poll_timeout
         application.add_handler(TypeHandler(Update, self.on_update))
 
     @classmethod
@@ -133,26 +184,68 @@ class TelegramChannel:
         *,
         token: str,
         dispatcher: Dispatcher,
-        users: UserRepository,
         base_url: str = "https://api.telegram.org/bot",
         base_file_url: str | None = None,
         concurrent_updates: int = 256,
         overall_max_rate: float = 30,
-        job_queue: bool = True,
+        max_retries: int = 3,
+        webhook: Webhook | None = None,
+        poll_timeout: int = 10,
     ) -> TelegramChannel:
-        """Build the PTB application (polling or webhook) around the dispatcher."""
+        """Build the PTB application around the dispatcher (daily jobs run elsewhere).
+
+        Args:
+            token: The bot's token.
+            dispatcher: The core that answers each update.
+            base_url: The Bot API's base URL (a fake one in tests).
+            base_file_url: The Bot API's file URL (a fake one in tests).
+            concurrent_updates: Updates handled at once (each user's stay in order).
+            overall_max_rate: Messages per second at most (0: no limit).
+            max_retries: Retries of a send Telegram answered "retry after".
+            webhook: Webhook mode's settings; long polling when None.
+            poll_timeout: Seconds one long poll waits.
+        """
         builder = (
             ApplicationBuilder()
             .token(token)
             .base_url(base_url)
             .concurrent_updates(concurrent_updates)
-            .rate_limiter(AIORateLimiter(overall_max_rate=overall_max_rate, max_retries=3))
+            .rate_limiter(
+                AIORateLimiter(overall_max_rate=overall_max_rate, max_retries=max_retries)
+            )
+            .job_queue(None)  # PTB: None disables its JobQueue
         )
         if base_file_url is not None:
             builder = builder.base_file_url(base_file_url)
-        if not job_queue:
-            builder = builder.job_queue(None)  # type: ignore[arg-type]  # PTB: None disables
-        return cls(builder.build(), dispatcher, users)
+        return cls(builder.build(), dispatcher, webhook=webhook, poll_timeout=poll_timeout)
+
+    async def start(self, server: HttpServer) -> None:
+        """Start PTB; then long-poll, or take updates on `/telegram` (and register the URL)."""
+        application = self.application
+        await application.initialize()
+        await application.start()
+        if self.webhook is not None:
+            server.add_post(
+                WEBHOOK_PATH, telegram_webhook(self.process_webhook_update, self.webhook.secret)
+            )
+            if self.webhook.url:
+                await application.bot.set_webhook(
+                    self.webhook.url, secret_token=self.webhook.secret
+                )
+            log.info("telegram webhook on %s", WEBHOOK_PATH)
+            return
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0.0, timeout=self.poll_timeout)
+        log.info("telegram polling started")
+
+    async def stop(self) -> None:
+        """Stop polling, let PTB finish the updates in hand, and shut it down."""
+        application = self.application
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        await application.shutdown()
 
     async def on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Handle one update end to end."""
@@ -162,10 +255,11 @@ class TelegramChannel:
         inbound = to_inbound(update)
         if inbound is None:
             return
+        query = update.callback_query
         # The button's spinner stops at once, while the dispatcher works (not one after the other).
         answering = (
-            asyncio.ensure_future(_answer(self.application.bot, update.callback_query))
-            if update.callback_query is not None
+            asyncio.ensure_future(_answer(self.application.bot, query))
+            if query is not None
             else None
         )
         try:
@@ -173,20 +267,27 @@ class TelegramChannel:
         finally:
             if answering is not None:
                 await answering
-        pressed = update.callback_query.message if update.callback_query is not None else None
-        try:
-            await self.send(
-                inbound.chat_id, replies, edit=pressed.message_id if pressed is not None else None
-            )
-        except RecipientBlocked:
-            await self.users.mark_inactive(CHANNEL, inbound.chat_id)
-        except ChannelError as exc:
-            log.warning("reply not delivered chat=%s error=%s", inbound.chat_id, exc)
+        pressed = query.message if query is not None else None
+        edit = pressed.message_id if pressed is not None else None
 
-    async def send(
-        self, chat_id: str, replies: Sequence[Reply], *, edit: int | None = None
-    ) -> None:
-        """Send replies in order (split, escaped, with inline keyboards).
+        async def send_one(chat_id: str, reply: Reply) -> None:
+            await self.send_one(chat_id, reply, edit=edit)
+
+        await deliver_or_queue(
+            send_one,
+            channel=CHANNEL,
+            chat_id=inbound.chat_id,
+            replies=replies,
+            services=self.dispatcher.services,
+        )
+
+    async def send(self, chat_id: str, replies: Sequence[Reply]) -> None:
+        """Deliver replies in order; raise `RecipientBlocked`, `RateLimited` or `ChannelError`."""
+        for reply in replies:
+            await self.send_one(chat_id, reply)
+
+    async def send_one(self, chat_id: str, reply: Reply, *, edit: int | None = None) -> None:
+        """Send one reply (split, escaped, with its inline keyboard on the last piece).
 
         A reply marked `edit_previous` replaces the message whose button was pressed (`edit` is
         its id), so toggling a choice changes that message instead of piling up copies; if the
@@ -197,30 +298,39 @@ class TelegramChannel:
         answer into a `Message` would be CPU spent for nothing (about a fifth of a send on
         loopback). The method is spelled `SendMessage`: Bot API method names are
         case-insensitive, and PTB warns only when the name is one of its own methods.
+
+        Raises:
+            RecipientBlocked: The user blocked the bot.
+            RateLimited: Telegram still said "retry after" once the rate limiter gave up.
+            ChannelError: Any other Telegram error.
         """
-        bot = self.application.bot
         try:
-            for reply in replies:
-                if reply.attachment is not None:
-                    await self._send_file(chat_id, reply)
-                    continue
-                pieces = escaped_pieces(reply.text)
-                markup = keyboard_json(reply)
-                if (
-                    reply.edit_previous
-                    and edit is not None
-                    and len(pieces) == 1
-                    and await self._edit(chat_id, edit, pieces[0], markup)
-                ):
-                    continue
-                for index, escaped in enumerate(pieces):
-                    last = index == len(pieces) - 1
-                    params = _text_params(chat_id, escaped, markup if last else None)
-                    await bot.do_api_request("SendMessage", api_kwargs=params)
+            await self._send_reply(chat_id, reply, edit)
         except Forbidden as exc:
             raise RecipientBlocked(str(exc)) from exc
+        except RetryAfter as exc:
+            raise RateLimited(type(exc).__name__) from exc
         except TelegramError as exc:
             raise ChannelError(type(exc).__name__) from exc
+
+    async def _send_reply(self, chat_id: str, reply: Reply, edit: int | None) -> None:
+        if reply.attachment is not None:
+            await self._send_file(chat_id, reply)
+            return
+        pieces = escaped_pieces(reply.text)
+        markup = keyboard_json(reply)
+        if (
+            reply.edit_previous
+            and edit is not None
+            and len(pieces) == 1
+            and await self._edit(chat_id, edit, pieces[0], markup)
+        ):
+            return
+        bot = self.application.bot
+        for index, escaped in enumerate(pieces):
+            last = index == len(pieces) - 1
+            params = _text_params(chat_id, escaped, markup if last else None)
+            await bot.do_api_request("SendMessage", api_kwargs=params)
 
     async def _edit(
         self, chat_id: str, message_id: int, text: str, markup: dict[str, Any] | None
@@ -253,3 +363,22 @@ class TelegramChannel:
         """Queue one update received over the webhook (after its secret was checked)."""
         update = Update.de_json(data, self.application.bot)
         await self.application.update_queue.put(update)
+
+
+def create(context: ChannelContext) -> TelegramChannel:
+    """The Telegram channel from the settings: webhook mode when `WEBHOOK_SECRET` is set."""
+    config = context.config
+    webhook = (
+        Webhook(config.webhook_secret.value, config.webhook_url) if config.webhook_secret else None
+    )
+    return TelegramChannel.build(
+        token=config.telegram_token.value,
+        dispatcher=context.dispatcher,
+        base_url=config.telegram_base_url,
+        overall_max_rate=context.client.max_rate,
+        max_retries=context.client.retries,
+        webhook=webhook,
+    )
+
+
+SPEC = ChannelSpec(CHANNEL, {"TELEGRAM_BOT_TOKEN": lambda config: config.telegram_token}, create)

@@ -12,8 +12,8 @@ parser is lenient): `{"event_name": "message.text.received", "message": {"messag
 `getUpdates` may answer one update or a list. Group chats are ignored (residents' data stays
 in private chats).
 
-The platform has no buttons: choices are numbered lines (the console's `render`), and a typed
-number or label is resolved by the dispatcher. Text is split under 2,000 characters. Files
+The platform has no buttons: choices are numbered lines (`bot.channels.text_menu.render`), and
+a typed number or label is resolved by the dispatcher. Text is split under 2,000 characters. Files
 cannot be uploaded (sendPhoto takes a URL only): a reply's attachment is not sent, and that is
 logged with a reference id; its text still goes out.
 """
@@ -33,20 +33,29 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.channels.console import render
-from bot.channels.zalo_oa import TEXT_LIMIT
+from bot.channels.base import (
+    ChannelContext,
+    ChannelError,
+    ChannelSpec,
+    ClientSettings,
+    RateLimited,
+    RecipientBlocked,
+)
+from bot.channels.text_menu import render
 from bot.core.delivery import deliver_or_queue
 from bot.core.dispatcher import Dispatcher, KeyedLocks
-from bot.core.errors import ChannelError, RecipientBlocked
 from bot.core.text import split_text
 from bot.core.types import Inbound, Reply
+from bot.http_server import HttpServer
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "zalo_bot"
 SECRET_HEADER = "X-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 TEXT_EVENTS = frozenset({"message.text.received", ""})
-POLL_TIMEOUT = 30
+TEXT_LIMIT = 2000
+"""The platform's limit on one text message, in characters."""
+WEBHOOK_PATH = "/zalo/bot"
 
 
 def _updates(result: Any) -> list[dict[str, Any]]:
@@ -93,6 +102,10 @@ def to_inbound(update: dict[str, Any]) -> Inbound | None:
 
 class _Transient(Exception):
     """A failure worth retrying."""
+
+    def __init__(self, reason: str, *, rate_limited: bool = False) -> None:
+        super().__init__(reason)
+        self.rate_limited = rate_limited
 
 
 class ZaloBotError(ChannelError):
@@ -145,12 +158,15 @@ class ZaloBotClient:
                     timeout=aiohttp.ClientTimeout(total=wait or self.timeout),
                 ) as response:
                     if response.status >= 500 or response.status == 429:
-                        raise _Transient(f"http {response.status}")
+                        limited = response.status == 429
+                        raise _Transient(f"http {response.status}", rate_limited=limited)
                     data = await response.json(content_type=None)
             except (aiohttp.ClientError, TimeoutError, _Transient) as exc:
                 attempt += 1
                 if attempt > self.retries:
-                    raise ChannelError(f"{method} failed: {type(exc).__name__}") from exc
+                    limited = isinstance(exc, _Transient) and exc.rate_limited
+                    failed = RateLimited if limited else ChannelError
+                    raise failed(f"{method} failed: {type(exc).__name__}") from exc
                 await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
                 continue
             except ValueError as exc:
@@ -162,6 +178,8 @@ class ZaloBotClient:
             code = int(data.get("error_code") or 0)
             if code == 403:
                 raise RecipientBlocked(f"{method}: {code}")
+            if code == 429:
+                raise RateLimited(f"{method}: {code}")
             raise ZaloBotError(method, code)
 
 
@@ -170,12 +188,39 @@ class ZaloBotChannel:
 
     name = CHANNEL
 
-    def __init__(self, client: ZaloBotClient, dispatcher: Dispatcher, *, secret: str = "") -> None:
+    def __init__(
+        self,
+        client: ZaloBotClient,
+        dispatcher: Dispatcher,
+        *,
+        secret: str = "",
+        settings: ClientSettings | None = None,
+    ) -> None:
         self.client = client
         self.dispatcher = dispatcher
         self.secret = secret
+        self.settings = settings or ClientSettings()
         self._tasks: set[asyncio.Task[None]] = set()
         self._order = KeyedLocks()
+        self._poller: asyncio.Task[None] | None = None
+
+    async def start(self, server: HttpServer) -> None:
+        """Open the client; take updates on `/zalo/bot` when a secret is set, else long-poll."""
+        await self.client.start()
+        if self.secret:
+            server.add_post(WEBHOOK_PATH, self.webhook)
+        else:
+            self._poller = asyncio.create_task(self.poll(), name="zalo-bot-poll")
+
+    async def stop(self) -> None:
+        """Stop polling, finish the updates being handled, then close the client."""
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+            self._poller = None
+        await self.drain()
+        await self.client.close()
 
     def accept(self, update: dict[str, Any]) -> None:
         """Handle one update in the background (ordered per user)."""
@@ -201,24 +246,23 @@ class ZaloBotChannel:
         return web.json_response({"ok": True})
 
     async def poll(self) -> None:
-        """Long-poll `getUpdates` until cancelled."""
+        """Long-poll `getUpdates` until cancelled, waiting longer after each failure."""
+        settings = self.settings
         failures = 0
         while True:
             try:
                 result = await self.client.call(
-                    "getUpdates", {"timeout": POLL_TIMEOUT}, wait=POLL_TIMEOUT + 10
+                    "getUpdates",
+                    {"timeout": settings.poll_timeout},
+                    wait=settings.poll_timeout + 10,
                 )
-            except ZaloBotError as exc:
-                if exc.code == 408:  # nothing arrived within the long-poll timeout
-                    continue
-                failures += 1
-                log.warning("zalo_bot getUpdates failed error=%s", exc)
-                await asyncio.sleep(min(30.0, 0.5 * 2 ** min(failures, 6)))
-                continue
             except ChannelError as exc:
+                if isinstance(exc, ZaloBotError) and exc.code == 408:
+                    continue  # nothing arrived within the long-poll timeout
                 failures += 1
                 log.warning("zalo_bot getUpdates failed error=%s", exc)
-                await asyncio.sleep(min(30.0, 0.5 * 2 ** min(failures, 6)))
+                delay = settings.poll_backoff * 2 ** min(failures, 6)
+                await asyncio.sleep(min(settings.poll_backoff_max, delay))
                 continue
             failures = 0
             for update in _updates(result):
@@ -244,7 +288,7 @@ class ZaloBotChannel:
         )
 
     async def send(self, chat_id: str, replies: Sequence[Reply]) -> None:
-        """Deliver replies in order; raise `RecipientBlocked` or `ChannelError` on failure."""
+        """Deliver replies in order; raise `RecipientBlocked`, `RateLimited` or `ChannelError`."""
         for reply in replies:
             await self.send_one(chat_id, reply)
 
@@ -266,3 +310,24 @@ class ZaloBotChannel:
         if self._tasks:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.gather(*self._tasks, return_exceptions=True), grace)
+
+
+def create(context: ChannelContext) -> ZaloBotChannel:
+    """The Zalo Bot channel from the settings: webhook when `ZALO_BOT_SECRET` is set."""
+    config = context.config
+    client = ZaloBotClient(
+        api_base=config.zalo_bot_api_base,
+        token=config.zalo_bot_token.value,
+        timeout=context.client.timeout,
+        retries=context.client.retries,
+        backoff=context.client.backoff,
+    )
+    return ZaloBotChannel(
+        client,
+        context.dispatcher,
+        secret=config.zalo_bot_secret.value,
+        settings=context.client,
+    )
+
+
+SPEC = ChannelSpec(CHANNEL, {"ZALO_BOT_TOKEN": lambda config: config.zalo_bot_token}, create)

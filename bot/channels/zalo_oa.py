@@ -15,8 +15,9 @@ resolves like typed numbers.
 Sending: POST /v3.0/oa/message/cs with the `access_token` header; text split under 2,000
 characters; images and documents uploaded first (/v2.0/oa/upload/image, /v2.0/oa/upload/file).
 Error -216 (expired token) refreshes the token pair once and retries; 5xx, timeouts, HTTP 429
-and the rate-limit code -32 are retried with exponential backoff. A reply that still cannot be
-delivered is queued in the durable outbox and logged with a reference id (never its text).
+and the rate-limit code -32 are retried with exponential backoff (`RateLimited` when the rate
+limit outlasts the retries). A reply that still cannot be delivered is queued in the durable
+outbox and logged with a reference id (never its text).
 """
 
 from __future__ import annotations
@@ -36,12 +37,20 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot.channels.base import (
+    ChannelContext,
+    ChannelError,
+    ChannelSpec,
+    RateLimited,
+    RecipientBlocked,
+)
+from bot.channels.text_menu import choice_lines
 from bot.core.delivery import deliver_or_queue
 from bot.core.dispatcher import Dispatcher, KeyedLocks
-from bot.core.errors import ChannelError, RecipientBlocked
 from bot.core.text import split_text
 from bot.core.turn import Clock
 from bot.core.types import Attachment, Inbound, Reply
+from bot.http_server import HttpServer
 from storage.zalo_tokens import TokenPair, ZaloTokenStore
 
 log = logging.getLogger(__name__)
@@ -53,6 +62,7 @@ MAX_BUTTONS = 5
 """At most five buttons per OA message; further choices become numbered lines."""
 BUTTON_TITLE_LIMIT = 100
 SIGNATURE_HEADER = "X-ZEvent-Signature"
+WEBHOOK_PATH = "/zalo/oa"
 
 TOKEN_EXPIRED = -216
 """Open API error: the access token is invalid or expired."""
@@ -143,20 +153,18 @@ def layout(reply: Reply) -> tuple[str, list[dict[str, Any]]]:
         }
         for choice in reply.choices[:MAX_BUTTONS]
     ]
-    lines = [reply.text]
-    rest = reply.choices[MAX_BUTTONS:]
-    if rest:
-        if reply.expects_text:
-            lines.append("  ".join(f"[{choice.label}]" for choice in rest))
-        else:
-            lines.extend(
-                f"{index}. {choice.label}" for index, choice in enumerate(rest, MAX_BUTTONS + 1)
-            )
-    return "\n".join(lines), buttons
+    rest = choice_lines(
+        reply.choices[MAX_BUTTONS:], expects_text=reply.expects_text, start=MAX_BUTTONS + 1
+    )
+    return "\n".join([reply.text, *rest]), buttons
 
 
 class _Transient(Exception):
     """A failure worth retrying (5xx, timeout, rate limit)."""
+
+    def __init__(self, reason: str, *, rate_limited: bool = False) -> None:
+        super().__init__(reason)
+        self.rate_limited = rate_limited
 
 
 class ZaloOAClient:
@@ -232,14 +240,15 @@ class ZaloOAClient:
                     await self.refresh(stale=token)
                     continue
                 if code in RATE_LIMITED:
-                    raise _Transient(f"rate limited {code}")
+                    raise _Transient(f"rate limited {code}", rate_limited=True)
                 if code in NOT_REACHABLE:
                     raise RecipientBlocked(f"zalo error {code}")
                 raise ChannelError(f"zalo error {code}")
             except _Transient as exc:
                 attempt += 1
                 if attempt > self.retries:
-                    raise ChannelError(f"gave up after {attempt} attempts: {exc}") from exc
+                    failed = RateLimited if exc.rate_limited else ChannelError
+                    raise failed(f"gave up after {attempt} attempts: {exc}") from exc
                 await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
 
     async def _post(
@@ -258,7 +267,7 @@ class ZaloOAClient:
                 data=form() if form is not None else None,
             ) as response:
                 if response.status >= 500 or response.status == 429:
-                    raise _Transient(f"http {response.status}")
+                    raise _Transient(f"http {response.status}", rate_limited=response.status == 429)
                 data = await response.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise _Transient(type(exc).__name__) from exc
@@ -338,13 +347,25 @@ class ZaloOAChannel:
         *,
         app_id: str,
         secret_key: str,
+        initial_tokens: TokenPair | None = None,
     ) -> None:
         self.client = client
         self.dispatcher = dispatcher
         self.app_id = app_id
         self.secret_key = secret_key
+        self.initial_tokens = initial_tokens
         self._tasks: set[asyncio.Task[None]] = set()
         self._order = KeyedLocks()
+
+    async def start(self, server: HttpServer) -> None:
+        """Load the token pair, open the client and take events on `/zalo/oa`."""
+        await self.client.start(self.initial_tokens)
+        server.add_post(WEBHOOK_PATH, self.webhook)
+
+    async def stop(self) -> None:
+        """Finish the events being handled, then close the client."""
+        await self.drain()
+        await self.client.close()
 
     async def webhook(self, request: web.Request) -> web.Response:
         """Verify the signature, acknowledge at once and handle the event in the background."""
@@ -397,7 +418,7 @@ class ZaloOAChannel:
         )
 
     async def send(self, chat_id: str, replies: Sequence[Reply]) -> None:
-        """Deliver replies in order; raise `RecipientBlocked` or `ChannelError` on failure."""
+        """Deliver replies in order; raise `RecipientBlocked`, `RateLimited` or `ChannelError`."""
         for reply in replies:
             await self.send_one(chat_id, reply)
 
@@ -434,3 +455,39 @@ class ZaloOAChannel:
         if self._tasks:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.gather(*self._tasks, return_exceptions=True), grace)
+
+
+def create(context: ChannelContext) -> ZaloOAChannel:
+    """The OA channel from the settings; its token pair is kept in the database."""
+    config = context.config
+    services = context.dispatcher.services
+    client = ZaloOAClient(
+        api_base=config.zalo_oa_api_base,
+        oauth_base=config.zalo_oauth_base,
+        app_id=config.zalo_oa_app_id,
+        secret_key=config.zalo_oa_secret_key.value,
+        tokens=ZaloTokenStore(services.db),
+        clock=services.clock,
+        timeout=context.client.timeout,
+        retries=context.client.retries,
+        backoff=context.client.backoff,
+    )
+    return ZaloOAChannel(
+        client,
+        context.dispatcher,
+        app_id=config.zalo_oa_app_id,
+        secret_key=config.zalo_oa_secret_key.value,
+        initial_tokens=TokenPair(
+            config.zalo_oa_access_token.value, config.zalo_oa_refresh_token.value
+        ),
+    )
+
+
+SPEC = ChannelSpec(
+    CHANNEL,
+    {
+        "ZALO_OA_APP_ID": lambda config: config.zalo_oa_app_id,
+        "ZALO_OA_SECRET_KEY": lambda config: config.zalo_oa_secret_key,
+    },
+    create,
+)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import aiohttp
 
 from bot.app import App
-from bot.channels.telegram import CHUNK, TelegramChannel, escaped_pieces
+from bot.channels.telegram import CHUNK, TelegramChannel, escaped_pieces, telegram_webhook
 from bot.core.text import split_text
-from bot.http_server import HttpServer, telegram_webhook
+from bot.http_server import HttpServer
 from tests.fakes.telegram_api import FakeBotApi, make_message_update
 from tests.harness import telegram_running
 
@@ -80,10 +80,8 @@ async def test_webhook_checks_secret_token(app: App, fake_telegram: FakeBotApi) 
     channel = TelegramChannel.build(
         token=fake_telegram.token,
         dispatcher=app.dispatcher,
-        users=app.services.users,
         base_url=fake_telegram.base_url,
         overall_max_rate=0,
-        job_queue=False,
     )
     server = HttpServer("127.0.0.1", 0)
     server.add_post("/telegram", telegram_webhook(channel.process_webhook_update, "s3cret"))

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from bot.app import App, build_app
-from bot.channels.console import render
+from bot.channels.text_menu import render
 from bot.cli import build_parser, cmd_run
 from bot.core.i18n import Translator
 from bot.core.types import Choice, Reply

@@ -9,7 +9,8 @@ and `ZALO_BOT_API_BASE` (`f"{fake.url}/bot"`) at it. Tests control it:
   the refresh token it got); `/v2.0/oa/upload/{image,file}` store the uploaded bytes;
   `fail_next(n)` answers HTTP 500 n times.
 - Bot: `/bot{token}/getUpdates` long-polls updates queued by `push_bot_text`;
-  `/bot{token}/sendMessage` records `BotMessage`s.
+  `/bot{token}/sendMessage` records `BotMessage`s; `fail_next_bot(n)` answers HTTP 500 n times.
+- `blocked` holds user ids that blocked the bot: OA sends to them answer -213, Bot sends 403.
 - `sign_event` / `oa_text_event` build webhook requests the way Zalo signs them.
 """
 
@@ -28,9 +29,11 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 
 from bot.app import App
+from bot.channels.base import ClientSettings
 from bot.serve import Running, serve
 
 __all__ = [
+    "FAST_CLIENT",
     "BotMessage",
     "FakeZalo",
     "OAMessage",
@@ -39,6 +42,10 @@ __all__ = [
     "sign_event",
     "zalo_settings",
 ]
+
+
+FAST_CLIENT = ClientSettings(timeout=5.0, backoff=0.01, poll_backoff=0.01, poll_backoff_max=0.1)
+"""Client settings for tests: the production retries, without the production back-off."""
 
 
 def sign_event(app_id: str, secret_key: str, body: bytes, timestamp: str) -> str:
@@ -105,6 +112,8 @@ class FakeZalo:
         self.cs_calls = 0
         self._expire_next = False
         self._fail_next = 0
+        self._fail_next_bot = 0
+        self.blocked: set[str] = set()
         self._updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._closing = asyncio.Event()
         self._changed = asyncio.Condition()
@@ -148,6 +157,10 @@ class FakeZalo:
     def fail_next(self, count: int) -> None:
         """The next `count` sends answer HTTP 500."""
         self._fail_next = count
+
+    def fail_next_bot(self, count: int) -> None:
+        """The next `count` Bot API `sendMessage` calls answer HTTP 500."""
+        self._fail_next_bot = count
 
     def push_bot_text(
         self, user_id: str, text: str, *, message_id: str | None = None, chat_type: str = "PRIVATE"
@@ -202,6 +215,8 @@ class FakeZalo:
         if token != self.access_token:
             return web.json_response({"error": -216, "message": "Access token is invalid"})
         body = await request.json()
+        if str(body["recipient"]["user_id"]) in self.blocked:
+            return web.json_response({"error": -213, "message": "User has not followed the OA"})
         message = body["message"]
         attachment = message.get("attachment") or {}
         payload = attachment.get("payload") or {}
@@ -283,6 +298,13 @@ class FakeZalo:
             update = getter.result()
             return web.json_response({"ok": True, "result": update})
         if method == "sendMessage":
+            if self._fail_next_bot > 0:
+                self._fail_next_bot -= 1
+                return web.Response(status=500, text="boom")
+            if str(params["chat_id"]) in self.blocked:
+                return web.json_response(
+                    {"ok": False, "error_code": 403, "description": "Blocked by the user"}
+                )
             await self._record(BotMessage(str(params["chat_id"]), str(params["text"])))
             mid = f"zbm{next(self._ids)}"
             return web.json_response({"ok": True, "result": {"message_id": mid}})
@@ -309,7 +331,9 @@ def zalo_settings(fake: FakeZalo, **overrides: str) -> dict[str, str]:
 
 
 @contextlib.asynccontextmanager
-async def serving(app: App, channels: Sequence[str]) -> AsyncIterator[Running]:
+async def serving(
+    app: App, channels: Sequence[str], *, client: ClientSettings = FAST_CLIENT
+) -> AsyncIterator[Running]:
     """Run `bot.serve.serve` for `channels` in the background; yields once it is listening."""
     stop = asyncio.Event()
     ready: asyncio.Future[Running] = asyncio.get_running_loop().create_future()
@@ -317,6 +341,7 @@ async def serving(app: App, channels: Sequence[str]) -> AsyncIterator[Running]:
         serve(
             app,
             channels,
+            client=client,
             stop_event=stop,
             on_ready=ready.set_result,
             outbox_interval=0.1,
