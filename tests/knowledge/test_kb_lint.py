@@ -327,6 +327,53 @@ def test_a_broken_registry_is_reported_by_lint(tmp_path: Path) -> None:
     ), problems
 
 
+def test_legal_problems_are_reported_in_a_fixed_order(tmp_path: Path) -> None:
+    """Honesty, review age, each citation in order, the derived table, then each figure."""
+    text = (
+        _good("nhieu-loi")
+        .replace('"confirmed"', '"provisional"')
+        .replace("reviewed = 2026-12-01", "reviewed = 2025-01-01")
+        .replace('["nd-07-2021"]', '["nd-999-2099", "nd-07-2021", "nd-146-2018"]')
+        .replace("related = []", 'related = []\nderived = {"6 triệu" = ""}')
+        .replace("1.500.000 đồng.", "1.500.000 đồng, hoặc 1.600.000 đồng.")
+    )
+    assert _problems_of(tmp_path, "nhieu-loi", text) == [
+        f"nhieu-loi.md: {problem}"
+        for problem in (
+            "is provisional but 'unverified' is empty: say which fact is unverified",
+            f"provisional answer must say '{PROVISIONAL_PHRASE}'",
+            "reviewed on 2025-01-01, 699 days ago (more than 365): check it against the law again",
+            "cites 'nd-999-2099', which is not in the legal registry",
+            "cites Nghị định 146/2018/NĐ-CP as current, but the registry marks it replaced: "
+            "set valid_to (≤ its end) or cite what replaced it",
+            'derived entry \'6 triệu\' must be "<whole đồng>" = "<arithmetic>"',
+            "figure '1.600.000 đồng' (1600000 đồng) is not a figure of the cited documents "
+            "(cite the document that sets it, or explain it in 'derived')",
+        )
+    ]
+
+
+def test_without_a_registry_citations_and_figures_are_not_checked(tmp_path: Path) -> None:
+    """An unreadable registry is reported once; entries are then checked for all but the law."""
+    folder = tmp_path / "faq"
+    folder.mkdir()
+    unknown = _good("la").replace('["nd-07-2021"]', '["nd-999-2099"]')
+    _write(folder, "la", unknown.replace("1.500.000 đồng.", "1.600.000 đồng."))
+    _write(folder, "rong", _good("rong").replace('cites = ["nd-07-2021"]', "cites = []"))
+    problems = _lint(folder, registry_path=tmp_path / "missing.toml")
+    assert problems[0].startswith("legal registry: cannot read missing.toml: ")
+    assert problems[1:] == ["rong.md: cites no legal document (need at least one registry id)"]
+
+
+def test_an_entry_without_cites_gets_no_figure_check(tmp_path: Path) -> None:
+    """With no 'cites' key only the missing key is reported, not each figure."""
+    text = _good("khong-can-cu").replace('cites = ["nd-07-2021"]\n', "")
+    problems = _problems_of(tmp_path, "khong-can-cu", text.replace("1.500.000", "1.600.000"))
+    assert [p for p in problems if "figure" in p or "cites" in p] == [
+        "khong-can-cu.md: missing key 'cites'"
+    ]
+
+
 def test_source_is_not_needed_once_cites_are_there(tmp_path: Path) -> None:
     """A converted entry needs no free-text source: the answer's basis comes from the registry."""
     assert "source" not in _good("moi")
