@@ -135,10 +135,16 @@ def _derived(data: Mapping[str, object]) -> tuple[set[int], list[str]]:
     return amounts, problems
 
 
-def _legal_problems(
-    data: Mapping[str, object], body: str, registry: Registry | None, today: date
-) -> list[str]:
-    """Citations, unverified facts, review date and figures of one parsed entry."""
+def _honesty_problems(data: Mapping[str, object], body: str) -> list[str]:
+    """Unverified facts that are not shown as provisional, and provisional answers that hide it.
+
+    Args:
+        data: The entry's front matter.
+        body: The answer text.
+
+    Returns:
+        Plain-language problems; empty when the entry is honest about what is unverified.
+    """
     problems: list[str] = []
     confidence = data.get("confidence")
     unverified = _strings(data.get("unverified"))
@@ -151,16 +157,105 @@ def _legal_problems(
         problems.append("is provisional but 'unverified' is empty: say which fact is unverified")
     if confidence == "provisional" and PROVISIONAL_PHRASE not in body:
         problems.append(f"provisional answer must say '{PROVISIONAL_PHRASE}'")
+    return problems
+
+
+def _review_problems(data: Mapping[str, object], today: date) -> list[str]:
+    """A ``reviewed`` date older than :data:`MAX_REVIEW_AGE_DAYS`, or in the future.
+
+    Args:
+        data: The entry's front matter.
+        today: The day of the check.
+
+    Returns:
+        At most one problem; none when ``reviewed`` is missing or not a date.
+    """
     reviewed = data.get("reviewed")
-    if isinstance(reviewed, date):
-        age = (today - reviewed).days
-        if age > MAX_REVIEW_AGE_DAYS:
+    if not isinstance(reviewed, date):
+        return []
+    age = (today - reviewed).days
+    if age > MAX_REVIEW_AGE_DAYS:
+        return [
+            f"reviewed on {reviewed.isoformat()}, {age} days ago "
+            f"(more than {MAX_REVIEW_AGE_DAYS}): check it against the law again"
+        ]
+    if age < 0:
+        return [f"reviewed date {reviewed.isoformat()} is in the future"]
+    return []
+
+
+def _citation_problem(document_id: str, registry: Registry, valid_to: object) -> str | None:
+    """Why one cited id cannot be the basis of the answer (``None`` when it can).
+
+    Args:
+        document_id: The cited registry id.
+        registry: The legal registry.
+        valid_to: The entry's ``valid_to`` value (a date, or anything when missing or wrong).
+
+    Returns:
+        The problem: an id not in the registry, a document no longer current cited with no
+        ``valid_to``, or a ``valid_to`` after the document's last day; else ``None``.
+    """
+    document = registry.get(document_id)
+    if document is None:
+        return f"cites '{document_id}', which is not in the legal registry"
+    if document.is_current:
+        return None
+    end = document.expires
+    if not isinstance(valid_to, date):
+        return (
+            f"cites {document.name} as current, but the registry marks it "
+            f"{document.status}: set valid_to (≤ its end) or cite what replaced it"
+        )
+    if end is not None and valid_to > end:
+        return (
+            f"valid_to {valid_to.isoformat()} is after the end of {document.name} "
+            f"({document.status}, last day {end.isoformat()})"
+        )
+    return None
+
+
+def _figure_problems(
+    data: Mapping[str, object], body: str, registry: Registry, cites: list[str]
+) -> list[str]:
+    """Problems of the ``derived`` table, then each amount that no cited document sets.
+
+    Args:
+        data: The entry's front matter.
+        body: The answer text.
+        registry: The legal registry.
+        cites: The cited registry ids.
+
+    Returns:
+        Plain-language problems, in the order of the table and of the answer.
+    """
+    derived, problems = _derived(data)
+    allowed = set(registry.figures(cites)) | derived
+    for written, amount in money_figures(body):
+        if amount not in allowed:
             problems.append(
-                f"reviewed on {reviewed.isoformat()}, {age} days ago "
-                f"(more than {MAX_REVIEW_AGE_DAYS}): check it against the law again"
+                f"figure '{written}' ({amount} đồng) is not a figure of the cited documents "
+                "(cite the document that sets it, or explain it in 'derived')"
             )
-        elif age < 0:
-            problems.append(f"reviewed date {reviewed.isoformat()} is in the future")
+    return problems
+
+
+def _legal_problems(
+    data: Mapping[str, object], body: str, registry: Registry | None, today: date
+) -> list[str]:
+    """Citations, unverified facts, review date and figures of one parsed entry.
+
+    Args:
+        data: The entry's front matter.
+        body: The answer text.
+        registry: The legal registry, or ``None`` when it could not be read (citations and
+            figures are then not checked).
+        today: The day of the check.
+
+    Returns:
+        Plain-language problems: honesty, review age, citations, then figures.
+    """
+    problems = [*_honesty_problems(data, body), *_review_problems(data, today)]
     if "cites" not in data:
         return problems
     cites = _strings(data.get("cites"))
@@ -170,33 +265,10 @@ def _legal_problems(
         return problems
     valid_to = data.get("valid_to")
     for document_id in cites:
-        document = registry.get(document_id)
-        if document is None:
-            problems.append(f"cites '{document_id}', which is not in the legal registry")
-            continue
-        if document.is_current:
-            continue
-        end = document.expires
-        if not isinstance(valid_to, date):
-            problems.append(
-                f"cites {document.name} as current, but the registry marks it "
-                f"{document.status}: set valid_to (≤ its end) or cite what replaced it"
-            )
-        elif end is not None and valid_to > end:
-            problems.append(
-                f"valid_to {valid_to.isoformat()} is after the end of {document.name} "
-                f"({document.status}, last day {end.isoformat()})"
-            )
-    allowed = set(registry.figures(cites))
-    derived, derived_problems = _derived(data)
-    problems.extend(derived_problems)
-    allowed |= derived
-    for written, amount in money_figures(body):
-        if amount not in allowed:
-            problems.append(
-                f"figure '{written}' ({amount} đồng) is not a figure of the cited documents "
-                "(cite the document that sets it, or explain it in 'derived')"
-            )
+        problem = _citation_problem(document_id, registry, valid_to)
+        if problem is not None:
+            problems.append(problem)
+    problems.extend(_figure_problems(data, body, registry, cites))
     return problems
 
 
