@@ -61,7 +61,6 @@ class Config:
     timezone: str
     session_ttl_hours: int
     demo_data: bool
-    reminder_hour: int
     zalo_oa_app_id: str
     zalo_oa_secret_key: Secret
     zalo_oa_access_token: Secret
@@ -111,7 +110,6 @@ class Config:
             timezone=get("TIMEZONE", "Asia/Ho_Chi_Minh"),
             session_ttl_hours=get_int("SESSION_TTL_HOURS", 72),
             demo_data=get_bool("DEMO_DATA", True),
-            reminder_hour=get_int("REMINDER_HOUR", 7),
             zalo_oa_app_id=get("ZALO_OA_APP_ID", ""),
             zalo_oa_secret_key=Secret(get("ZALO_OA_SECRET_KEY", "")),
             zalo_oa_access_token=Secret(get("ZALO_OA_ACCESS_TOKEN", "")),
