@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from datetime import date
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from knowledge.legal import (
     RegistryError,
     load_registry,
     parse_registry,
+    registry_problems,
 )
 
 #: The ids every content writer was told to use; the registry must hold each one.
@@ -258,3 +260,44 @@ def test_load_registry_reads_a_given_file(tmp_path: Path) -> None:
     path = tmp_path / "registry.toml"
     path.write_text(MINIMAL, encoding="utf-8")
     assert len(load_registry(path)) == 2
+
+
+def test_registry_problems_name_each_table_by_id_or_position() -> None:
+    """Top-level keys, non-tables, tables without a string id, and links that are no list."""
+    first, second = tomllib.loads(MINIMAL)["documents"]
+    nameless = {**second, "id": 3, "amended_by": ["nd-0-0"]}  # its links are not followed
+    data = {
+        "documents": [first, "not a table", nameless, {**second, "amended_by": "nd-1-2020"}],
+        "meta": 1,
+        "author": "x",
+    }
+    assert registry_problems(data) == [
+        "unknown top-level keys: author, meta",
+        "document #2: not a table",
+        "#3: key 'id' must be a non-empty string",
+        "document 'nd-2-2024': key 'amended_by' must be a list of strings",
+    ]
+
+
+def test_registry_problems_list_links_after_every_table() -> None:
+    """Duplicate ids come with their table; broken and self links follow, in table order."""
+    first, second = tomllib.loads(MINIMAL)["documents"]
+    data = {
+        "documents": [
+            {**first, "replaced_by": ["nd-9-2099", "nd-1-2020"]},
+            second,
+            {**second, "amended_by": ["nd-2-2024"]},
+        ]
+    }
+    assert registry_problems(data) == [
+        "document 'nd-2-2024': duplicate id",
+        "document 'nd-1-2020': replaced_by 'nd-9-2099' is not in the registry",
+        "document 'nd-1-2020': replaced_by lists the document itself",
+        "document 'nd-2-2024': amended_by lists the document itself",
+    ]
+
+
+@pytest.mark.parametrize("data", [{}, {"documents": []}, {"documents": {"id": "x"}}])
+def test_a_registry_without_documents_is_one_problem(data: dict[str, object]) -> None:
+    """No [[documents]] array (or an empty one) is reported alone."""
+    assert registry_problems(data) == ["the registry must have at least one [[documents]] table"]
