@@ -267,6 +267,56 @@ def _table_problems(table: Mapping[str, object], label: str) -> list[str]:
     return [f"{label}: {problem}" for problem in found]
 
 
+def _tables_problems(tables: list[object]) -> tuple[list[str], set[str]]:
+    """Problems of each ``[[documents]]`` entry, and the string ids seen.
+
+    Args:
+        tables: The ``documents`` array, in file order.
+
+    Returns:
+        The problems (each named by the document's id, or by its position when it has none)
+        and the set of string ids.
+    """
+    problems: list[str] = []
+    seen: set[str] = set()
+    for position, table in enumerate(tables, start=1):
+        if not isinstance(table, dict):
+            problems.append(f"document #{position}: not a table")
+            continue
+        document_id = table.get("id")
+        label = f"document '{document_id}'" if isinstance(document_id, str) else f"#{position}"
+        problems.extend(_table_problems(table, label))
+        if isinstance(document_id, str):
+            if document_id in seen:
+                problems.append(f"{label}: duplicate id")
+            seen.add(document_id)
+    return problems, seen
+
+
+def _link_problems(table: Mapping[str, object], document_id: str, seen: set[str]) -> list[str]:
+    """``amended_by``/``replaced_by`` links of one document that point nowhere or to itself.
+
+    Args:
+        table: The document's table.
+        document_id: Its id.
+        seen: Every id of the registry.
+
+    Returns:
+        Plain-language problems, in key and link order.
+    """
+    problems: list[str] = []
+    for key in ("amended_by", "replaced_by"):
+        links = table.get(key)
+        if not isinstance(links, list):
+            continue
+        for link in links:
+            if link == document_id:
+                problems.append(f"document '{document_id}': {key} lists the document itself")
+            elif link not in seen:
+                problems.append(f"document '{document_id}': {key} '{link}' is not in the registry")
+    return problems
+
+
 def registry_problems(data: Mapping[str, object]) -> list[str]:
     """Checks a parsed registry: tables, duplicate ids, links and date order.
 
@@ -283,33 +333,11 @@ def registry_problems(data: Mapping[str, object]) -> list[str]:
     unknown_top = sorted(set(data) - {"documents"})
     if unknown_top:
         problems.append(f"unknown top-level keys: {', '.join(unknown_top)}")
-    seen: set[str] = set()
-    for position, table in enumerate(tables, start=1):
-        if not isinstance(table, dict):
-            problems.append(f"document #{position}: not a table")
-            continue
-        document_id = table.get("id")
-        label = f"document '{document_id}'" if isinstance(document_id, str) else f"#{position}"
-        problems.extend(_table_problems(table, label))
-        if isinstance(document_id, str):
-            if document_id in seen:
-                problems.append(f"{label}: duplicate id")
-            seen.add(document_id)
+    table_problems, seen = _tables_problems(tables)
+    problems.extend(table_problems)
     for table in tables:
-        if not isinstance(table, dict) or not isinstance(table.get("id"), str):
-            continue
-        document_id = table["id"]
-        for key in ("amended_by", "replaced_by"):
-            links = table.get(key)
-            if not isinstance(links, list):
-                continue
-            for link in links:
-                if link == document_id:
-                    problems.append(f"document '{document_id}': {key} lists the document itself")
-                elif link not in seen:
-                    problems.append(
-                        f"document '{document_id}': {key} '{link}' is not in the registry"
-                    )
+        if isinstance(table, dict) and isinstance(table.get("id"), str):
+            problems.extend(_link_problems(table, table["id"], seen))
     return problems
 
 
