@@ -13,6 +13,7 @@ from pathlib import Path
 from bot.app import App, Extension, build_app
 from bot.channels.telegram import TelegramChannel
 from bot.core.config import Config
+from bot.core.i18n import Translator
 from bot.core.types import Inbound, Reply
 from tests.fakes.telegram_api import FakeBotApi, SentMessage
 
@@ -50,6 +51,7 @@ class Chat:
     user_id: str
     channel: str = "test"
     history: list[Reply] = field(default_factory=list)
+    language: str = "vi"
 
     async def send(
         self, text: str = "", *, payload: str | None = None, message_id: str | None = None
@@ -76,6 +78,22 @@ class Chat:
     def last(self) -> Reply:
         """The newest reply."""
         return self.history[-1]
+
+    def expect(self, key: str, /, **params: object) -> str:
+        """Assert the newest reply shows the catalog text of `key` filled with `params`.
+
+        The text is looked up in the chat's language (`language`), so a test states what the
+        user must see by its message id, and editing the sentence in the catalog keeps it green.
+        The reply's text and its button labels are searched; returns the expected text.
+        """
+        t = Translator(self.language)
+        assert t.has(key), f"{key!r} is in no catalog"
+        expected = t(key, **params)
+        assert self.history, f"no reply yet, expected {key!r}"
+        reply = self.last
+        shown = "\n".join([reply.text, *(choice.label for choice in reply.choices)])
+        assert expected in shown, f"{key!r} ({expected!r}) is not in the last reply:\n{shown}"
+        return expected
 
     def payload_of(self, label_part: str) -> str:
         """The payload of the newest offered button whose label contains `label_part`."""
