@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Any
 
 from bot.core.i18n import Translator, format_day, format_moment, format_vnd
+from handlers.exit_registration._data import RegistrationForm
 from handlers.exit_registration._steps import mask_id
 from storage.registrations import HistoryEntry, Registration
 
@@ -32,35 +33,33 @@ def birth_text(t: Translator, iso: str) -> str:
     return format_day(date.fromisoformat(iso), t.language) if iso else "—"
 
 
-def _list(t: Translator, keys: list[str], label: Any, other: str) -> str:
+def _list(
+    t: Translator, keys: list[str], label: Callable[[Translator, str], str], other: str
+) -> str:
     parts = [label(t, key) for key in keys if key != "other"]
     if "other" in keys:
         parts.append(f"{label(t, 'other')}: {other}" if other else label(t, "other"))
     return ", ".join(parts) or "—"
 
 
-def summary_text(t: Translator, form: dict[str, Any], ward_name: str) -> str:
+def summary_text(t: Translator, form: RegistrationForm, ward_name: str) -> str:
     """Everything the resident entered, for the summary before submitting."""
     return t(
         f"{K}summary",
-        name=form.get("name", ""),
-        birth=birth_text(t, str(form.get("birth", ""))),
-        sex=t(f"{K}sex.{form.get('sex', 'm')}"),
-        ethnicity=form.get("ethnicity", ""),
-        id_number=form.get("id_number", ""),
-        phone=form.get("phone", ""),
+        name=form.name,
+        birth=birth_text(t, form.birth),
+        sex=t(f"{K}sex.{form.sex or 'm'}"),
+        ethnicity=form.ethnicity,
+        id_number=form.id_number,
+        phone=form.phone,
         ward=ward_name,
-        address=form.get("address", ""),
-        household_code=form.get("household_code") or t(f"{K}none"),
-        members=form.get("members", ""),
-        income=format_vnd(int(form.get("income", 0)), t.language),
-        causes=_list(
-            t, list(form.get("causes", [])), cause_label, str(form.get("cause_other", ""))
-        ),
-        supports=_list(
-            t, list(form.get("supports", [])), support_label, str(form.get("support_other", ""))
-        ),
-        target_year=form.get("target_year", ""),
+        address=form.address,
+        household_code=form.household_code or t(f"{K}none"),
+        members=form.members or "",
+        income=format_vnd(form.income, t.language),
+        causes=_list(t, form.causes, cause_label, form.cause_other),
+        supports=_list(t, form.supports, support_label, form.support_other),
+        target_year=form.target_year or "",
     )
 
 
@@ -96,23 +95,24 @@ def detail_text(
     if registration.anonymised:
         head = t(f"{K}officer.anonymised", code=registration.code)
     else:
-        form = {
-            "name": registration.full_name,
-            "birth": registration.birth_date,
-            "sex": registration.sex or "m",
-            "ethnicity": registration.ethnicity,
-            "id_number": registration.id_number,
-            "phone": registration.phone,
-            "address": registration.address,
-            "household_code": registration.household_code,
-            "members": registration.members,
-            "income": registration.monthly_income or 0,
-            "causes": registration.causes,
-            "cause_other": registration.cause_other,
-            "supports": registration.supports,
-            "support_other": registration.support_other,
-            "target_year": registration.target_year,
-        }
+        form = RegistrationForm(
+            name=registration.full_name,
+            birth=registration.birth_date,
+            sex=registration.sex or "m",
+            ethnicity=registration.ethnicity,
+            id_number=registration.id_number,
+            phone=registration.phone,
+            ward_id=registration.ward_id,
+            address=registration.address,
+            household_code=registration.household_code,
+            members=registration.members,
+            income=registration.monthly_income or 0,
+            causes=registration.causes,
+            cause_other=registration.cause_other,
+            supports=registration.supports,
+            support_other=registration.support_other,
+            target_year=registration.target_year,
+        )
         head = f"{registration.code}\n{summary_text(t, form, ward_name)}"
     lines = [head, t(f"{K}officer.status", status=status_label(t, registration.status))]
     lines.append(t(f"{K}officer.history"))

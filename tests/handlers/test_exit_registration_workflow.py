@@ -141,7 +141,7 @@ async def test_resident_cannot_press_officer_payloads(app: App, resident: Chat) 
     neighbour = Chat(app, "resident-2")
     await neighbour.send("/trangthai")
     await neighbour.press("menu:exit_registration")
-    await neighbour.press("reg:cancel")
+    await neighbour.press("menu:cancel")
     await neighbour.send("/trangthai")
     assert "chưa có hồ sơ" in neighbour.last.text
     await resident.send("/trangthai")
