@@ -86,6 +86,31 @@ def test_every_translation_key_used_in_code_exists() -> None:
     assert missing == []
 
 
+def test_no_channel_imports_another_channel() -> None:
+    """A channel module imports only the shared channel modules, never another channel."""
+    shared = {"__init__", "base", "text_menu"}
+    channels = {path.stem for path in files("bot/channels")} - shared
+    assert {"console", "telegram", "zalo_bot", "zalo_oa"} <= channels
+    problems = []
+    for path in files("bot/channels"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module == "bot.channels":
+                names = [f"bot.channels.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            elif isinstance(node, ast.ImportFrom) and node.level > 0:
+                names = [f"bot.channels.{node.module or ''}"]
+            problems += [
+                f"{path.name}: {name}"
+                for name in names
+                if name.removeprefix("bot.channels.") in channels - {path.stem}
+            ]
+    assert problems == []
+
+
 def _imports_composition_root(path: Path) -> bool:
     """Whether a file imports `bot.app` (also as `from bot import app`), even inside a function."""
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):

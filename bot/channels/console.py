@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from bot.channels.base import ChannelError
 from bot.channels.text_menu import render
 from bot.core.delivery import deliver_or_queue
 from bot.core.dispatcher import Dispatcher
@@ -62,7 +63,11 @@ class ConsoleChannel:
             self._reader = None
 
     async def send_one(self, chat_id: str, reply: Reply) -> None:
-        """Print one reply (a file is saved under `files_dir` and its path printed)."""
+        """Print one reply (a file is saved under `files_dir` and its path printed).
+
+        Raises:
+            ChannelError: The output is closed or broken.
+        """
         del chat_id  # one person at the console
         text = render(reply)
         if reply.attachment is not None:
@@ -70,8 +75,11 @@ class ConsoleChannel:
             path = self.files_dir / reply.attachment.filename
             path.write_bytes(reply.attachment.data)
             text += f"\n   📎 {path}"
-        self.stdout.write(text + "\n\n")
-        self.stdout.flush()
+        try:
+            self.stdout.write(text + "\n\n")
+            self.stdout.flush()
+        except (OSError, ValueError) as exc:  # a closed or broken output
+            raise ChannelError(type(exc).__name__) from exc
 
     async def send(self, chat_id: str, replies: Sequence[Reply]) -> None:
         """Print replies in order."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 
 from bot.app import App
@@ -49,8 +51,6 @@ async def test_blocked_user_is_marked_inactive(app: App, fake_telegram: FakeBotA
             user = await app.services.users.find("telegram", "503")
             if user is not None and not user.active:
                 break
-            import asyncio
-
             await asyncio.sleep(0.05)
         assert user is not None and not user.active
         # They unblock the bot and write again: active again, and answered.
@@ -110,3 +110,24 @@ async def test_webhook_checks_secret_token(app: App, fake_telegram: FakeBotApi) 
         finally:
             await server.stop()
             await channel.application.stop()
+
+
+async def test_reply_telegram_refused_is_queued_then_delivered(
+    app: App, fake_telegram: FakeBotApi
+) -> None:
+    """A reply Telegram answers with an error goes to the outbox and arrives on the next round."""
+    fake_telegram.fail_next("sendMessage", status=500)
+    async with telegram_running(app, fake_telegram):
+        fake_telegram.push_message(504, "/start")
+        [menu] = await fake_telegram.wait_for_messages(504, 1)
+        for _ in range(50):  # the worker settles the row just after the fake recorded it
+            row = await app.db.fetchone(
+                "SELECT sent_at FROM outbox WHERE channel = 'telegram' AND chat_id = '504'"
+            )
+            if row is not None and row["sent_at"] is not None:
+                break
+            await asyncio.sleep(0.05)
+    assert "Xin chào" in (menu.text or "")
+    assert fake_telegram.call_counts["sendmessage"] == 2
+    assert row is not None
+    assert row["sent_at"] is not None

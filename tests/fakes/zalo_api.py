@@ -11,6 +11,7 @@ and `ZALO_BOT_API_BASE` (`f"{fake.url}/bot"`) at it. Tests control it:
 - Bot: `/bot{token}/getUpdates` long-polls updates queued by `push_bot_text`;
   `/bot{token}/sendMessage` records `BotMessage`s; `fail_next_bot(n)` answers HTTP 500 n times.
 - `blocked` holds user ids that blocked the bot: OA sends to them answer -213, Bot sends 403.
+- `rate_limit_next(n)`: the next n sends answer "too many requests" (OA error -32, Bot 429).
 - `sign_event` / `oa_text_event` build webhook requests the way Zalo signs them.
 """
 
@@ -113,6 +114,7 @@ class FakeZalo:
         self._expire_next = False
         self._fail_next = 0
         self._fail_next_bot = 0
+        self._rate_limit_next = 0
         self.blocked: set[str] = set()
         self._updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._closing = asyncio.Event()
@@ -157,6 +159,16 @@ class FakeZalo:
     def fail_next(self, count: int) -> None:
         """The next `count` sends answer HTTP 500."""
         self._fail_next = count
+
+    def rate_limit_next(self, count: int) -> None:
+        """The next `count` sends (OA or Bot) answer "too many requests"."""
+        self._rate_limit_next = count
+
+    def _rate_limited(self) -> bool:
+        if self._rate_limit_next > 0:
+            self._rate_limit_next -= 1
+            return True
+        return False
 
     def fail_next_bot(self, count: int) -> None:
         """The next `count` Bot API `sendMessage` calls answer HTTP 500."""
@@ -215,6 +227,8 @@ class FakeZalo:
         if token != self.access_token:
             return web.json_response({"error": -216, "message": "Access token is invalid"})
         body = await request.json()
+        if self._rate_limited():
+            return web.json_response({"error": -32, "message": "Exceeded the rate limit"})
         if str(body["recipient"]["user_id"]) in self.blocked:
             return web.json_response({"error": -213, "message": "User has not followed the OA"})
         message = body["message"]
@@ -301,6 +315,10 @@ class FakeZalo:
             if self._fail_next_bot > 0:
                 self._fail_next_bot -= 1
                 return web.Response(status=500, text="boom")
+            if self._rate_limited():
+                return web.json_response(
+                    {"ok": False, "error_code": 429, "description": "Too many requests"}, status=429
+                )
             if str(params["chat_id"]) in self.blocked:
                 return web.json_response(
                     {"ok": False, "error_code": 403, "description": "Blocked by the user"}
