@@ -27,12 +27,21 @@ run: $(STAMP)
 migrate: $(STAMP)
 	$(BIN)/giamngheo db migrate
 
-## Install the dev tools, then ruff, mypy (strict), the knowledge-base lint and pytest.
-test: $(DEV_STAMP)
+## Install the dev tools, then lint, typecheck and pytest (each also runs on its own).
+test: lint typecheck pytest
+
+## ruff (rules and formatting) and the knowledge-base lint.
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy
 	$(BIN)/giamngheo kb lint
+
+## mypy --strict over every package, the tests, bench and scripts (files in pyproject.toml).
+typecheck: $(DEV_STAMP)
+	$(BIN)/mypy
+
+## The whole test suite, including the wheel test (tests/test_wheel.py, about 30 s).
+pytest: $(DEV_STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(DEV_STAMP)
