@@ -386,7 +386,7 @@ class ResidentFlow(StepFlow[ResidentData]):
         return Signal.REPEAT if turn.payload is not None else self._leave(turn)
 
     async def on_withdraw(self, turn: Turn, data: ResidentData) -> StepResult:
-        """Asks to confirm withdrawing a registration: "Rút hồ sơ" / "Không rút"."""
+        """Asks to confirm withdrawing a registration: "Rút hồ sơ" / "Giữ lại"."""
         pressed = await self._registration_button(turn, data, Step.WITHDRAW)
         if pressed is not None:
             return pressed
