@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -291,3 +292,50 @@ def test_keys_built_from_enum_values_have_a_domain() -> None:
     used = {key.template for key in built_keys()}
     assert sorted(from_values - set(domains)) == []
     assert sorted(set(domains) - used) == []
+
+
+# --------------------------------------------------------------------------------- settings
+
+_SETTING_READERS = {"get", "get_int", "get_bool"}
+
+
+def settings_read() -> set[str]:
+    """Environment keys `Config.from_mapping` reads (`get("KEY", …)` and its typed variants)."""
+    tree = ast.parse((ROOT / "bot" / "core" / "config.py").read_text(encoding="utf-8"))
+    return {
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in _SETTING_READERS
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+    }
+
+
+def test_every_setting_is_documented_in_the_env_example() -> None:
+    """`.env.example` lists exactly the settings the config reads."""
+    lines = (ROOT / ".env.example").read_text(encoding="utf-8").splitlines()
+    documented = {line.partition("=")[0] for line in lines if re.match(r"[A-Z][A-Z0-9_]*=", line)}
+    assert "DATABASE_PATH" in documented
+    assert sorted(settings_read() ^ documented) == []
+
+
+def test_every_setting_is_used() -> None:
+    """Each `Config` field is read somewhere outside bot/core/config.py: no dead settings."""
+    from bot.core.config import Config
+
+    sources = "\n".join(
+        path.read_text(encoding="utf-8")
+        for folder in ("bot", "handlers", "knowledge", "storage")
+        for path in files(folder)
+        if path != ROOT / "bot" / "core" / "config.py"
+    )
+    unused = [
+        field.name
+        for field in dataclasses.fields(Config)
+        if not re.search(rf"\.{field.name}\b", sources)
+    ]
+    assert len(dataclasses.fields(Config)) > 10
+    assert unused == []

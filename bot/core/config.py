@@ -58,7 +58,6 @@ class Config:
     webhook_url: str
     webhook_secret: Secret
     default_language: str
-    timezone: str
     session_ttl_hours: int
     demo_data: bool
     zalo_oa_app_id: str
@@ -107,7 +106,6 @@ class Config:
             webhook_url=get("WEBHOOK_URL", ""),
             webhook_secret=Secret(get("WEBHOOK_SECRET", "")),
             default_language=language,
-            timezone=get("TIMEZONE", "Asia/Ho_Chi_Minh"),
             session_ttl_hours=get_int("SESSION_TTL_HOURS", 72),
             demo_data=get_bool("DEMO_DATA", True),
             zalo_oa_app_id=get("ZALO_OA_APP_ID", ""),
