@@ -29,6 +29,7 @@ EN = Translator("en")
 DAY_BEFORE = datetime(2026, 12, 14, 16, 59, tzinfo=UTC)  # 14/12/2026 23:59 in Hà Nội
 ON_THE_DAY = datetime(2026, 12, 15, 1, 0, tzinfo=UTC)  # 15/12/2026 08:00 in Hà Nội
 JOB = "notices.standard_2027"
+PAIR = ("not_poor", "near_poor")  # what the UNCLEAR answers can give under the 2027 standard
 
 
 def answers(
@@ -166,7 +167,7 @@ async def test_sent_on_the_day_once_and_never_again_after_a_restart(
 
 
 async def test_unsettled_answers_say_either(app: App, clock: FakeClock) -> None:
-    """Answers that allow two categories say "có thể là “A” hoặc “B”" and why, provisionally."""
+    """Answers that allow two categories name both ("“A” hoặc “B”") and why, provisionally."""
     resident = Chat(app, "resident-1")
     await keep_result(app, resident, UNCLEAR, category="average_living")
     clock.now = ON_THE_DAY
@@ -174,7 +175,9 @@ async def test_unsettled_answers_say_either(app: App, clock: FakeClock) -> None:
     inbox = Inbox()
     await deliver(app, inbox)
     [notice] = inbox.to("resident-1")
-    assert "có thể là “" in notice.text and "” hoặc “" in notice.text
+    not_poor, near_poor = (VI("notices.quoted", label=VI(f"notices.category.{c}")) for c in PAIR)
+    either = VI("notices.either", first=not_poor, last=near_poor)
+    assert VI("notices.standard_2027.result_many", categories=either) in notice.text
     assert VI("notices.standard_2027.why_unsettled.area") in notice.text
     assert VI("notices.standard_2027.average_unknown") in notice.text
     assert "tạm tính, cần xác nhận với cán bộ xã/phường" in notice.text
