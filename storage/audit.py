@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import aiosqlite
 
 from storage.clock import from_db, to_db
-from storage.db import Database
+from storage.db import Database, Step, call
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +27,36 @@ class AuditEntry:
     detail: dict[str, Any]
 
 
+def record_in(
+    conn: sqlite3.Connection,
+    *,
+    actor_user_id: int | None,
+    action: str,
+    target: str,
+    detail: dict[str, Any] | None = None,
+    now: datetime,
+) -> None:
+    """Append an audit entry inside the caller's transaction (a `Step` of a unit of work)."""
+    conn.execute(
+        "INSERT INTO audit_log (at, actor_user_id, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+        (to_db(now), actor_user_id, action, target, json.dumps(detail or {}, ensure_ascii=False)),
+    )
+
+
+def audit_step(
+    *,
+    actor_user_id: int | None,
+    action: str,
+    target: str,
+    detail: dict[str, Any] | None = None,
+    now: datetime,
+) -> Step[None]:
+    """`record_in` as a step, for `Database.unit(...)`."""
+    return partial(
+        record_in, actor_user_id=actor_user_id, action=action, target=target, detail=detail, now=now
+    )
+
+
 async def record_audit(
     conn: aiosqlite.Connection,
     *,
@@ -34,10 +66,12 @@ async def record_audit(
     detail: dict[str, Any] | None = None,
     now: datetime,
 ) -> None:
-    """Append an audit entry inside the caller's transaction."""
-    await conn.execute(
-        "INSERT INTO audit_log (at, actor_user_id, action, target, detail) VALUES (?, ?, ?, ?, ?)",
-        (to_db(now), actor_user_id, action, target, json.dumps(detail or {}, ensure_ascii=False)),
+    """Append an audit entry inside a `Database.transaction()` block (`record_in`'s SQL)."""
+    await call(
+        conn,
+        audit_step(
+            actor_user_id=actor_user_id, action=action, target=target, detail=detail, now=now
+        ),
     )
 
 
@@ -57,15 +91,11 @@ class AuditLog:
         now: datetime,
     ) -> None:
         """Append an entry in its own transaction."""
-        async with self.db.transaction() as conn:
-            await record_audit(
-                conn,
-                actor_user_id=actor_user_id,
-                action=action,
-                target=target,
-                detail=detail,
-                now=now,
+        await self.db.write(
+            audit_step(
+                actor_user_id=actor_user_id, action=action, target=target, detail=detail, now=now
             )
+        )
 
     async def recent(self, *, limit: int = 100, action_prefix: str = "") -> list[AuditEntry]:
         """The newest entries, optionally only actions starting with `action_prefix`."""

@@ -16,10 +16,18 @@ fsync runs, new calls queue up and go together in the next batch. A write may op
 wait (`write(..., durable=False)`): the conversation state saved with every message does, since
 it must survive `kill -9` (it does) but may lose one step to a power cut.
 
+One write path: a repository writes each statement once, as a plain function of a `sqlite3`
+connection (a `Step`, by convention named `*_in`). One logical change (an answer, its audit row,
+its outbox message) is a unit of work: `await db.unit(step, step, ...).commit()` runs its steps
+in order inside the next batch, so they stand or fall together and share that batch's group
+commit and fsync. `Database.write` is a unit of one step.
+
 `Database.transaction()` (and `exclusive()`) spans several awaits and has the connection to
 itself, through aiosqlite's worker thread: no batch runs inside it, so two coroutines never
 share a transaction (one's rollback can't undo another's commit); it too returns only after the
-WAL is on disk. The file is in WAL mode with foreign keys on.
+WAL is on disk. Use it only for a read-modify-write whose steps need awaits in between (a call
+to another service, say); a step runs inside one with `await call(conn, step)`. The file is in
+WAL mode with foreign keys on.
 """
 
 from __future__ import annotations
@@ -44,6 +52,9 @@ _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 Params = Sequence[Any] | dict[str, Any]
 T = TypeVar("T")
+
+Step = Callable[[sqlite3.Connection], T]
+"""Statements of a repository on a plain `sqlite3` connection; the caller owns the transaction."""
 
 
 MAX_BATCH = 256
@@ -102,6 +113,47 @@ def _run_batch(
         else:
             return [(True, result) for result in results]
     return [_alone(conn, work) if atomic else _attempt(conn, work) for work, atomic in jobs]
+
+
+async def call(conn: aiosqlite.Connection, step: Step[T]) -> T:
+    """Run a `Step` inside a `Database.transaction()` block, on aiosqlite's thread.
+
+    For code that holds the connection across awaits: the step's statements join the open
+    transaction, so the same SQL serves both `Database.unit` and `transaction()`.
+    """
+    result: T = await conn._execute(step, conn._conn)  # type: ignore[no-untyped-call]
+    return result
+
+
+class Unit:
+    """The statements of one logical change, committed together (see `Database.unit`)."""
+
+    def __init__(self, db: Database, steps: Iterable[Step[Any]], *, durable: bool) -> None:
+        self._db = db
+        self._steps: list[Step[Any]] = list(steps)
+        self._durable = durable
+
+    def add(self, step: Step[Any]) -> Unit:
+        """Append a step (it runs after the ones already added); returns the unit."""
+        self._steps.append(step)
+        return self
+
+    def __len__(self) -> int:
+        return len(self._steps)
+
+    async def commit(self) -> list[Any]:
+        """Run every step in order in one transaction of the next batch; their results.
+
+        If a step raises, none of the unit's statements stand and the exception propagates
+        (other units in the batch are unaffected). Returns once committed and, for a durable
+        unit, once the WAL is on disk.
+        """
+        steps = tuple(self._steps)
+        if not steps:
+            return []
+        return await self._db.write(
+            lambda conn: [step(conn) for step in steps], durable=self._durable
+        )
 
 
 def migration_files(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
@@ -245,6 +297,15 @@ class Database:
         a conversation.
         """
         return await self._enqueue(work, atomic=True, durable=durable)
+
+    def unit(self, *steps: Step[Any], durable: bool = True) -> Unit:
+        """A unit of work: the statements of one logical change, committed together.
+
+        `await db.unit(answer_in, audit_in, enqueue_in).commit()` runs the steps in order in
+        the next batch, atomically, with that batch's single commit and fsync (`write`). More
+        steps can be added with `Unit.add` before `commit`. `durable=False` as for `write`.
+        """
+        return Unit(self, steps, durable=durable)
 
     async def peek(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run a few reads by key right here, on the event loop's thread, on a read-only connection.

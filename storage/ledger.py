@@ -4,27 +4,24 @@ Entries are never edited or deleted (SQLite triggers abort any UPDATE or DELETE)
 a reversal entry (negative amount, naming the original, at most one per original) followed by a
 new gift. Totals are always `SUM(amount)` over entries, never a separate counter.
 
-Appends use group commit: concurrent `append` calls are queued, one writer task inserts the
-queued entries in one `BEGIN IMMEDIATE … COMMIT` transaction (each in its own savepoint, so one
-bad entry fails alone) and every caller's future resolves only after that commit returned.
-The commit is on disk (its WAL fsynced, see `storage/db.py`) before a receipt number is handed out.
+Appends take the database's one write path (`Database.write`, see `storage/db.py`): each entry
+is a step that checks and inserts it (with its audit row) inside a savepoint, so one bad entry
+fails alone; concurrent appends share the batch's group commit, and every caller returns only
+once that commit is on disk (its WAL fsynced), before a receipt number is handed out.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import aiosqlite
-
 from knowledge.text import strip_diacritics
-from storage.audit import record_audit
+from storage.audit import record_in
 from storage.clock import from_db, to_db
 from storage.db import Database
 
@@ -48,7 +45,6 @@ METHODS = ("cash", "transfer", "in_kind")
 FUNDS = {"vnn": "VNN", "doand": "DOAN"}
 MIN_AMOUNT = 1_000
 MAX_AMOUNT = 100_000_000_000
-MAX_BATCH = 500
 _VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
@@ -191,25 +187,31 @@ def _entry(row: sqlite3.Row) -> Entry:
     )
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Pending:
     new: NewEntry
     now: datetime
     reverses: int | None
     reason: str
-    future: asyncio.Future[Entry]
 
 
 class Ledger:
     """Campaigns and the append-only ledger, on the shared `Database`."""
 
     def __init__(self, db: Database, *, group_commit: bool = True) -> None:
+        """The ledger on `db`.
+
+        Args:
+            db: The shared database.
+            group_commit: False makes appends wait for one another, one commit each (a
+                baseline for `bench/ledger.py`); by default concurrent appends share commits.
+        """
         self.db = db
         self.group_commit = group_commit
-        self._pending: list[_Pending] = []
-        self._writer: asyncio.Task[None] | None = None
-        self._codes: dict[str, str] = {}
-        self.batches = 0
+        self._one_at_a_time = asyncio.Lock()
+        self._codes: dict[str, str] = {}  # ward id → receipt code, once committed
+        self._last_batch = -1
+        self.batches = 0  # database batches (commits) that carried appends
 
     # ---- campaigns -------------------------------------------------------------------------
 
@@ -237,8 +239,9 @@ class Ledger:
             raise LedgerError("amount")
         if ends_on < starts_on:
             raise LedgerError("dates")
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute(
+
+        def create_in(conn: sqlite3.Connection) -> int:
+            cursor = conn.execute(
                 "INSERT INTO donation_campaigns (ward_id, province_code, name, fund, target,"
                 " starts_on, ends_on, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -254,7 +257,7 @@ class Ledger:
                 ),
             )
             campaign_id = int(cursor.lastrowid or 0)
-            await record_audit(
+            record_in(
                 conn,
                 actor_user_id=created_by,
                 action="donations.campaign_created",
@@ -267,6 +270,9 @@ class Ledger:
                 },
                 now=now,
             )
+            return campaign_id
+
+        campaign_id = await self.db.write(create_in)
         campaign = await self.campaign(campaign_id)
         assert campaign is not None
         return campaign
@@ -348,190 +354,121 @@ class Ledger:
     async def _submit(
         self, new: NewEntry, *, now: datetime, reverses: int | None, reason: str
     ) -> Entry:
-        future: asyncio.Future[Entry] = asyncio.get_running_loop().create_future()
-        item = _Pending(new, now, reverses, reason, future)
-        if not self.group_commit:
-            await self._commit([item])
-            return future.result()
-        self._pending.append(item)
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._drain())
-        return await asyncio.shield(future)
-
-    async def _drain(self) -> None:
-        while self._pending:
-            batch = self._pending[:MAX_BATCH]
-            del self._pending[:MAX_BATCH]
-            await self._commit(batch)
-
-    async def _commit(self, batch: list[_Pending]) -> None:
-        codes: dict[str, str] = {}
-        results: list[Entry | LedgerError]
-        try:
-            try:
-                async with self.db.transaction() as conn:
-                    results = await self._insert_batch(conn, batch, codes)
-            except sqlite3.Error:
-                # A row the checks did not foresee failed: redo the batch one entry per
-                # savepoint, so only that entry fails.
-                codes.clear()
-                async with self.db.transaction() as conn:
-                    results = [await self._insert_alone(conn, item, codes) for item in batch]
-        except BaseException as exc:  # the commit itself failed: nobody's entry is recorded
-            for item in batch:
-                if not item.future.done():
-                    item.future.set_exception(exc if isinstance(exc, Exception) else RuntimeError())
-            if not isinstance(exc, Exception):
-                raise
-            return
-        self.batches += 1
-        self._codes.update(codes)
-        for item, result in zip(batch, results, strict=True):
-            if item.future.done():
-                continue
-            if isinstance(result, Entry):
-                item.future.set_result(result)
-            else:
-                item.future.set_exception(result)
-
-    async def _insert_alone(
-        self, conn: aiosqlite.Connection, item: _Pending, codes: dict[str, str]
-    ) -> Entry | LedgerError:
-        await conn.execute("SAVEPOINT one")
-        try:
-            (result,) = await self._insert_batch(conn, [item], codes)
-        except sqlite3.Error:
-            await conn.execute("ROLLBACK TO one")
-            result = LedgerError("already_reversed" if item.reverses else "storage")
-        await conn.execute("RELEASE one")
+        item = _Pending(new, now, reverses, reason)
+        if self.group_commit:
+            result, code = await self.db.write(lambda conn: self._append_in(conn, item))
+        else:
+            async with self._one_at_a_time:
+                result, code = await self.db.write(lambda conn: self._append_in(conn, item))
+        if code is not None:  # committed: the ward's code is known for good
+            self._codes[new.ward_id] = code
+        if isinstance(result, LedgerError):
+            raise result
         return result
 
-    async def _insert_batch(
-        self, conn: aiosqlite.Connection, batch: list[_Pending], codes: dict[str, str]
-    ) -> list[Entry | LedgerError]:
-        """Validate and insert a batch with a fixed number of statements (not per entry)."""
-        keys = [item.new.idempotency_key for item in batch if item.new.idempotency_key]
-        existing: dict[str, Entry] = {}
-        if keys:
-            rows = await _all(
-                conn,
-                f"SELECT * FROM donation_entries WHERE idempotency_key IN ({_marks(keys)})",
-                keys,
-            )
-            existing = {str(row["idempotency_key"]): _entry(row) for row in rows}
-        campaign_ids = sorted({item.new.campaign_id for item in batch})
-        campaigns = {
-            campaign.id: campaign
-            for campaign in map(
-                _campaign,
-                await _all(
-                    conn,
-                    f"SELECT * FROM donation_campaigns WHERE id IN ({_marks(campaign_ids)})",
-                    campaign_ids,
-                ),
-            )
-        }
-        ward_ids = sorted({item.new.ward_id for item in batch})
-        provinces = {
-            str(row["id"]): str(row["province_code"])
-            for row in await _all(
-                conn,
-                f"SELECT id, province_code FROM wards WHERE id IN ({_marks(ward_ids)})",
-                ward_ids,
-            )
-        }
-        reverses = [item.reverses for item in batch if item.reverses is not None]
-        already: set[int] = set()
-        if reverses:
-            rows = await _all(
-                conn,
-                "SELECT reverses_id FROM donation_entries"
-                f" WHERE reverses_id IN ({_marks(reverses)})",
-                reverses,
-            )
-            already = {int(row[0]) for row in rows}
-        row = await _one(conn, "SELECT COALESCE(MAX(id), 0) FROM donation_entries", ())
-        next_id = (int(row[0]) if row else 0) + 1
-        next_seq: dict[tuple[str, int], int] = {}
-        entry_rows: list[tuple[Any, ...]] = []
-        audit_rows: list[tuple[Any, ...]] = []
-        results: list[Entry | LedgerError] = []
-        for item in batch:
-            new = item.new
-            key = new.idempotency_key
-            if key is not None and key in existing:
-                results.append(existing[key])
-                continue
-            campaign = campaigns.get(new.campaign_id)
-            problem = _problem(item, campaign, already, provinces.get(new.ward_id))
-            if problem is not None or campaign is None:
-                results.append(LedgerError(problem or "not_found"))
-                continue
-            if item.reverses is not None:
-                already.add(item.reverses)
-            code = await self._ward_code(conn, new.ward_id, codes)
-            year = item.now.astimezone(_VN).year
-            if (new.ward_id, year) not in next_seq:
-                found = await _one(
-                    conn,
-                    "SELECT COALESCE(MAX(seq), 0) FROM donation_entries"
-                    " WHERE ward_id = ? AND year = ?",
-                    (new.ward_id, year),
-                )
-                next_seq[(new.ward_id, year)] = (int(found[0]) if found else 0) + 1
-            seq = next_seq[(new.ward_id, year)]
-            next_seq[(new.ward_id, year)] = seq + 1
-            entry = Entry(
-                id=next_id,
-                receipt=f"{FUNDS[campaign.fund]}-{code}-{year}-{seq:06d}",
-                campaign_id=new.campaign_id,
-                ward_id=new.ward_id,
-                kind="gift" if item.reverses is None else "reversal",
-                reverses_id=item.reverses,
-                donor_type=new.donor_type,
-                donor_name=new.donor_name,
-                public=new.public,
-                amount=new.amount,
-                method=new.method,
-                reference=new.reference,
-                donated_on=new.donated_on,
-                note=new.note,
-                reason=item.reason,
-                recorded_by=new.recorded_by,
-                recorded_at=item.now,
-            )
-            next_id += 1
-            entry_rows.append(_entry_row(entry, year, seq, key))
-            audit_rows.append(_audit_row(entry))
-            results.append(entry)
-            if key is not None:
-                existing[key] = entry
-        if entry_rows:
-            await conn.executemany(_INSERT_ENTRY, entry_rows)
-            await conn.executemany(_INSERT_AUDIT, audit_rows)
-        return results
+    def _append_in(
+        self, conn: sqlite3.Connection, item: _Pending
+    ) -> tuple[Entry | LedgerError, str | None]:
+        """Check and insert one entry with its audit row, in a savepoint of the batch.
 
-    async def _ward_code(
-        self, conn: aiosqlite.Connection, ward_id: str, codes: dict[str, str]
-    ) -> str:
-        known = self._codes.get(ward_id) or codes.get(ward_id)
+        Returns the entry (or the existing one for a used idempotency key) or the reason it
+        was refused, and the ward's receipt code when it was looked up. A statement that fails
+        (a constraint the checks did not foresee) undoes only this entry.
+        """
+        if self.db.batches != self._last_batch:
+            self._last_batch = self.db.batches
+            self.batches += 1
+        key = item.new.idempotency_key
+        if key is not None:
+            row = conn.execute(
+                "SELECT * FROM donation_entries WHERE idempotency_key = ?", (key,)
+            ).fetchone()
+            if row is not None:
+                return _entry(row), None
+        conn.execute("SAVEPOINT ledger_entry")
+        try:
+            outcome = self._insert_in(conn, item)
+        except sqlite3.Error:
+            conn.execute("ROLLBACK TO ledger_entry")
+            outcome = LedgerError("already_reversed" if item.reverses else "storage"), None
+        conn.execute("RELEASE ledger_entry")
+        return outcome
+
+    def _insert_in(
+        self, conn: sqlite3.Connection, item: _Pending
+    ) -> tuple[Entry | LedgerError, str | None]:
+        new = item.new
+        row = conn.execute(
+            "SELECT * FROM donation_campaigns WHERE id = ?", (new.campaign_id,)
+        ).fetchone()
+        campaign = _campaign(row) if row else None
+        province = conn.execute(
+            "SELECT province_code FROM wards WHERE id = ?", (new.ward_id,)
+        ).fetchone()
+        already: set[int] = set()
+        if (
+            item.reverses is not None
+            and conn.execute(
+                "SELECT 1 FROM donation_entries WHERE reverses_id = ?", (item.reverses,)
+            ).fetchone()
+        ):
+            already.add(item.reverses)
+        problem = _problem(item, campaign, already, str(province[0]) if province else None)
+        if problem is not None or campaign is None:
+            return LedgerError(problem or "not_found"), None
+        code = self._ward_code_in(conn, new.ward_id)
+        year = item.now.astimezone(_VN).year
+        (last,) = conn.execute(
+            "SELECT COALESCE(MAX(seq), 0) FROM donation_entries WHERE ward_id = ? AND year = ?",
+            (new.ward_id, year),
+        ).fetchone()
+        seq = int(last) + 1
+        entry = Entry(
+            id=0,
+            receipt=f"{FUNDS[campaign.fund]}-{code}-{year}-{seq:06d}",
+            campaign_id=new.campaign_id,
+            ward_id=new.ward_id,
+            kind="gift" if item.reverses is None else "reversal",
+            reverses_id=item.reverses,
+            donor_type=new.donor_type,
+            donor_name=new.donor_name,
+            public=new.public,
+            amount=new.amount,
+            method=new.method,
+            reference=new.reference,
+            donated_on=new.donated_on,
+            note=new.note,
+            reason=item.reason,
+            recorded_by=new.recorded_by,
+            recorded_at=item.now,
+        )
+        cursor = conn.execute(_INSERT_ENTRY, _entry_row(entry, year, seq, new.idempotency_key))
+        entry = replace(entry, id=int(cursor.lastrowid or 0))
+        _audit_in(conn, entry)
+        return entry, code
+
+    def _ward_code_in(self, conn: sqlite3.Connection, ward_id: str) -> str:
+        """The ward's receipt code, made (unique, from its name) at its first entry."""
+        known = self._codes.get(ward_id)
         if known is not None:
             return known
-        row = await _one(conn, "SELECT code FROM donation_ward_codes WHERE ward_id = ?", (ward_id,))
+        row = conn.execute(
+            "SELECT code FROM donation_ward_codes WHERE ward_id = ?", (ward_id,)
+        ).fetchone()
         if row is not None:
-            codes[ward_id] = str(row["code"])
-            return codes[ward_id]
-        named = await _one(conn, "SELECT name FROM wards WHERE id = ?", (ward_id,))
+            return str(row["code"])
+        named = conn.execute("SELECT name FROM wards WHERE id = ?", (ward_id,)).fetchone()
         base = ward_code_base(str(named["name"]) if named else ward_id)
         suffix = 1
         while True:
             code = base if suffix == 1 else f"{base}{suffix}"
-            taken = await _one(conn, "SELECT 1 FROM donation_ward_codes WHERE code = ?", (code,))
+            taken = conn.execute(
+                "SELECT 1 FROM donation_ward_codes WHERE code = ?", (code,)
+            ).fetchone()
             if taken is None:
-                await conn.execute(
+                conn.execute(
                     "INSERT INTO donation_ward_codes (ward_id, code) VALUES (?, ?)", (ward_id, code)
                 )
-                codes[ward_id] = code
                 return code
             suffix += 1
 
@@ -629,21 +566,11 @@ def _where(campaign_id: int, ward_id: str | None) -> tuple[str, list[Any]]:
     return "campaign_id = ? AND ward_id = ?", [campaign_id, ward_id]
 
 
-async def _one(conn: aiosqlite.Connection, sql: str, params: tuple[Any, ...]) -> sqlite3.Row | None:
-    async with conn.execute(sql, params) as cursor:
-        row: sqlite3.Row | None = await cursor.fetchone()
-        return row
-
-
 _INSERT_ENTRY = (
-    "INSERT INTO donation_entries (id, campaign_id, ward_id, year, seq, receipt, kind,"
+    "INSERT INTO donation_entries (campaign_id, ward_id, year, seq, receipt, kind,"
     " reverses_id, donor_type, donor_name, public, amount, method, reference, donated_on,"
     " note, reason, recorded_by, recorded_at, idempotency_key)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-# The same statement as `storage.audit.record_audit`, run once per batch with executemany.
-_INSERT_AUDIT = (
-    "INSERT INTO audit_log (at, actor_user_id, action, target, detail) VALUES (?, ?, ?, ?, ?)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -666,7 +593,6 @@ def _problem(
 
 def _entry_row(entry: Entry, year: int, seq: int, key: str | None) -> tuple[Any, ...]:
     return (
-        entry.id,
         entry.campaign_id,
         entry.ward_id,
         year,
@@ -689,25 +615,17 @@ def _entry_row(entry: Entry, year: int, seq: int, key: str | None) -> tuple[Any,
     )
 
 
-def _audit_row(entry: Entry) -> tuple[Any, ...]:
+def _audit_in(conn: sqlite3.Connection, entry: Entry) -> None:
     detail: dict[str, Any] = {"receipt": entry.receipt, "amount": entry.amount}
     action = "donations.recorded"
     if entry.reverses_id is not None:
         detail["reverses"] = entry.reverses_id
         action = "donations.reversed"
-    return (
-        to_db(entry.recorded_at),
-        entry.recorded_by,
-        action,
-        f"donation:{entry.id}",
-        json.dumps(detail, ensure_ascii=False),
+    record_in(
+        conn,
+        actor_user_id=entry.recorded_by,
+        action=action,
+        target=f"donation:{entry.id}",
+        detail=detail,
+        now=entry.recorded_at,
     )
-
-
-def _marks(values: list[Any]) -> str:
-    return ", ".join("?" for _ in values)
-
-
-async def _all(conn: aiosqlite.Connection, sql: str, params: list[Any]) -> list[sqlite3.Row]:
-    async with conn.execute(sql, params) as cursor:
-        return list(await cursor.fetchall())

@@ -7,14 +7,16 @@ channel accepted it, so nothing is lost if the bot restarts in between.
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import aiosqlite
 
 from storage.clock import to_db
-from storage.db import Database
+from storage.db import Database, Step, call
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,35 +30,62 @@ class OutboxMessage:
     attempts: int
 
 
-async def enqueue_in(
-    conn: aiosqlite.Connection,
+def enqueue_in(
+    conn: sqlite3.Connection,
     *,
     channel: str,
     chat_id: str,
     body: dict[str, Any],
     now: datetime,
     subject_user_id: int | None = None,
-) -> None:
-    """Queue a message inside the caller's transaction.
+) -> int:
+    """Queue a message inside the caller's transaction (a `Step`); returns its id.
 
     `subject_user_id` names the user whose personal data the message carries when it goes to
     someone else (a resident's question sent to the officers), so that user's `/xoadulieu`
     deletes it too.
     """
-    await conn.execute(
+    cursor = conn.execute(
         "INSERT INTO outbox (channel, chat_id, body, created_at, subject_user_id)"
         " VALUES (?, ?, ?, ?, ?)",
         (channel, chat_id, json.dumps(body, ensure_ascii=False), to_db(now), subject_user_id),
     )
+    return int(cursor.lastrowid or 0)
 
 
-async def erase_in(conn: aiosqlite.Connection, *, user_id: int, channel: str, chat_id: str) -> int:
+def enqueue_step(
+    *,
+    channel: str,
+    chat_id: str,
+    body: dict[str, Any],
+    now: datetime,
+    subject_user_id: int | None = None,
+) -> Step[int]:
+    """`enqueue_in` as a step, for `Database.unit(...)`."""
+    return partial(
+        enqueue_in,
+        channel=channel,
+        chat_id=chat_id,
+        body=body,
+        now=now,
+        subject_user_id=subject_user_id,
+    )
+
+
+def erase_user_in(conn: sqlite3.Connection, *, user_id: int, channel: str, chat_id: str) -> int:
     """Delete the messages to a user's chat and those carrying their data (for /xoadulieu)."""
-    cursor = await conn.execute(
+    cursor = conn.execute(
         "DELETE FROM outbox WHERE subject_user_id = ? OR (channel = ? AND chat_id = ?)",
         (user_id, channel, chat_id),
     )
     return max(cursor.rowcount, 0)
+
+
+async def erase_in(conn: aiosqlite.Connection, *, user_id: int, channel: str, chat_id: str) -> int:
+    """`erase_user_in` inside a `Database.transaction()` block."""
+    return await call(
+        conn, partial(erase_user_in, user_id=user_id, channel=channel, chat_id=chat_id)
+    )
 
 
 class Outbox:
@@ -77,15 +106,15 @@ class Outbox:
         subject_user_id: int | None = None,
     ) -> None:
         """Queue a message in its own transaction (see `enqueue_in`)."""
-        async with self.db.transaction() as conn:
-            await enqueue_in(
-                conn,
+        await self.db.write(
+            enqueue_step(
                 channel=channel,
                 chat_id=chat_id,
                 body=body,
                 now=now,
                 subject_user_id=subject_user_id,
             )
+        )
 
     async def pending(
         self, channels: list[str], *, chat_id: str | None = None, limit: int = 50

@@ -15,9 +15,9 @@ import aiosqlite
 
 from knowledge.redact import mask_personal
 from knowledge.text import normalize
-from storage.audit import record_audit
+from storage.audit import audit_step
 from storage.clock import from_db, to_db
-from storage.db import Database
+from storage.db import Database, call
 
 MAX_QUESTION_CHARS = 1000
 
@@ -131,8 +131,20 @@ class QuestionRepository:
         officer_id: int,
         now: datetime,
     ) -> bool:
-        """Record the answer inside the caller's transaction; False if already answered."""
-        cursor = await conn.execute(
+        """Record the answer inside a `Database.transaction()` block; False if already answered."""
+        return await call(
+            conn,
+            lambda raw: self.answer_in(
+                raw, question_id, answer=answer, officer_id=officer_id, now=now
+            ),
+        )
+
+    @staticmethod
+    def answer_in(
+        conn: sqlite3.Connection, question_id: int, *, answer: str, officer_id: int, now: datetime
+    ) -> bool:
+        """Record the answer (a `Step` of a unit of work); False if already answered."""
+        cursor = conn.execute(
             "UPDATE handover_questions SET answer = ?, answered_by = ?, answered_at = ?"
             " WHERE id = ? AND answered_at IS NULL",
             (answer[: MAX_QUESTION_CHARS * 2], officer_id, to_db(now), question_id),
@@ -218,32 +230,46 @@ class QuestionRepository:
         Returns:
             False when the entry already had this phrasing.
         """
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "INSERT OR IGNORE INTO learned_phrasings (entry_id, text, normalized, ward_id,"
-                " added_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    entry_id,
-                    question.text,
-                    question.normalized,
-                    question.ward_id,
-                    officer_id,
-                    to_db(now),
-                ),
-            )
-            added = cursor.rowcount == 1
-            await conn.execute(
+        added, _, _ = await self.db.unit(
+            lambda conn: self.keep_phrasing_in(
+                conn, question, entry_id, officer_id=officer_id, now=now
+            ),
+            lambda conn: conn.execute(
                 "DELETE FROM question_log WHERE normalized = ? AND ward_id IS ?",
                 (question.normalized, question.ward_id),
-            )
-            await record_audit(
-                conn,
+            ),
+            audit_step(
                 actor_user_id=officer_id,
                 action="faq.phrasing_attached",
                 target=f"faq:{entry_id}",
                 now=now,
-            )
-        return added
+            ),
+        ).commit()
+        return bool(added)
+
+    @staticmethod
+    def keep_phrasing_in(
+        conn: sqlite3.Connection,
+        question: LoggedQuestion,
+        entry_id: str,
+        *,
+        officer_id: int | None,
+        now: datetime,
+    ) -> bool:
+        """Store a phrasing once per entry and normalised text; False when it was there."""
+        cursor = conn.execute(
+            "INSERT OR IGNORE INTO learned_phrasings (entry_id, text, normalized, ward_id,"
+            " added_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                entry_id,
+                question.text,
+                question.normalized,
+                question.ward_id,
+                officer_id,
+                to_db(now),
+            ),
+        )
+        return cursor.rowcount == 1
 
     async def learned(self, *, pending_only: bool = False) -> list[LearnedPhrasing]:
         """Attached phrasings, oldest first (only those not yet exported with `pending_only`)."""
@@ -267,9 +293,17 @@ class QuestionRepository:
         )
 
 
-async def erase_user_questions(conn: aiosqlite.Connection, user_id: int) -> int:
+def erase_user_questions_in(conn: sqlite3.Connection, user_id: int) -> int:
     """Delete a user's handover questions and logged questions (for /xoadulieu)."""
-    cursor = await conn.execute("DELETE FROM handover_questions WHERE user_id = ?", (user_id,))
-    removed = max(cursor.rowcount, 0)
-    cursor = await conn.execute("DELETE FROM question_log WHERE user_id = ?", (user_id,))
-    return removed + max(cursor.rowcount, 0)
+    removed = 0
+    for statement in (
+        "DELETE FROM handover_questions WHERE user_id = ?",
+        "DELETE FROM question_log WHERE user_id = ?",
+    ):
+        removed += max(conn.execute(statement, (user_id,)).rowcount, 0)
+    return removed
+
+
+async def erase_user_questions(conn: aiosqlite.Connection, user_id: int) -> int:
+    """`erase_user_questions_in` inside a `Database.transaction()` block (the eraser)."""
+    return await call(conn, lambda raw: erase_user_questions_in(raw, user_id))

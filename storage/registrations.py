@@ -23,9 +23,9 @@ from typing import Any
 
 import aiosqlite
 
-from storage.audit import record_audit
+from storage.audit import record_in
 from storage.clock import from_db, to_db, utc_now
-from storage.db import Database
+from storage.db import Database, call
 from storage.outbox import enqueue_in
 
 
@@ -203,16 +203,33 @@ def _registration(row: sqlite3.Row) -> Registration:
     )
 
 
-async def _one(conn: aiosqlite.Connection, registration_id: int) -> Registration | None:
-    async with conn.execute(
+def _one(conn: sqlite3.Connection, registration_id: int) -> Registration | None:
+    row = conn.execute(
         "SELECT * FROM exit_registrations WHERE id = ?", (registration_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
+    ).fetchone()
     return _registration(row) if row else None
 
 
-async def _change(
-    conn: aiosqlite.Connection,
+def _history_in(
+    conn: sqlite3.Connection,
+    registration_id: int,
+    *,
+    at: datetime,
+    actor_user_id: int | None,
+    from_status: str,
+    to_status: Status,
+    note: str,
+) -> None:
+    conn.execute(
+        "INSERT INTO exit_registration_history"
+        " (registration_id, at, actor_user_id, from_status, to_status, note)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (registration_id, to_db(at), actor_user_id, from_status, to_status.value, note),
+    )
+
+
+def _change(
+    conn: sqlite3.Connection,
     current: Registration,
     target: Status,
     *,
@@ -222,18 +239,21 @@ async def _change(
     now: datetime,
     action: str,
 ) -> None:
-    await conn.execute(
+    conn.execute(
         "UPDATE exit_registrations SET status = ?, question = ?, status_changed_at = ?"
         " WHERE id = ?",
         (target.value, question, to_db(now), current.id),
     )
-    await conn.execute(
-        "INSERT INTO exit_registration_history"
-        " (registration_id, at, actor_user_id, from_status, to_status, note)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (current.id, to_db(now), actor_user_id, current.status.value, target.value, note),
+    _history_in(
+        conn,
+        current.id,
+        at=now,
+        actor_user_id=actor_user_id,
+        from_status=current.status.value,
+        to_status=target,
+        note=note,
     )
-    await record_audit(
+    record_in(
         conn,
         actor_user_id=actor_user_id,
         action=action,
@@ -253,63 +273,74 @@ class RegistrationRepository:
         self, new: NewRegistration, *, token: str, now: datetime, year: int
     ) -> tuple[Registration, bool]:
         """Store a registration once per `token`; returns it and whether it was created now."""
-        async with self.db.transaction() as conn:
-            async with conn.execute(
-                "SELECT id FROM exit_registrations WHERE submission_token = ?", (token,)
-            ) as cursor:
-                existing = await cursor.fetchone()
-            if existing is not None:
-                found = await _one(conn, int(existing["id"]))
-                assert found is not None
-                return found, False
-            cursor = await conn.execute(
-                "INSERT INTO exit_registrations (year, user_id, channel, chat_id, ward_id,"
-                " submission_token, full_name, birth_date, sex, ethnicity, id_number, phone,"
-                " address, household_code, members, monthly_income, causes, cause_other,"
-                " supports, support_other, target_year, created_at, status_changed_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    year,
-                    new.user_id,
-                    new.channel,
-                    new.chat_id,
-                    new.ward_id,
-                    token,
-                    new.full_name,
-                    new.birth_date,
-                    new.sex,
-                    new.ethnicity,
-                    new.id_number,
-                    new.phone,
-                    new.address,
-                    new.household_code,
-                    new.members,
-                    new.monthly_income,
-                    json.dumps(new.causes),
-                    new.cause_other,
-                    json.dumps(new.supports),
-                    new.support_other,
-                    new.target_year,
-                    to_db(now),
-                    to_db(now),
-                ),
-            )
-            registration_id = int(cursor.lastrowid or 0)
-            await conn.execute(
-                "INSERT INTO exit_registration_history"
-                " (registration_id, at, actor_user_id, from_status, to_status, note)"
-                " VALUES (?, ?, ?, '', 'submitted', '')",
-                (registration_id, to_db(now), new.user_id),
-            )
-            await record_audit(
-                conn,
-                actor_user_id=new.user_id,
-                action="registration.submit",
-                target=f"registration:{registration_id}",
-                detail={"ward": new.ward_id},
-                now=now,
-            )
-            created = await _one(conn, registration_id)
+        created: tuple[Registration, bool] = await self.db.write(
+            lambda conn: self.create_in(conn, new, token=token, now=now, year=year)
+        )
+        return created
+
+    @staticmethod
+    def create_in(
+        conn: sqlite3.Connection, new: NewRegistration, *, token: str, now: datetime, year: int
+    ) -> tuple[Registration, bool]:
+        """`create`'s statements (registration, history, audit); the caller owns the transaction."""
+        existing = conn.execute(
+            "SELECT id FROM exit_registrations WHERE submission_token = ?", (token,)
+        ).fetchone()
+        if existing is not None:
+            found = _one(conn, int(existing["id"]))
+            assert found is not None
+            return found, False
+        cursor = conn.execute(
+            "INSERT INTO exit_registrations (year, user_id, channel, chat_id, ward_id,"
+            " submission_token, full_name, birth_date, sex, ethnicity, id_number, phone,"
+            " address, household_code, members, monthly_income, causes, cause_other,"
+            " supports, support_other, target_year, created_at, status_changed_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                year,
+                new.user_id,
+                new.channel,
+                new.chat_id,
+                new.ward_id,
+                token,
+                new.full_name,
+                new.birth_date,
+                new.sex,
+                new.ethnicity,
+                new.id_number,
+                new.phone,
+                new.address,
+                new.household_code,
+                new.members,
+                new.monthly_income,
+                json.dumps(new.causes),
+                new.cause_other,
+                json.dumps(new.supports),
+                new.support_other,
+                new.target_year,
+                to_db(now),
+                to_db(now),
+            ),
+        )
+        registration_id = int(cursor.lastrowid or 0)
+        _history_in(
+            conn,
+            registration_id,
+            at=now,
+            actor_user_id=new.user_id,
+            from_status="",
+            to_status=Status.SUBMITTED,
+            note="",
+        )
+        record_in(
+            conn,
+            actor_user_id=new.user_id,
+            action="registration.submit",
+            target=f"registration:{registration_id}",
+            detail={"ward": new.ward_id},
+            now=now,
+        )
+        created = _one(conn, registration_id)
         assert created is not None
         return created, True
 
@@ -377,35 +408,58 @@ class RegistrationRepository:
         Returns the updated registration, or None (nothing changed) when it moved meanwhile or
         the move is not allowed. A resident's withdrawal passes `target=WITHDRAWN`.
         """
-        async with self.db.transaction() as conn:
-            current = await _one(conn, registration_id)
-            if current is None or current.status is not expected:
-                return None
-            legal = (target is Status.WITHDRAWN and current.status in OPEN) or allowed(
-                current.status, target
-            )
-            if not legal:
-                return None
-            question = note if target is Status.NEEDS_INFO else ""
-            await _change(
+        moved: Registration | None = await self.db.write(
+            lambda conn: self.transition_in(
                 conn,
-                current,
-                target,
+                registration_id,
+                expected=expected,
+                target=target,
                 actor_user_id=actor_user_id,
                 note=note,
-                question=question,
                 now=now,
                 action=action,
+                notice=notice,
             )
-            if notice is not None and current.chat_id:
-                await enqueue_in(
-                    conn,
-                    channel=notice.channel,
-                    chat_id=notice.chat_id,
-                    body=notice.body,
-                    now=now,
-                )
-            return await _one(conn, registration_id)
+        )
+        return moved
+
+    @staticmethod
+    def transition_in(
+        conn: sqlite3.Connection,
+        registration_id: int,
+        *,
+        expected: Status,
+        target: Status,
+        actor_user_id: int | None,
+        note: str,
+        now: datetime,
+        action: str,
+        notice: Notice | None = None,
+    ) -> Registration | None:
+        """`transition`'s statements (change, history, audit, notice) in one transaction."""
+        current = _one(conn, registration_id)
+        if current is None or current.status is not expected:
+            return None
+        legal = (target is Status.WITHDRAWN and current.status in OPEN) or allowed(
+            current.status, target
+        )
+        if not legal:
+            return None
+        _change(
+            conn,
+            current,
+            target,
+            actor_user_id=actor_user_id,
+            note=note,
+            question=note if target is Status.NEEDS_INFO else "",
+            now=now,
+            action=action,
+        )
+        if notice is not None and current.chat_id:
+            enqueue_in(
+                conn, channel=notice.channel, chat_id=notice.chat_id, body=notice.body, now=now
+            )
+        return _one(conn, registration_id)
 
     async def summary(self, ward_id: str) -> WardSummary:
         """Counts of a ward's registrations by status, cause and wished support."""
@@ -437,35 +491,40 @@ class RegistrationRepository:
         return [_registration(r) for r in rows]
 
 
-async def erase_user(conn: aiosqlite.Connection, user_id: int) -> int:
+def erase_user_in(conn: sqlite3.Connection, user_id: int) -> int:
     """Anonymise a user's registrations inside the caller's transaction; returns rows changed.
 
     Undecided registrations are withdrawn first (with a history row), then every personal field
     and note is blanked and the user link is cut.
     """
-    async with conn.execute(
-        "SELECT * FROM exit_registrations WHERE user_id = ?", (user_id,)
-    ) as cursor:
-        rows = [_registration(r) for r in await cursor.fetchall()]
+    rows = [
+        _registration(r)
+        for r in conn.execute(
+            "SELECT * FROM exit_registrations WHERE user_id = ?", (user_id,)
+        ).fetchall()
+    ]
     if not rows:
         return 0
     now = utc_now()
     for registration in rows:
         if registration.status in OPEN:
-            await conn.execute(
-                "INSERT INTO exit_registration_history"
-                " (registration_id, at, actor_user_id, from_status, to_status, note)"
-                " VALUES (?, ?, NULL, ?, 'withdrawn', '')",
-                (registration.id, to_db(now), registration.status.value),
+            _history_in(
+                conn,
+                registration.id,
+                at=now,
+                actor_user_id=None,
+                from_status=registration.status.value,
+                to_status=Status.WITHDRAWN,
+                note="",
             )
-            await conn.execute(
+            conn.execute(
                 "UPDATE exit_registrations SET status = 'withdrawn', status_changed_at = ?"
                 " WHERE id = ?",
                 (to_db(now), registration.id),
             )
     ids = [registration.id for registration in rows]
     marks = ",".join("?" for _ in ids)
-    await conn.execute(
+    conn.execute(
         "UPDATE exit_registrations SET user_id = NULL, channel = '', chat_id = '',"
         " full_name = '', birth_date = '', sex = '', ethnicity = '', id_number = '',"
         " phone = '', address = '', household_code = '', monthly_income = NULL,"
@@ -473,7 +532,12 @@ async def erase_user(conn: aiosqlite.Connection, user_id: int) -> int:
         f" WHERE id IN ({marks})",
         ids,
     )
-    await conn.execute(
+    conn.execute(
         f"UPDATE exit_registration_history SET note = '' WHERE registration_id IN ({marks})", ids
     )
     return len(ids)
+
+
+async def erase_user(conn: aiosqlite.Connection, user_id: int) -> int:
+    """`erase_user_in` inside a `Database.transaction()` block (the eraser)."""
+    return await call(conn, lambda raw: erase_user_in(raw, user_id))

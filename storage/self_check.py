@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -24,7 +25,7 @@ import aiosqlite
 
 from knowledge.transition import SavedAnswers
 from storage.clock import from_db, to_db
-from storage.db import Database
+from storage.db import Database, call
 from storage.outbox import Outbox, enqueue_in
 
 __all__ = [
@@ -171,31 +172,34 @@ class SelfCheckRepository:
             answers: The answers, so a later standard can be applied to them (None: not kept).
             ward_id: The commune the resident named, when it is a ward served here.
         """
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO self_check_results (user_id, checked_on, standard_id, category,"
-                " income_per_person, deprived, created_at, answers, ward_id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    user_id,
-                    checked_on.isoformat(),
-                    standard_id,
-                    category,
-                    income_per_person,
-                    json.dumps(list(deprived)),
-                    to_db(now),
-                    answers.to_json() if answers is not None else None,
-                    ward_id,
-                ),
-            )
-            new_id = cursor.lastrowid
-            await conn.execute(
+        row = (
+            user_id,
+            checked_on.isoformat(),
+            standard_id,
+            category,
+            income_per_person,
+            json.dumps(list(deprived)),
+            to_db(now),
+            answers.to_json() if answers is not None else None,
+            ward_id,
+        )
+        new_id, _ = await self.db.unit(
+            lambda conn: (
+                conn.execute(
+                    "INSERT INTO self_check_results (user_id, checked_on, standard_id, category,"
+                    " income_per_person, deprived, created_at, answers, ward_id)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    row,
+                ).lastrowid
+            ),
+            lambda conn: conn.execute(
                 "DELETE FROM self_check_results WHERE user_id = ? AND id NOT IN"
                 " (SELECT id FROM self_check_results WHERE user_id = ? ORDER BY id DESC LIMIT ?)",
                 (user_id, user_id, MAX_KEPT),
-            )
+            ),
+        ).commit()
         assert new_id is not None
-        return new_id
+        return int(new_id)
 
     async def for_user(self, user_id: int) -> list[SavedResult]:
         """The user's saved results, newest first."""
@@ -261,31 +265,39 @@ class SelfCheckRepository:
         Returns:
             Whether a message was queued.
         """
+        queued: bool = await self.db.write(
+            lambda conn: self.queue_notice_in(conn, kind, due, body=body, now=now)
+        )
+        return queued
+
+    @staticmethod
+    def queue_notice_in(
+        conn: sqlite3.Connection, kind: str, due: DueNotice, *, body: dict[str, Any], now: datetime
+    ) -> bool:
+        """`queue_notice`'s statements inside the caller's transaction."""
         user_id = due.result.user_id
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO notices_sent (user_id, result_id, kind, queued_at)"
-                " SELECT ?, ?, ?, ? WHERE EXISTS"
-                " (SELECT 1 FROM self_check_results WHERE id = ? AND user_id = ?)"
-                " AND NOT EXISTS (SELECT 1 FROM notice_opt_outs WHERE user_id = ?)"
-                " ON CONFLICT (user_id, kind) DO NOTHING",
-                (user_id, due.result.id, kind, to_db(now), due.result.id, user_id, user_id),
-            )
-            if cursor.rowcount != 1:
-                return False
-            await enqueue_in(
-                conn,
-                channel=due.channel,
-                chat_id=due.chat_id,
-                body=body,
-                now=now,
-                subject_user_id=user_id,
-            )
-            await conn.execute(
-                "UPDATE notices_sent SET outbox_id = last_insert_rowid()"
-                " WHERE user_id = ? AND kind = ?",
-                (user_id, kind),
-            )
+        cursor = conn.execute(
+            "INSERT INTO notices_sent (user_id, result_id, kind, queued_at)"
+            " SELECT ?, ?, ?, ? WHERE EXISTS"
+            " (SELECT 1 FROM self_check_results WHERE id = ? AND user_id = ?)"
+            " AND NOT EXISTS (SELECT 1 FROM notice_opt_outs WHERE user_id = ?)"
+            " ON CONFLICT (user_id, kind) DO NOTHING",
+            (user_id, due.result.id, kind, to_db(now), due.result.id, user_id, user_id),
+        )
+        if cursor.rowcount != 1:
+            return False
+        outbox_id = enqueue_in(
+            conn,
+            channel=due.channel,
+            chat_id=due.chat_id,
+            body=body,
+            now=now,
+            subject_user_id=user_id,
+        )
+        conn.execute(
+            "UPDATE notices_sent SET outbox_id = ? WHERE user_id = ? AND kind = ?",
+            (outbox_id, user_id, kind),
+        )
         return True
 
     async def opt_out(self, user_id: int, *, now: datetime) -> bool:
@@ -294,19 +306,22 @@ class SelfCheckRepository:
         Returns:
             False when the user had already opted out.
         """
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO notice_opt_outs (user_id, opted_out_at) VALUES (?, ?)"
-                " ON CONFLICT (user_id) DO NOTHING",
-                (user_id, to_db(now)),
-            )
-            added = cursor.rowcount == 1
-            await conn.execute(
+        added, _ = await self.db.unit(
+            lambda conn: (
+                conn.execute(
+                    "INSERT INTO notice_opt_outs (user_id, opted_out_at) VALUES (?, ?)"
+                    " ON CONFLICT (user_id) DO NOTHING",
+                    (user_id, to_db(now)),
+                ).rowcount
+                == 1
+            ),
+            lambda conn: conn.execute(
                 "DELETE FROM outbox WHERE sent_at IS NULL AND id IN"
                 " (SELECT outbox_id FROM notices_sent WHERE user_id = ?)",
                 (user_id,),
-            )
-        return added
+            ),
+        ).commit()
+        return bool(added)
 
     async def opted_out(self, user_id: int) -> bool:
         """Whether the user asked for no notices."""
@@ -354,7 +369,7 @@ class SelfCheckRepository:
         )
 
 
-async def erase_self_checks(conn: aiosqlite.Connection, user_id: int) -> int:
+def erase_self_checks_in(conn: sqlite3.Connection, user_id: int) -> int:
     """Delete a user's results, notice records and opt-out inside `/xoadulieu`; returns rows.
 
     The queued notice itself is in the outbox, addressed to the user's chat and marked as
@@ -366,6 +381,10 @@ async def erase_self_checks(conn: aiosqlite.Connection, user_id: int) -> int:
         "DELETE FROM notices_sent WHERE user_id = ?",
         "DELETE FROM notice_opt_outs WHERE user_id = ?",
     ):
-        cursor = await conn.execute(statement, (user_id,))
-        removed += max(cursor.rowcount, 0)
+        removed += max(conn.execute(statement, (user_id,)).rowcount, 0)
     return removed
+
+
+async def erase_self_checks(conn: aiosqlite.Connection, user_id: int) -> int:
+    """`erase_self_checks_in` inside a `Database.transaction()` block (the eraser)."""
+    return await call(conn, lambda raw: erase_self_checks_in(raw, user_id))

@@ -145,13 +145,31 @@ class SessionRepository:
             "DELETE FROM sessions WHERE channel = ? AND user_id = ?", (channel, user_id)
         )
 
-    async def purge(self, *, now: datetime, keep_processed: timedelta = timedelta(days=7)) -> None:
-        """Drop expired sessions and old processed-message marks."""
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "DELETE FROM sessions WHERE updated_at < ?", (to_db(now - self.ttl),)
+    async def purge(
+        self, *, now: datetime, keep_processed: timedelta = timedelta(days=7)
+    ) -> tuple[int, int]:
+        """Drop expired sessions and old processed-message marks; how many of each went.
+
+        A session past its time to live is never resumed (`load` clears it), so what it holds
+        (an abandoned form's ID number, phone) is deleted here; a message id older than
+        `keep_processed` is past any channel's redelivery.
+        """
+        removed: tuple[int, int] = await self.db.write(
+            lambda conn: self.purge_in(
+                conn, expired_before=now - self.ttl, processed_before=now - keep_processed
             )
-            await conn.execute(
-                "DELETE FROM processed_messages WHERE processed_at < ?",
-                (to_db(now - keep_processed),),
-            )
+        )
+        return removed
+
+    @staticmethod
+    def purge_in(
+        conn: sqlite3.Connection, *, expired_before: datetime, processed_before: datetime
+    ) -> tuple[int, int]:
+        """`purge`'s statements inside a batch; the caller owns the transaction."""
+        sessions = conn.execute(
+            "DELETE FROM sessions WHERE updated_at < ?", (to_db(expired_before),)
+        ).rowcount
+        processed = conn.execute(
+            "DELETE FROM processed_messages WHERE processed_at < ?", (to_db(processed_before),)
+        ).rowcount
+        return max(sessions, 0), max(processed, 0)

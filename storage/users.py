@@ -223,14 +223,29 @@ class UserRepository:
             raise ValueError(f"unknown role {role!r}")
         if role != "resident" and ward_id is not None:
             ward_id = (await self.resolve_ward(ward_id)).id
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO users (channel, external_id, chat_id, role, ward_id, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (channel, external_id)"
-                " DO UPDATE SET role = excluded.role, ward_id = excluded.ward_id",
-                (channel, external_id, external_id, role, ward_id, to_db(now)),
-            )
-        user = await self.find(channel, external_id)
+        resolved = ward_id
+        return await self.db.write(
+            lambda conn: self.set_role_in(conn, channel, external_id, role, resolved, now=now)
+        )
+
+    @staticmethod
+    def set_role_in(
+        conn: sqlite3.Connection,
+        channel: str,
+        external_id: str,
+        role: str,
+        ward_id: str | None,
+        *,
+        now: datetime,
+    ) -> UserRow:
+        """`set_role`'s statements (the ward already resolved); the caller owns the transaction."""
+        conn.execute(
+            "INSERT INTO users (channel, external_id, chat_id, role, ward_id, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (channel, external_id)"
+            " DO UPDATE SET role = excluded.role, ward_id = excluded.ward_id",
+            (channel, external_id, external_id, role, ward_id, to_db(now)),
+        )
+        user = UserRepository.find_in(conn, channel, external_id)
         assert user is not None
         return user
 

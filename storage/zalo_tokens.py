@@ -43,14 +43,12 @@ class ZaloTokenStore:
     async def save(self, pair: TokenPair, *, now: datetime) -> None:
         """Store both tokens in one transaction."""
         stamp = now.isoformat()
-        async with self.db.transaction() as conn:
-            for key, value in ((ACCESS_KEY, pair.access_token), (REFRESH_KEY, pair.refresh_token)):
-                await conn.execute(
-                    "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)"
-                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
-                    " updated_at = excluded.updated_at",
-                    (key, value, stamp),
-                )
+        await self.db.executemany(
+            "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
+            " updated_at = excluded.updated_at",
+            [(ACCESS_KEY, pair.access_token, stamp), (REFRESH_KEY, pair.refresh_token, stamp)],
+        )
 
     async def seed(self, pair: TokenPair, *, now: datetime) -> TokenPair:
         """Store `pair` only if nothing is stored yet; returns the pair in force.
