@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.app import App
+from bot.core.i18n import Translator, format_vnd
 from storage.registrations import NewRegistration, Registration, RegistrationRepository, Status
 from storage.users import Ward
 from tests.handlers.test_exit_registration_helpers import FORM_INPUTS, fill_form, submit
 from tests.harness import Chat, FakeClock, new_app
+
+VI = Translator("vi")
 
 
 async def test_form_end_to_end_stores_one_registration(app: App, resident: Chat) -> None:
@@ -23,8 +26,8 @@ async def test_form_end_to_end_stores_one_registration(app: App, resident: Chat)
     assert "Vay vốn ưu đãi, Học nghề" in summary
     code = await submit_now(resident)
     assert code == "TN-2026-000001"
-    assert "Mẫu số 04" in resident.last.text
-    assert "từ ngày 15" in resident.last.text
+    resident.expect("exit_registration.submitted", code=code)
+    assert "Mẫu số 04" in VI("exit_registration.submitted", code=code)
     stored = await RegistrationRepository(app.db).get(1)
     assert stored is not None
     assert stored.full_name == "Nguyễn Văn An"
@@ -46,7 +49,8 @@ async def submit_now(chat: Chat) -> str:
 async def test_income_is_echoed(resident: Chat) -> None:
     """The monthly income typed in words is read and echoed in đồng."""
     await fill_form(resident, upto=12)
-    assert any("Thu nhập hằng tháng của hộ: 3.500.000 ₫" in r.text for r in resident.history)
+    echo = VI("exit_registration.income_echo", amount=format_vnd(3_500_000, "vi"))
+    assert any(echo in r.text for r in resident.history)
 
 
 async def test_double_submit_creates_one_registration(app: App, resident: Chat) -> None:
@@ -64,17 +68,17 @@ async def test_invalid_id_cards_are_refused_and_step_kept(app: App, resident: Ch
     """Bad căn cước numbers get a clear Vietnamese message and the same question again."""
     await fill_form(resident, upto=5)
     cases = {
-        "04809000123A": "chỉ gồm chữ số",
-        "04809000123": "đúng 12 chữ số",
-        "000090001234": "mã tỉnh",
-        "097090001234": "mã tỉnh",
+        "04809000123A": "id_digits",
+        "04809000123": "id_length",
+        "000090001234": "id_province",
+        "097090001234": "id_province",
     }
-    for typed, message in cases.items():
+    for typed, problem in cases.items():
         await resident.send(typed)
-        assert message in resident.last.text
-        assert "Số căn cước của chủ hộ" in resident.last.text
+        resident.expect(f"exit_registration.error.{problem}")
+        resident.expect("exit_registration.ask.id_number")
     await resident.send("048 090 001 234")
-    assert "Số điện thoại" in resident.last.text
+    resident.expect("exit_registration.ask.phone")
 
 
 async def test_invalid_phones_are_refused(resident: Chat) -> None:
@@ -82,41 +86,42 @@ async def test_invalid_phones_are_refused(resident: Chat) -> None:
     await fill_form(resident, upto=6)
     for typed in ("0212345678", "091234567", "09123456789", "abc"):
         await resident.send(typed)
-        assert "Số điện thoại chưa hợp lệ" in resident.last.text
+        resident.expect("exit_registration.error.phone")
     await resident.send("+84 912 345 678")
-    assert "xã, phường hay đặc khu nào" in resident.last.text
+    resident.expect("exit_registration.ask.ward")
 
 
 async def test_invalid_dates_are_refused(resident: Chat) -> None:
     """Wrong formats, impossible dates, future dates and implausible ages are refused."""
     await fill_form(resident, upto=2)
     cases = {
-        "1980-03-05": "chưa đúng dạng",
-        "31/02/1980": "không có trên lịch",
-        "01/01/2030": "tương lai",
-        "01/01/2015": "từ 16 đến 110 tuổi",
-        "01/01/1900": "từ 16 đến 110 tuổi",
+        "1980-03-05": "birth_format",
+        "31/02/1980": "birth_invalid",
+        "01/01/2030": "birth_future",
+        "01/01/2015": "birth_age",
+        "01/01/1900": "birth_age",
     }
-    for typed, message in cases.items():
+    for typed, problem in cases.items():
         await resident.send(typed)
-        assert message in resident.last.text
-        assert "Ngày sinh của chủ hộ" in resident.last.text
+        resident.expect(f"exit_registration.error.{problem}")
+        resident.expect("exit_registration.ask.birth")
 
 
 async def test_invalid_amounts_are_refused(resident: Chat) -> None:
     """Unreadable, ambiguous and negative incomes are refused with a clear message."""
     await fill_form(resident, upto=11)
-    cases = {
-        "không biết": "không đọc được số tiền",
-        "800": "nhiều cách",
-        "-2 triệu": "số âm",
-    }
-    for typed, message in cases.items():
+    cases = {"không biết": "not_money", "800": "ambiguous", "-2 triệu": "negative"}
+    for typed, problem in cases.items():
         await resident.send(typed)
-        assert message in resident.last.text
-        assert "Thu nhập hiện nay" in resident.last.text
+        resident.expect(f"exit_registration.error.income_{problem}")
+        resident.expect("exit_registration.ask.income")
     await resident.send("36 triệu/năm")
-    assert any("khoảng 3.000.000 ₫ mỗi tháng" in r.text for r in resident.history[-2:])
+    echo = VI(
+        "exit_registration.income_echo_year",
+        typed=format_vnd(36_000_000, "vi"),
+        amount=format_vnd(3_000_000, "vi"),
+    )
+    assert any(echo in r.text for r in resident.history[-2:])
 
 
 async def test_causes_toggle_with_check_marks(resident: Chat) -> None:
@@ -127,19 +132,19 @@ async def test_causes_toggle_with_check_marks(resident: Chat) -> None:
     await resident.tap("Thiếu vốn")
     assert "▫️ Thiếu vốn" in [c.label for c in resident.last.choices]
     await resident.tap("Xong")
-    assert "ít nhất một mục" in resident.last.text
+    resident.expect("exit_registration.error.pick_one")
     await resident.tap("Khác")
     await resident.tap("Xong")
-    assert "nguyên nhân khác" in resident.last.text
+    resident.expect("exit_registration.ask.cause_other")
     await resident.send("Nhà bị lũ cuốn")
-    assert "mong muốn được hỗ trợ" in resident.last.text
+    resident.expect("exit_registration.ask.supports")
 
 
 async def test_back_and_edit_from_summary(app: App, resident: Chat) -> None:
     """Back returns to the previous question; Edit changes one field and returns to the summary."""
     await fill_form(resident, upto=3)
     await resident.tap("Quay lại")
-    assert "Ngày sinh của chủ hộ" in resident.last.text
+    resident.expect("exit_registration.ask.birth")
     await resident.send("05/03/1980")
     for kind, value in FORM_INPUTS[3:]:
         if kind == "tap":
@@ -149,7 +154,7 @@ async def test_back_and_edit_from_summary(app: App, resident: Chat) -> None:
     await resident.tap("Sửa")
     await resident.tap("Điện thoại")
     await resident.send("0387654321")
-    assert "Bạn kiểm tra lại thông tin" in resident.last.text
+    resident.expect("exit_registration.summary_head")
     assert "0387654321" in resident.last.text
     await resident.tap("Gửi đăng ký")
     stored = await RegistrationRepository(app.db).get(1)
@@ -160,9 +165,10 @@ async def test_back_and_edit_from_summary(app: App, resident: Chat) -> None:
 async def test_consent_refused_stores_nothing(app: App, resident: Chat) -> None:
     """Refusing consent leaves the flow without asking for anything."""
     await resident.press("menu:exit_registration")
-    assert "Luật Bảo vệ dữ liệu cá nhân 91/2025/QH15" in resident.last.text
+    resident.expect("exit_registration.consent")
+    assert "Luật Bảo vệ dữ liệu cá nhân 91/2025/QH15" in VI("exit_registration.consent")
     await resident.tap("Không đồng ý")
-    assert "không lưu thông tin nào" in resident.last.text
+    resident.expect("exit_registration.consent_refused")
     assert await RegistrationRepository(app.db).count() == 0
 
 
@@ -178,7 +184,7 @@ async def test_restart_mid_form_keeps_the_step(tmp_path: Path, clock: FakeClock)
     try:
         chat = Chat(second, "r-restart")
         await chat.send("1")
-        assert "Địa chỉ của hộ" in chat.last.text
+        chat.expect("exit_registration.ask.address")
         for kind, value in FORM_INPUTS[8:]:
             if kind == "tap":
                 await chat.tap(value)
@@ -250,14 +256,17 @@ async def test_own_ward_is_offered_first(app: App, resident: Chat) -> None:
     await app.services.users.set_ward(user.id, "20257")
     await fill_form(resident, upto=7)
     labels = [c.label for c in resident.last.choices]
-    assert labels[0] == "Phường Hòa Cường (dữ liệu mẫu) (nơi bạn đã chọn)"
+    demo = VI("ward.demo", name="Phường Hòa Cường")
+    assert labels[0] == VI("exit_registration.ward_own", name=demo)
     assert "Phường An Hải" in labels
 
 
 async def test_english_locale_has_the_same_form(resident: Chat) -> None:
     """After /lang en the consent and questions are in English."""
     await resident.send("/lang en")
+    resident.language = "en"
     await resident.press("menu:exit_registration")
+    resident.expect("exit_registration.consent")
     assert "Law 91/2025/QH15" in resident.last.text
     await resident.tap("I agree")
-    assert "full name" in resident.last.text
+    resident.expect("exit_registration.ask.name")
