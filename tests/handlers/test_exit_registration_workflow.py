@@ -8,11 +8,15 @@ import json
 from openpyxl import load_workbook
 
 from bot.app import App
+from bot.core.i18n import Translator
 from handlers.exit_registration._jobs import remind_waiting
 from storage.registrations import RegistrationRepository, Status
 from storage.users import Ward
 from tests.handlers.test_exit_registration_helpers import submit
 from tests.harness import Chat, FakeClock, make_officer
+
+VI = Translator("vi")
+ILLEGAL = VI("exit_registration.officer.illegal")
 
 
 async def outbox_to(app: App, chat_id: str) -> list[str]:
@@ -45,24 +49,28 @@ async def test_full_workflow_with_question_and_answer(
     """Officer moves a case through needs_info and back; the resident answers via /trangthai."""
     await submit(resident)
     await officer.press("menu:registrations_admin")
-    assert "1 hồ sơ" in officer.last.text
+    officer.expect("exit_registration.officer.inbox", total=1)
     await officer.tap("Đã gửi (1)")
     labels = [c.label for c in officer.last.choices]
     assert any("TN-2026-000001 · Nguyễn Văn An · ********1234" in label for label in labels)
     await officer.tap("TN-2026-000001")
     assert "048090001234" in officer.last.text
     await move(officer, 1, "in_review", "Đã nhận hồ sơ")
-    assert "Đang xem xét" in officer.history[-2].text
+    in_review = VI("exit_registration.status.in_review")
+    changed = VI("exit_registration.officer.changed", code="TN-2026-000001", status=in_review)
+    assert officer.history[-2].text == changed
     await move(officer, 1, "needs_info", "Hộ có mấy người đang đi làm?")
     pushed = await outbox_to(app, "resident-1")
-    assert "Đang xem xét" in pushed[0] and "Đã nhận hồ sơ" in pushed[0]
+    assert in_review in pushed[0] and "Đã nhận hồ sơ" in pushed[0]
     assert "Hộ có mấy người đang đi làm?" in pushed[1]
     await resident.send("/trangthai")
-    assert "Cán bộ xã/phường hỏi: Hộ có mấy người đang đi làm?" in resident.last.text
+    resident.expect("exit_registration.timeline.question", question="Hộ có mấy người đang đi làm?")
     await resident.tap("Trả lời câu hỏi")
     await resident.send("Hai người đi làm công nhân")
-    assert "Đã gửi câu trả lời" in resident.history[-2].text
-    assert any("đã trả lời" in text for text in await outbox_to(app, "officer-1"))
+    code = "TN-2026-000001"
+    assert resident.history[-2].text == VI("exit_registration.answer.done", code=code)
+    told = VI("exit_registration.officer.push_answered", code=code)
+    assert told in await outbox_to(app, "officer-1")
     repo = RegistrationRepository(app.db)
     stored = await repo.get(1)
     assert stored is not None
@@ -86,7 +94,7 @@ async def test_full_workflow_with_question_and_answer(
     assert actions.count("registration.status") == 4
     assert "registration.answer" in actions
     await resident.send("/trangthai")
-    assert "Được công nhận thoát nghèo" in resident.last.text
+    resident.expect("exit_registration.status.recognised_exited")
     assert not any("Rút" in c.label for c in resident.last.choices)
 
 
@@ -95,7 +103,7 @@ async def test_illegal_transition_is_refused(app: App, resident: Chat, officer: 
     await submit(resident)
     await officer.press("menu:registrations_admin")
     await officer.press("rgo:set:1:recognised_exited")
-    assert "Không thể chuyển" in officer.history[-2].text
+    assert officer.history[-2].text == ILLEGAL
     stored = await RegistrationRepository(app.db).get(1)
     assert stored is not None
     assert stored.status is Status.SUBMITTED
@@ -108,7 +116,7 @@ async def test_double_tap_on_status_change_applies_once(
     await submit(resident)
     await move(officer, 1, "in_review", "ok")
     await officer.press("rgo:set:1:in_review")
-    assert "Không thể chuyển" in officer.history[-2].text
+    assert officer.history[-2].text == ILLEGAL
     assert len(await RegistrationRepository(app.db).history(1)) == 2
     assert len(await outbox_to(app, "resident-1")) == 1
 
@@ -120,13 +128,14 @@ async def test_officer_of_another_ward_is_refused(app: App, resident: Chat) -> N
     other = Chat(app, "officer-b")
     await make_officer(app, other, ward_id="phuong-b")
     await other.press("menu:registrations_admin")
-    assert "0 hồ sơ" in other.last.text
+    other.expect("exit_registration.officer.inbox", total=0)
     await other.tap("Đã gửi (0)")
-    assert "Không có hồ sơ" in other.last.text
+    submitted = VI("exit_registration.status.submitted")
+    other.expect("exit_registration.officer.list_empty", status=submitted)
     for payload in ("rgo:view:1", "rgo:set:1:in_review"):
         await other.press(payload)
         assert "Nguyễn Văn An" not in other.last.text
-        assert "quyền" in other.last.text
+        other.expect("error.permission")
     stored = await RegistrationRepository(app.db).get(1)
     assert stored is not None
     assert stored.status is Status.SUBMITTED
@@ -137,13 +146,13 @@ async def test_resident_cannot_press_officer_payloads(app: App, resident: Chat) 
     """A resident forging an officer payload or another household's id is refused."""
     await submit(resident)
     await resident.press("rgo:set:1:in_review")
-    assert "quyền" in resident.last.text
+    resident.expect("error.permission")
     neighbour = Chat(app, "resident-2")
     await neighbour.send("/trangthai")
     await neighbour.press("menu:exit_registration")
     await neighbour.press("menu:cancel")
     await neighbour.send("/trangthai")
-    assert "chưa có hồ sơ" in neighbour.last.text
+    neighbour.expect("exit_registration.status.none")
     await resident.send("/trangthai")
     await neighbour.press("reg:wd:1")
     assert "Nguyễn Văn An" not in neighbour.last.text
@@ -159,11 +168,13 @@ async def test_withdraw_before_decision(app: App, resident: Chat, officer: Chat)
     await resident.send("/trangthai")
     await resident.tap("Rút đăng ký")
     await resident.tap("Rút hồ sơ")
-    assert "Đã rút hồ sơ TN-2026-000001" in resident.history[-2].text
+    code = "TN-2026-000001"
+    assert resident.history[-2].text == VI("exit_registration.withdraw.done", code=code)
     stored = await RegistrationRepository(app.db).get(1)
     assert stored is not None
     assert stored.status is Status.WITHDRAWN
-    assert any("đã rút" in text for text in await outbox_to(app, "officer-1"))
+    told = VI("exit_registration.officer.push_withdrawn", code=code)
+    assert told in await outbox_to(app, "officer-1")
 
 
 async def test_erase_anonymises_but_keeps_counts(app: App, resident: Chat, officer: Chat) -> None:
