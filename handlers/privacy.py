@@ -6,11 +6,14 @@ runs them all in one transaction, with the session, so the deletion is all or no
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.core.flow import FlowData, Payload, Signal, StepFlow, StepHandler, StepResult
 from bot.core.registry import EVERYONE, Command, Registry
 from bot.core.turn import Turn
-from bot.core.types import Choice, Reply, Role
+from bot.core.types import Reply, Role
 from storage.audit import record_audit
 from storage.outbox import erase_in as erase_outbox_in
 
@@ -22,11 +25,31 @@ class Step(StrEnum):
     """Asks the user to confirm the deletion."""
 
 
-class PrivacyFeature:
+@dataclass
+class NoData(FlowData):
+    """The deletion flow keeps nothing between its steps."""
+
+
+@dataclass(frozen=True)
+class Erase(Payload):
+    """`privacy:yes`: delete everything."""
+
+    prefix = "privacy:yes"
+
+
+@dataclass(frozen=True)
+class Keep(Payload):
+    """`privacy:no`: keep everything (the answer "no" to the question, not a cancel)."""
+
+    prefix = "privacy:no"
+
+
+class PrivacyFeature(StepFlow[NoData]):
     """Registers `/xoadulieu` and the privacy notice."""
 
     name = "privacy"
     roles = EVERYONE
+    data_type = NoData
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
@@ -45,26 +68,30 @@ class PrivacyFeature:
 
     async def start(self, turn: Turn) -> list[Reply]:
         """Asks to confirm deleting all of the user's data."""
-        turn.session.enter(self.name, Step.CONFIRM)
+        self.enter(turn, Step.CONFIRM, NoData())
         return [
             turn.reply(
                 "privacy.confirm",
-                Choice(turn.t("privacy.yes_delete"), "privacy:yes"),
-                Choice(turn.t("common.cancel"), "privacy:no"),
+                Erase().choice(turn.t("privacy.yes_delete")),
+                Keep().choice(turn.t("common.cancel")),
             )
         ]
 
-    async def handle(self, turn: Turn) -> list[Reply]:
-        """Deletes on "yes", keeps everything on "no"."""
-        if turn.payload == "privacy:yes":
+    def steps(self) -> Mapping[str, StepHandler]:
+        """The one step."""
+        return {Step.CONFIRM: self.on_confirm}
+
+    async def on_confirm(self, turn: Turn, data: NoData) -> StepResult:
+        """Deletes on "yes" and says how many rows went; keeps everything on "no"."""
+        if Erase.unpack(turn.payload) is not None:
             removed = await self.erase(turn)
             turn.session.clear()
             key = "privacy.done_staff" if turn.user.role is not Role.RESIDENT else "privacy.done"
             return [turn.reply(key, count=removed)]
-        if turn.payload == "privacy:no":
+        if Keep.unpack(turn.payload) is not None:
             turn.session.clear()
             return [turn.reply("privacy.kept")]
-        return [turn.reply("common.choose_above")]
+        return Signal.REPEAT
 
     async def erase(self, turn: Turn) -> int:
         """Runs every feature's eraser, drops the user's queued messages, forgets the session.

@@ -77,7 +77,7 @@ def resolve_choice(session: Session, text: str) -> str | None:
     if not session.offered:
         return None
     stripped = text.strip().rstrip(".)")
-    if stripped.isdigit() and not session.offered_text:
+    if stripped.isascii() and stripped.isdigit() and not session.offered_text:
         index = int(stripped)
         if 1 <= index <= len(session.offered):
             return session.offered[index - 1][1]

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from bot.core.dispatcher import Dispatcher
-from bot.core.errors import PermissionDenied
+from bot.core.flow import (
+    FlowData,
+    Payload,
+    Signal,
+    StepFlow,
+    StepHandler,
+    StepResult,
+    cancel_choice,
+    menu_choice,
+)
 from bot.core.registry import EVERYONE, STAFF
 from bot.core.turn import Turn
 from bot.core.types import Choice, Reply
@@ -129,35 +140,67 @@ class FaqChat:
         return HandoverFlow(self.questions)
 
 
-class HandoverFlow:
+@dataclass
+class HandoverData(FlowData):
+    """What the handover flow keeps: the question and the chosen ward."""
+
+    q: str = ""
+    ward: str = ""
+
+
+@dataclass(frozen=True)
+class WardPick(Payload):
+    """`faqh:w:<ward id>`: the ward the question goes to."""
+
+    prefix = "faqh:w"
+    ward: str
+
+
+@dataclass(frozen=True)
+class SendQuestion(Payload):
+    """`faqh:send`: send the question to the ward's officers."""
+
+    prefix = "faqh:send"
+
+
+class HandoverFlow(StepFlow[HandoverData]):
     """A resident sends a question to the officers of their ward; nothing is lost on restart."""
 
     name = "faqh"
     roles = EVERYONE
+    data_type = HandoverData
 
     def __init__(self, questions: QuestionRepository) -> None:
         self.questions = questions
 
+    def steps(self) -> Mapping[str, StepHandler]:
+        """The step table (diagram: `handover.mmd`)."""
+        return {
+            HandoverStep.QUESTION: self.on_question,
+            HandoverStep.WARD: self.on_ward,
+            HandoverStep.CONFIRM: self.on_confirm,
+        }
+
     async def start(self, turn: Turn) -> list[Reply]:
         """Enters the flow with the last searched question (or asks for one)."""
-        question = str(turn.session.data.get("faq_q", "")).strip()
-        turn.session.enter(self.name, HandoverStep.QUESTION, {"q": question})
-        if not question:
+        data = HandoverData(q=str(turn.session.data.get("faq_q", "")).strip())
+        self.enter(turn, HandoverStep.QUESTION, data)
+        if not data.q:
             return [self._ask_question(turn)]
-        return await self._after_question(turn)
+        replies = await self._after_question(turn, data)
+        turn.session.data = data.dump()
+        return replies
 
     def _ask_question(self, turn: Turn) -> Reply:
         return Reply(
-            turn.t("faq.handover_type_question"),
-            (Choice(turn.t("common.cancel"), "faqh:cancel"),),
-            expects_text=True,
+            turn.t("faq.handover_type_question"), (cancel_choice(turn),), expects_text=True
         )
 
-    async def _after_question(self, turn: Turn) -> list[Reply]:
-        if "ward" not in turn.session.data and not await self._own_ward_served(turn):
-            turn.session.step = HandoverStep.WARD
+    async def _after_question(self, turn: Turn, data: HandoverData) -> list[Reply]:
+        if not data.ward and not await self._own_ward_served(turn):
+            self.go(turn, HandoverStep.WARD)
             return [await self._ask_ward(turn)]
-        return await self._confirm(turn)
+        return await self._confirm(turn, data)
 
     @staticmethod
     async def _own_ward_served(turn: Turn) -> bool:
@@ -171,33 +214,55 @@ class HandoverFlow:
     async def _ask_ward(turn: Turn, error: str = "") -> Reply:
         """The ward question: buttons when few wards are in service, else a typed name."""
         wards = await turn.services.users.wards()
-        cancel = Choice(turn.t("common.cancel"), "faqh:cancel")
+        cancel = cancel_choice(turn)
         if not wards:
             turn.session.clear()
             return Reply(turn.t("ward.none_served"), (cancel,))
         shown = wards if len(wards) <= MAX_WARD_BUTTONS else []
         choices = [
-            Choice(short(demo_aware_label(turn.t, ward)), f"faqh:w:{ward.id}") for ward in shown
+            WardPick(ward.id).choice(short(demo_aware_label(turn.t, ward))) for ward in shown
         ]
         question = turn.t("faq.handover_choose_ward")
         text = f"{error}\n\n{question}" if error else question
         return Reply(text, (*choices, cancel), expects_text=not choices)
 
-    async def _typed_ward(self, turn: Turn) -> list[Reply]:
+    async def on_question(self, turn: Turn, data: HandoverData) -> StepResult:
+        """Takes the typed question (at least two characters), then asks the ward or confirms."""
+        if turn.payload is not None or len(turn.text) < MIN_ANSWER_CHARS:
+            return [self._ask_question(turn)]
+        data.q = turn.text
+        return await self._after_question(turn, data)
+
+    async def on_ward(self, turn: Turn, data: HandoverData) -> StepResult:
+        """A ward button, or a typed commune name; anything else repeats the options."""
+        if turn.payload is None and turn.text:
+            return await self._typed_ward(turn, data)
+        pick = WardPick.unpack(turn.payload)
+        if pick is None:
+            return Signal.REPEAT
+        ward = await turn.services.users.ward(pick.ward)
+        if ward is None or not ward.enabled:
+            return [turn.reply("error.unknown_button"), await self._ask_ward(turn)]
+        return await self._take_ward(turn, data, ward.id)
+
+    async def on_confirm(self, turn: Turn, data: HandoverData) -> StepResult:
+        """Sends the question on "Gửi"; anything else repeats the options."""
+        if SendQuestion.unpack(turn.payload) is None:
+            return Signal.REPEAT
+        return await self._send(turn, data)
+
+    async def _typed_ward(self, turn: Turn, data: HandoverData) -> list[Reply]:
         """A typed commune name: the ward in service, candidates, or why it cannot be used."""
         choice = await choose_ward(turn.services.users, turn.text)
         if choice.ward is not None:
-            return await self._take_ward(turn, choice.ward.id)
+            return await self._take_ward(turn, data, choice.ward.id)
         if choice.candidates:
             buttons = [
-                Choice(short(demo_aware_label(turn.t, w, with_province=True)), f"faqh:w:{w.id}")
+                WardPick(w.id).choice(short(demo_aware_label(turn.t, w, with_province=True)))
                 for w in choice.candidates
             ]
             return [
-                Reply(
-                    turn.t("ward.which", typed=turn.text[:60]),
-                    (*buttons, Choice(turn.t("common.cancel"), "faqh:cancel")),
-                )
+                Reply(turn.t("ward.which", typed=turn.text[:60]), (*buttons, cancel_choice(turn)))
             ]
         if choice.not_served is not None:
             unit = choice.not_served
@@ -206,100 +271,86 @@ class HandoverFlow:
             error = turn.t("ward.not_found", typed=turn.text[:60])
         return [await self._ask_ward(turn, error)]
 
-    async def _take_ward(self, turn: Turn, ward_id: str) -> list[Reply]:
+    async def _take_ward(self, turn: Turn, data: HandoverData, ward_id: str) -> list[Reply]:
         await turn.services.users.set_ward(turn.user.id, ward_id)
-        turn.session.data["ward"] = ward_id
-        return await self._confirm(turn)
+        data.ward = ward_id
+        return await self._confirm(turn, data)
 
-    async def _confirm(self, turn: Turn) -> list[Reply]:
-        ward_id = str(turn.session.data.get("ward", "")) or turn.user.ward_id or ""
-        ward = await turn.services.users.ward(ward_id)
-        turn.session.step = HandoverStep.CONFIRM
-        turn.session.data["ward"] = ward_id
+    async def _confirm(self, turn: Turn, data: HandoverData) -> list[Reply]:
+        data.ward = data.ward or turn.user.ward_id or ""
+        ward = await turn.services.users.ward(data.ward)
+        self.go(turn, HandoverStep.CONFIRM)
         return [
             turn.reply(
                 "faq.handover_confirm",
-                Choice(turn.t("faq.handover_send"), "faqh:send"),
-                Choice(turn.t("common.cancel"), "faqh:cancel"),
-                question=turn.session.data["q"],
-                ward=ward.name if ward else ward_id,
+                SendQuestion().choice(turn.t("faq.handover_send")),
+                cancel_choice(turn),
+                question=data.q,
+                ward=ward.name if ward else data.ward,
             )
         ]
 
-    async def handle(self, turn: Turn) -> list[Reply]:
-        """Routes by step: question text, ward choice, send or cancel."""
-        if turn.payload == "faqh:cancel":
-            turn.session.clear()
-            return [turn.reply("menu.cancelled", Choice(turn.t("menu.back_to_menu"), "menu:main"))]
-        step = turn.session.step
-        if step == HandoverStep.QUESTION:
-            if turn.payload is not None or len(turn.text) < MIN_ANSWER_CHARS:
-                return [self._ask_question(turn)]
-            turn.session.data["q"] = turn.text
-            return await self._after_question(turn)
-        if step == HandoverStep.WARD:
-            payload = turn.payload
-            if payload is None and turn.text:
-                return await self._typed_ward(turn)
-            if payload is None or not payload.startswith("faqh:w:"):
-                return [turn.reply("common.choose_above")]
-            ward = await turn.services.users.ward(payload.removeprefix("faqh:w:"))
-            if ward is None or not ward.enabled:
-                return [turn.reply("error.unknown_button")]
-            return await self._take_ward(turn, ward.id)
-        if step == HandoverStep.CONFIRM and turn.payload == "faqh:send":
-            return await self._send(turn)
-        return [turn.reply("common.choose_above")]
-
-    async def _send(self, turn: Turn) -> list[Reply]:
-        ward_id = str(turn.session.data["ward"])
-        question = str(turn.session.data["q"])
+    async def _send(self, turn: Turn, data: HandoverData) -> list[Reply]:
         number = await self.questions.create_handover(
             user_id=turn.user.id,
-            ward_id=ward_id,
+            ward_id=data.ward,
             channel=turn.user.channel,
             chat_id=turn.user.chat_id,
-            text=question,
+            text=data.q,
             now=turn.now,
         )
-        for officer in await turn.services.users.staff(ward_id=ward_id):
+        for officer in await turn.services.users.staff(ward_id=data.ward):
             await turn.push(
                 officer.channel,
                 officer.chat_id,
                 Reply(
-                    turn.t("faq.officer_new_question", number=number, question=question),
+                    turn.t("faq.officer_new_question", number=number, question=data.q),
                     (Choice(turn.t("faq.open_inbox"), "faqi:open"),),
                 ),
                 carries_my_data=True,
             )
         turn.session.clear()
-        return [
-            turn.reply(
-                "faq.handover_sent",
-                Choice(turn.t("menu.back_to_menu"), "menu:main"),
-                number=number,
-            )
-        ]
+        return [turn.reply("faq.handover_sent", menu_choice(turn), number=number)]
 
 
-class InboxFlow:
+@dataclass
+class InboxData(FlowData):
+    """What the inbox flow keeps: the question being answered."""
+
+    qid: int = 0
+
+
+@dataclass(frozen=True)
+class AnswerPick(Payload):
+    """`faqo:a:<question id>`: answer this question."""
+
+    prefix = "faqo:a"
+    question: int = field(metadata={"min": 1, "max": 10**12})
+
+
+class InboxFlow(StepFlow[InboxData]):
     """Officers read their ward's questions and answer them; answers reach the resident."""
 
     name = "faqo"
     roles = STAFF
+    data_type = InboxData
 
     def __init__(self, questions: QuestionRepository) -> None:
         self.questions = questions
+
+    def steps(self) -> Mapping[str, StepHandler]:
+        """The step table (diagram: `inbox.mmd`)."""
+        return {InboxStep.LIST: self.on_pick, InboxStep.ANSWER: self.on_answer}
 
     async def start(self, turn: Turn) -> list[Reply]:
         """Lists the open questions of the officer's ward (`/hopthu`)."""
         turn.require_staff()
         ward_filter = None if turn.user.role == "admin" else turn.user.ward_id
         open_questions = await self.questions.open_for_ward(ward_filter)
-        turn.session.enter(self.name, InboxStep.LIST)
+        self.enter(turn, InboxStep.LIST, InboxData())
         if not open_questions:
             turn.session.clear()
-            return [turn.reply("faq.inbox_empty", Choice(turn.t("menu.back_to_menu"), "menu:main"))]
+            return [turn.reply("faq.inbox_empty", menu_choice(turn))]
         lines = [turn.t("faq.inbox_title", count=len(open_questions))]
         choices = []
         for question in open_questions:
@@ -311,48 +362,46 @@ class InboxFlow:
                     question=short(question.text, 300),
                 )
             )
-            choices.append(
-                Choice(turn.t("faq.answer_button", number=question.id), f"faqo:a:{question.id}")
-            )
-        choices.append(Choice(turn.t("menu.back_to_menu"), "menu:main"))
+            label = turn.t("faq.answer_button", number=question.id)
+            choices.append(AnswerPick(question.id).choice(label))
+        choices.append(menu_choice(turn))
         return [Reply("\n".join(lines), tuple(choices))]
 
-    async def handle(self, turn: Turn) -> list[Reply]:
-        """Picks a question to answer, then takes the typed answer."""
-        payload = turn.payload or ""
-        if payload.startswith("faqo:a:"):
-            question = await self._owned(turn, payload.removeprefix("faqo:a:"))
-            if question is None:
-                return [turn.reply("faq.question_gone")]
-            turn.session.step = InboxStep.ANSWER
-            turn.session.data["qid"] = question.id
-            return [
-                Reply(
-                    turn.t("faq.type_answer", number=question.id, question=question.text),
-                    (Choice(turn.t("common.cancel"), "faqo:cancel"),),
-                    expects_text=True,
-                )
-            ]
-        if payload == "faqo:cancel":
-            turn.session.clear()
-            return [turn.reply("menu.cancelled", Choice(turn.t("menu.back_to_menu"), "menu:main"))]
-        if turn.session.step == InboxStep.ANSWER and turn.payload is None:
-            if len(turn.text) < MIN_ANSWER_CHARS:
-                return [turn.reply("faq.answer_too_short")]
-            return await self._answer(turn)
-        return [turn.reply("common.choose_above")]
+    async def on_pick(self, turn: Turn, data: InboxData) -> StepResult:
+        """An "answer" button: shows the question and waits for the typed answer."""
+        pick = AnswerPick.unpack(turn.payload)
+        if pick is None:
+            return Signal.REPEAT
+        question = await self._owned(turn, pick.question)
+        if question is None:
+            return [turn.reply("faq.question_gone")]
+        self.go(turn, InboxStep.ANSWER)
+        data.qid = question.id
+        return [
+            Reply(
+                turn.t("faq.type_answer", number=question.id, question=question.text),
+                (cancel_choice(turn),),
+                expects_text=True,
+            )
+        ]
 
-    async def _owned(self, turn: Turn, raw_id: str) -> HandoverQuestion | None:
-        if not raw_id.isdigit():
-            raise PermissionDenied
-        question = await self.questions.get(int(raw_id))
+    async def on_answer(self, turn: Turn, data: InboxData) -> StepResult:
+        """The typed answer (another question's button switches to that one)."""
+        if turn.payload is not None:
+            return await self.on_pick(turn, data)
+        if len(turn.text) < MIN_ANSWER_CHARS:
+            return [turn.reply("faq.answer_too_short", cancel_choice(turn))]
+        return await self._answer(turn, data)
+
+    async def _owned(self, turn: Turn, question_id: int) -> HandoverQuestion | None:
+        question = await self.questions.get(question_id)
         if question is None:
             return None
         turn.require_staff(question.ward_id)
         return question if question.answered_at is None else None
 
-    async def _answer(self, turn: Turn) -> list[Reply]:
-        question = await self.questions.get(int(turn.session.data["qid"]))
+    async def _answer(self, turn: Turn, data: InboxData) -> list[Reply]:
+        question = await self.questions.get(data.qid)
         if question is None:
             turn.session.clear()
             return [turn.reply("faq.question_gone")]
@@ -380,7 +429,7 @@ class InboxFlow:
                     question=question.text,
                     answer=turn.text,
                 ),
-                (Choice(turn.t("menu.back_to_menu"), "menu:main"),),
+                (menu_choice(turn),),
             ),
         )
         turn.session.clear()
@@ -388,7 +437,7 @@ class InboxFlow:
             turn.reply(
                 "faq.answer_sent",
                 Choice(turn.t("faq.open_inbox"), "faqi:open"),
-                Choice(turn.t("menu.back_to_menu"), "menu:main"),
+                menu_choice(turn),
                 number=question.id,
             )
         ]
