@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.app import App, build_app, utc_clock
+from bot.app import App, build_app
 from bot.core.config import Config
 from bot.serve import run_console, run_telegram
 from handlers import donations, exit_registration, faq, notices, self_check, wards
-from storage.db import Database
+from storage.audit import AuditLog
+from storage.clock import utc_now
+from storage.db import open_database
 from storage.users import UserRepository
 
 Command = Callable[[argparse.Namespace, Config], Coroutine[Any, Any, int]]
@@ -107,60 +108,62 @@ async def cmd_run(args: argparse.Namespace, config: Config) -> int:
 
 async def cmd_db(args: argparse.Namespace, config: Config) -> int:
     """`db migrate` and `db backup PATH`."""
-    db = Database(config.database_path)
-    await db.open()
-    try:
-        if args.db_command == "migrate":
-            version = await db.migrate()
+    migrate = args.db_command == "migrate"
+    async with open_database(config.database_path, migrate=migrate) as db:
+        if migrate:
+            version = await db.schema_version()
             print(f"Cơ sở dữ liệu ở phiên bản {version}: {config.database_path}")
         else:
             await db.backup(Path(args.path))
             print(f"Đã sao lưu vào {args.path}")
-    finally:
-        await db.close()
     return 0
 
 
 async def cmd_officer(args: argparse.Namespace, config: Config) -> int:
-    """`officer add|list|remove`; never loads the demo data (a real ward's admin runs it)."""
-    config = dataclasses.replace(config, demo_data=False)
-
-    async def body(app: App) -> int:
-        users = UserRepository(app.db)
-        now = utc_clock()
+    """`officer add|list|remove`; builds no app, so never loads the demo data."""
+    async with open_database(config.database_path) as db:
+        users = UserRepository(db)
+        audit = AuditLog(db)
         if args.officer_command == "add":
-            try:
-                user = await users.set_role(
-                    args.channel, args.user_id, args.role, args.ward, now=now
-                )
-            except ValueError as exc:
-                print(f"Lỗi: {exc}", file=sys.stderr)
-                return 2
-            await app.services.audit.record(
-                actor_user_id=None,
-                action="officer.add",
-                target=f"user:{user.id}",
-                detail={"role": args.role, "ward": args.ward},
-                now=now,
-            )
-            who = f"{user.channel}:{user.external_id}"
-            print(f"Đã cấp quyền {user.role} xã/phường/đặc khu {user.ward_id} cho {who}")
-        elif args.officer_command == "remove":
-            found = await users.find(args.channel, args.user_id)
-            if found is None:
-                print("Không tìm thấy người dùng.", file=sys.stderr)
-                return 2
-            await users.set_role(args.channel, args.user_id, "resident", None, now=now)
-            await app.services.audit.record(
-                actor_user_id=None, action="officer.remove", target=f"user:{found.id}", now=now
-            )
-            print(f"Đã thu hồi quyền cán bộ của {args.channel}:{args.user_id}")
-        else:
-            for user in await users.staff():
-                print(f"{user.channel}\t{user.external_id}\t{user.role}\t{user.ward_id or '-'}")
+            return await _officer_add(users, audit, args)
+        if args.officer_command == "remove":
+            return await _officer_remove(users, audit, args)
+        for user in await users.staff():
+            print(f"{user.channel}\t{user.external_id}\t{user.role}\t{user.ward_id or '-'}")
         return 0
 
-    return await _with_app(config, body)
+
+async def _officer_add(users: UserRepository, audit: AuditLog, args: argparse.Namespace) -> int:
+    now = utc_now()
+    try:
+        user = await users.set_role(args.channel, args.user_id, args.role, args.ward, now=now)
+    except ValueError as exc:
+        print(f"Lỗi: {exc}", file=sys.stderr)
+        return 2
+    await audit.record(
+        actor_user_id=None,
+        action="officer.add",
+        target=f"user:{user.id}",
+        detail={"role": args.role, "ward": args.ward},
+        now=now,
+    )
+    who = f"{user.channel}:{user.external_id}"
+    print(f"Đã cấp quyền {user.role} xã/phường/đặc khu {user.ward_id} cho {who}")
+    return 0
+
+
+async def _officer_remove(users: UserRepository, audit: AuditLog, args: argparse.Namespace) -> int:
+    now = utc_now()
+    found = await users.find(args.channel, args.user_id)
+    if found is None:
+        print("Không tìm thấy người dùng.", file=sys.stderr)
+        return 2
+    await users.set_role(args.channel, args.user_id, "resident", None, now=now)
+    await audit.record(
+        actor_user_id=None, action="officer.remove", target=f"user:{found.id}", now=now
+    )
+    print(f"Đã thu hồi quyền cán bộ của {args.channel}:{args.user_id}")
+    return 0
 
 
 FEATURE_COMMANDS = (

@@ -469,3 +469,21 @@ class Database:
                 await conn.backup(dest)
             finally:
                 await dest.close()
+
+
+@asynccontextmanager
+async def open_database(path: Path | str, *, migrate: bool = True) -> AsyncIterator[Database]:
+    """The database for a command: opened (its folder created), migrated, closed at the end.
+
+    Every command line tool opens the database through this and builds no app, so none of
+    them loads demo data (only `chat`, `run` and `start` build the app). `migrate=False` leaves
+    the schema as found (for `db backup`).
+    """
+    db = Database(path)
+    await db.open()
+    try:
+        if migrate:
+            await db.migrate()
+        yield db
+    finally:
+        await db.close()

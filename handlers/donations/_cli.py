@@ -10,16 +10,13 @@ from pathlib import Path
 from bot.core.config import Config
 from bot.core.i18n import Translator
 from handlers.donations._reports import export_bytes
-from storage.db import Database
+from storage.db import open_database
 from storage.ledger import Ledger
 
 
 async def cmd_export(args: argparse.Namespace, config: Config) -> int:
     """Write the entries (optionally one ward or campaign) to `-o PATH` or standard output."""
-    db = Database(config.database_path)
-    await db.open()
-    try:
-        await db.migrate()
+    async with open_database(config.database_path) as db:
         data = await export_bytes(
             Ledger(db),
             Translator("vi"),
@@ -27,8 +24,6 @@ async def cmd_export(args: argparse.Namespace, config: Config) -> int:
             campaign_id=args.campaign,
             ward_id=args.ward,
         )
-    finally:
-        await db.close()
     if args.output:
         await asyncio.to_thread(Path(args.output).write_bytes, data)
         print(f"Đã xuất {args.output}", file=sys.stderr)

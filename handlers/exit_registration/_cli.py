@@ -7,35 +7,35 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bot.app import App, build_app
 from bot.core.config import Config
 from bot.core.i18n import Translator
 from handlers.exit_registration import _export
+from storage.audit import AuditLog
+from storage.clock import utc_now
+from storage.db import open_database
 from storage.registrations import RegistrationRepository
+from storage.users import UserRepository
 
 
 async def cmd_export(args: argparse.Namespace, config: Config) -> int:
-    """Write a ward's registrations to a CSV or XLSX file."""
-    app: App = await build_app(config)
-    try:
-        if await app.services.users.ward(args.ward) is None:
+    """Write a ward's registrations to a CSV or XLSX file (builds no app, loads no demo data)."""
+    async with open_database(config.database_path) as db:
+        if await UserRepository(db).ward(args.ward) is None:
             print(f"Không có xã/phường/đặc khu {args.ward!r}.", file=sys.stderr)
             return 2
-        registrations = await RegistrationRepository(app.db).in_ward(args.ward)
+        registrations = await RegistrationRepository(db).in_ward(args.ward)
         content = _export.render(Translator("vi"), registrations, args.format)
         path = Path(args.output or f"dang-ky-thoat-ngheo-{args.ward}.{args.format}")
         await asyncio.to_thread(path.write_bytes, content)
-        await app.services.audit.record(
+        await AuditLog(db).record(
             actor_user_id=None,
             action="registration.export",
             target=f"ward:{args.ward}",
             detail={"format": args.format, "rows": len(registrations), "via": "cli"},
-            now=app.services.clock(),
+            now=utc_now(),
         )
         print(f"Đã xuất {len(registrations)} hồ sơ vào {path}")
         return 0
-    finally:
-        await app.close()
 
 
 def add_cli(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -16,7 +16,7 @@ from knowledge.faq import FAQ_DIRECTORY, KnowledgeBase, SearchResult, split_fron
 from knowledge.kb_lint import lint_entries
 from knowledge.text import normalize
 from storage.clock import utc_now
-from storage.db import Database
+from storage.db import open_database
 from storage.questions import LearnedPhrasing, QuestionRepository
 
 
@@ -77,17 +77,12 @@ def cmd_kb(args: argparse.Namespace, config: Config) -> int:
         return 0
 
     async def with_questions() -> int:
-        db = Database(config.database_path)
-        await db.open()
-        try:
-            await db.migrate()
+        async with open_database(config.database_path) as db:
             questions = QuestionRepository(db)
             if args.kb_command == "learned":
                 return await learned(questions, args)
             for item in await questions.frequent(everywhere=True, limit=args.limit):
                 print(f"{item.count}\t{item.text}")
-        finally:
-            await db.close()
         return 0
 
     return asyncio.run(with_questions())

@@ -3,26 +3,45 @@
 from __future__ import annotations
 
 import argparse
-from datetime import date
+from datetime import date, timedelta
 
-from bot.app import App, build_app
 from bot.core.config import Config
 from bot.core.i18n import format_day, to_local
+from bot.core.turn import Services
 from handlers.notices._jobs import send_standard_2027
 from knowledge.transition import SWITCH_DAY
+from storage.audit import AuditLog
+from storage.clock import utc_now
+from storage.db import Database, open_database
+from storage.outbox import Outbox
 from storage.self_check import DEFAULT_SEND_ON, NOTICE_2027, SelfCheckRepository
+from storage.sessions import SessionRepository
+from storage.users import UserRepository
+
+
+def _services(config: Config, db: Database) -> Services:
+    """What the notice job needs, on the command's database (no features, no demo data)."""
+    return Services(
+        config=config,
+        db=db,
+        users=UserRepository(db),
+        sessions=SessionRepository(db, ttl=timedelta(hours=config.session_ttl_hours)),
+        audit=AuditLog(db),
+        outbox=Outbox(db),
+        clock=utc_now,
+    )
 
 
 async def cmd_notices(args: argparse.Namespace, config: Config) -> int:
     """Set the day, show the figures, or run the job once now."""
-    app: App = await build_app(config)
-    try:
-        repo = SelfCheckRepository(app.db)
-        now = app.services.clock()
+    async with open_database(config.database_path) as db:
+        services = _services(config, db)
+        repo = SelfCheckRepository(db)
+        now = services.clock()
         if args.notices_command == "schedule":
             day: date = args.date
             await repo.set_send_on(NOTICE_2027, day, now=now)
-            await app.services.audit.record(
+            await services.audit.record(
                 actor_user_id=None,
                 action="notices.schedule",
                 target=f"notice:{NOTICE_2027}",
@@ -38,7 +57,7 @@ async def cmd_notices(args: argparse.Namespace, config: Config) -> int:
             if to_local(now).date() < send_on:
                 print(f"Chưa đến ngày gửi ({format_day(send_on)}): không gửi gì.")
                 return 0
-            queued = await send_standard_2027(app.services, now)
+            queued = await send_standard_2027(services, now)
             print(f"Đã xếp hàng {queued} thông báo chuẩn nghèo 2027 để gửi.")
             return 0
         send_on = await repo.send_on(NOTICE_2027)
@@ -52,8 +71,6 @@ async def cmd_notices(args: argparse.Namespace, config: Config) -> int:
         )
         print(f"Đã tắt thông báo: {counts.opted_out}")
         return 0
-    finally:
-        await app.close()
 
 
 def add_cli(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

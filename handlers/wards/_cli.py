@@ -18,7 +18,7 @@ from bot.core.config import Config
 from knowledge.admin_units import Unit, find, find_province, pick, unit
 from storage.audit import AuditLog
 from storage.clock import utc_now
-from storage.db import Database
+from storage.db import open_database
 from storage.users import UserRepository, WardNotFound, ward_from_unit
 
 RECORD_NAMES = {
@@ -141,10 +141,7 @@ async def _remove(users: UserRepository, audit: AuditLog, args: argparse.Namespa
 
 async def cmd_ward(args: argparse.Namespace, config: Config) -> int:
     """Run `ward add|list|remove` on the configured database (no demo data is loaded)."""
-    db = Database(config.database_path)
-    await db.open()
-    try:
-        await db.migrate()
+    async with open_database(config.database_path) as db:
         users = UserRepository(db)
         audit = AuditLog(db)
         if args.ward_command == "add":
@@ -152,8 +149,6 @@ async def cmd_ward(args: argparse.Namespace, config: Config) -> int:
         if args.ward_command == "remove":
             return await _remove(users, audit, args)
         return await _list(users, args)
-    finally:
-        await db.close()
 
 
 def add_cli(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
