@@ -22,7 +22,7 @@ from bot.core.feature import DailyJob, FeatureContext
 from bot.core.registry import Registry
 from bot.core.turn import Clock, Services
 from bot.demo import load_core_demo
-from handlers import donations, exit_registration, faq, notices, self_check
+from handlers import donations, exit_registration, faq, housekeeping, notices, self_check
 from handlers.menu import MenuFeature
 from handlers.privacy import PrivacyFeature
 from storage.audit import AuditLog
@@ -96,6 +96,7 @@ async def build_app(
     exit_registration.install(ctx)
     donations.install(ctx)
     notices.install(ctx)
+    housekeeping.install(ctx)
     for extend in extensions:
         extend(registry, dispatcher)
     PrivacyFeature(registry).register(registry)

@@ -1,0 +1,34 @@
+"""Housekeeping: a nightly job that forgets what the bot no longer needs.
+
+Sessions past their time to live are never resumed (the user starts afresh), yet their data
+would stay on disk: a form abandoned months ago would still hold its ID-card number and phone.
+The job deletes them, with the ids of processed messages older than a week (kept only so a
+channel's redelivery is not handled twice).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time, timedelta
+
+from bot.core.feature import DailyJob, FeatureContext
+from bot.core.turn import Services
+
+log = logging.getLogger(__name__)
+
+PURGE_AT = time(3, 0)
+"""When the purge runs (Asia/Ho_Chi_Minh): the quietest hour."""
+
+KEEP_PROCESSED = timedelta(days=7)
+"""How long a processed message id is remembered (well past any channel's redelivery)."""
+
+
+async def purge(services: Services, now: datetime) -> None:
+    """Delete expired sessions and processed-message ids older than `KEEP_PROCESSED`."""
+    sessions, processed = await services.sessions.purge(now=now, keep_processed=KEEP_PROCESSED)
+    log.info("housekeeping purge", extra={"sessions": sessions, "processed": processed})
+
+
+def install(ctx: FeatureContext) -> None:
+    """Register the nightly purge."""
+    ctx.daily_jobs.append(DailyJob("housekeeping.purge", PURGE_AT, purge))
