@@ -1,8 +1,9 @@
 """The wheel: built from pyproject.toml, installed into a fresh virtual environment, it chats.
 
-The build uses pip's own build isolation and the index pip is configured with (no other
-network); the install goes into a new environment without system site-packages and runs from a
-folder outside the checkout, so nothing can come from the source tree.
+The build uses pip's own build isolation and the indexes pip is configured with; the install
+goes into a new environment without system site-packages, and the chat runs from a folder
+outside the checkout, so nothing can come from the source tree. The matcher's cache (keyed by a
+hash of the content the installed code reads) is the test session's.
 """
 
 from __future__ import annotations
@@ -124,9 +125,16 @@ def test_installed_wheel_chats_in_vietnamese(wheel: Path, tmp_path: Path) -> Non
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=tmp_path, timeout=60)
     scripts = venv / ("Scripts" if os.name == "nt" else "bin")
     python = scripts / "python"
-    install = ["install", "--quiet", "--no-compile", str(wheel)]
-    pip = [sys.executable, "-m", "pip", "--python", str(python)]
-    _run([*pip, *install], cwd=tmp_path, timeout=300)
+    # The dependencies come from the indexes pip is configured with, at the versions this
+    # environment runs (so a new upstream release cannot fail the package's own test).
+    pins = tmp_path / "pins.txt"
+    freeze = [sys.executable, "-m", "pip", "freeze", "--exclude-editable"]
+    frozen = _run(freeze, cwd=tmp_path, timeout=60).splitlines()
+    pins.write_text("\n".join(line for line in frozen if "==" in line), encoding="utf-8")
+    install = ["install", "--quiet", "--no-compile", "--constraint", str(pins), str(wheel)]
+    _run(
+        [sys.executable, "-m", "pip", "--python", str(python), *install], cwd=tmp_path, timeout=300
+    )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {
@@ -134,7 +142,6 @@ def test_installed_wheel_chats_in_vietnamese(wheel: Path, tmp_path: Path) -> Non
         for key, value in os.environ.items()
         if key not in {"PYTHONPATH", "VIRTUAL_ENV", "DATABASE_PATH", "DEMO_DATA"}
     }
-    env["GIAMNGHEO_CACHE_DIR"] = str(tmp_path / "cache")  # the matcher trains on packaged data
     origin = _run(
         [str(python), "-c", "import bot, locale; print(bot.__file__); print(locale.__file__)"],
         cwd=elsewhere,
