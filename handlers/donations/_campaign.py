@@ -51,10 +51,6 @@ def _province_label(turn: Turn, data: CampaignData) -> str:
     return turn.t("donations.camp_scope_all")
 
 
-def _typed_day(turn: Turn) -> date | None:
-    return parse_day(typed(turn), turn.today)
-
-
 class CampaignFlow(StepFlow[CampaignData]):
     """Name → fund → scope (admins) → target → start → end → confirm."""
 
@@ -138,15 +134,21 @@ class CampaignFlow(StepFlow[CampaignData]):
 
     async def on_target(self, turn: Turn, data: CampaignData) -> StepResult:
         """Amount typed: the start-date question; else why, and the question again."""
+        text = typed(turn)
+        if not text:
+            return [self._prompt(turn, data)]
         try:
-            data.target = read_amount(turn, typed(turn))
+            data.target = read_amount(turn, text)
         except UserFacingError as exc:
             return [Reply(turn.t(exc.key, **exc.params)), self._prompt(turn, data)]
         return self._go(turn, CampaignStep.START, data)
 
     async def on_start(self, turn: Turn, data: CampaignData) -> StepResult:
         """A valid date: the end-date question; else "chưa đúng" and the question again."""
-        day = _typed_day(turn)
+        text = typed(turn)
+        if not text:
+            return [self._prompt(turn, data)]
+        day = parse_day(text, turn.today)
         if day is None:
             return [turn.reply("donations.date_bad"), self._prompt(turn, data)]
         data.start = day.isoformat()
@@ -154,7 +156,10 @@ class CampaignFlow(StepFlow[CampaignData]):
 
     async def on_end(self, turn: Turn, data: CampaignData) -> StepResult:
         """A date from the start on: the confirm screen; else why, and the question again."""
-        day = _typed_day(turn)
+        text = typed(turn)
+        if not text:
+            return [self._prompt(turn, data)]
+        day = parse_day(text, turn.today)
         if day is None:
             return [turn.reply("donations.date_bad"), self._prompt(turn, data)]
         if day < date.fromisoformat(data.start):
