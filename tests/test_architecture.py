@@ -256,13 +256,15 @@ def _enum_domains() -> dict[str, list[str]]:
     from handlers.exit_registration._steps import EDITABLE, FORM, Step
     from knowledge.assessment import CATEGORIES
     from storage.ledger import DONOR_TYPES, FUNDS, METHODS
-    from storage.registrations import Status
+    from storage.registrations import CAUSES, SUPPORTS, Status
 
     asked = [step for step in FORM if step not in {Step.CONSENT, Step.SUMMARY}]
     return {
         "exit_registration.ask.{}": [step.value for step in asked],
         "exit_registration.field.{}": [step.value for step in EDITABLE],
         "exit_registration.status.{}": [status.value for status in Status],
+        "exit_registration.cause.{}": list(CAUSES),
+        "exit_registration.support.{}": list(SUPPORTS),
         "donations.fund.{}": list(FUNDS),
         "donations.method.{}": list(METHODS),
         "donations.type.{}": list(DONOR_TYPES),
