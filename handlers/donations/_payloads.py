@@ -106,3 +106,20 @@ class ConfirmCampaign(Payload):
     """Create the campaign (``camp:ok``)."""
 
     prefix = "camp:ok"
+
+
+@dataclass(frozen=True)
+class HubAction(Payload):
+    """A button of the officers' fund menu (``rep:log``, ``rep:camp``, ``rep:report``)."""
+
+    prefix = "rep"
+    what: Literal["log", "camp", "report"]
+
+
+@dataclass(frozen=True)
+class CampaignFile(Payload):
+    """A campaign's chart or export (``rep:chart:<id>``, ``rep:csv:<id>``, ``rep:xlsx:<id>``)."""
+
+    prefix = "rep"
+    fmt: Literal["chart", "csv", "xlsx"]
+    id: int = field(metadata={"min": 1, "max": MAX_ID})

@@ -7,11 +7,13 @@ Commands: `/baocao` (officers), `/minhbach` (everyone), `/tracuu` (everyone), `/
 from __future__ import annotations
 
 from bot.core.errors import UserFacingError
+from bot.core.flow import menu_choice
 from bot.core.i18n import Translator
 from bot.core.turn import Turn
-from bot.core.types import Attachment, Choice, Reply, Role
+from bot.core.types import Attachment, Reply, Role
 from handlers.donations._campaign import CampaignFlow
 from handlers.donations._flow import LogFlow, require_campaign
+from handlers.donations._payloads import CampaignFile, HubAction
 from handlers.donations._render import chart_png, export_rows, to_csv, to_xlsx
 from storage.ledger import Campaign, Ledger, LedgerError
 
@@ -57,46 +59,52 @@ class Reports:
         return [
             turn.reply(
                 "donations.hub",
-                turn.choice("donations.hub_log", "rep:log"),
-                turn.choice("donations.hub_report", "rep:report"),
-                turn.choice("donations.hub_campaign", "rep:camp"),
-                turn.choice("menu.back_to_menu", "menu:main"),
+                HubAction("log").choice(turn.t("donations.hub_log")),
+                HubAction("report").choice(turn.t("donations.hub_report")),
+                HubAction("camp").choice(turn.t("donations.hub_campaign")),
+                menu_choice(turn),
             )
         ]
 
     async def action(self, turn: Turn) -> list[Reply]:
         """Report buttons: `rep:log`, `rep:camp`, `rep:report`, `rep:chart|csv|xlsx:<id>`."""
         turn.require_staff()
-        parts = (turn.payload or "").split(":")
-        if parts[1:] == ["log"]:
-            return await self.log_flow.start(turn)
-        if parts[1:] == ["camp"]:
-            return await self.campaign_flow.start(turn)
-        if parts[1:] == ["report"]:
-            return await self.report(turn)
-        if len(parts) != 3 or parts[1] not in ("chart", "csv", "xlsx"):
+        hub = HubAction.unpack(turn.payload)
+        if hub is not None:
+            return await self._hub_action(turn, hub)
+        file = CampaignFile.unpack(turn.payload)
+        if file is None:
             return [turn.reply("error.unknown_button")]
-        campaign = await require_campaign(turn, self.ledger, parts[2])
+        campaign = await require_campaign(turn, self.ledger, file.id)
         ward = scope_of(turn, campaign)
-        if parts[1] == "chart":
+        if file.fmt == "chart":
             return [await self.chart(turn, campaign, ward)]
+        return [await self._export(turn, campaign, ward, file.fmt)]
+
+    async def _hub_action(self, turn: Turn, hub: HubAction) -> list[Reply]:
+        if hub.what == "log":
+            return await self.log_flow.start(turn)
+        if hub.what == "camp":
+            return await self.campaign_flow.start(turn)
+        return await self.report(turn)
+
+    async def _export(self, turn: Turn, campaign: Campaign, ward: str | None, fmt: str) -> Reply:
+        """The campaign's entries as a CSV or XLSX document (audited)."""
         data = await export_bytes(
-            self.ledger, turn.t, fmt=parts[1], campaign_id=campaign.id, ward_id=ward
+            self.ledger, turn.t, fmt=fmt, campaign_id=campaign.id, ward_id=ward
         )
         await turn.services.audit.record(
             actor_user_id=turn.user.id,
             action="donations.exported",
             target=f"campaign:{campaign.id}",
-            detail={"format": parts[1], "ward": ward},
+            detail={"format": fmt, "ward": ward},
             now=turn.now,
         )
-        filename = f"so-thu-{campaign.id}-{turn.today.isoformat()}.{parts[1]}"
-        return [
-            Reply(
-                turn.t("donations.export_ready", name=campaign.name),
-                attachment=Attachment(filename, data, kind="document"),
-            )
-        ]
+        filename = f"so-thu-{campaign.id}-{turn.today.isoformat()}.{fmt}"
+        return Reply(
+            turn.t("donations.export_ready", name=campaign.name),
+            attachment=Attachment(filename, data, kind="document"),
+        )
 
     async def chart(self, turn: Turn, campaign: Campaign, ward: str | None) -> Reply:
         """The cumulative chart of a campaign as an image reply."""
@@ -169,9 +177,9 @@ class Reports:
         return Reply(
             "\n".join(lines),
             (
-                Choice(turn.t("donations.btn_chart"), f"rep:chart:{campaign.id}"),
-                Choice(turn.t("donations.btn_csv"), f"rep:csv:{campaign.id}"),
-                Choice(turn.t("donations.btn_xlsx"), f"rep:xlsx:{campaign.id}"),
+                CampaignFile("chart", campaign.id).choice(turn.t("donations.btn_chart")),
+                CampaignFile("csv", campaign.id).choice(turn.t("donations.btn_csv")),
+                CampaignFile("xlsx", campaign.id).choice(turn.t("donations.btn_xlsx")),
             ),
         )
 

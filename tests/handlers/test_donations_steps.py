@@ -13,9 +13,11 @@ from bot.core.i18n import Translator
 from handlers.donations._payloads import (
     Anonymous,
     BigAmount,
+    CampaignFile,
     ConfirmCampaign,
     ConfirmGift,
     Consent,
+    HubAction,
     PickCampaign,
     PickDay,
     PickDonorType,
@@ -68,6 +70,8 @@ def test_payloads_keep_the_stored_strings() -> None:
         PickFund("doand"): "camp:f:doand",
         PickScope("province"): "camp:s:province",
         ConfirmCampaign(): "camp:ok",
+        HubAction("report"): "rep:report",
+        CampaignFile("xlsx", 3): "rep:xlsx:3",
     }
     for payload, raw in packed.items():
         assert payload.pack() == raw
@@ -92,6 +96,10 @@ def test_payloads_keep_the_stored_strings() -> None:
         (PickFund, "camp:f:other"),
         (PickScope, "camp:s:district"),
         (ConfirmCampaign, "camp:okay"),
+        (HubAction, "rep:chart:1"),
+        (CampaignFile, "rep:pdf:1"),
+        (CampaignFile, "rep:csv:0"),
+        (CampaignFile, "rep:log"),
     ],
 )
 def test_forged_payloads_unpack_to_none(kind: type[Payload], raw: str) -> None:
@@ -277,3 +285,16 @@ async def test_campaign_flow_forged_and_cancelled(app: App) -> None:
     assert await step_of(app, admin) == (None, None, {})
     row = await app.db.fetchone("SELECT COUNT(*) FROM donation_campaigns WHERE name = 'Đợt thử'")
     assert row is not None and row[0] == 0
+
+
+async def test_forged_report_buttons(app: App, officer: Chat) -> None:
+    """Forged report payloads are unknown buttons; the real ones still export."""
+    for forged in ("rep:pdf:1", "rep:csv:0", "rep:csv:1:2", "rep:logs"):
+        replies = await officer.press(forged)
+        assert replies[0].text == Translator("vi")("error.unknown_button")
+        assert replies[0].attachment is None
+    await officer.send("/baocao")
+    assert [c.payload for c in officer.last.choices] == ["rep:chart:1", "rep:csv:1", "rep:xlsx:1"]
+    exported = await officer.tap("CSV")
+    assert exported[0].attachment is not None
+    assert exported[0].attachment.filename == "so-thu-1-2026-11-21.csv"
