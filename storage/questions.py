@@ -15,7 +15,7 @@ import aiosqlite
 
 from knowledge.redact import mask_personal
 from knowledge.text import normalize
-from storage.audit import audit_step
+from storage.audit import audit_step, record_in
 from storage.clock import from_db, to_db
 from storage.db import Database, call
 
@@ -138,6 +138,29 @@ class QuestionRepository:
                 raw, question_id, answer=answer, officer_id=officer_id, now=now
             ),
         )
+
+    async def record_answer(
+        self, question_id: int, *, answer: str, officer_id: int, now: datetime
+    ) -> bool:
+        """Record an officer's answer with its audit row, in one unit; False if already answered.
+
+        (The resident's copy is queued by the caller's push, in the outbox.)
+        """
+
+        def step(conn: sqlite3.Connection) -> bool:
+            if not self.answer_in(conn, question_id, answer=answer, officer_id=officer_id, now=now):
+                return False
+            record_in(
+                conn,
+                actor_user_id=officer_id,
+                action="faq.answer",
+                target=f"question:{question_id}",
+                now=now,
+            )
+            return True
+
+        answered: bool = await self.db.write(step)
+        return answered
 
     @staticmethod
     def answer_in(
