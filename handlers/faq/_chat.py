@@ -22,6 +22,7 @@ from bot.core.turn import Turn
 from bot.core.types import Choice, Reply
 from handlers.faq._curator import LearnedSearch
 from handlers.faq._render import answer_reply, result_replies, short
+from handlers.self_check import Prefilled
 from handlers.wards import choose_ward, demo_aware_label
 from knowledge.household_hint import HouseholdHint, household_hint
 from knowledge.smalltalk import small_talk
@@ -57,7 +58,7 @@ def self_check_offer(turn: Turn, hint: HouseholdHint) -> Reply:
     """The offer to run the self-check with the size and income a message named."""
     income = turn.t(f"self_check.income_as.{hint.mode}", amount=turn.money(hint.amount))
     label = turn.t("faq.self_check_offer_button", size=hint.members)
-    payload = f"scp:{hint.members}:{hint.amount}:{hint.mode}"
+    payload = Prefilled(hint.members, hint.amount, hint.mode).pack()
     text = turn.t("faq.self_check_offer", size=hint.members, income=income)
     return Reply(text, (Choice(label, payload),))
 

@@ -1,30 +1,49 @@
-"""The self-check flow: receives each input, stores the answer, moves the cursor, renders.
+"""The self-check flow: one coroutine per step, typed data (`SelfCheckData`), typed buttons.
 
 Every button payload carries the item it answers (`sc:ans:<code>:yes`, `sc:back:<item>`), so a
 double tap or an old button is recognised as stale and only repeats the current question.
-The standard is fixed on the day the questionnaire starts (`data["day"]`); the result names it,
+The standard is fixed on the day the questionnaire starts (`data.day`); the result names it,
 shows what the same answers give from 01/01/2027, and offers a redo when the standard in force
-changed while the resident was answering.
+changed while the resident was answering. Cancel is the core one (`menu:cancel`); see
+`flow.mmd` for the steps.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from bot.core.dispatcher import Dispatcher
+from bot.core.flow import Signal, StepFlow, StepHandler, StepResult, menu_choice
 from bot.core.registry import EVERYONE
 from bot.core.turn import Turn
-from bot.core.types import Choice, Reply
+from bot.core.types import Reply
 from handlers.self_check import _render as render
+from handlers.self_check._payloads import (
+    MAX_INCOME,
+    ConfirmIncome,
+    FactAnswer,
+    IndicatorAnswer,
+    PickArea,
+    PickLocality,
+    PickMode,
+    PickUnit,
+    Prefilled,
+    Redo,
+    SaveResult,
+    ShowDetail,
+    SummaryAction,
+    WhyAsked,
+    back_item,
+    edit_item,
+)
 from handlers.self_check._steps import (
-    AREA_CHOICES,
     FLOW,
-    INCOME_MODES,
     MAX_MEMBERS,
     MIN_MEMBERS,
+    NATIONAL,
+    SelfCheckData,
     Step,
     check_day,
     first_unanswered,
@@ -44,50 +63,57 @@ from knowledge.money import parse_money
 from knowledge.transition import SWITCH_DAY, SavedAnswers, project
 from storage.self_check import SelfCheckRepository
 
-MAX_INCOME = 10**12
-"""Larger amounts are refused as a typing mistake (a million million đồng a month)."""
-
 PREFILLED = ("size", "income_mode", "income")
 """Items `start_prefilled` answers from a message; skipped on the way forward."""
 MAX_UNIT_BUTTONS = 4
 """At most this many communes are offered for an ambiguous typed name."""
-_UNIT_KEYS = ("unit", "unit_name", "unit_province", "unit_province_name", "unit_options")
 
 
-Button = Callable[[Turn, list[str], str], Awaitable[list[Reply]]]
-"""A button handler: the turn, the payload's arguments after `sc:<kind>:`, the current item."""
+def income_problem(mode: str, text: str) -> tuple[int | None, str | None]:
+    """The amount typed for `mode`, or the catalog suffix of what is wrong with it."""
+    parsed = parse_money(text)
+    if parsed.amount is None:
+        return None, parsed.problem
+    if parsed.period == "year" and mode != "hy":
+        return None, "period_year"
+    if parsed.period == "month" and mode == "hy":
+        return None, "period_month"
+    if parsed.amount > MAX_INCOME:
+        return None, "too_large"
+    return parsed.amount, None
 
 
-class SelfCheckFlow:
+class SelfCheckFlow(StepFlow[SelfCheckData]):
     """The household self-check questionnaire (payload prefix `sc`)."""
 
     name = FLOW
     roles = EVERYONE
+    data_type = SelfCheckData
 
-    def __init__(self, dispatcher: Dispatcher, results: SelfCheckRepository) -> None:
-        self.dispatcher = dispatcher
+    def __init__(self, results: SelfCheckRepository) -> None:
         self.results = results
-        # Steps that take typed input (and handle their own buttons), then the button table;
-        # built once here, not per message.
-        self._typed: dict[str | None, Callable[[Turn], list[Reply]]] = {
+
+    def steps(self) -> Mapping[str, StepHandler]:
+        """The step table (see `flow.mmd`)."""
+        return {
             Step.AREA: self.on_area,
+            Step.LOCALITY: self.on_locality,
             Step.SIZE: self.on_size,
+            Step.FACT: self.on_fact,
+            Step.INCOME_MODE: self.on_mode,
             Step.INCOME: self.on_income,
+            Step.INCOME_CONFIRM: self.on_income_confirm,
+            Step.INDICATOR: self.on_indicator,
+            Step.SUMMARY: self.on_summary,
+            Step.EDIT: self.on_edit,
+            Step.CONSENT: self.on_consent,
         }
-        self._buttons = self._step_table()
 
     # --- entry points -----------------------------------------------------------------------
 
     async def start(self, turn: Turn) -> list[Reply]:
         """Shows the privacy note with the first question (where the household lives)."""
-        turn.session.enter(FLOW, Step.AREA, {"at": "area", "day": turn.today.isoformat()})
-        try:
-            standard_of({}, turn.today)
-        except NoStandardError:
-            turn.session.clear()
-            return [turn.reply("self_check.no_standard")]
-        first = render.question(turn, turn.session.data, "area")
-        return [replace(first, text=f"{turn.t('self_check.intro')}\n\n{first.text}")]
+        return self._begin(turn, SelfCheckData(day=turn.today.isoformat()))
 
     async def start_prefilled(self, turn: Turn) -> list[Reply]:
         """`scp:<members>:<amount>:<mode>`: the self-check with size and income filled in.
@@ -95,341 +121,335 @@ class SelfCheckFlow:
         Offered by the Q&A when a message names both ("nha toi 5 nguoi, thu nhap 6tr/thang");
         the summary shows them and they can be changed there like any answer.
         """
-        parts = (turn.payload or "").split(":")
-        valid = (
-            len(parts) == 4
-            and all(part.isascii() and part.isdigit() for part in parts[1:3])
-            and parts[3] in INCOME_MODES
-        )
-        if not valid:
+        hint = Prefilled.unpack(turn.payload)
+        if hint is None:
             return [turn.reply("error.unknown_button")]
-        members, amount = int(parts[1]), int(parts[2])
-        if not MIN_MEMBERS <= members <= MAX_MEMBERS or not 0 < amount <= MAX_INCOME:
-            return [turn.reply("error.unknown_button")]
-        replies = await self.start(turn)
-        if turn.session.flow != FLOW:
-            return replies
-        turn.session.data.update(
-            size=members,
-            income_mode=parts[3],
-            income_amount=amount,
+        data = SelfCheckData(
+            day=turn.today.isoformat(),
+            size=hint.members,
+            income_mode=hint.mode,
+            income_amount=hint.amount,
             income_confirmed=True,
             prefilled=list(PREFILLED),
         )
         filled = turn.t(
             "self_check.prefilled",
-            size=turn.t("self_check.size_value", count=members),
-            income=render.income_text(turn, turn.session.data),
+            size=turn.t("self_check.size_value", count=hint.members),
+            income=render.income_text(turn, data),
         )
-        first = replies[0]
-        return [replace(first, text=f"{first.text}\n\n{filled}"), *replies[1:]]
+        return self._begin(turn, data, note=filled)
 
-    async def handle(self, turn: Turn) -> list[Reply]:
-        """Handles a button or typed input at the current step (through the step table)."""
-        payload = turn.payload
-        if payload == render.CANCEL:
+    def _begin(self, turn: Turn, data: SelfCheckData, *, note: str = "") -> list[Reply]:
+        """Enters the flow with `data` and asks the first question under the introduction."""
+        try:
+            standard_of(data, turn.today)
+        except NoStandardError:
             turn.session.clear()
-            return self.dispatcher.menu(turn, greeting=turn.t("self_check.cancelled"))
-        at = str(turn.session.data.get("at", "area"))
-        if payload is not None and payload.startswith(f"{FLOW}:back:"):
-            if payload.removeprefix(f"{FLOW}:back:") != at:
-                return self.stale(turn)
-            return self.back(turn, at)
-        step = turn.session.step
-        typed = self._typed.get(step)
-        if typed is not None:
-            return typed(turn)
-        if payload is None:
-            return [turn.reply("common.choose_above"), *self.current(turn)]
-        parts = payload.split(":")
-        button = self._buttons.get((step, parts[1] if len(parts) > 1 else ""))
-        if button is not None:
-            return await button(turn, parts[2:], at)
-        if payload.startswith(f"{FLOW}:"):
-            return self.stale(turn)
-        return [turn.reply("common.choose_above"), *self.current(turn)]
+            return [turn.reply("self_check.no_standard")]
+        self.enter(turn, Step.AREA, data)
+        first = render.question(turn, data, "area")
+        text = f"{turn.t('self_check.intro')}\n\n{first.text}"
+        return [replace(first, text=f"{text}\n\n{note}" if note else text)]
 
-    def _step_table(self) -> dict[tuple[str | None, str], Button]:
-        """The step table: (step, button kind) → the coroutine that handles it."""
-        return {
-            (Step.LOCALITY, "loc"): self.on_locality,
-            (Step.FACT, "fact"): self.on_fact,
-            (Step.INCOME_MODE, "mode"): self.on_mode,
-            (Step.INCOME_CONFIRM, "inc"): self.on_income_confirm,
-            (Step.INDICATOR, "ans"): self.on_answer,
-            (Step.INDICATOR, "why"): self.on_why,
-            (Step.SUMMARY, "sum"): self.on_summary,
-            (Step.EDIT, "edit"): self.on_edit,
-            (Step.CONSENT, "save"): self.on_save,
-            (Step.CONSENT, "redo"): self.on_redo,
-        }
+    # --- steps ------------------------------------------------------------------------------
 
-    # --- buttons ----------------------------------------------------------------------------
+    async def on_area(self, turn: Turn, data: SelfCheckData) -> StepResult:
+        """Asks where the household lives: xã / phường / đặc khu / không rõ, or a typed name.
 
-    async def on_locality(self, turn: Turn, args: list[str], at: str) -> list[Reply]:
-        """Stores the national standard or a province's own, then asks the next question."""
-        data = turn.session.data
-        if args == ["national"]:
-            data["locality"] = None
-        elif len(args) == 1 and args[0] in local_options(check_day(data, turn.today)):
-            data["locality"] = args[0]
-        else:
-            return self.stale(turn)
-        return self.advance(turn, "locality")
+        A typed name is looked up in the official list: one match moves on with it, several are
+        offered as buttons, none asks again.
+        """
+        moved = self._back_or_repeat(turn, data, typed=True)
+        if moved is not None:
+            return moved
+        area = PickArea.unpack(turn.payload)
+        if area is not None:
+            data.clear_unit()
+            data.area = area.area
+            return self.advance(turn, data, "area")
+        unit = PickUnit.unpack(turn.payload)
+        if unit is not None:
+            found = admin_units.unit(unit.code)
+            if found is None or unit.code not in data.unit_options:
+                return self.stale(turn, data)
+            return self.take_unit(turn, data, found)
+        if turn.payload is not None:
+            return self.stale(turn, data)
+        return self.look_up_unit(turn, data, turn.text.strip())
 
-    async def on_fact(self, turn: Turn, args: list[str], at: str) -> list[Reply]:
-        """Stores a household fact (yes / no) and asks the next question."""
-        if len(args) != 2 or f"fact:{args[0]}" != at or args[1] not in ("yes", "no"):
-            return self.stale(turn)
-        turn.session.data.setdefault("facts", {})[args[0]] = args[1]
-        return self.advance(turn, at)
+    async def on_locality(self, turn: Turn, data: SelfCheckData) -> StepResult:
+        """Asks whether to use the national standard or a province's own."""
+        moved = self._back_or_repeat(turn, data)
+        if moved is not None:
+            return moved
+        chosen = PickLocality.unpack(turn.payload)
+        allowed = (NATIONAL, *local_options(check_day(data, turn.today)))
+        if chosen is None or chosen.code not in allowed:
+            return self.stale(turn, data)
+        data.locality = chosen.code
+        return self.advance(turn, data, "locality")
 
-    async def on_mode(self, turn: Turn, args: list[str], at: str) -> list[Reply]:
-        """Stores how income is given and asks for the amount."""
-        if len(args) != 1 or args[0] not in INCOME_MODES:
-            return self.stale(turn)
-        turn.session.data.update(income_mode=args[0], income_confirmed=False)
-        return self.go(turn, "income")
-
-    async def on_income_confirm(self, turn: Turn, args: list[str], at: str) -> list[Reply]:
-        """Keeps the echoed amount ("Đúng") and moves on, or asks for it again ("Nhập lại")."""
-        data = turn.session.data
-        if args == ["ok"]:
-            data["income_amount"] = data.pop("income_pending")
-            data["income_confirmed"] = True
-            return self.advance(turn, "income")
-        if args == ["again"]:
-            data.pop("income_pending", None)
-            return self.go(turn, "income")
-        return self.stale(turn)
-
-    async def on_answer(self, turn: Turn, args: list[str], at: str) -> list[Reply]:
-        """Stores an indicator answer (Có = thiếu / Không = đủ / Không rõ), asks the next one."""
-        if len(args) != 2 or f"ind:{args[0]}" != at or args[1] not in ("yes", "no", "unknown"):
-            return self.stale(turn)
-        turn.session.data.setdefault("answers", {})[args[0]] = args[1]
-        return self.advance(turn, at)
-
-    async def on_why(self, turn: Turn, args: list[str], at: str) -> list[Reply]:
-        """Explains why an indicator is asked, quoting its definition, and asks it again."""
-        if len(args) != 1 or f"ind:{args[0]}" != at:
-            return self.stale(turn)
-        data = turn.session.data
-        standard = standard_of(data, check_day(data, turn.today))
-        return [render.why(turn, standard, args[0]), render.question(turn, data, at)]
-
-    async def on_summary(self, turn: Turn, args: list[str], at: str) -> list[Reply]:
-        """Shows the result ("Xem kết quả") or lists the answers to change ("Sửa")."""
-        if args == ["result"]:
-            return await self.show_result(turn)
-        if args == ["edit"]:
-            turn.session.step = Step.EDIT
-            turn.session.data["at"] = "edit"
-            return [render.edit_list(turn, turn.session.data)]
-        return self.stale(turn)
-
-    async def on_edit(self, turn: Turn, args: list[str], at: str) -> list[Reply]:
-        """Asks the chosen answer again; after it, back to the summary."""
-        data = turn.session.data
-        item = ":".join(args)
-        if not args or item not in items(data, check_day(data, turn.today)) or item == "income":
-            return self.stale(turn)
-        data["editing"] = True
-        return self.go(turn, item)
-
-    async def on_save(self, turn: Turn, args: list[str], at: str) -> list[Reply]:
-        """Keeps the result on "Có, lưu lại", forgets it on "Không lưu"."""
-        if args not in (["yes"], ["no"]):
-            return self.stale(turn)
-        return await self.on_consent(turn, keep=args[0] == "yes")
-
-    async def on_redo(self, turn: Turn, args: list[str], at: str) -> list[Reply]:
-        """Starts again under the standard in force today, keeping the answers that apply."""
-        return self.redo(turn) if not args else self.stale(turn)
-
-    # --- typed input ------------------------------------------------------------------------
-
-    def on_area(self, turn: Turn) -> list[Reply]:
-        """Stores xã / phường / đặc khu / không rõ, or looks up a typed commune name."""
-        data = turn.session.data
-        payload = turn.payload
-        parts = payload.split(":") if payload else []
-        if parts[:2] == [FLOW, "area"] and len(parts) == 3 and parts[2] in AREA_CHOICES:
-            for key in _UNIT_KEYS:
-                data.pop(key, None)
-            data["area"] = parts[2]
-            return self.advance(turn, "area")
-        if parts[:2] == [FLOW, "unit"] and len(parts) == 3:
-            found = admin_units.unit(parts[2])
-            if found is None or parts[2] not in data.get("unit_options", []):
-                return self.stale(turn)
-            return self.take_unit(turn, found)
-        if payload is not None:
-            return self.stale(turn) if payload.startswith(f"{FLOW}:") else self.current(turn)
-        text = turn.text.strip()
-        if not text:
-            return [turn.reply("common.choose_above"), *self.current(turn)]
-        chosen, offered = admin_units.pick(
-            admin_units.find(text, limit=MAX_UNIT_BUTTONS + 1), max_buttons=MAX_UNIT_BUTTONS
-        )
-        if chosen is not None:
-            return self.take_unit(turn, chosen)
-        if not offered:
-            return [turn.reply("self_check.unit_not_found"), *self.current(turn)]
-        data["unit_options"] = [unit.code for unit in offered]
-        return [render.unit_choices(turn, offered)]
-
-    def take_unit(self, turn: Turn, unit: admin_units.Unit) -> list[Reply]:
-        """Stores a recognised commune (area and province follow from it) and moves on."""
-        data = turn.session.data
-        data.pop("unit_options", None)
-        data.pop("locality", None)
-        data.update(
-            unit=unit.code,
-            unit_name=unit.name,
-            unit_province=unit.province_code,
-            unit_province_name=unit.province_name,
-            area=unit.area,
-        )
-        replies = self.advance(turn, "area")
-        first = replies[0]
-        return [replace(first, text=f"{render.unit_found(turn, unit)}\n\n{first.text}")]
-
-    def on_size(self, turn: Turn) -> list[Reply]:
-        """Stores a valid household size, or explains and asks again (nothing is lost)."""
-        if turn.payload is not None and turn.payload.startswith(f"{FLOW}:"):
-            return self.stale(turn)
+    async def on_size(self, turn: Turn, data: SelfCheckData) -> StepResult:
+        """Asks for the household size (typed 1–30); a bad number is explained, nothing lost."""
+        moved = self._back_or_repeat(turn, data, typed=True)
+        if moved is not None:
+            return moved
+        if turn.payload is not None:
+            return self.stale(turn, data)
         size = parse_size(turn.text)
         if size is None:
             return [
                 turn.reply("self_check.bad_size", low=MIN_MEMBERS, high=MAX_MEMBERS),
-                *self.current(turn),
+                *self.current(turn, data),
             ]
-        turn.session.data["size"] = size
-        return self.advance(turn, "size")
+        data.size = size
+        return self.advance(turn, data, "size")
 
-    def on_income(self, turn: Turn) -> list[Reply]:
-        """Parses the amount; unclear or ambiguous → a clear message and the question again."""
-        if turn.payload is not None and turn.payload.startswith(f"{FLOW}:"):
-            return self.stale(turn)
-        data = turn.session.data
-        parsed = parse_money(turn.text)
-        mode = data["income_mode"]
-        problem: str | None = None
-        if parsed.amount is None:
-            problem = parsed.problem
-        elif parsed.period == "year" and mode != "hy":
-            problem = "period_year"
-        elif parsed.period == "month" and mode == "hy":
-            problem = "period_month"
-        elif parsed.amount > MAX_INCOME:
-            problem = "too_large"
-        if problem is not None or parsed.amount is None:
+    async def on_fact(self, turn: Turn, data: SelfCheckData) -> StepResult:
+        """Asks one household fact (children under 16? …) with Có / Không."""
+        moved = self._back_or_repeat(turn, data)
+        if moved is not None:
+            return moved
+        answer = FactAnswer.unpack(turn.payload)
+        if answer is None or f"fact:{answer.fact}" != data.at:
+            return self.stale(turn, data)
+        data.facts[answer.fact] = answer.answer
+        return self.advance(turn, data, data.at)
+
+    async def on_mode(self, turn: Turn, data: SelfCheckData) -> StepResult:
+        """Asks how income is given: household/month, person/month or household/year."""
+        moved = self._back_or_repeat(turn, data)
+        if moved is not None:
+            return moved
+        mode = PickMode.unpack(turn.payload)
+        if mode is None:
+            return self.stale(turn, data)
+        data.income_mode = mode.mode
+        data.income_confirmed = False
+        return self.ask(turn, data, "income")
+
+    async def on_income(self, turn: Turn, data: SelfCheckData) -> StepResult:
+        """Asks for the amount (typed); unclear or ambiguous → a clear message and examples."""
+        moved = self._back_or_repeat(turn, data, typed=True)
+        if moved is not None:
+            return moved
+        if turn.payload is not None:
+            return self.stale(turn, data)
+        amount, problem = income_problem(data.income_mode, turn.text)
+        if amount is None:
             return [
                 turn.reply(f"self_check.money.{problem}"),
-                turn.reply(f"self_check.money_examples.{mode}"),
-                *self.current(turn),
+                turn.reply(f"self_check.money_examples.{data.income_mode}"),
+                *self.current(turn, data),
             ]
-        data["income_pending"] = parsed.amount
-        turn.session.step = Step.INCOME_CONFIRM
-        data["at"] = "income_confirm"
-        return [render.confirm_income(turn, data, parsed.amount)]
+        data.income_pending = amount
+        self.go(turn, Step.INCOME_CONFIRM)
+        data.at = "income_confirm"
+        return [render.confirm_income(turn, data, amount)]
+
+    async def on_income_confirm(self, turn: Turn, data: SelfCheckData) -> StepResult:
+        """Echoes the amount ("… — đúng không?"): Đúng moves on, Nhập lại asks it again."""
+        moved = self._back_or_repeat(turn, data)
+        if moved is not None:
+            return moved
+        confirm = ConfirmIncome.unpack(turn.payload)
+        if confirm is None or data.income_pending is None:
+            return self.stale(turn, data)
+        if confirm.answer == "again":
+            data.income_pending = None
+            return self.ask(turn, data, "income")
+        data.income_amount = data.income_pending
+        data.income_pending = None
+        data.income_confirmed = True
+        return self.advance(turn, data, "income")
+
+    async def on_indicator(self, turn: Turn, data: SelfCheckData) -> StepResult:
+        """Asks one indicator: Có (thiếu) / Không (đủ) / Không rõ, or explains "Vì sao hỏi?"."""
+        moved = self._back_or_repeat(turn, data)
+        if moved is not None:
+            return moved
+        why = WhyAsked.unpack(turn.payload)
+        if why is not None and f"ind:{why.code}" == data.at:
+            standard = standard_of(data, check_day(data, turn.today))
+            return [render.why(turn, standard, why.code), render.question(turn, data, data.at)]
+        answer = IndicatorAnswer.unpack(turn.payload)
+        if answer is None or f"ind:{answer.code}" != data.at:
+            return self.stale(turn, data)
+        data.answers[answer.code] = answer.answer
+        return self.advance(turn, data, data.at)
+
+    async def on_summary(self, turn: Turn, data: SelfCheckData) -> StepResult:
+        """Lists every answer with "Xem kết quả" and "Sửa câu trả lời"."""
+        moved = self._back_or_repeat(turn, data)
+        if moved is not None:
+            return moved
+        action = SummaryAction.unpack(turn.payload)
+        if action is None:
+            return self.stale(turn, data)
+        if action.action == "result":
+            return self.show_result(turn, data)
+        return self.edit_list(turn, data)
+
+    async def on_edit(self, turn: Turn, data: SelfCheckData) -> StepResult:
+        """Lists the answers as buttons; the chosen one is asked again, then the summary."""
+        moved = self._back_or_repeat(turn, data)
+        if moved is not None:
+            return moved
+        item = edit_item(turn.payload)
+        if item is None or item == "income" or item not in items(data, self.day(turn, data)):
+            return self.stale(turn, data)
+        data.editing = True
+        return self.ask(turn, data, item)
+
+    async def on_consent(self, turn: Turn, data: SelfCheckData) -> StepResult:
+        """Shows the short result and asks "Lưu kết quả để lần sau xem lại?".
+
+        "Xem chi tiết" shows the whole result with the same question; a redo is offered when
+        the standard changed while answering. Typed text is answered by the Q&A and the
+        question is shown again.
+        """
+        if turn.payload is None:
+            return Signal.UNHANDLED
+        moved = self._back_or_repeat(turn, data)
+        if moved is not None:
+            return moved
+        save = SaveResult.unpack(turn.payload)
+        if save is not None:
+            return await self.save(turn, data, keep=save.answer == "yes")
+        if ShowDetail.unpack(turn.payload) is not None:
+            return self.show_detail(turn, data)
+        if Redo.unpack(turn.payload) is not None:
+            return self.redo(turn, data)
+        return self.stale(turn, data)
+
+    # --- typed commune names ----------------------------------------------------------------
+
+    def look_up_unit(self, turn: Turn, data: SelfCheckData, text: str) -> list[Reply]:
+        """A typed commune name: one match moves on, several are offered, none asks again."""
+        if not text:
+            return [turn.reply("common.choose_above"), *self.current(turn, data)]
+        chosen, offered = admin_units.pick(
+            admin_units.find(text, limit=MAX_UNIT_BUTTONS + 1), max_buttons=MAX_UNIT_BUTTONS
+        )
+        if chosen is not None:
+            return self.take_unit(turn, data, chosen)
+        if not offered:
+            return [turn.reply("self_check.unit_not_found"), *self.current(turn, data)]
+        data.unit_options = [unit.code for unit in offered]
+        return [render.unit_choices(turn, offered)]
+
+    def take_unit(self, turn: Turn, data: SelfCheckData, unit: admin_units.Unit) -> list[Reply]:
+        """Stores a recognised commune (area and province follow from it) and moves on."""
+        data.unit_options = []
+        data.locality = None
+        data.unit = unit.code
+        data.unit_name = unit.name
+        data.unit_province = unit.province_code
+        data.unit_province_name = unit.province_name
+        data.area = unit.area
+        replies = self.advance(turn, data, "area")
+        first = replies[0]
+        return [replace(first, text=f"{render.unit_found(turn, unit)}\n\n{first.text}")]
 
     # --- moving the cursor ------------------------------------------------------------------
 
-    def day(self, turn: Turn) -> date:
+    def day(self, turn: Turn, data: SelfCheckData) -> date:
         """The day the questionnaire's standard was fixed."""
-        return check_day(turn.session.data, turn.today)
+        return check_day(data, turn.today)
 
-    def go(self, turn: Turn, item: str) -> list[Reply]:
+    def ask(self, turn: Turn, data: SelfCheckData, item: str) -> list[Reply]:
         """Moves to a question item and asks it."""
-        turn.session.step = step_of(item)
-        turn.session.data["at"] = item
-        return [render.question(turn, turn.session.data, item)]
+        self.go(turn, step_of(item))
+        data.at = item
+        return [render.question(turn, data, item)]
 
-    def to_summary(self, turn: Turn) -> list[Reply]:
+    def edit_list(self, turn: Turn, data: SelfCheckData) -> list[Reply]:
+        """Moves to the list of answers to change."""
+        self.go(turn, Step.EDIT)
+        data.at = "edit"
+        return [render.edit_list(turn, data)]
+
+    def to_summary(self, turn: Turn, data: SelfCheckData) -> list[Reply]:
         """Shows the summary, or the first unanswered question if any is left."""
-        data = turn.session.data
-        missing = first_unanswered(data, self.day(turn))
+        missing = first_unanswered(data, self.day(turn, data))
         if missing is not None:
-            return self.go(turn, missing)
-        data.pop("editing", None)
-        turn.session.step = Step.SUMMARY
-        data["at"] = "summary"
+            return self.ask(turn, data, missing)
+        data.editing = False
+        self.go(turn, Step.SUMMARY)
+        data.at = "summary"
         return [render.summary(turn, data)]
 
-    def advance(self, turn: Turn, item: str) -> list[Reply]:
+    def advance(self, turn: Turn, data: SelfCheckData, item: str) -> list[Reply]:
         """After an answer: the next question, or back to the summary when editing."""
-        data = turn.session.data
-        if data.get("editing"):
-            return self.to_summary(turn)
-        following = item_after(data, self.day(turn), item)
+        if data.editing:
+            return self.to_summary(turn, data)
+        day = self.day(turn, data)
+        following = item_after(data, day, item)
         # Answers filled in from the resident's message are not asked again on the way forward.
-        prefilled = data.get("prefilled", ())
-        while following is not None and following in prefilled and is_answered(data, following):
-            following = item_after(data, self.day(turn), following)
+        while (
+            following is not None and following in data.prefilled and is_answered(data, following)
+        ):
+            following = item_after(data, day, following)
         if following is None:
-            return self.to_summary(turn)
-        return self.go(turn, following)
+            return self.to_summary(turn, data)
+        return self.ask(turn, data, following)
 
-    def back(self, turn: Turn, at: str) -> list[Reply]:
+    def _back_or_repeat(
+        self, turn: Turn, data: SelfCheckData, *, typed: bool = False
+    ) -> StepResult | None:
+        """Back (only from the step shown), or REPEAT for text at a step that takes buttons.
+
+        Returns None when the step itself handles the input.
+        """
+        item = back_item(turn.payload)
+        if item is not None:
+            return self.back(turn, data) if item == data.at else self.stale(turn, data)
+        if turn.payload is None and not typed:
+            return Signal.REPEAT
+        return None
+
+    def back(self, turn: Turn, data: SelfCheckData) -> list[Reply]:
         """Back: the previous question with its stored answer (or the summary when editing)."""
-        data = turn.session.data
+        at = data.at
+        day = self.day(turn, data)
         if at == "income_confirm":
-            data.pop("income_pending", None)
-            return self.go(turn, "income")
+            data.income_pending = None
+            return self.ask(turn, data, "income")
         if at in ("edit", "consent"):
-            data.pop("result", None)
-            return self.to_summary(turn)
-        if data.get("editing") and at != "summary":
-            data.pop("editing", None)
-            if first_unanswered(data, self.day(turn)) is None:
-                turn.session.step = Step.EDIT
-                data["at"] = "edit"
-                return [render.edit_list(turn, data)]
+            data.result = None
+            return self.to_summary(turn, data)
+        if data.editing and at != "summary":
+            data.editing = False
+            if first_unanswered(data, day) is None:
+                return self.edit_list(turn, data)
         if at == "summary":
-            previous = items(data, self.day(turn))[-1]
-        else:
-            previous = item_before(data, self.day(turn), at) or "area"
-        return self.go(turn, previous)
+            return self.ask(turn, data, items(data, day)[-1])
+        return self.ask(turn, data, item_before(data, day, at) or "area")
 
-    def current(self, turn: Turn) -> list[Reply]:
+    def current(self, turn: Turn, data: SelfCheckData) -> list[Reply]:
         """The current step asked again."""
-        data = turn.session.data
-        at = str(data.get("at", "area"))
+        at = data.at
         if at == "summary":
             return [render.summary(turn, data)]
         if at == "edit":
             return [render.edit_list(turn, data)]
-        if at == "income_confirm":
-            return [render.confirm_income(turn, data, int(data["income_pending"]))]
-        if at == "consent":
-            return [
-                Reply(
-                    turn.t("self_check.consent"),
-                    (
-                        turn.choice("self_check.save_yes", f"{FLOW}:save:yes"),
-                        turn.choice("self_check.save_no", f"{FLOW}:save:no"),
-                        render.back(turn, "consent"),
-                    ),
-                )
-            ]
-        if at not in items(data, self.day(turn)):
-            return self.to_summary(turn)
-        return self.go(turn, at)
+        if at == "income_confirm" and data.income_pending is not None:
+            return [render.confirm_income(turn, data, data.income_pending)]
+        if at == "consent" and first_unanswered(data, self.day(turn, data)) is None:
+            return [render.consent(turn, self.reading(turn, data))]
+        if at not in items(data, self.day(turn, data)):
+            return self.to_summary(turn, data)
+        return self.ask(turn, data, at)
 
-    def stale(self, turn: Turn) -> list[Reply]:
-        """An old or repeated button: say so and repeat the current question."""
-        return [turn.reply("self_check.stale"), *self.current(turn)]
+    def stale(self, turn: Turn, data: SelfCheckData) -> list[Reply]:
+        """An old, repeated or forged button: say so and repeat the current question."""
+        return [turn.reply("self_check.stale"), *self.current(turn, data)]
 
     # --- result and consent -----------------------------------------------------------------
 
-    async def show_result(self, turn: Turn) -> list[Reply]:
-        """Assesses the household and shows the result, then asks whether to keep it."""
-        data = turn.session.data
-        day = self.day(turn)
-        if first_unanswered(data, day) is not None:
-            return self.to_summary(turn)
+    def reading(self, turn: Turn, data: SelfCheckData) -> render.Reading:
+        """The complete answers read under the standard used, the national one and 2027's."""
+        day = self.day(turn, data)
         answers = saved_answers(data, day)
         main = project(answers, day)
         national = project(replace(answers, locality=None), day) if answers.locality else None
@@ -438,41 +458,53 @@ class SelfCheckFlow:
             current = standard_of(data, turn.today)
         except NoStandardError:
             current = main.standard
-        assessment = main.assessments[0]
-        data["result"] = {
-            "category": main.categories[0],
-            "standard_id": main.standard.id,
+        switched = current if current.id != main.standard.id else None
+        return render.Reading(day, main, national, future, switched)
+
+    def show_result(self, turn: Turn, data: SelfCheckData) -> list[Reply]:
+        """Assesses the household: the short result, then whether to keep it."""
+        day = self.day(turn, data)
+        if first_unanswered(data, day) is not None:
+            return self.to_summary(turn, data)
+        reading = self.reading(turn, data)
+        assessment = reading.main.assessments[0]
+        data.result = {
+            "category": reading.main.categories[0],
+            "standard_id": reading.main.standard.id,
             "checked_on": day.isoformat(),
             "income_per_person": assessment.income_per_person,
             "deprived": list(assessment.deprived),
-            "answers": answers.to_json(),
-            "unit": data.get("unit"),
+            "answers": saved_answers(data, day).to_json(),
+            "unit": data.unit or None,
         }
-        turn.session.step = Step.CONSENT
-        data["at"] = "consent"
-        return render.result(
-            turn,
-            data,
-            main,
-            national=national,
-            future=future,
-            switched_to=current if current.id != main.standard.id else None,
-        )
+        self.go(turn, Step.CONSENT)
+        data.at = "consent"
+        return render.result(turn, reading)
 
-    def redo(self, turn: Turn) -> list[Reply]:
+    def show_detail(self, turn: Turn, data: SelfCheckData) -> list[Reply]:
+        """The whole result ("Xem chi tiết"), ending with the same consent question."""
+        if first_unanswered(data, self.day(turn, data)) is not None:
+            return self.to_summary(turn, data)
+        return [render.result_detail(turn, self.reading(turn, data))]
+
+    def redo(self, turn: Turn, data: SelfCheckData) -> list[Reply]:
         """Redo under today's standard: the answers that still apply are kept."""
-        data = turn.session.data
-        data.pop("result", None)
-        data["day"] = turn.today.isoformat()
-        return [turn.reply("self_check.redo_started"), *self.to_summary(turn)]
+        data.result = None
+        data.day = turn.today.isoformat()
+        return [turn.reply("self_check.redo_started"), *self.to_summary(turn, data)]
 
-    async def on_consent(self, turn: Turn, *, keep: bool) -> list[Reply]:
+    async def save(self, turn: Turn, data: SelfCheckData, *, keep: bool) -> list[Reply]:
         """Keeps the result only on "yes"; either way the answers leave the session."""
-        stored: dict[str, Any] | None = turn.session.data.get("result")
+        stored = data.result
         turn.session.clear()
-        home = Choice(turn.t("menu.back_to_menu"), "menu:main")
+        home = menu_choice(turn)
         if not keep or stored is None:
             return [Reply(turn.t("self_check.not_saved"), (home,))]
+        await self._store(turn, stored)
+        return [Reply(turn.t("self_check.saved"), (home,))]
+
+    async def _store(self, turn: Turn, stored: Mapping[str, Any]) -> None:
+        """Writes a shown result (the dict kept in `SelfCheckData.result`)."""
         # A result shown before answers were kept (a session from an older version) has none.
         answers = SavedAnswers.from_json(stored["answers"]) if stored.get("answers") else None
         # The commune named in the questionnaire, if served here; else the one the resident
@@ -492,7 +524,6 @@ class SelfCheckFlow:
             answers=answers,
             ward_id=ward_id,
         )
-        return [Reply(turn.t("self_check.saved"), (home,))]
 
     async def saved_results(self, turn: Turn) -> list[Reply]:
         """`/ketqua`: the resident's saved results, newest first."""

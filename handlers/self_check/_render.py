@@ -7,14 +7,33 @@ assessment's explanation lines come from the standards data in `knowledge/standa
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
+from bot.core.flow import cancel_choice
 from bot.core.turn import Turn
 from bot.core.types import Choice, Reply
+from handlers.self_check._payloads import (
+    ConfirmIncome,
+    FactAnswer,
+    IndicatorAnswer,
+    PickArea,
+    PickLocality,
+    PickMode,
+    PickUnit,
+    Redo,
+    SaveResult,
+    ShowDetail,
+    SummaryAction,
+    WhyAsked,
+    back_payload,
+    edit_payload,
+)
 from handlers.self_check._steps import (
     AREA_CHOICES,
-    FLOW,
+    INCOME_MODES,
+    NATIONAL,
+    SelfCheckData,
     check_day,
     is_answered,
     items,
@@ -29,8 +48,6 @@ from knowledge.assessment import (
     load_standards,
 )
 from knowledge.transition import SWITCH_DAY, Projection
-
-CANCEL = f"{FLOW}:cancel"
 
 # FAQ entries (knowledge/faq/<id>.md) a category's support may bring; payload "faq:e:<id>".
 SUPPORT_FAQ: Mapping[str, tuple[str, ...]] = {
@@ -60,46 +77,46 @@ def plain(text: str) -> str:
 
 def back(turn: Turn, marker: str) -> Choice:
     """The Back button of the step whose marker is `marker` (stale once the step is left)."""
-    return turn.choice("common.back", f"{FLOW}:back:{marker}")
+    return Choice(turn.t("common.back"), back_payload(marker).pack())
 
 
 def cancel(turn: Turn) -> Choice:
-    """The Cancel button."""
-    return turn.choice("common.cancel", CANCEL)
+    """The Cancel button (the core one: `menu:cancel`)."""
+    return cancel_choice(turn)
 
 
 def locality_label(turn: Turn, code: str | None) -> str:
     """The standard's label: "Theo chuẩn quốc gia" or the locality's name."""
-    if code is None:
+    if code is None or code == NATIONAL:
         return turn.t("self_check.locality_national")
     return LOCALITY_NAMES_VI.get(code, code)
 
 
-def income_text(turn: Turn, data: Mapping[str, Any], amount: int | None = None) -> str:
+def income_text(turn: Turn, data: SelfCheckData, amount: int | None = None) -> str:
     """An amount with its period: "1.500.000 ₫ mỗi tháng (cả hộ)"."""
-    value = int(data["income_amount"]) if amount is None else amount
-    return turn.t(f"self_check.income_as.{data['income_mode']}", amount=turn.money(value))
+    value = data.income_amount if amount is None else amount
+    return turn.t(f"self_check.income_as.{data.income_mode}", amount=turn.money(value))
 
 
-def answer_label(turn: Turn, data: Mapping[str, Any], item: str) -> str:
+def answer_label(turn: Turn, data: SelfCheckData, item: str) -> str:
     """The stored answer of an item, as the resident reads it."""
     kind, _, key = item.partition(":")
     if kind == "area":
-        if data.get("unit_name"):
-            area = turn.t(f"self_check.area_short.{data['area']}")
-            return f"{data['unit_name']}, {data['unit_province_name']} ({area})"
-        return turn.t(f"self_check.area.{data['area']}")
+        if data.unit_name:
+            area = turn.t(f"self_check.area_short.{data.area}")
+            return f"{data.unit_name}, {data.unit_province_name} ({area})"
+        return turn.t(f"self_check.area.{data.area}")
     if kind == "locality":
-        return locality_label(turn, data.get("locality"))
+        return locality_label(turn, data.locality)
     if kind == "size":
-        return turn.t("self_check.size_value", count=data["size"])
+        return turn.t("self_check.size_value", count=data.size)
     if kind == "fact":
-        return turn.t(f"self_check.fact_value.{data['facts'][key]}")
+        return turn.t(f"self_check.fact_value.{data.facts[key]}")
     if kind == "income_mode":
-        return turn.t(f"self_check.mode.{data['income_mode']}")
+        return turn.t(f"self_check.mode.{data.income_mode}")
     if kind == "income":
         return income_text(turn, data)
-    return turn.t(f"self_check.meaning.{data['answers'][key]}")
+    return turn.t(f"self_check.meaning.{data.answers[key]}")
 
 
 def item_title(turn: Turn, standard: Standard, item: str) -> str:
@@ -112,14 +129,14 @@ def item_title(turn: Turn, standard: Standard, item: str) -> str:
     return turn.t(f"self_check.title.{kind}")
 
 
-def progress(turn: Turn, data: Mapping[str, Any], today: date, item: str) -> str:
+def progress(turn: Turn, data: SelfCheckData, today: date, item: str) -> str:
     """The progress line of an item, e.g. "Câu 5/14"."""
     sequence = items(data, today)
     number = sequence.index(item) + 1 if item in sequence else len(sequence)
     return turn.t("self_check.progress", n=number, total=len(sequence))
 
 
-def question(turn: Turn, data: Mapping[str, Any], item: str) -> Reply:
+def question(turn: Turn, data: SelfCheckData, item: str) -> Reply:
     """The reply asking `item`, with progress, any stored answer, its buttons, Back and Cancel."""
     today = check_day(data, turn.today)
     standard = standard_of(data, today)
@@ -132,10 +149,9 @@ def question(turn: Turn, data: Mapping[str, Any], item: str) -> Reply:
         choices += area_choices(turn)
     elif kind == "locality":
         lines.append(turn.t("self_check.ask_locality"))
-        choices.append(Choice(locality_label(turn, None), f"{FLOW}:loc:national"))
         choices += [
-            Choice(locality_label(turn, code), f"{FLOW}:loc:{code}")
-            for code in local_options(today)
+            PickLocality(code).choice(locality_label(turn, code))
+            for code in (NATIONAL, *local_options(today))
         ]
     elif kind == "size":
         lines.append(turn.t("self_check.ask_size"))
@@ -143,17 +159,16 @@ def question(turn: Turn, data: Mapping[str, Any], item: str) -> Reply:
     elif kind == "fact":
         lines.append(turn.t(f"self_check.fact.{key}"))
         choices += [
-            turn.choice("common.yes", f"{FLOW}:fact:{key}:yes"),
-            turn.choice("common.no", f"{FLOW}:fact:{key}:no"),
+            FactAnswer(key, "yes").choice(turn.t("common.yes")),
+            FactAnswer(key, "no").choice(turn.t("common.no")),
         ]
     elif kind == "income_mode":
         lines.append(turn.t("self_check.ask_income_mode"))
         choices += [
-            turn.choice(f"self_check.mode.{mode}", f"{FLOW}:mode:{mode}")
-            for mode in ("hm", "pm", "hy")
+            PickMode(mode).choice(turn.t(f"self_check.mode.{mode}")) for mode in INCOME_MODES
         ]
     elif kind == "income":
-        lines.append(turn.t(f"self_check.ask_income.{data['income_mode']}"))
+        lines.append(turn.t(f"self_check.ask_income.{data.income_mode}"))
         expects_text = True
     else:
         indicator = standard.indicator(key)
@@ -161,14 +176,14 @@ def question(turn: Turn, data: Mapping[str, Any], item: str) -> Reply:
         if indicator.confidence == "provisional":
             lines.append(turn.t("self_check.question_provisional"))
         choices += [
-            turn.choice("self_check.answer.yes", f"{FLOW}:ans:{key}:yes"),
-            turn.choice("self_check.answer.no", f"{FLOW}:ans:{key}:no"),
-            turn.choice("self_check.answer.unknown", f"{FLOW}:ans:{key}:unknown"),
-            turn.choice("self_check.why_button", f"{FLOW}:why:{key}"),
+            IndicatorAnswer(key, "yes").choice(turn.t("self_check.answer.yes")),
+            IndicatorAnswer(key, "no").choice(turn.t("self_check.answer.no")),
+            IndicatorAnswer(key, "unknown").choice(turn.t("self_check.answer.unknown")),
+            WhyAsked(key).choice(turn.t("self_check.why_button")),
         ]
     if is_answered(data, item) and kind != "income_mode":
         lines.append(turn.t("self_check.current_answer", answer=answer_label(turn, data, item)))
-    if kind == "area" and not data.get("editing"):
+    if kind == "area" and not data.editing:
         choices.append(Choice(turn.t("common.back"), "menu:main"))
     else:
         choices.append(back(turn, item))
@@ -179,7 +194,7 @@ def question(turn: Turn, data: Mapping[str, Any], item: str) -> Reply:
 def area_choices(turn: Turn) -> list[Choice]:
     """The four area buttons: xã, phường, đặc khu, không rõ (or a former thị trấn)."""
     return [
-        turn.choice(f"self_check.area_button.{choice}", f"{FLOW}:area:{choice}")
+        PickArea(choice).choice(turn.t(f"self_check.area_button.{choice}"))
         for choice in AREA_CHOICES
     ]
 
@@ -187,8 +202,7 @@ def area_choices(turn: Turn) -> list[Choice]:
 def unit_choices(turn: Turn, units: list[Unit]) -> Reply:
     """Candidate communes for a typed name, as buttons, with the area buttons and Cancel."""
     choices = [
-        Choice(f"{unit.name}, {unit.province.short_name}", f"{FLOW}:unit:{unit.code}")
-        for unit in units
+        PickUnit(unit.code).choice(f"{unit.name}, {unit.province.short_name}") for unit in units
     ]
     return Reply(
         turn.t("self_check.unit_pick"),
@@ -221,20 +235,20 @@ def why(turn: Turn, standard: Standard, code: str) -> Reply:
     return Reply(text)
 
 
-def confirm_income(turn: Turn, data: Mapping[str, Any], amount: int) -> Reply:
+def confirm_income(turn: Turn, data: SelfCheckData, amount: int) -> Reply:
     """The echo of a parsed amount ("… — đúng không?") with Đúng / Nhập lại."""
     text = turn.t("self_check.confirm_income", amount=income_text(turn, data, amount))
-    if data["income_mode"] == "hy":
+    if data.income_mode == "hy":
         text += "\n" + turn.t("self_check.confirm_income_yearly", monthly=turn.money(amount // 12))
     choices = (
-        turn.choice("self_check.income_ok", f"{FLOW}:inc:ok"),
-        turn.choice("self_check.income_again", f"{FLOW}:inc:again"),
+        ConfirmIncome("ok").choice(turn.t("self_check.income_ok")),
+        ConfirmIncome("again").choice(turn.t("self_check.income_again")),
         cancel(turn),
     )
     return Reply(text, choices)
 
 
-def summary(turn: Turn, data: Mapping[str, Any]) -> Reply:
+def summary(turn: Turn, data: SelfCheckData) -> Reply:
     """Every answer as what it means ("thiếu" / "đủ" / "không rõ"), with the buttons."""
     today = check_day(data, turn.today)
     standard = standard_of(data, today)
@@ -245,22 +259,22 @@ def summary(turn: Turn, data: Mapping[str, Any]) -> Reply:
         lines.append(f"• {item_title(turn, standard, item)}: {answer_label(turn, data, item)}")
     lines.append(turn.t("self_check.summary_standard", standard=standard.name))
     choices = (
-        turn.choice("self_check.see_result", f"{FLOW}:sum:result"),
-        turn.choice("self_check.edit_button", f"{FLOW}:sum:edit"),
+        SummaryAction("result").choice(turn.t("self_check.see_result")),
+        SummaryAction("edit").choice(turn.t("self_check.edit_button")),
         back(turn, "summary"),
         cancel(turn),
     )
     return Reply("\n".join(lines), choices)
 
 
-def edit_list(turn: Turn, data: Mapping[str, Any]) -> Reply:
+def edit_list(turn: Turn, data: SelfCheckData) -> Reply:
     """One button per answer; the chosen one is asked again."""
     today = check_day(data, turn.today)
     standard = standard_of(data, today)
     choices = [
         Choice(
             item_title(turn, standard, "income" if item == "income_mode" else item),
-            f"{FLOW}:edit:{item}",
+            edit_payload(item).pack(),
         )
         for item in items(data, today)
         if item != "income"
@@ -330,52 +344,133 @@ def future_lines(turn: Turn, future: Projection) -> list[str]:
     return lines
 
 
-def result(
-    turn: Turn,
-    data: Mapping[str, Any],
-    main: Projection,
-    *,
-    national: Projection | None,
-    future: Projection | None,
-    switched_to: Standard | None,
-) -> list[Reply]:
-    """The result: category, why, the national and 2027 readings, support, next steps, consent.
+@dataclass(frozen=True)
+class Reading:
+    """The answers read under each standard that matters to the result.
 
-    Args:
-        turn: The current turn.
-        data: The session data (answers).
+    Attributes:
+        day: The day the standard was fixed.
         main: The answers under the standard fixed at the start.
         national: The national reading when a local standard was used, else None.
         future: The reading under the 2027 standard when the check is dated before it.
         switched_to: The standard in force today when it differs from the one used.
-
-    Returns:
-        The replies: result, support, next steps, consent.
     """
-    day = check_day(data, turn.today)
+
+    day: date
+    main: Projection
+    national: Projection | None
+    future: Projection | None
+    switched_to: Standard | None
+
+
+def _key_reason(turn: Turn, main: Projection) -> str:
+    """One line of why: income per person and how many indicators are lacking."""
+    if len(main.assessments) > 1 and main.assessments[0].category != main.assessments[1].category:
+        return turn.t("self_check.area_both")
     assessment = main.assessments[0]
-    standard = main.standard
-    category = main.categories[0]
-    head = [
-        _headline(turn, main),
+    return turn.t(
+        "self_check.result_reason",
+        income=turn.money(assessment.income_per_person),
+        count=len(assessment.deprived),
+    )
+
+
+def _standard_lines(turn: Turn, reading: Reading) -> list[str]:
+    """The headline, the standard used and, for a local standard, what that means."""
+    standard = reading.main.standard
+    lines = [
+        _headline(turn, reading.main),
         turn.t(
             "self_check.result_standard",
             standard=standard.name,
             basis=standard.legal_basis,
-            day=turn.day(day),
+            day=turn.day(reading.day),
         ),
     ]
     if standard.scope != "national":
-        head.append(turn.t("self_check.result_local"))
-    head += ["", turn.t("self_check.result_why")]
+        lines.append(turn.t("self_check.result_local"))
+    return lines
+
+
+def _switched_lines(turn: Turn, reading: Reading) -> list[str]:
+    """The note that the standard changed while answering (empty when it did not)."""
+    if reading.switched_to is None:
+        return []
+    return [
+        "",
+        turn.t(
+            "self_check.switched",
+            day=turn.day(reading.day),
+            used=reading.main.standard.short_name,
+            today=turn.day(turn.today),
+            current=reading.switched_to.short_name,
+        ),
+    ]
+
+
+def _consent_choices(turn: Turn, reading: Reading, *extra: Choice) -> tuple[Choice, ...]:
+    """Save / do not save first (so "1" saves), then `extra`, a redo if offered, and Back."""
+    redo = (Redo().choice(turn.t("self_check.redo_button")),) if reading.switched_to else ()
+    return (
+        SaveResult("yes").choice(turn.t("self_check.save_yes")),
+        SaveResult("no").choice(turn.t("self_check.save_no")),
+        *extra,
+        *redo,
+        back(turn, "consent"),
+    )
+
+
+def result(turn: Turn, reading: Reading) -> list[Reply]:
+    """The short result, then the consent question as the one set of choices.
+
+    The result says the category, the standard, the key reason, any provisional mark and that
+    it is not official; "Xem chi tiết" (:func:`result_detail`) shows the rest.
+
+    Args:
+        turn: The current turn.
+        reading: The answers read under each standard that matters.
+
+    Returns:
+        The replies: the short result (no buttons) and the consent question with its buttons.
+    """
+    main = reading.main
+    lines = [*_standard_lines(turn, reading), _key_reason(turn, main)]
+    if main.provisional:
+        lines.append(turn.t("self_check.provisional_result"))
+    if reading.future is not None:
+        lines.append(
+            turn.t(
+                "self_check.future_short",
+                day=turn.day(SWITCH_DAY),
+                categories=categories_text(turn, reading.future),
+            )
+            + (" " + turn.t("self_check.provisional_short") if reading.future.provisional else "")
+        )
+    lines += ["", turn.t("self_check.official"), *_switched_lines(turn, reading)]
+    lines += ["", turn.t("self_check.more_in_detail")]
+    detail = ShowDetail().choice(turn.t("self_check.detail_button"))
+    consent = Reply(turn.t("self_check.consent"), _consent_choices(turn, reading, detail))
+    return [Reply("\n".join(lines)), consent]
+
+
+def _why_lines(turn: Turn, main: Projection) -> list[str]:
+    """Every explanation with its citation, per area when the area is not known."""
+    lines = [turn.t("self_check.result_why")]
     if len(main.assessments) == 1:
-        head += _explanation_lines(turn, assessment)
-    else:
-        head.append(turn.t("self_check.area_both"))
-        for item in main.assessments:
-            area = "rural" if item is main.assessments[0] else "urban"
-            head.append(turn.t(f"self_check.if_area.{area}"))
-            head += _explanation_lines(turn, item)
+        return lines + _explanation_lines(turn, main.assessments[0])
+    lines.append(turn.t("self_check.area_both"))
+    for item in main.assessments:
+        area = "rural" if item is main.assessments[0] else "urban"
+        lines.append(turn.t(f"self_check.if_area.{area}"))
+        lines += _explanation_lines(turn, item)
+    return lines
+
+
+def _note_lines(turn: Turn, reading: Reading) -> list[str]:
+    """The national reading, near-line and "không rõ" warnings, provisional marks, 2027."""
+    main, national = reading.main, reading.national
+    standard = main.standard
+    assessment = main.assessments[0]
     notes: list[str] = []
     if national is not None:
         notes.append(
@@ -392,43 +487,50 @@ def result(
         notes.append(turn.t("self_check.unknown_flag", count=len(assessment.unknown), names=names))
     if main.provisional:
         notes.append(turn.t("self_check.provisional_result"))
-    if future is not None:
-        notes += ["", *future_lines(turn, future)]
-    if notes:
-        head += ["", *notes]
-    head_choices: tuple[Choice, ...] = ()
-    if switched_to is not None:
-        head += [
-            "",
-            turn.t(
-                "self_check.switched",
-                day=turn.day(day),
-                used=standard.short_name,
-                today=turn.day(turn.today),
-                current=switched_to.short_name,
-            ),
-        ]
-        head_choices = (turn.choice("self_check.redo_button", f"{FLOW}:redo"),)
-    support = Reply(
+    if reading.future is not None:
+        notes += ["", *future_lines(turn, reading.future)]
+    return ["", *notes] if notes else []
+
+
+def _faq_choice(turn: Turn, entry: str) -> Choice:
+    return Choice("📖 " + turn.t(f"self_check.faq.{entry}"), f"faq:e:{entry}")
+
+
+def result_detail(turn: Turn, reading: Reading) -> Reply:
+    """The whole result ("Xem chi tiết") in one reply, ending with the consent question.
+
+    The indicator list with citations, the national and 2027 readings, the support the
+    category may bring and the next steps; its buttons are save / do not save, the FAQ entries
+    and Back.
+
+    Args:
+        turn: The current turn.
+        reading: The answers read under each standard that matters.
+
+    Returns:
+        The reply.
+    """
+    category = reading.main.categories[0]
+    lines = [
+        *_standard_lines(turn, reading),
+        "",
+        *_why_lines(turn, reading.main),
+        *_note_lines(turn, reading),
+        *_switched_lines(turn, reading),
+        "",
+        turn.t("self_check.next_steps"),
+        "",
+        turn.t("self_check.official"),
+        "",
         turn.t(f"self_check.support.{category}"),
-        tuple(
-            Choice("📖 " + turn.t(f"self_check.faq.{entry}"), f"faq:e:{entry}")
-            for entry in SUPPORT_FAQ[category]
-        ),
-    )
-    next_steps = Reply(
-        turn.t("self_check.next_steps") + "\n\n" + turn.t("self_check.official"),
-        tuple(
-            Choice("📖 " + turn.t(f"self_check.faq.{entry}"), f"faq:e:{entry}")
-            for entry in NEXT_STEP_FAQ
-        ),
-    )
-    consent = Reply(
+        "",
         turn.t("self_check.consent"),
-        (
-            turn.choice("self_check.save_yes", f"{FLOW}:save:yes"),
-            turn.choice("self_check.save_no", f"{FLOW}:save:no"),
-            back(turn, "consent"),
-        ),
-    )
-    return [Reply("\n".join(head), head_choices), support, next_steps, consent]
+    ]
+    links = [_faq_choice(turn, entry) for entry in (*SUPPORT_FAQ[category], *NEXT_STEP_FAQ)]
+    return Reply("\n".join(lines), _consent_choices(turn, reading, *links))
+
+
+def consent(turn: Turn, reading: Reading) -> Reply:
+    """The consent question again (after a wrong input), with the same buttons."""
+    detail = ShowDetail().choice(turn.t("self_check.detail_button"))
+    return Reply(turn.t("self_check.consent"), _consent_choices(turn, reading, detail))

@@ -2,11 +2,11 @@
 
 The questionnaire is a sequence of items computed from the answers so far (`items`): which
 standard is in force on the day decides the indicators, the household facts decide which
-indicator questions apply. Every answer lives in `session.data`, keyed by item, so Back shows
-the stored answer and an edit from the summary changes one item and returns to the summary.
-Nothing here does I/O or formats text.
+indicator questions apply. Every answer lives in the flow's typed data (`SelfCheckData`), one
+field per item, so Back shows the stored answer and an edit from the summary changes one item
+and returns to the summary. Nothing here does I/O or formats text.
 
-The day is fixed when the questionnaire starts (`data["day"]`, see `check_day`): a session
+The day is fixed when the questionnaire starts (`data.day`, see `check_day`): a session
 begun on 31/12/2026 and finished on 01/01/2027 keeps the 2022–2025 standard throughout, and the
 result says so and offers to redo it under the new one.
 
@@ -20,10 +20,12 @@ former thị trấn and "không rõ" are assessed both ways.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from typing import Any, Literal
 
+from bot.core.flow import FlowData
 from knowledge.assessment import Indicator, Standard, load_standards, standard_for
 from knowledge.transition import AreaChoice, SavedAnswers
 
@@ -86,12 +88,59 @@ AREA_CHOICES: tuple[AreaChoice, ...] = ("rural", "urban", "unknown")
 
 PROVINCE_LOCALITY: Mapping[str, str] = {"79": "hcm", "48": "dn", "01": "hn"}
 """Official province code → locality code of the standards data (HCMC, Đà Nẵng, Hà Nội)."""
+NATIONAL = "national"
+"""The locality answer "the national standard" (a province's own is its locality code)."""
 
 
-def check_day(data: Mapping[str, Any], today: date) -> date:
+@dataclass
+class SelfCheckData(FlowData):
+    """The answers so far and the cursor (stored in the session between steps).
+
+    An empty string, zero or None means "not answered yet".
+    """
+
+    at: str = "area"
+    """The item (or screen: "summary", "edit", "income_confirm", "consent") now shown."""
+    day: str = ""
+    """The day the standard was fixed (ISO date), set when the questionnaire starts."""
+    area: str = ""
+    """"rural", "urban" or "unknown"."""
+    locality: str | None = None
+    """`NATIONAL`, a locality code with its own standard ("hcm"), or None (not asked yet)."""
+    unit: str = ""
+    """The official code of the commune the resident named, if any."""
+    unit_name: str = ""
+    unit_province: str = ""
+    unit_province_name: str = ""
+    unit_options: list[str] = field(default_factory=list)
+    """The commune codes offered as buttons for an ambiguous typed name."""
+    size: int = 0
+    income_mode: str = ""
+    """"hm", "pm" or "hy" (see `INCOME_MODES`)."""
+    income_amount: int = 0
+    income_pending: int | None = None
+    """An amount parsed but not yet confirmed ("đúng không?")."""
+    income_confirmed: bool = False
+    facts: dict[str, str] = field(default_factory=dict)
+    """Fact → "yes" / "no"."""
+    answers: dict[str, str] = field(default_factory=dict)
+    """Indicator code → "yes" (deprived) / "no" / "unknown"."""
+    result: dict[str, Any] | None = None
+    """The result shown, kept until the resident says whether to save it."""
+    editing: bool = False
+    """Changing one answer from the summary: back to the summary after it."""
+    prefilled: list[str] = field(default_factory=list)
+    """Items filled in from the resident's message, skipped on the way forward."""
+
+    def clear_unit(self) -> None:
+        """Forgets a named commune and the candidates offered."""
+        self.unit = self.unit_name = self.unit_province = self.unit_province_name = ""
+        self.unit_options = []
+
+
+def check_day(data: SelfCheckData, today: date) -> date:
     """The day the questionnaire's standard was fixed (its start), or today before it starts."""
-    fixed = data.get("day")
-    return date.fromisoformat(str(fixed)) if fixed else today
+    return date.fromisoformat(data.day) if data.day else today
 
 
 def local_options(day: date) -> list[str]:
@@ -99,22 +148,21 @@ def local_options(day: date) -> list[str]:
     return sorted({s.scope for s in load_standards() if s.scope != "national" and s.in_force(day)})
 
 
-def locality_of(data: Mapping[str, Any], day: date) -> str | None:
+def locality_of(data: SelfCheckData, day: date) -> str | None:
     """The local standard's code: from the named commune's province, else the chosen one."""
-    province = data.get("unit_province")
-    if province:
-        code = PROVINCE_LOCALITY.get(str(province))
+    if data.unit_province:
+        code = PROVINCE_LOCALITY.get(data.unit_province)
         return code if code in local_options(day) else None
-    chosen = data.get("locality")
-    return str(chosen) if chosen else None
+    chosen = data.locality
+    return chosen if chosen and chosen != NATIONAL else None
 
 
-def asks_locality(data: Mapping[str, Any], day: date) -> bool:
+def asks_locality(data: SelfCheckData, day: date) -> bool:
     """Whether to ask for the standard: a local one is in force and the province is unknown."""
-    return bool(local_options(day)) and not data.get("unit_province")
+    return bool(local_options(day)) and not data.unit_province
 
 
-def standard_of(data: Mapping[str, Any], day: date) -> Standard:
+def standard_of(data: SelfCheckData, day: date) -> Standard:
     """The standard that applies to these answers on `day` (national unless a local one)."""
     return standard_for(day, locality_of(data, day))
 
@@ -126,15 +174,14 @@ def needed_facts(standard: Standard) -> list[str]:
     return ordered + sorted(needed - set(FACT_ORDER))
 
 
-def facts_yes(data: Mapping[str, Any]) -> frozenset[str]:
+def facts_yes(data: SelfCheckData) -> frozenset[str]:
     """Facts answered "yes"."""
-    facts: Mapping[str, str] = data.get("facts", {})
-    return frozenset(fact for fact, answer in facts.items() if answer == "yes")
+    return frozenset(fact for fact, answer in data.facts.items() if answer == "yes")
 
 
-def fact_items(data: Mapping[str, Any], standard: Standard) -> list[str]:
+def fact_items(data: SelfCheckData, standard: Standard) -> list[str]:
     """The fact questions to ask, given the parent answers so far."""
-    facts: Mapping[str, str] = data.get("facts", {})
+    facts = data.facts
     needed = needed_facts(standard)
     out = []
     for fact in needed:
@@ -145,15 +192,15 @@ def fact_items(data: Mapping[str, Any], standard: Standard) -> list[str]:
     return out
 
 
-def applicable(data: Mapping[str, Any], standard: Standard) -> list[Indicator]:
+def applicable(data: SelfCheckData, standard: Standard) -> list[Indicator]:
     """Indicators whose question applies; an unanswered fact counts as "yes" (not yet known)."""
-    facts: Mapping[str, str] = data.get("facts", {})
+    facts = data.facts
     asked = fact_items(data, standard)
     assumed = {fact for fact in asked if facts.get(fact, "yes") == "yes"}
     return [ind for ind in standard.indicators if ind.applies(assumed)]
 
 
-def items(data: Mapping[str, Any], day: date) -> list[str]:
+def items(data: SelfCheckData, day: date) -> list[str]:
     """Every question item in order.
 
     Items are "area", "locality" (only when a local standard is in force), "size",
@@ -170,21 +217,22 @@ def items(data: Mapping[str, Any], day: date) -> list[str]:
     return out
 
 
-def is_answered(data: Mapping[str, Any], item: str) -> bool:
+def is_answered(data: SelfCheckData, item: str) -> bool:
     """Whether the item has a stored answer."""
     kind, _, key = item.partition(":")
-    if kind == "fact":
-        return key in data.get("facts", {})
-    if kind == "ind":
-        return key in data.get("answers", {})
-    if kind == "income":
-        return bool(data.get("income_confirmed"))
-    if kind == "locality":
-        return "locality" in data
-    return kind in data
+    answered = {
+        "fact": key in data.facts,
+        "ind": key in data.answers,
+        "income": data.income_confirmed,
+        "locality": data.locality is not None,
+        "area": bool(data.area),
+        "size": data.size > 0,
+        "income_mode": bool(data.income_mode),
+    }
+    return answered.get(kind, False)
 
 
-def first_unanswered(data: Mapping[str, Any], day: date) -> str | None:
+def first_unanswered(data: SelfCheckData, day: date) -> str | None:
     """The first item without an answer, or None when the questionnaire is complete."""
     for item in items(data, day):
         if not is_answered(data, item):
@@ -206,7 +254,7 @@ def step_of(item: str) -> Step:
     }[kind]
 
 
-def item_after(data: Mapping[str, Any], day: date, item: str) -> str | None:
+def item_after(data: SelfCheckData, day: date, item: str) -> str | None:
     """The next item in order after `item` (None at the end)."""
     sequence = items(data, day)
     if item not in sequence:
@@ -215,7 +263,7 @@ def item_after(data: Mapping[str, Any], day: date, item: str) -> str | None:
     return sequence[index + 1] if index + 1 < len(sequence) else None
 
 
-def item_before(data: Mapping[str, Any], day: date, item: str) -> str | None:
+def item_before(data: SelfCheckData, day: date, item: str) -> str | None:
     """The previous item in order (None before the first)."""
     sequence = items(data, day)
     if item not in sequence:
@@ -235,37 +283,36 @@ def parse_size(text: str) -> int | None:
     return value if MIN_MEMBERS <= value <= MAX_MEMBERS else None
 
 
-def yearly_income(data: Mapping[str, Any]) -> int | None:
+def yearly_income(data: SelfCheckData) -> int | None:
     """The household's yearly total as typed, when income was given per year (else None)."""
-    return int(data["income_amount"]) if data["income_mode"] == "hy" else None
+    return data.income_amount if data.income_mode == "hy" else None
 
 
-def monthly_income(data: Mapping[str, Any]) -> int:
+def monthly_income(data: SelfCheckData) -> int:
     """Household income per month in đồng from the stored amount and mode.
 
     Per person per month is multiplied by the household size; per year is divided by 12 and
     rounded down to the đồng, for display only: the rules compare the yearly figure itself.
     """
-    amount = int(data["income_amount"])
-    mode = data["income_mode"]
+    amount = data.income_amount
+    mode = data.income_mode
     if mode == "pm":
-        return amount * int(data["size"])
+        return amount * data.size
     if mode == "hy":
         return amount // 12
     return amount
 
 
-def area_choice(data: Mapping[str, Any]) -> AreaChoice:
+def area_choice(data: SelfCheckData) -> AreaChoice:
     """The stored area: "rural", "urban" or "unknown"."""
-    value = data.get("area")
-    return value if value in ("rural", "urban") else "unknown"
+    if data.area == "rural":
+        return "rural"
+    return "urban" if data.area == "urban" else "unknown"
 
 
-def answer_sets(
-    data: Mapping[str, Any], standard: Standard
-) -> tuple[frozenset[str], frozenset[str]]:
+def answer_sets(data: SelfCheckData, standard: Standard) -> tuple[frozenset[str], frozenset[str]]:
     """Deprived and unknown indicator codes among the questions that apply."""
-    answers: Mapping[str, str] = data.get("answers", {})
+    answers = data.answers
     deprived: set[str] = set()
     unknown: set[str] = set()
     for ind in applicable(data, standard):
@@ -277,7 +324,7 @@ def answer_sets(
     return frozenset(deprived), frozenset(unknown)
 
 
-def saved_answers(data: Mapping[str, Any], day: date) -> SavedAnswers:
+def saved_answers(data: SelfCheckData, day: date) -> SavedAnswers:
     """The complete answers as `SavedAnswers`, the form the result and the notices read."""
     standard = standard_of(data, day)
     deprived, unknown = answer_sets(data, standard)
@@ -286,7 +333,7 @@ def saved_answers(data: Mapping[str, Any], day: date) -> SavedAnswers:
         standard_id=standard.id,
         area=area_choice(data),
         locality=locality_of(data, day),
-        members=int(data["size"]),
+        members=data.size,
         monthly_income=monthly_income(data),
         yearly_income=yearly_income(data),
         deprived=deprived,

@@ -26,16 +26,16 @@ async def test_self_check_on_telegram(app: App, fake_telegram: FakeBotApi) -> No
 
         first = await tg.press("menu:self_check", "sc:area:")
         assert "xã, phường hay đặc khu" in first[-1].plain_text
-        size = await tg.type_text("phuong hoa cuong, da nang", "sc:cancel")
+        size = await tg.type_text("phuong hoa cuong, da nang", "menu:cancel")
         assert "📍 Phường Hòa Cường, Thành phố Đà Nẵng" in size[0].plain_text
-        bad = await tg.type_text("45", "sc:cancel")
+        bad = await tg.type_text("45", "menu:cancel")
         assert "số nguyên từ 1 đến 30" in bad[0].plain_text
         message = (await tg.type_text("1", "sc:fact:"))[-1]
         while has_button("sc:fact:")(message):
             fact = payload_of(message, "sc:fact:").split(":")[2]
             answer = "yes" if fact in ("has_member_working_age", "has_member_6_plus") else "no"
             message = (await tg.press(f"sc:fact:{fact}:{answer}", "sc:"))[-1]
-        message = (await tg.press(payload_of(message, "sc:mode:hm"), "sc:cancel"))[-1]
+        message = (await tg.press(payload_of(message, "sc:mode:hm"), "menu:cancel"))[-1]
         assert "mỗi tháng" in message.plain_text
         message = (await tg.type_text("2.000.000", "sc:inc:ok"))[-1]
         assert "2.000.000 ₫ mỗi tháng (cả hộ) — đúng không?" in message.plain_text
@@ -54,8 +54,12 @@ async def test_self_check_on_telegram(app: App, fake_telegram: FakeBotApi) -> No
         text = "\n".join(m.plain_text for m in result)
         assert "Kết quả tham khảo: hộ nghèo." in text
         assert "Chuẩn nghèo đa chiều quốc gia giai đoạn 2022–2025" in text
-        assert any(data == "faq:e:bhyt-ho-ngheo" for m in result for _, data in m.buttons())
         assert "Lưu kết quả để lần sau xem lại?" in result[-1].plain_text
+        detail = await tg.press("sc:detail", "sc:save:")
+        detail_text = "\n".join(m.plain_text for m in detail)  # split under Telegram's limit
+        assert "Thiếu hụt “Nguồn nước sinh hoạt”" in detail_text
+        assert "cần xác nhận với cán bộ xã/phường" in detail_text
+        assert any(data == "faq:e:bhyt-ho-ngheo" for _, data in detail[-1].buttons())
 
         mark = fake.mark(USER)
         fake.push_message(USER, "1")  # the typed number picks "💾 Có, lưu lại"
