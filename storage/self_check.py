@@ -27,6 +27,7 @@ from knowledge.transition import SavedAnswers
 from storage.clock import from_db, to_db
 from storage.db import Database, call
 from storage.outbox import Outbox, enqueue_in
+from storage.settings import get_in, put_in
 
 __all__ = [
     "DEFAULT_SEND_ON",
@@ -330,21 +331,16 @@ class SelfCheckRepository:
 
     async def send_on(self, kind: str) -> date:
         """The day notices of `kind` go out (the admin's setting, else the default)."""
-        row = await self.db.fetchone(
-            "SELECT value FROM settings WHERE key = ?", (_setting_key(kind),)
-        )
-        if row is None:
+        key = _setting_key(kind)
+        found = await self.db.run(lambda conn: get_in(conn, [key]))
+        if key not in found:
             return DEFAULT_SEND_ON[kind]
-        return date.fromisoformat(str(row["value"]))
+        return date.fromisoformat(found[key])
 
     async def set_send_on(self, kind: str, day: date, *, now: datetime) -> None:
         """Set the day notices of `kind` go out."""
-        await self.db.execute(
-            "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
-            " updated_at = excluded.updated_at",
-            (_setting_key(kind), day.isoformat(), to_db(now)),
-        )
+        row = (_setting_key(kind), day.isoformat(), to_db(now))
+        await self.db.write(lambda conn: put_in(conn, [row]))
 
     async def notice_counts(self, kind: str, *, before: date) -> NoticeCounts:
         """How many are due, queued (delivered / waiting) and opted out."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from storage.db import Database
+from storage.settings import get_in, put_in
 
 ACCESS_KEY = "zalo_oa.access_token"
 REFRESH_KEY = "zalo_oa.refresh_token"
@@ -32,10 +33,7 @@ class ZaloTokenStore:
 
     async def load(self) -> TokenPair | None:
         """The stored pair, or None when nothing (or only half a pair) is stored."""
-        rows = await self.db.fetchall(
-            "SELECT key, value FROM settings WHERE key IN (?, ?)", (ACCESS_KEY, REFRESH_KEY)
-        )
-        values = {str(row["key"]): str(row["value"]) for row in rows}
+        values = await self.db.run(lambda conn: get_in(conn, [ACCESS_KEY, REFRESH_KEY]))
         if ACCESS_KEY not in values or REFRESH_KEY not in values:
             return None
         return TokenPair(values[ACCESS_KEY], values[REFRESH_KEY])
@@ -43,12 +41,8 @@ class ZaloTokenStore:
     async def save(self, pair: TokenPair, *, now: datetime) -> None:
         """Store both tokens in one transaction."""
         stamp = now.isoformat()
-        await self.db.executemany(
-            "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
-            " updated_at = excluded.updated_at",
-            [(ACCESS_KEY, pair.access_token, stamp), (REFRESH_KEY, pair.refresh_token, stamp)],
-        )
+        rows = [(ACCESS_KEY, pair.access_token, stamp), (REFRESH_KEY, pair.refresh_token, stamp)]
+        await self.db.write(lambda conn: put_in(conn, rows))
 
     async def seed(self, pair: TokenPair, *, now: datetime) -> TokenPair:
         """Store `pair` only if nothing is stored yet; returns the pair in force.
