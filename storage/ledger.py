@@ -279,10 +279,7 @@ class Ledger:
 
     async def campaign(self, campaign_id: int) -> Campaign | None:
         """One campaign by id."""
-        row = await self.db.fetchone(
-            "SELECT * FROM donation_campaigns WHERE id = ?", (campaign_id,)
-        )
-        return _campaign(row) if row else None
+        return await self.db.run(lambda conn: _campaign_in(conn, campaign_id))
 
     async def campaigns(
         self, *, ward_id: str | None = None, all_wards: bool = False
@@ -398,10 +395,7 @@ class Ledger:
         self, conn: sqlite3.Connection, item: _Pending
     ) -> tuple[Entry | LedgerError, str | None]:
         new = item.new
-        row = conn.execute(
-            "SELECT * FROM donation_campaigns WHERE id = ?", (new.campaign_id,)
-        ).fetchone()
-        campaign = _campaign(row) if row else None
+        campaign = _campaign_in(conn, new.campaign_id)
         province = conn.execute(
             "SELECT province_code FROM wards WHERE id = ?", (new.ward_id,)
         ).fetchone()
@@ -511,11 +505,7 @@ class Ledger:
 
     async def total(self, campaign_id: int, *, ward_id: str | None = None) -> int:
         """`SUM(amount)` of the campaign's entries (reversals subtract)."""
-        sql, params = _where(campaign_id, ward_id)
-        row = await self.db.fetchone(
-            f"SELECT COALESCE(SUM(amount), 0) FROM donation_entries WHERE {sql}", params
-        )
-        return int(row[0]) if row else 0
+        return await self.db.run(lambda conn: _total_in(conn, campaign_id, ward_id))
 
     async def summary(self, campaign_id: int, *, ward_id: str | None = None) -> Summary:
         """Raised total, gift count (excluding reversed gifts) and breakdowns, from entries.
@@ -549,7 +539,7 @@ def _summary_in(conn: sqlite3.Connection, campaign_id: int, ward_id: str | None)
             params,
         ).fetchall()
 
-    raised = number(f"SELECT COALESCE(SUM(amount), 0) FROM donation_entries WHERE {where}")
+    raised = _total_in(conn, campaign_id, ward_id)
     gifts = number(
         f"SELECT COUNT(*) FROM donation_entries WHERE {where} AND kind = 'gift' AND id NOT IN"
         " (SELECT reverses_id FROM donation_entries WHERE reverses_id IS NOT NULL)"
@@ -558,6 +548,17 @@ def _summary_in(conn: sqlite3.Connection, campaign_id: int, ward_id: str | None)
     by_method = {str(r["k"]): int(r["s"]) for r in grouped("method") if r["s"]}
     by_day = [(date.fromisoformat(r["k"]), int(r["s"])) for r in grouped("donated_on")]
     return Summary(raised, gifts, by_type, by_method, by_day)
+
+
+def _campaign_in(conn: sqlite3.Connection, campaign_id: int) -> Campaign | None:
+    row = conn.execute("SELECT * FROM donation_campaigns WHERE id = ?", (campaign_id,)).fetchone()
+    return _campaign(row) if row else None
+
+
+def _total_in(conn: sqlite3.Connection, campaign_id: int, ward_id: str | None) -> int:
+    where, params = _where(campaign_id, ward_id)
+    sql = f"SELECT COALESCE(SUM(amount), 0) FROM donation_entries WHERE {where}"
+    return int(conn.execute(sql, params).fetchone()[0])
 
 
 def _where(campaign_id: int, ward_id: str | None) -> tuple[str, list[Any]]:

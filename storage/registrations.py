@@ -346,10 +346,7 @@ class RegistrationRepository:
 
     async def get(self, registration_id: int) -> Registration | None:
         """A registration by id."""
-        row = await self.db.fetchone(
-            "SELECT * FROM exit_registrations WHERE id = ?", (registration_id,)
-        )
-        return _registration(row) if row else None
+        return await self.db.run(lambda conn: _one(conn, registration_id))
 
     async def for_user(self, user_id: int) -> list[Registration]:
         """A resident's own registrations, newest first."""
