@@ -29,7 +29,7 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -171,8 +171,8 @@ def _review_problems(data: Mapping[str, object], today: date) -> list[str]:
         At most one problem; none when ``reviewed`` is missing or not a date.
     """
     reviewed = data.get("reviewed")
-    if not isinstance(reviewed, date):
-        return []
+    if not isinstance(reviewed, date) or isinstance(reviewed, datetime):
+        return []  # the schema check reports a date-time as the wrong type
     age = (today - reviewed).days
     if age > MAX_REVIEW_AGE_DAYS:
         return [

@@ -425,3 +425,10 @@ def test_fewer_than_twelve_phrasings_are_refused(tmp_path: Path) -> None:
     """The issue's minimum: twelve phrasings per entry."""
     text = _good("it-qua").replace('"it-qua chín",\n', "")
     assert "it-qua.md: only 11 phrasings (min 12)" in _problems_of(tmp_path, "it-qua", text)
+
+
+def test_a_reviewed_date_time_is_reported_not_a_crash(tmp_path: Path) -> None:
+    """`reviewed = 2026-12-01T10:00:00` is the wrong type, said plainly; the lint goes on."""
+    text = _good("gio-phut").replace("reviewed = 2026-12-01", "reviewed = 2026-12-01T10:00:00")
+    problems = _problems_of(tmp_path, "gio-phut", text)
+    assert "gio-phut.md: key 'reviewed' must be a TOML date (YYYY-MM-DD)" in problems
