@@ -294,9 +294,9 @@ class Dispatcher:
     def repeat(self, turn: Turn) -> list[Reply]:
         """The options last offered, shown again under "choose one of the options"."""
         offered = tuple(Choice(label, payload) for label, payload in turn.session.offered)
-        if not offered:
-            return [turn.reply("common.choose_above")]
-        return [Reply(turn.t("common.choose_above"), offered)]
+        # A step that waited for typed input still does: a typed "2" stays input, not option 2.
+        expects_text = turn.session.offered_text
+        return [Reply(turn.t("common.choose_above"), offered, expects_text=expects_text)]
 
     def cancel(self, turn: Turn) -> list[Reply]:
         """The one cancel: leaves the current flow at any step and shows the menu."""

@@ -225,3 +225,19 @@ async def test_the_one_cancel_leaves_any_step(tmp_path: Path, clock: FakeClock) 
         assert "count" not in stale[0].text
     finally:
         await app.close()
+
+
+async def test_repeat_keeps_a_typed_step_typed(tmp_path: Path, clock: FakeClock) -> None:
+    """REPEAT at a step waiting for typed input keeps waiting for it (no numbered options)."""
+    app = await new_app(tmp_path / "f.sqlite3", clock, extensions=[_install])
+    try:
+        chat = Chat(app, "u3")
+        await chat.send("/dem")
+        await chat.press("tf:done")
+        assert chat.last.expects_text
+        replies = await chat.send("2 3")  # not a word: REPEAT
+        assert replies[-1].expects_text
+        await chat.send("hai")
+        assert chat.last.text == "words hai"
+    finally:
+        await app.close()
