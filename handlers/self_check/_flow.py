@@ -341,7 +341,7 @@ class SelfCheckFlow(StepFlow[SelfCheckData]):
     def take_unit(self, turn: Turn, data: SelfCheckData, unit: admin_units.Unit) -> list[Reply]:
         """Stores a recognised commune (area and province follow from it) and moves on."""
         data.unit_options = []
-        data.locality = None
+        data.locality = ""
         data.unit = unit.code
         data.unit_name = unit.name
         data.unit_province = unit.province_code

@@ -87,7 +87,7 @@ def cancel(turn: Turn) -> Choice:
 
 def locality_label(turn: Turn, code: str | None) -> str:
     """The standard's label: "Theo chuẩn quốc gia" or the locality's name."""
-    if code is None or code == NATIONAL:
+    if not code or code == NATIONAL:
         return turn.t("self_check.locality_national")
     return LOCALITY_NAMES_VI.get(code, code)
 
@@ -437,15 +437,17 @@ def result(turn: Turn, reading: Reading) -> list[Reply]:
     lines = [*_standard_lines(turn, reading), _key_reason(turn, main)]
     if main.provisional:
         lines.append(turn.t("self_check.provisional_result"))
-    if reading.future is not None:
+    future = reading.future
+    if future is not None:
         lines.append(
             turn.t(
                 "self_check.future_short",
                 day=turn.day(SWITCH_DAY),
-                categories=categories_text(turn, reading.future),
+                categories=categories_text(turn, future),
             )
-            + (" " + turn.t("self_check.provisional_short") if reading.future.provisional else "")
         )
+        if future.provisional:
+            lines.append(turn.t("self_check.future_provisional"))
     lines += ["", turn.t("self_check.official"), *_switched_lines(turn, reading)]
     lines += ["", turn.t("self_check.more_in_detail")]
     detail = ShowDetail().choice(turn.t("self_check.detail_button"))

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from bot.core.flow import FlowData
 from knowledge.assessment import Indicator, Standard, load_standards, standard_for
@@ -105,8 +105,8 @@ class SelfCheckData(FlowData):
     """The day the standard was fixed (ISO date), set when the questionnaire starts."""
     area: str = ""
     """"rural", "urban" or "unknown"."""
-    locality: str | None = None
-    """`NATIONAL`, a locality code with its own standard ("hcm"), or None (not asked yet)."""
+    locality: str = ""
+    """`NATIONAL`, a locality code with its own standard ("hcm"), or "" (not answered)."""
     unit: str = ""
     """The official code of the commune the resident named, if any."""
     unit_name: str = ""
@@ -131,6 +131,13 @@ class SelfCheckData(FlowData):
     """Changing one answer from the summary: back to the summary after it."""
     prefilled: list[str] = field(default_factory=list)
     """Items filled in from the resident's message, skipped on the way forward."""
+
+    @classmethod
+    def load(cls, raw: Mapping[str, Any]) -> Self:
+        """The data from a session dict; an older version stored the national answer as None."""
+        if "locality" in raw and raw["locality"] is None:
+            raw = {**raw, "locality": NATIONAL}
+        return super().load(raw)
 
     def clear_unit(self) -> None:
         """Forgets a named commune and the candidates offered."""
@@ -224,7 +231,7 @@ def is_answered(data: SelfCheckData, item: str) -> bool:
         "fact": key in data.facts,
         "ind": key in data.answers,
         "income": data.income_confirmed,
-        "locality": data.locality is not None,
+        "locality": bool(data.locality),
         "area": bool(data.area),
         "size": data.size > 0,
         "income_mode": bool(data.income_mode),

@@ -15,7 +15,14 @@ from handlers.self_check._payloads import (
     edit_item,
     edit_payload,
 )
-from tests.handlers.test_self_check import THREE, answer_facts, buttons, count_saved
+from handlers.self_check._steps import NATIONAL, SelfCheckData
+from tests.handlers.test_self_check import (
+    THREE,
+    answer_facts,
+    buttons,
+    count_saved,
+    run_to_summary,
+)
 from tests.harness import Chat
 
 VI_T = Translator("vi")
@@ -193,3 +200,28 @@ def test_payloads_keep_their_strings_and_refuse_forgeries() -> None:
     assert edit_payload("fact:has_children_under_16").pack() == "sc:edit:fact:has_children_under_16"
     assert edit_item("sc:edit:area") == "area"
     assert edit_item("sc:edit:foo:bar") is None
+
+
+def test_data_from_an_older_session_loads() -> None:
+    """An older version stored the national answer as None; it loads as "national"."""
+    old = SelfCheckData.load({"at": "size", "area": "urban", "locality": None, "gone": 1})
+    assert old.locality == NATIONAL and old.area == "urban" and old.at == "size"
+    assert SelfCheckData.load(SelfCheckData().dump()).locality == ""
+    assert SelfCheckData.load({}).facts == {} and SelfCheckData.load({}).at == "area"
+
+
+async def test_session_saved_by_an_older_version_goes_on_to_the_result(
+    app: App, resident: Chat
+) -> None:
+    """A summary stored with the old "locality: None" shows the result, no question asked."""
+    await run_to_summary(resident, area="urban")
+    session = await app.services.sessions.load(
+        resident.channel, resident.user_id, now=app.services.clock()
+    )
+    session.data["locality"] = None
+    await app.services.sessions.save(session, now=app.services.clock(), message_id=None)
+    replies = await resident.press("sc:sum:result")
+    assert "sc:save:yes" in buttons(replies[-1])
+    assert VI_T("self_check.result_title", category=VI_T("self_check.category.near_poor")) in (
+        replies[0].text
+    )
