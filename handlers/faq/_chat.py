@@ -26,7 +26,6 @@ from handlers.self_check import Prefilled
 from handlers.wards import choose_ward, demo_aware_label
 from knowledge.household_hint import HouseholdHint, household_hint
 from knowledge.smalltalk import small_talk
-from storage.audit import record_audit
 from storage.questions import HandoverQuestion, QuestionRepository
 
 MIN_ANSWER_CHARS = 2
@@ -407,19 +406,11 @@ class InboxFlow(StepFlow[InboxData]):
             turn.session.clear()
             return [turn.reply("faq.question_gone")]
         turn.require_staff(question.ward_id)
-        async with turn.services.db.transaction() as conn:
-            if not await self.questions.answer(
-                conn, question.id, answer=turn.text, officer_id=turn.user.id, now=turn.now
-            ):
-                turn.session.clear()
-                return [turn.reply("faq.question_gone")]
-            await record_audit(
-                conn,
-                actor_user_id=turn.user.id,
-                action="faq.answer",
-                target=f"question:{question.id}",
-                now=turn.now,
-            )
+        if not await self.questions.record_answer(
+            question.id, answer=turn.text, officer_id=turn.user.id, now=turn.now
+        ):
+            turn.session.clear()
+            return [turn.reply("faq.question_gone")]
         await turn.push(
             question.channel,
             question.chat_id,
