@@ -12,10 +12,11 @@ import argparse
 from bot.core.feature import FeatureContext
 from bot.core.registry import EVERYONE, STAFF, Action, Command, MenuItem
 from bot.core.turn import Turn
-from bot.core.types import Choice, Reply
+from bot.core.types import Reply
 from handlers.faq._chat import FaqChat, HandoverFlow, InboxFlow
 from handlers.faq._cli import add_cli as _add_cli
 from handlers.faq._curator import CuratorDesk, LearnedSearch
+from handlers.faq._payloads import AskOfficer
 from knowledge.faq import KnowledgeBase
 from storage.questions import QuestionRepository, erase_user_questions
 
@@ -33,7 +34,7 @@ def install(ctx: FeatureContext) -> None:
 
     async def start_faq(turn: Turn) -> list[Reply]:
         turn.session.clear()
-        return [Reply(turn.t("faq.intro"), (Choice(turn.t("faq.ask_officer"), "faq:ask"),))]
+        return [Reply(turn.t("faq.intro"), (AskOfficer().choice(turn.t("faq.ask_officer")),))]
 
     registry = ctx.registry
     registry.add_menu_item(MenuItem("faq", "faq.menu", start_faq, EVERYONE, order=10))

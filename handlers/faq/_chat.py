@@ -21,6 +21,7 @@ from bot.core.registry import EVERYONE, STAFF
 from bot.core.turn import Turn
 from bot.core.types import Choice, Reply
 from handlers.faq._curator import LearnedSearch
+from handlers.faq._payloads import AskOfficer, Feedback, ShowEntry
 from handlers.faq._render import answer_reply, result_replies, short
 from handlers.self_check import Prefilled
 from handlers.wards import choose_ward, demo_aware_label
@@ -101,38 +102,38 @@ class FaqChat:
 
     async def action(self, turn: Turn) -> list[Reply]:
         """Handles `faq:e:<id>` (show), `faq:up|dn:<id>` (feedback) and `faq:ask` (handover)."""
-        parts = (turn.payload or "").split(":")
-        kind = parts[1] if len(parts) > 1 else ""
+        if AskOfficer.unpack(turn.payload) is not None:
+            return await self.handover.start(turn)
         kb = await self.learned.current()
-        entry = kb.get(parts[2]) if len(parts) > 2 else None
-        if kind == "e" and entry is not None:
+        shown = ShowEntry.unpack(turn.payload)
+        entry = kb.get(shown.entry) if shown is not None else None
+        if entry is not None:
             if "officer" not in entry.audience and not turn.user.is_staff:
                 return [turn.reply("error.unknown_button")]
             return [answer_reply(turn, kb, entry)]
-        if kind in ("up", "dn") and entry is not None:
-            helpful = kind == "up"
-            await self.questions.feedback(entry.id, helpful=helpful, now=turn.now)
-            if helpful:
-                return [turn.reply("faq.thanks", Choice(turn.t("menu.back_to_menu"), "menu:main"))]
-            asked = str(turn.session.data.get("faq_q", ""))
-            if asked:
-                await self.questions.log(
-                    asked,
-                    "unhelpful",
-                    user_id=turn.user.id,
-                    ward_id=turn.user.ward_id,
-                    now=turn.now,
-                )
-            return [
-                turn.reply(
-                    "faq.sorry_unhelpful",
-                    Choice(turn.t("faq.ask_officer"), "faq:ask"),
-                    Choice(turn.t("menu.back_to_menu"), "menu:main"),
-                )
-            ]
-        if kind == "ask":
-            return await self.handover.start(turn)
-        return [turn.reply("error.unknown_button")]
+        feedback = Feedback.unpack(turn.payload)
+        entry = kb.get(feedback.entry) if feedback is not None else None
+        if feedback is None or entry is None:
+            return [turn.reply("error.unknown_button")]
+        return await self._feedback(turn, entry.id, helpful=feedback.kind == "up")
+
+    async def _feedback(self, turn: Turn, entry_id: str, *, helpful: bool) -> list[Reply]:
+        """Counts 👍/👎; after 👎 the question is logged as unanswered and a handover offered."""
+        await self.questions.feedback(entry_id, helpful=helpful, now=turn.now)
+        if helpful:
+            return [turn.reply("faq.thanks", menu_choice(turn))]
+        asked = str(turn.session.data.get("faq_q", ""))
+        if asked:
+            await self.questions.log(
+                asked, "unhelpful", user_id=turn.user.id, ward_id=turn.user.ward_id, now=turn.now
+            )
+        return [
+            turn.reply(
+                "faq.sorry_unhelpful",
+                AskOfficer().choice(turn.t("faq.ask_officer")),
+                menu_choice(turn),
+            )
+        ]
 
     @property
     def handover(self) -> HandoverFlow:

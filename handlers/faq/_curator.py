@@ -11,8 +11,10 @@ taken off the list. Phrasings are kept in the database and merged into the searc
 from __future__ import annotations
 
 from bot.core.errors import PermissionDenied
+from bot.core.flow import BACK_TO_MENU
 from bot.core.turn import Turn
 from bot.core.types import Choice, Reply, Role
+from handlers.faq._payloads import Attaching, AttachTo
 from handlers.faq._render import short
 from knowledge.faq import KnowledgeBase
 from storage.questions import LoggedQuestion, QuestionRepository
@@ -65,7 +67,7 @@ class CuratorDesk:
         lines += [f"{n}. {item.count}× {item.text}" for n, item in enumerate(frequent, start=1)]
         lines.append(turn.t("faq.unanswered_attach_hint"))
         choices = tuple(
-            Choice(turn.t("faq.attach_button", n=n), f"faqu:q:{item.id}")
+            Attaching(item.id).choice(turn.t("faq.attach_button", n=n))
             for n, item in enumerate(frequent[:MAX_ATTACH_BUTTONS], start=1)
         )
         return [Reply("\n".join(lines), choices)]
@@ -73,24 +75,23 @@ class CuratorDesk:
     async def action(self, turn: Turn) -> list[Reply]:
         """`faqu:q:<id>` offers the closest entries; `faqu:a:<id>:<entry>` attaches."""
         turn.require_staff()
-        parts = (turn.payload or "").split(":")
-        if len(parts) not in (3, 4) or not parts[2].isascii() or not parts[2].isdigit():
+        asked, attach = Attaching.unpack(turn.payload), AttachTo.unpack(turn.payload)
+        if asked is None and attach is None:
             return [turn.reply("error.unknown_button")]
-        question = await self._question(turn, int(parts[2]))
+        log_id = asked.question if asked is not None else attach.question if attach else 0
+        question = await self._question(turn, log_id)
         if question is None:
             return [turn.reply("faq.attach_gone")]
         kb = await self.search.current()
-        if parts[1] == "q" and len(parts) == 3:
+        if attach is None:
             targets = kb.closest(question.text, limit=MAX_TARGETS)
             choices = [
-                Choice(
-                    "📖 " + short(match.entry.question), f"faqu:a:{question.id}:{match.entry.id}"
-                )
+                AttachTo(question.id, match.entry.id).choice("📖 " + short(match.entry.question))
                 for match in targets
             ]
-            choices.append(Choice(turn.t("common.cancel"), "menu:main"))
+            choices.append(Choice(turn.t("common.cancel"), BACK_TO_MENU))  # not in a flow
             return [Reply(turn.t("faq.attach_pick", text=question.text), tuple(choices))]
-        entry = kb.get(parts[3]) if parts[1] == "a" and len(parts) == 4 else None
+        entry = kb.get(attach.entry)
         if entry is None:
             return [turn.reply("error.unknown_button")]
         added = await self.questions.attach(

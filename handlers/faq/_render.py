@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.core.i18n import Translator, format_day
 from bot.core.turn import Turn
 from bot.core.types import Choice, Reply
+from handlers.faq._payloads import AskOfficer, Feedback, ShowEntry
 from knowledge.faq import Entry, KnowledgeBase, SearchResult
 from knowledge.legal import Registry, load_registry
 
@@ -66,12 +67,12 @@ def answer_reply(turn: Turn, kb: KnowledgeBase, entry: Entry) -> Reply:
         parts.append(turn.t("faq.provisional"))
     parts.append("")
     parts.append(turn.t("faq.was_helpful"))
-    choices = [Choice(turn.t("faq.helpful"), f"faq:up:{entry.id}")]
-    choices.append(Choice(turn.t("faq.unhelpful"), f"faq:dn:{entry.id}"))
+    choices = [Feedback("up", entry.id).choice(turn.t("faq.helpful"))]
+    choices.append(Feedback("dn", entry.id).choice(turn.t("faq.unhelpful")))
     for related_id in entry.related[:3]:
         related = kb.get(related_id)
         if related is not None and related.is_valid_on(turn.today):
-            choices.append(Choice("📖 " + short(related.question), f"faq:e:{related.id}"))
+            choices.append(ShowEntry(related.id).choice("📖 " + short(related.question)))
     return Reply("\n".join(parts), tuple(choices))
 
 
@@ -81,16 +82,16 @@ def result_replies(turn: Turn, kb: KnowledgeBase, result: SearchResult) -> list[
         return [answer_reply(turn, kb, result.best.entry)]
     if result.grade == "unsure" and result.candidates:
         choices = [
-            Choice(short(match.entry.question), f"faq:e:{match.entry.id}")
+            ShowEntry(match.entry.id).choice(short(match.entry.question))
             for match in result.candidates[:3]
         ]
-        choices.append(Choice(turn.t("faq.none_of_these"), "faq:ask"))
+        choices.append(AskOfficer().choice(turn.t("faq.none_of_these")))
         return [Reply(turn.t("faq.did_you_mean"), tuple(choices))]
     return [
         Reply(
             turn.t("faq.not_found"),
             (
-                Choice(turn.t("faq.ask_officer"), "faq:ask"),
+                AskOfficer().choice(turn.t("faq.ask_officer")),
                 Choice(turn.t("menu.back_to_menu"), "menu:main"),
             ),
         )

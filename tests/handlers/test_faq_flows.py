@@ -81,3 +81,22 @@ async def test_forged_inbox_buttons_are_refused_without_a_crash(
     await officer.send("Trả lời: được vay")
     row = await app.db.fetchone("SELECT answer FROM handover_questions WHERE id = 1")
     assert row is not None and row["answer"] == "Trả lời: được vay"
+
+
+async def test_forged_qa_buttons_are_refused(app: App, resident: Chat, officer: Chat) -> None:
+    """Unknown entries, bad feedback kinds and curator ids are refused plainly, never crash."""
+    for forged in (
+        "faq:e:",
+        "faq:e:khong-co-muc-nay",
+        "faq:up:",
+        "faq:xx:ho-ngheo-la-gi",
+        "faq:e:ho-ngheo-la-gi:1",
+        "faq:e:" + "a" * 60,
+    ):
+        replies = await resident.press(forged)
+        assert VI("error.unknown_button") in text_of(replies)
+    shown = await resident.press("faq:e:ho-ngheo-la-gi")
+    assert any(c.payload == "faq:up:ho-ngheo-la-gi" for c in shown[-1].choices)
+    for forged in ("faqu:q:abc", "faqu:q:0", "faqu:a:1", "faqu:a:x:ho-ngheo-la-gi", "faqu:q:¹"):
+        replies = await officer.press(forged)
+        assert VI("error.unknown_button") in text_of(replies)
