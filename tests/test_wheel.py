@@ -1,9 +1,11 @@
 """The wheel: built from pyproject.toml, installed into a fresh virtual environment, it chats.
 
-The build uses pip's own build isolation and the indexes pip is configured with; the install
-goes into a new environment without system site-packages, and the chat runs from a folder
-outside the checkout, so nothing can come from the source tree. The matcher's cache (keyed by a
-hash of the content the installed code reads) is the test session's.
+Offline, as every test here: the build uses this environment's setuptools (no build
+isolation, no index); the wheel is installed without dependencies into a new environment
+without system site-packages, whose only other path is this environment's site-packages (a
+``.pth`` line: read-only, and the editable install's finder there is not run), so the project's
+own code can only come from the wheel. The chat runs from a folder outside the checkout. The
+matcher's cache (keyed by a hash of the content the installed code reads) is the session's.
 """
 
 from __future__ import annotations
@@ -83,7 +85,10 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     shutil.copytree(ROOT, source, ignore=_ignore)
     dist = base / "dist"
     _run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dist), "."],
+        [
+            *(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps"),
+            *("--no-build-isolation", "--no-index", "-w", str(dist), "."),
+        ],
         cwd=source,
         timeout=180,
     )
@@ -125,16 +130,14 @@ def test_installed_wheel_chats_in_vietnamese(wheel: Path, tmp_path: Path) -> Non
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=tmp_path, timeout=60)
     scripts = venv / ("Scripts" if os.name == "nt" else "bin")
     python = scripts / "python"
-    # The dependencies come from the indexes pip is configured with, at the versions this
-    # environment runs (so a new upstream release cannot fail the package's own test).
-    pins = tmp_path / "pins.txt"
-    freeze = [sys.executable, "-m", "pip", "freeze", "--exclude-editable"]
-    frozen = _run(freeze, cwd=tmp_path, timeout=60).splitlines()
-    pins.write_text("\n".join(line for line in frozen if "==" in line), encoding="utf-8")
-    install = ["install", "--quiet", "--no-compile", "--constraint", str(pins), str(wheel)]
+    install = ["install", "--quiet", "--no-compile", "--no-deps", "--no-index", str(wheel)]
     _run(
         [sys.executable, "-m", "pip", "--python", str(python), *install], cwd=tmp_path, timeout=300
     )
+    # The dependencies: this environment's, appended after the new one's own site-packages.
+    (site,) = venv.glob("lib/python*/site-packages")
+    here = next(Path(p) for p in sys.path if p.endswith("site-packages") and Path(p).is_dir())
+    (site / "dependencies.pth").write_text(f"{here}\n", encoding="utf-8")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {
