@@ -5,18 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.core.flow import Payload
+from handlers.links import ShowEntry
 
 __all__ = ["AskOfficer", "AttachTo", "Attaching", "Feedback", "ShowEntry"]
 
 _ID = {"min": 1, "max": 10**12}
-
-
-@dataclass(frozen=True)
-class ShowEntry(Payload):
-    """`faq:e:<entry id>`: show an entry's answer."""
-
-    prefix = "faq:e"
-    entry: str
 
 
 @dataclass(frozen=True)

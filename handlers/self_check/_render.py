@@ -13,6 +13,7 @@ from datetime import date
 from bot.core.flow import cancel_choice
 from bot.core.turn import Turn
 from bot.core.types import Choice, Reply
+from handlers.links import ShowEntry
 from handlers.self_check._payloads import (
     ConfirmIncome,
     FactAnswer,
@@ -49,7 +50,7 @@ from knowledge.assessment import (
 )
 from knowledge.transition import SWITCH_DAY, Projection
 
-# FAQ entries (knowledge/faq/<id>.md) a category's support may bring; payload "faq:e:<id>".
+# FAQ entries (knowledge/faq/<id>.md) a category's support may bring (`ShowEntry` buttons).
 SUPPORT_FAQ: Mapping[str, tuple[str, ...]] = {
     "poor": (
         "bhyt-ho-ngheo",
@@ -495,7 +496,7 @@ def _note_lines(turn: Turn, reading: Reading) -> list[str]:
 
 
 def _faq_choice(turn: Turn, entry: str) -> Choice:
-    return Choice("📖 " + turn.t(f"self_check.faq.{entry}"), f"faq:e:{entry}")
+    return ShowEntry(entry).choice("📖 " + turn.t(f"self_check.faq.{entry}"))
 
 
 def result_detail(turn: Turn, reading: Reading) -> Reply:
