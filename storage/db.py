@@ -45,6 +45,8 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from storage import files
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -196,11 +198,13 @@ class Database:
         return self._conn
 
     async def open(self) -> None:
-        """Open the file (creating its folder) and set the pragmas."""
+        """Open the file (creating it 0600, its folder 0700 if new) and set the pragmas."""
         if self._conn is not None:
             return
-        if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        on_disk = str(self.path) != ":memory:"
+        if on_disk:
+            # SQLite gives the WAL and SHM the database file's mode, so 0600 here is 0600 there.
+            await asyncio.to_thread(files.ensure_private, self.path)
         # Batches use the connection from the loop's thread, `exclusive()` from aiosqlite's
         # worker thread; never both at once (see `_send_batch`).
         conn = await aiosqlite.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -214,7 +218,9 @@ class Database:
         await conn.execute(f"PRAGMA synchronous={'NORMAL' if self._wal else 'FULL'}")
         await conn.execute("PRAGMA busy_timeout=10000")
         self._conn = conn
-        if str(self.path) != ":memory:":
+        if on_disk:
+            for suffix in ("-wal", "-shm"):  # left wider by an older version, or copied in
+                files.tighten(Path(f"{self.path}{suffix}"))
             reader = sqlite3.connect(self.path, isolation_level=None)  # on the loop's thread
             reader.row_factory = sqlite3.Row
             reader.execute("PRAGMA query_only=ON")
@@ -461,14 +467,20 @@ class Database:
         return current
 
     async def backup(self, target: Path) -> None:
-        """Copy the live database to `target` with SQLite's online backup (safe while running)."""
-        target.parent.mkdir(parents=True, exist_ok=True)
+        """Copy the live database to `target` with SQLite's online backup (safe while running).
+
+        The copy is a 0600 file (its folder 0700 if new). A `target` that is a symbolic link,
+        even a dangling one, raises `files.UnsafeTarget` and nothing is written.
+        """
+        await asyncio.to_thread(files.create_private, target, truncate=True)
         async with self.exclusive() as conn:
             dest = await aiosqlite.connect(target)
             try:
                 await conn.backup(dest)
             finally:
                 await dest.close()
+        for suffix in ("", "-journal"):
+            files.tighten(Path(f"{target}{suffix}"))
 
 
 @asynccontextmanager
