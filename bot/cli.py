@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 
 from bot.app import App, build_app
 from bot.core.config import Config
+from bot.core.logs import config_secrets, setup_logging
 from bot.serve import run_console, run_telegram
 from handlers import donations, exit_registration, faq, notices, self_check, wards
 from storage.audit import AuditLog
@@ -184,7 +184,13 @@ def build_parser(
     parser.add_argument(
         "--db", help="SQLite file (default DATABASE_PATH or data/giamngheo.sqlite3)"
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log at INFO level (-vv: DEBUG); secrets and personal data are always masked",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     start = sub.add_parser("start", help="Telegram when a token is set, otherwise the console chat")
@@ -235,11 +241,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     parser = build_parser(FEATURE_COMMANDS)
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
     config = _config(args)
+    setup_logging(args.verbose, config_secrets(config))
     sync_func = getattr(args, "sync_func", None)
     if sync_func is not None:
         result: int = sync_func(args, config)
