@@ -17,6 +17,7 @@ from handlers import donations, exit_registration, faq, notices, self_check, war
 from storage.audit import AuditLog
 from storage.clock import utc_now
 from storage.db import open_database
+from storage.files import UnsafeTarget
 from storage.users import UserRepository
 
 Command = Callable[[argparse.Namespace, Config], Coroutine[Any, Any, int]]
@@ -114,7 +115,11 @@ async def cmd_db(args: argparse.Namespace, config: Config) -> int:
             version = await db.schema_version()
             print(f"Cơ sở dữ liệu ở phiên bản {version}: {config.database_path}")
         else:
-            await db.backup(Path(args.path))
+            try:
+                await db.backup(Path(args.path))
+            except UnsafeTarget as exc:
+                print(f"Lỗi / Error: {exc}", file=sys.stderr)
+                return 2
             print(f"Đã sao lưu vào {args.path}")
     return 0
 

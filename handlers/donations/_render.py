@@ -7,6 +7,7 @@ import io
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
+from handlers.spreadsheet import safe_rows
 from storage.ledger import Campaign, Entry
 
 Translate = Callable[..., str]
@@ -97,11 +98,6 @@ def chart_png(
     return buffer.getvalue()
 
 
-def _cell(value: str) -> str:
-    """Neutralise spreadsheet formulas in free text (CSV/XLSX injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
-
-
 def export_rows(
     entries: Sequence[Entry], t: Translate, ids: dict[int, str]
 ) -> list[list[str | int]]:
@@ -116,13 +112,13 @@ def export_rows(
                 entry.ward_id,
                 entry.donated_on.isoformat(),
                 t(f"donations.type.{entry.donor_type}"),
-                _cell(entry.donor_name),
+                entry.donor_name,
                 t("common.yes" if entry.public else "common.no"),
                 entry.amount,
                 t(f"donations.method.{entry.method}"),
-                _cell(entry.reference),
-                _cell(entry.note),
-                _cell(entry.reason),
+                entry.reference,
+                entry.note,
+                entry.reason,
                 ids.get(entry.reverses_id, "") if entry.reverses_id else "",
                 entry.recorded_at.isoformat(timespec="seconds"),
             ]
@@ -131,23 +127,23 @@ def export_rows(
 
 
 def to_csv(rows: Sequence[Sequence[str | int]]) -> bytes:
-    """CSV in UTF-8 with a BOM (so spreadsheet programs read the diacritics)."""
+    """CSV in UTF-8 with a BOM (so spreadsheet programs read the diacritics), formulas guarded."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerows(rows)
+    writer.writerows(safe_rows(rows))
     return buffer.getvalue().encode("utf-8-sig")
 
 
 def to_xlsx(rows: Sequence[Sequence[str | int]], sheet: str) -> bytes:
-    """An XLSX workbook with one sheet; amounts stay integers with a thousands format."""
+    """An XLSX workbook with one sheet, formulas guarded; amounts keep a thousands format."""
     from openpyxl import Workbook
 
     workbook = Workbook()
     worksheet = workbook.active
     assert worksheet is not None
     worksheet.title = sheet[:31]
-    for row in rows:
-        worksheet.append(list(row))
+    for row in safe_rows(rows):
+        worksheet.append(row)
     amount_column = EXPORT_COLUMNS.index("amount") + 1
     for (cell,) in worksheet.iter_rows(min_row=2, min_col=amount_column, max_col=amount_column):
         cell.number_format = "#,##0"

@@ -9,6 +9,7 @@ from openpyxl import Workbook
 
 from bot.core.i18n import Translator, format_moment
 from handlers.exit_registration import _render
+from handlers.spreadsheet import safe_rows
 from storage.registrations import Registration
 
 COLUMNS = (
@@ -29,16 +30,6 @@ COLUMNS = (
     "supports",
     "target_year",
 )
-
-
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe(value: str | int) -> str | int:
-    """Typed text that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def rows(t: Translator, registrations: list[Registration]) -> list[list[str | int]]:
@@ -70,13 +61,13 @@ def rows(t: Translator, registrations: list[Registration]) -> list[list[str | in
             "; ".join(supports),
             r.target_year,
         ]
-        table.append([_safe(cell) for cell in cells])
+        table.append(cells)
     return table
 
 
 def render(t: Translator, registrations: list[Registration], fmt: str) -> bytes:
     """The file content in `fmt` ("csv" or "xlsx")."""
-    table = rows(t, registrations)
+    table = safe_rows(rows(t, registrations))
     if fmt == "csv":
         buffer = io.StringIO()
         csv.writer(buffer).writerows(table)
