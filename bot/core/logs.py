@@ -6,7 +6,8 @@ Two layers keep the log clean:
   above the levels where they would: ``httpx`` and ``httpcore`` (every Bot API URL, the token
   in its path, at INFO; headers and bodies at DEBUG) stay at WARNING, and python-telegram-bot
   (``telegram``, ``telegram.ext``: each call's parameters, message text included, and each
-  update at DEBUG) at INFO at most, so ``-v`` and ``-vv`` reach neither;
+  update at DEBUG) at INFO at most, so ``-v`` and ``-vv`` reach neither; ``aiosqlite`` (each
+  call with its SQL parameters at DEBUG) at INFO at most too;
 * :class:`RedactingFilter`, on the root handler, rewrites every record that reaches it (its
   message with the arguments merged in, a traceback, a stack) so that bot tokens, identity
   numbers (căn cước 12 digits, CMND 9 digits), phone numbers, e-mails and introduced names are
@@ -44,6 +45,7 @@ QUIET_LOGGERS: dict[str, int] = {
     "httpcore": logging.WARNING,
     "telegram": logging.INFO,
     "telegram.ext": logging.INFO,
+    "aiosqlite": logging.INFO,
 }
 """The lowest level each of these loggers may log at, whatever the verbosity."""
 

@@ -22,7 +22,7 @@ def root_state() -> Iterator[None]:
     """Give the test a root logger with no handler and put everything back afterwards."""
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
-    names = ["httpx", "httpcore", "telegram", "telegram.ext"]
+    names = ["httpx", "httpcore", "telegram", "telegram.ext", "aiosqlite"]
     levels = {name: logging.getLogger(name).level for name in names}
     root.handlers = []
     try:
@@ -132,6 +132,7 @@ def test_setup_keeps_http_and_ptb_loggers_quiet(
     assert logging.getLogger("httpcore").level == logging.WARNING
     assert logging.getLogger("telegram").level == ptb_level
     assert logging.getLogger("telegram.ext").level == ptb_level
+    assert logging.getLogger("aiosqlite").level == ptb_level
     assert root.handlers
     assert all(installed in handler.filters for handler in root.handlers)
 
@@ -149,8 +150,16 @@ def test_setup_at_debug_writes_nothing_from_httpx_or_ptb_debug() -> None:
     logging.getLogger("httpcore.http11").debug("send_request_headers.started")
     logging.getLogger("telegram.ext.Application").debug("Processing update %s", "tôi tên An")
     logging.getLogger("telegram.Bot").debug("Calling Bot API endpoint `sendMessage`")
+    logging.getLogger("aiosqlite").debug("executing %s", "INSERT … ('tôi tên An',)")
     logging.getLogger("bot.test").debug("own debug line chat=%s", 42)
     written = stream.getvalue()
     assert "own debug line chat=42" in written
-    for absent in ("HTTP Request", "send_request_headers", "Processing update", "Calling Bot"):
+    absent_lines = (
+        "HTTP Request",
+        "send_request_headers",
+        "Processing update",
+        "Calling",
+        "INSERT",
+    )
+    for absent in absent_lines:
         assert absent not in written, absent
