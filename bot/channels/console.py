@@ -21,6 +21,7 @@ from bot.core.delivery import deliver_or_queue
 from bot.core.dispatcher import Dispatcher
 from bot.core.types import Inbound, Reply
 from bot.http_server import HttpServer
+from storage.files import UnsafeTarget, private_folder, write_private
 
 CHANNEL = "console"
 
@@ -71,10 +72,13 @@ class ConsoleChannel:
         del chat_id  # one person at the console
         text = render(reply)
         if reply.attachment is not None:
-            self.files_dir.mkdir(parents=True, exist_ok=True)
-            path = self.files_dir / reply.attachment.filename
-            path.write_bytes(reply.attachment.data)
-            text += f"\n   📎 {path}"
+            # Exports carry personal data: a 0700 folder, a 0600 file, never through a link.
+            path = private_folder(self.files_dir) / Path(reply.attachment.filename).name
+            try:
+                write_private(path, reply.attachment.data)
+                text += f"\n   📎 {path}"
+            except UnsafeTarget as refused:  # a link planted where the file goes
+                text += f"\n   ⚠️ {refused}"
         try:
             self.stdout.write(text + "\n\n")
             self.stdout.flush()
