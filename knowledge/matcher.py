@@ -205,10 +205,15 @@ class Matcher:
         if not sparse.issparse(self.weights):
             return np.asarray(weights @ self.weights[columns], dtype=np.float64) + self.bias
         total = _row_sums(self.weights, columns, weights, len(self.labels)) + self.bias
-        if self.outside is not None:  # out of scope: its nearest message, not a centroid
+        if self.outside is not None and self._outside_at is not None:  # its nearest message
             nearest = _row_sums(self.outside, columns, weights, self.outside.shape[1])
-            total[self.labels.index(OUT_OF_SCOPE)] = float(nearest.max(initial=0.0)) - 1.0
+            total[self._outside_at] = float(nearest.max(initial=0.0)) - 1.0
         return total
+
+    @functools.cached_property
+    def _outside_at(self) -> int | None:
+        """Where ``OUT_OF_SCOPE`` is among the labels (None without that class)."""
+        return self.labels.index(OUT_OF_SCOPE) if OUT_OF_SCOPE in self.labels else None
 
     def scores(self, query: str) -> dict[str, float]:
         """The decision value of every label for a query, by label."""
@@ -219,11 +224,10 @@ class Matcher:
         """The ``limit`` closest labels (best first) and the out-of-scope value (−1 if none)."""
         values = self.values(query)
         outside = -1.0
-        if OUT_OF_SCOPE in self.labels:
-            position = self.labels.index(OUT_OF_SCOPE)
+        position = self._outside_at
+        if position is not None:
             outside = float(values[position])
-            values = values.copy()
-            values[position] = -np.inf
+            values[position] = -np.inf  # `values` is a fresh array per query
         count = min(limit, len(values))
         if count <= 0:
             return [], outside
