@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.handlers.test_wards import giamngheo  # the real command on a file, demo data on
 
 pytestmark = pytest.mark.slow
 
 # Tables the demo data fills on a fresh file (the demo ward, its officer, campaign and gifts).
 DEMO_TABLES = ("wards", "users", "donation_campaigns", "donation_entries", "audit_log")
-
-
-def giamngheo(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run the real command on `db` with demo data switched on, as by default."""
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "--db", str(db), *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-        check=False,
-        env={"PATH": "/usr/bin:/bin", "DEMO_DATA": "1", "HOME": str(db.parent)},
-    )
 
 
 def counts(db: Path) -> dict[str, int]:
@@ -75,16 +60,7 @@ def test_export_of_a_ward_missing_from_a_fresh_file_says_so(tmp_path: Path) -> N
 def test_chat_still_loads_the_demo_data(tmp_path: Path) -> None:
     """`chat` builds the app, so the demo ward and its officer are there afterwards."""
     db = tmp_path / "demo.sqlite3"
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "--db", str(db), "chat"],
-        input="",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-        env={"PATH": "/usr/bin:/bin", "DEMO_DATA": "1", "HOME": str(tmp_path)},
-    )
+    done = giamngheo(db, "chat", stdin="")
     assert done.returncode == 0, done.stderr
     found = counts(db)
     assert found["wards"] >= 1
