@@ -28,6 +28,14 @@ Rules (in the order they are applied):
 * Two bare numbers side by side ("1 2") → ambiguous; two separate amounts ("5 triệu, vợ 3 triệu")
   → ``problem="too_many_numbers"``. Other words are ignored ("lương tôi 5 triệu").
 * No number at all → ``problem="not_money"``; blank text → ``problem="empty"``.
+* Digits: ASCII digits, and on purpose also full-width ("３ triệu") and Arabic-Indic
+  ("٣٠٠٠٠٠٠") ones, which phone keyboards type; superscript or circled digits ("²", "①") are
+  not digits here.
+
+`parse_money` reads any size; the callers refuse what is out of range. The ranges of what a
+household states are defined here once, for every reader (registration, self-check, batch
+pre-screening): :data:`MIN_MONTHLY_INCOME`–:data:`MAX_MONTHLY_INCOME` đồng a month and
+:data:`MIN_MEMBERS`–:data:`MAX_MEMBERS` people.
 """
 
 from __future__ import annotations
@@ -41,7 +49,32 @@ from typing import Literal
 
 from babel.numbers import format_currency
 
-__all__ = ["MoneyParse", "Period", "Problem", "format_vnd", "parse_money"]
+__all__ = [
+    "MAX_MEMBERS",
+    "MAX_MONTHLY_INCOME",
+    "MIN_MEMBERS",
+    "MIN_MONTHLY_INCOME",
+    "MoneyParse",
+    "Period",
+    "Problem",
+    "format_vnd",
+    "in_monthly_income_range",
+    "parse_money",
+]
+
+MIN_MONTHLY_INCOME = 0
+"""Lowest household income per month, in đồng (a household may have none)."""
+MAX_MONTHLY_INCOME = 10_000_000_000
+"""Highest household income per month, in đồng (10 tỷ): more is taken for a typing mistake.
+
+The poverty lines are a few million đồng per person a month; ten billion a month for a whole
+household is far beyond any household the assistant serves, yet far below what SQLite's 64-bit
+integers (and so the registration table) can hold.
+"""
+MIN_MEMBERS = 1
+"""Fewest people in a household (nhân khẩu)."""
+MAX_MEMBERS = 30
+"""Most people in a household (nhân khẩu) the assistant accepts."""
 
 Period = Literal["month", "year", "unspecified"]
 Problem = Literal["ok", "empty", "not_money", "ambiguous", "negative", "too_many_numbers"]
@@ -77,6 +110,18 @@ def format_vnd(amount: int) -> str:
         The formatted amount.
     """
     return format_currency(amount, "VND", locale="vi_VN")
+
+
+def in_monthly_income_range(amount: int) -> bool:
+    """Whether ``amount`` đồng is a household's plausible income per month.
+
+    Args:
+        amount: Whole đồng per month.
+
+    Returns:
+        True from :data:`MIN_MONTHLY_INCOME` to :data:`MAX_MONTHLY_INCOME` inclusive.
+    """
+    return MIN_MONTHLY_INCOME <= amount <= MAX_MONTHLY_INCOME
 
 
 # --- vocabulary -------------------------------------------------------------------------------

@@ -48,6 +48,10 @@ from handlers.exit_registration._data import RegistrationForm, ResidentData
 from handlers.exit_registration._steps import (
     EDITABLE,
     FORM,
+    MAX_INCOME,
+    MAX_MEMBERS,
+    MIN_INCOME,
+    MIN_MEMBERS,
     TARGET_YEARS_AHEAD,
     Checked,
     Step,
@@ -57,12 +61,12 @@ from handlers.exit_registration._steps import (
     check_free_text,
     check_household_code,
     check_id_number,
+    check_income,
     check_members,
     check_name,
     check_phone,
 )
 from handlers.wards import choose_ward, demo_aware_label
-from knowledge.money import parse_money
 from storage.registrations import (
     CAUSES,
     OPEN,
@@ -277,27 +281,29 @@ class ResidentFlow(StepFlow[ResidentData]):
 
     @_with_back
     async def on_members(self, turn: Turn, data: ResidentData) -> StepResult:
-        """Asks how many people live in the household (typed, 1–30)."""
+        """Asks how many people live in the household (typed in ASCII digits, 1–30)."""
         if turn.payload is not None:
             return await self._again(turn, data, Step.MEMBERS, "common.choose_above")
         checked = check_members(turn.text)
         if checked.error:
-            return await self._again(turn, data, Step.MEMBERS, checked.error)
+            return await self._again(
+                turn, data, Step.MEMBERS, checked.error, low=MIN_MEMBERS, high=MAX_MEMBERS
+            )
         data.form.members = int(checked.value)
         return await self._advance(turn, data, Step.MEMBERS)
 
     @_with_back
     async def on_income(self, turn: Turn, data: ResidentData) -> StepResult:
-        """Asks for the monthly income (typed, in words or digits) and echoes it in đồng."""
+        """Asks for the monthly income (words or digits, 0–10 tỷ ₫) and echoes it in đồng."""
         if turn.payload is not None:
             return await self._again(turn, data, Step.INCOME, "common.choose_above")
-        parsed = parse_money(turn.text)
-        if parsed.amount is None:
-            return await self._again(turn, data, Step.INCOME, f"{K}error.income_{parsed.problem}")
-        yearly = parsed.period == "year"
-        data.form.income = parsed.amount // 12 if yearly else parsed.amount
-        key = f"{K}income_echo_year" if yearly else f"{K}income_echo"
-        echo = turn.t(key, amount=turn.money(data.form.income), typed=turn.money(parsed.amount))
+        income = check_income(turn.text)
+        if income.error:
+            low, high = turn.money(MIN_INCOME), turn.money(MAX_INCOME)
+            return await self._again(turn, data, Step.INCOME, income.error, low=low, high=high)
+        data.form.income = income.monthly
+        key = f"{K}income_echo_year" if income.yearly else f"{K}income_echo"
+        echo = turn.t(key, amount=turn.money(income.monthly), typed=turn.money(income.typed))
         return [Reply(echo), *await self._advance(turn, data, Step.INCOME)]
 
     @_with_back

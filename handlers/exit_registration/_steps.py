@@ -8,6 +8,14 @@ from datetime import date
 from enum import StrEnum
 
 from bot.core.text import nfc
+from knowledge.money import MAX_MEMBERS as MAX_MEMBERS  # re-exported: the step's range
+from knowledge.money import (
+    MAX_MONTHLY_INCOME,
+    MIN_MONTHLY_INCOME,
+    in_monthly_income_range,
+    parse_money,
+)
+from knowledge.money import MIN_MEMBERS as MIN_MEMBERS
 
 
 class Step(StrEnum):
@@ -106,8 +114,11 @@ EDITABLE: tuple[Step, ...] = (
 
 MIN_AGE = 16
 MAX_AGE = 110
-MAX_MEMBERS = 30
 TARGET_YEARS_AHEAD = 5
+MIN_INCOME = MIN_MONTHLY_INCOME
+"""Lowest monthly income the form takes (đồng); the range is `knowledge.money`'s."""
+MAX_INCOME = MAX_MONTHLY_INCOME
+"""Highest monthly income the form takes (đồng, 10 tỷ); more is a typing mistake."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,11 +222,46 @@ def check_household_code(text: str) -> Checked:
 
 
 def check_members(text: str) -> Checked:
-    """The number of household members: 1–30."""
+    """The number of household members: ASCII digits, 1–30 ("²", "①" or "٤" are refused)."""
     cleaned = text.strip()
-    if not cleaned.isascii() or not cleaned.isdigit() or not 1 <= int(cleaned) <= MAX_MEMBERS:
+    if not cleaned.isascii() or not cleaned.isdigit() or len(cleaned) > 3:
+        return _fail("members")  # long digit runs are refused before `int` reads them
+    if not MIN_MEMBERS <= int(cleaned) <= MAX_MEMBERS:
         return _fail("members")
     return Checked(str(int(cleaned)))
+
+
+@dataclass(frozen=True, slots=True)
+class Income:
+    """A checked monthly income: the amount per month, what was typed, or what is wrong.
+
+    Attributes:
+        monthly: Đồng per month (a yearly amount typed is divided by 12, rounded down).
+        typed: The amount as typed (per year when `yearly`).
+        yearly: The resident typed a yearly amount.
+        error: Catalog key of what is wrong ("" when the income is taken); the range message
+            takes `low` and `high` (see `MIN_INCOME`, `MAX_INCOME`).
+    """
+
+    monthly: int = 0
+    typed: int = 0
+    yearly: bool = False
+    error: str = ""
+
+
+def check_income(text: str) -> Income:
+    """The household's monthly income, in words or digits, 0 to 10 tỷ đồng a month.
+
+    Full-width and Arabic-Indic digits are read like ASCII ones (`knowledge.money`).
+    """
+    parsed = parse_money(text)
+    if parsed.amount is None:
+        return Income(error=f"exit_registration.error.income_{parsed.problem}")
+    yearly = parsed.period == "year"
+    monthly = parsed.amount // 12 if yearly else parsed.amount
+    if not in_monthly_income_range(monthly):
+        return Income(error="exit_registration.error.income_range")
+    return Income(monthly, parsed.amount, yearly)
 
 
 def check_free_text(text: str) -> Checked:

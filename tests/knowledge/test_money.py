@@ -6,7 +6,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from knowledge.money import MoneyParse, _read_words, _Words, format_vnd, parse_money
+from knowledge.money import (
+    MAX_MEMBERS,
+    MAX_MONTHLY_INCOME,
+    MIN_MEMBERS,
+    MIN_MONTHLY_INCOME,
+    MoneyParse,
+    _read_words,
+    _Words,
+    format_vnd,
+    in_monthly_income_range,
+    parse_money,
+)
 
 # (text, expected amount, expected period)
 UNDERSTOOD: list[tuple[str, int, str]] = [
@@ -268,3 +279,41 @@ def test_never_crashes(text: str) -> None:
     result = parse_money(text)
     assert (result.amount is not None) == (result.problem == "ok")
     assert result.amount is None or result.amount >= 0
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("３ triệu", 3_000_000),
+        ("３００００００", 3_000_000),
+        ("１.５００.０００ ₫", 1_500_000),
+        ("3tr５", 3_500_000),
+        ("٣ triệu", 3_000_000),
+        ("٢٥٠٠٠٠٠", 2_500_000),
+    ],
+)
+def test_full_width_and_arabic_indic_digits_are_read_on_purpose(text: str, amount: int) -> None:
+    """Full-width and Arabic-Indic digits read like ASCII ones (phone keyboards type them)."""
+    assert parse_money(text).amount == amount
+
+
+@pytest.mark.parametrize("text", ["²", "①", "³⁰⁰⁰⁰⁰⁰", "Ⅲ", "⑤⓪⓪"])
+def test_superscript_circled_and_roman_digits_are_no_amount(text: str) -> None:
+    """Superscript, circled and Roman digits ("²", "①") give no amount and raise nothing."""
+    parsed = parse_money(text)
+    assert parsed.amount is None
+    assert parsed.problem in ("not_money", "ambiguous")
+
+
+def test_huge_amounts_are_read_and_the_range_refuses_them() -> None:
+    """10²³ đồng is read as typed (callers check ranges); the monthly range is 0–10 tỷ."""
+    assert parse_money("1" + "0" * 23).amount == 10**23
+    assert parse_money("1" + "0" * 5000 + " đồng").amount == 10**5000
+    assert MIN_MONTHLY_INCOME == 0
+    assert MAX_MONTHLY_INCOME == 10_000_000_000
+    assert in_monthly_income_range(0)
+    assert in_monthly_income_range(MAX_MONTHLY_INCOME)
+    assert not in_monthly_income_range(MAX_MONTHLY_INCOME + 1)
+    assert not in_monthly_income_range(-1)
+    assert not in_monthly_income_range(10**23)
+    assert (MIN_MEMBERS, MAX_MEMBERS) == (1, 30)
