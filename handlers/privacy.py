@@ -1,21 +1,42 @@
 """Personal data (dữ liệu cá nhân): `/xoadulieu` deletes everything stored about the user.
 
-Each feature registers an eraser for its own tables; this module asks for confirmation and
-runs them all in one transaction, with the session, so the deletion is all or nothing.
+Each feature registers an eraser for its own tables (`bot.core.registry.Eraser`). Before the
+user confirms, every eraser runs as a dry run, so the question lists what would be deleted,
+what would be kept anonymised, and warns that an open registration would be withdrawn. On
+"yes" they run for real in one transaction, with the user's queued messages and session, so
+the deletion is all or nothing; the answer lists what went and what stayed, and the officers
+of each ward whose open registration was withdrawn are told (by its reference code only).
+The written policy is docs/retention.md.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
+import aiosqlite
+
 from bot.core.flow import FlowData, Payload, Signal, StepFlow, StepHandler, StepResult
-from bot.core.registry import EVERYONE, Command, Registry
+from bot.core.i18n import Translator
+from bot.core.registry import EVERYONE, Command, Erased, Registry, Withdrawn
 from bot.core.turn import Turn
 from bot.core.types import Reply, Role
 from storage.audit import record_audit
 from storage.outbox import erase_in as erase_outbox_in
+
+OUTBOX = "outbox"
+"""The kind of the user's queued and settled outgoing messages (`privacy.kind.outbox`)."""
+
+KINDS = (
+    "handover_questions",
+    "question_log",
+    "self_check_results",
+    "notices",
+    OUTBOX,
+    "exit_registrations",
+)
+"""Every kind of record an eraser reports, in the order they are listed to the user."""
 
 
 class Step(StrEnum):
@@ -44,6 +65,74 @@ class Keep(Payload):
     prefix = "privacy:no"
 
 
+@dataclass
+class Report:
+    """Every eraser's `Erased`, summed: what goes, what stays anonymised, what is withdrawn."""
+
+    removed: dict[str, int] = field(default_factory=dict)
+    kept: dict[str, int] = field(default_factory=dict)
+    withdrawn: list[Withdrawn] = field(default_factory=list)
+
+    def add(self, erased: Erased) -> None:
+        """Add one eraser's result."""
+        for target, counts in ((self.removed, erased.removed), (self.kept, erased.kept)):
+            for kind, count in counts.items():
+                if count:
+                    target[kind] = target.get(kind, 0) + count
+        self.withdrawn.extend(erased.withdrawn)
+
+    @property
+    def empty(self) -> bool:
+        """Nothing stored about the user besides their account."""
+        return not (self.removed or self.kept or self.withdrawn)
+
+    @property
+    def rows(self) -> int:
+        """How many records were deleted or anonymised (for the audit log)."""
+        return sum(self.removed.values()) + sum(self.kept.values())
+
+    def codes(self) -> str:
+        """The reference codes of the withdrawn registrations, comma-separated."""
+        return ", ".join(case.code for case in self.withdrawn)
+
+
+def _items(t: Translator, counts: Mapping[str, int]) -> str:
+    """One bullet line per kind, in `KINDS` order."""
+    ordered = sorted(counts, key=lambda kind: KINDS.index(kind) if kind in KINDS else len(KINDS))
+    return "\n".join("• " + t(f"privacy.kind.{kind}", count=counts[kind]) for kind in ordered)
+
+
+def confirm_text(t: Translator, report: Report) -> str:
+    """The question before deleting: what would go, what would stay, the open-case warning."""
+    if report.empty:
+        return t("privacy.confirm")
+    parts = []
+    if report.removed:
+        parts.append(t("privacy.will_delete") + "\n" + _items(t, report.removed))
+    if report.kept:
+        parts.append(t("privacy.will_keep") + "\n" + _items(t, report.kept))
+    if report.withdrawn:
+        parts.append(t("privacy.warn_open", codes=report.codes()))
+    parts += [t("privacy.always_kept"), t("privacy.confirm_question")]
+    return "\n\n".join(parts)
+
+
+def done_text(t: Translator, report: Report, *, staff: bool) -> str:
+    """The answer after deleting: what went, what stayed anonymised, what was withdrawn."""
+    parts = []
+    if report.removed:
+        parts.append(t("privacy.deleted") + "\n" + _items(t, report.removed))
+    else:
+        parts.append(t("privacy.deleted_account_only"))
+    if report.kept:
+        parts.append(t("privacy.kept_anonymised") + "\n" + _items(t, report.kept))
+    if report.withdrawn:
+        parts.append(t("privacy.withdrawn", codes=report.codes()))
+    parts.append(t("privacy.always_kept_done"))
+    parts.append(t("privacy.done_staff" if staff else "privacy.done"))
+    return "\n\n".join(parts)
+
+
 class PrivacyFeature(StepFlow[NoData]):
     """Registers `/xoadulieu` and the privacy notice."""
 
@@ -67,45 +156,41 @@ class PrivacyFeature(StepFlow[NoData]):
         return [turn.reply("privacy.notice")]
 
     async def start(self, turn: Turn) -> list[Reply]:
-        """Asks to confirm deleting all of the user's data."""
+        """Says what deleting would remove and keep, and asks to confirm."""
+        async with turn.services.db.exclusive() as conn:
+            report = await self._run(conn, turn, dry_run=True)
         self.enter(turn, Step.CONFIRM, NoData())
-        return [
-            turn.reply(
-                "privacy.confirm",
-                Erase().choice(turn.t("privacy.yes_delete")),
-                Keep().choice(turn.t("common.cancel")),
-            )
-        ]
+        buttons = (
+            Erase().choice(turn.t("privacy.yes_delete")),
+            Keep().choice(turn.t("common.cancel")),
+        )
+        return [Reply(confirm_text(turn.t, report), buttons)]
 
     def steps(self) -> Mapping[str, StepHandler]:
         """The one step."""
         return {Step.CONFIRM: self.on_confirm}
 
     async def on_confirm(self, turn: Turn, data: NoData) -> StepResult:
-        """Deletes on "yes" and says how many rows went; keeps everything on "no"."""
+        """Deletes on "yes" and says what went and what stayed; keeps everything on "no"."""
         if Erase.unpack(turn.payload) is not None:
-            removed = await self.erase(turn)
+            report = await self.erase(turn)
             turn.session.clear()
-            key = "privacy.done_staff" if turn.user.role is not Role.RESIDENT else "privacy.done"
-            return [turn.reply(key, count=removed)]
+            await self._tell_officers(turn, report.withdrawn)
+            staff = turn.user.role is not Role.RESIDENT
+            return [Reply(done_text(turn.t, report, staff=staff))]
         if Keep.unpack(turn.payload) is not None:
             turn.session.clear()
             return [turn.reply("privacy.kept")]
         return Signal.REPEAT
 
-    async def erase(self, turn: Turn) -> int:
+    async def erase(self, turn: Turn) -> Report:
         """Runs every feature's eraser, drops the user's queued messages, forgets the session.
 
         All in one transaction. Queued messages go too: those to the user's chat (answers,
         status changes) and those carrying their data to others (their question to officers).
         """
-        removed = 0
         async with turn.services.db.transaction() as conn:
-            for eraser in self.registry.erasers.values():
-                removed += await eraser(conn, turn.user.id)
-            removed += await erase_outbox_in(
-                conn, user_id=turn.user.id, channel=turn.user.channel, chat_id=turn.user.chat_id
-            )
+            report = await self._run(conn, turn, dry_run=False)
             await conn.execute(
                 "DELETE FROM sessions WHERE channel = ? AND user_id = ?",
                 (turn.user.channel, turn.user.external_id),
@@ -116,7 +201,35 @@ class PrivacyFeature(StepFlow[NoData]):
                 actor_user_id=turn.user.id,
                 action="privacy.erase",
                 target=f"user:{turn.user.id}",
-                detail={"rows": removed},
+                detail={"rows": report.rows, "withdrawn": len(report.withdrawn)},
                 now=turn.now,
             )
-        return removed
+        return report
+
+    async def _run(self, conn: aiosqlite.Connection, turn: Turn, *, dry_run: bool) -> Report:
+        """Every eraser (and the outbox's part) for the user, as a dry run or for real."""
+        report = Report()
+        for eraser in self.registry.erasers.values():
+            report.add(await eraser(conn, turn.user.id, dry_run=dry_run))
+        user = turn.user
+        if dry_run:
+            cursor = await conn.execute(
+                "SELECT COUNT(*) FROM outbox WHERE subject_user_id = ? OR (channel = ? AND"
+                " chat_id = ?)",
+                (user.id, user.channel, user.chat_id),
+            )
+            row = await cursor.fetchone()
+            messages = int(row[0]) if row is not None else 0
+        else:
+            messages = await erase_outbox_in(
+                conn, user_id=user.id, channel=user.channel, chat_id=user.chat_id
+            )
+        report.add(Erased(removed={OUTBOX: messages}))
+        return report
+
+    async def _tell_officers(self, turn: Turn, withdrawn: list[Withdrawn]) -> None:
+        """Tell each withdrawn registration's ward officers, by its reference code only."""
+        for case in withdrawn:
+            for officer in await turn.services.users.staff(ward_id=case.ward_id):
+                text = Translator(officer.language)("privacy.officer_withdrawn", code=case.code)
+                await turn.push(officer.channel, officer.chat_id, Reply(text))

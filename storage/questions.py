@@ -316,17 +316,26 @@ class QuestionRepository:
         )
 
 
-def erase_user_questions_in(conn: sqlite3.Connection, user_id: int) -> int:
-    """Delete a user's handover questions and logged questions (for /xoadulieu)."""
-    removed = 0
-    for statement in (
-        "DELETE FROM handover_questions WHERE user_id = ?",
-        "DELETE FROM question_log WHERE user_id = ?",
-    ):
-        removed += max(conn.execute(statement, (user_id,)).rowcount, 0)
-    return removed
+def erase_user_questions_in(
+    conn: sqlite3.Connection, user_id: int, *, dry_run: bool = False
+) -> dict[str, int]:
+    """Delete a user's handover questions and logged questions (for /xoadulieu); rows by table.
+
+    With `dry_run` nothing is deleted: the rows that would go are counted.
+    """
+    counts: dict[str, int] = {}
+    for table in ("handover_questions", "question_log"):
+        if dry_run:
+            row = conn.execute(f"SELECT COUNT(*) FROM {table} WHERE user_id = ?", (user_id,))
+            counts[table] = int(row.fetchone()[0])
+        else:
+            cursor = conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
+            counts[table] = max(cursor.rowcount, 0)
+    return counts
 
 
-async def erase_user_questions(conn: aiosqlite.Connection, user_id: int) -> int:
-    """`erase_user_questions_in` inside a `Database.transaction()` block (the eraser)."""
-    return await call(conn, lambda raw: erase_user_questions_in(raw, user_id))
+async def erase_user_questions(
+    conn: aiosqlite.Connection, user_id: int, *, dry_run: bool = False
+) -> dict[str, int]:
+    """`erase_user_questions_in` inside a `Database.transaction()` block (the eraser's part)."""
+    return await call(conn, lambda raw: erase_user_questions_in(raw, user_id, dry_run=dry_run))

@@ -488,37 +488,57 @@ class RegistrationRepository:
         return [_registration(r) for r in rows]
 
 
-def erase_user_in(conn: sqlite3.Connection, user_id: int) -> int:
-    """Anonymise a user's registrations inside the caller's transaction; returns rows changed.
+@dataclass(frozen=True, slots=True)
+class ErasedRegistrations:
+    """What `/xoadulieu` did (or would do) to one user's registrations.
+
+    Attributes:
+        anonymised: registrations whose personal fields are blanked (the rows stay).
+        withdrawn: (ward id, reference code) of each registration that was still open and is
+            withdrawn; no personal data, so the ward's officers can be told.
+    """
+
+    anonymised: int = 0
+    withdrawn: tuple[tuple[str, str], ...] = ()
+
+
+def erase_user_in(
+    conn: sqlite3.Connection, user_id: int, *, dry_run: bool = False
+) -> ErasedRegistrations:
+    """Anonymise a user's registrations inside the caller's transaction.
 
     Undecided registrations are withdrawn first (with a history row), then every personal field
-    and note is blanked and the user link is cut.
+    and note is blanked and the user link is cut. With `dry_run` nothing changes: the result
+    says what would.
     """
     rows = [
         _registration(r)
         for r in conn.execute(
-            "SELECT * FROM exit_registrations WHERE user_id = ?", (user_id,)
+            "SELECT * FROM exit_registrations WHERE user_id = ? ORDER BY id", (user_id,)
         ).fetchall()
     ]
-    if not rows:
-        return 0
+    opened = [registration for registration in rows if registration.status in OPEN]
+    result = ErasedRegistrations(
+        len(rows), tuple((registration.ward_id, registration.code) for registration in opened)
+    )
+    if dry_run or not rows:
+        return result
     now = utc_now()
-    for registration in rows:
-        if registration.status in OPEN:
-            _history_in(
-                conn,
-                registration.id,
-                at=now,
-                actor_user_id=None,
-                from_status=registration.status.value,
-                to_status=Status.WITHDRAWN,
-                note="",
-            )
-            conn.execute(
-                "UPDATE exit_registrations SET status = 'withdrawn', status_changed_at = ?"
-                " WHERE id = ?",
-                (to_db(now), registration.id),
-            )
+    for registration in opened:
+        _history_in(
+            conn,
+            registration.id,
+            at=now,
+            actor_user_id=None,
+            from_status=registration.status.value,
+            to_status=Status.WITHDRAWN,
+            note="",
+        )
+        conn.execute(
+            "UPDATE exit_registrations SET status = 'withdrawn', status_changed_at = ?"
+            " WHERE id = ?",
+            (to_db(now), registration.id),
+        )
     ids = [registration.id for registration in rows]
     marks = ",".join("?" for _ in ids)
     conn.execute(
@@ -532,9 +552,11 @@ def erase_user_in(conn: sqlite3.Connection, user_id: int) -> int:
     conn.execute(
         f"UPDATE exit_registration_history SET note = '' WHERE registration_id IN ({marks})", ids
     )
-    return len(ids)
+    return result
 
 
-async def erase_user(conn: aiosqlite.Connection, user_id: int) -> int:
-    """`erase_user_in` inside a `Database.transaction()` block (the eraser)."""
-    return await call(conn, lambda raw: erase_user_in(raw, user_id))
+async def erase_user(
+    conn: aiosqlite.Connection, user_id: int, *, dry_run: bool = False
+) -> ErasedRegistrations:
+    """`erase_user_in` inside a `Database.transaction()` block (the eraser's part)."""
+    return await call(conn, lambda raw: erase_user_in(raw, user_id, dry_run=dry_run))

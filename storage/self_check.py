@@ -365,22 +365,31 @@ class SelfCheckRepository:
         )
 
 
-def erase_self_checks_in(conn: sqlite3.Connection, user_id: int) -> int:
-    """Delete a user's results, notice records and opt-out inside `/xoadulieu`; returns rows.
+ERASED_TABLES = ("self_check_results", "notices_sent", "notice_opt_outs")
+"""The tables `/xoadulieu` empties of a user's rows, in order."""
 
-    The queued notice itself is in the outbox, addressed to the user's chat and marked as
-    carrying their data: `/xoadulieu` deletes it with the outbox eraser.
+
+def erase_self_checks_in(
+    conn: sqlite3.Connection, user_id: int, *, dry_run: bool = False
+) -> dict[str, int]:
+    """Delete a user's results, notice records and opt-out inside `/xoadulieu`; rows by table.
+
+    With `dry_run` nothing is deleted: the rows that would go are counted. The queued notice
+    itself is in the outbox, addressed to the user's chat and marked as carrying their data:
+    `/xoadulieu` deletes it with the outbox eraser.
     """
-    removed = 0
-    for statement in (
-        "DELETE FROM self_check_results WHERE user_id = ?",
-        "DELETE FROM notices_sent WHERE user_id = ?",
-        "DELETE FROM notice_opt_outs WHERE user_id = ?",
-    ):
-        removed += max(conn.execute(statement, (user_id,)).rowcount, 0)
-    return removed
+    counts: dict[str, int] = {}
+    for table in ERASED_TABLES:
+        if dry_run:
+            row = conn.execute(f"SELECT COUNT(*) FROM {table} WHERE user_id = ?", (user_id,))
+            counts[table] = int(row.fetchone()[0])
+        else:
+            cursor = conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
+            counts[table] = max(cursor.rowcount, 0)
+    return counts
 
 
 async def erase_self_checks(conn: aiosqlite.Connection, user_id: int) -> int:
-    """`erase_self_checks_in` inside a `Database.transaction()` block (the eraser)."""
-    return await call(conn, lambda raw: erase_self_checks_in(raw, user_id))
+    """`erase_self_checks_in` inside a `Database.transaction()` block; the rows removed."""
+    counts = await call(conn, lambda raw: erase_self_checks_in(raw, user_id))
+    return sum(counts.values())

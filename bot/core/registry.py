@@ -6,8 +6,8 @@ command or payload prefix, so a conflict fails at start-up, not in a chat.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import aiosqlite
@@ -18,8 +18,44 @@ from bot.core.turn import Turn
 from bot.core.types import Reply, Role
 
 Handler = Callable[[Turn], Awaitable[list[Reply]]]
-Eraser = Callable[[aiosqlite.Connection, int], Awaitable[int]]
-"""Deletes one user's personal data inside a transaction; returns how many rows it removed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Withdrawn:
+    """An open case an erasure withdrew: the ward whose officers are told, and its code."""
+
+    ward_id: str
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class Erased:
+    """What one feature's eraser did (or, in a dry run, would do) for one user.
+
+    Attributes:
+        removed: records deleted, by kind; each kind `k` is the catalog key `privacy.kind.k`.
+        kept: records kept with their personal fields blanked (anonymised), by kind likewise.
+        withdrawn: open cases the erasure withdrew, so their ward's officers can be told.
+    """
+
+    removed: Mapping[str, int] = field(default_factory=dict)
+    kept: Mapping[str, int] = field(default_factory=dict)
+    withdrawn: tuple[Withdrawn, ...] = ()
+
+
+class Eraser(Protocol):
+    """A feature's part of `/xoadulieu`, run inside the caller's transaction.
+
+    With `dry_run` it only reads and reports what it would remove and keep (shown to the
+    user before they confirm); without, it deletes or anonymises and reports what it did.
+    """
+
+    def __call__(
+        self, conn: aiosqlite.Connection, user_id: int, *, dry_run: bool
+    ) -> Awaitable[Erased]:
+        """Erase (or count) one user's records of this feature."""
+        ...
+
 
 EVERYONE = frozenset(Role)
 STAFF = frozenset({Role.OFFICER, Role.ADMIN})
@@ -127,7 +163,7 @@ class Registry:
         self.fallback = handler
 
     def add_eraser(self, feature: str, eraser: Eraser) -> None:
-        """A feature's part of `/xoadulieu`: delete what it stores about one user."""
+        """A feature's part of `/xoadulieu`: delete or anonymise what it stores about a user."""
         if feature in self.erasers:
             raise RegistryError(f"eraser {feature!r} registered twice")
         self.erasers[feature] = eraser

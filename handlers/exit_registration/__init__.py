@@ -13,8 +13,10 @@ from __future__ import annotations
 import argparse
 from datetime import time
 
+import aiosqlite
+
 from bot.core.feature import DailyJob, FeatureContext
-from bot.core.registry import EVERYONE, STAFF, Command, MenuItem
+from bot.core.registry import EVERYONE, STAFF, Command, Erased, MenuItem, Withdrawn
 from handlers.exit_registration._flow import ResidentFlow
 from handlers.exit_registration._jobs import remind_waiting
 from handlers.exit_registration._officer import OfficerFlow
@@ -43,8 +45,17 @@ def install(ctx: FeatureContext) -> None:
             help_key="exit_registration.help_status",
         )
     )
-    ctx.registry.add_eraser("exit_registration", erase_user)
+    ctx.registry.add_eraser("exit_registration", erase_registrations)
     ctx.daily_jobs.append(DailyJob("exit_registration.reminder", time(7, 0), remind_waiting))
+
+
+async def erase_registrations(conn: aiosqlite.Connection, user_id: int, *, dry_run: bool) -> Erased:
+    """The `/xoadulieu` part of the registrations: anonymised, open ones withdrawn."""
+    done = await erase_user(conn, user_id, dry_run=dry_run)
+    kept = {"exit_registrations": done.anonymised} if done.anonymised else {}
+    return Erased(
+        kept=kept, withdrawn=tuple(Withdrawn(ward, code) for ward, code in done.withdrawn)
+    )
 
 
 def add_cli(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 
+import aiosqlite
+
 from bot.core.feature import FeatureContext
-from bot.core.registry import EVERYONE, STAFF, Action, Command, MenuItem
+from bot.core.registry import EVERYONE, STAFF, Action, Command, Erased, MenuItem
 from bot.core.turn import Turn
 from bot.core.types import Reply
 from handlers.faq._chat import FaqChat, HandoverFlow, InboxFlow
@@ -50,7 +52,12 @@ def install(ctx: FeatureContext) -> None:
         Command(("/cauhoichuatraloi",), curator.listing, STAFF, help_key="faq.help_unanswered")
     )
     registry.add_command(Command(("/hoicanbo",), handover.start, EVERYONE, help_key="faq.help_ask"))
-    registry.add_eraser("faq", erase_user_questions)
+    registry.add_eraser("faq", erase_questions)
+
+
+async def erase_questions(conn: aiosqlite.Connection, user_id: int, *, dry_run: bool) -> Erased:
+    """The `/xoadulieu` part of the Q&A: questions handed over and logged questions."""
+    return Erased(removed=await erase_user_questions(conn, user_id, dry_run=dry_run))
 
 
 def add_cli(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
