@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.core.flow import Payload
-from handlers.self_check._steps import MAX_MEMBERS, MIN_MEMBERS, IncomeMode
+from handlers.self_check._steps import INCOME_RANGES, MAX_MEMBERS, MIN_MEMBERS, IncomeMode
 from knowledge.transition import AreaChoice
 
-MAX_INCOME = 10**12
-"""Larger amounts are refused as a typing mistake (a million million đồng a month)."""
+MAX_INCOME = max(high for _, high in INCOME_RANGES.values())
+"""The largest amount any income mode takes (a household's year, 120 tỷ đồng); more is refused
+as a typing mistake, and a prefilled self-check carrying more unpacks to nothing."""
 
 ItemKind = Literal["fact", "ind"]
 

@@ -27,13 +27,13 @@ from typing import Any, Literal, Self
 
 from bot.core.flow import FlowData
 from knowledge.assessment import Indicator, Standard, load_standards, standard_for
+from knowledge.money import MAX_MEMBERS as MAX_MEMBERS  # re-exported: the size question's range
+from knowledge.money import MAX_MONTHLY_INCOME, MIN_MONTHLY_INCOME
+from knowledge.money import MIN_MEMBERS as MIN_MEMBERS
 from knowledge.transition import AreaChoice, SavedAnswers
 
 FLOW = "sc"
 """Flow name and payload prefix."""
-
-MIN_MEMBERS = 1
-MAX_MEMBERS = 30
 
 
 class Step(StrEnum):
@@ -66,6 +66,26 @@ class Step(StrEnum):
 IncomeMode = Literal["hm", "pm", "hy"]
 INCOME_MODES: tuple[IncomeMode, ...] = ("hm", "pm", "hy")
 """hm = household per month, pm = per person per month, hy = household per year."""
+
+INCOME_RANGES: Mapping[str, tuple[int, int]] = {
+    "hm": (MIN_MONTHLY_INCOME, MAX_MONTHLY_INCOME),
+    "pm": (MIN_MONTHLY_INCOME, MAX_MONTHLY_INCOME),
+    "hy": (MIN_MONTHLY_INCOME * 12, MAX_MONTHLY_INCOME * 12),
+}
+"""The amounts (đồng) each income mode takes: a household's month (0–10 tỷ), a person's month
+(the same), a household's year (twelve times). More is taken for a typing mistake."""
+
+
+def income_range(mode: str) -> tuple[int, int]:
+    """The lowest and highest amount (đồng) taken for income mode `mode` (a month if unknown)."""
+    return INCOME_RANGES.get(mode, INCOME_RANGES["hm"])
+
+
+def in_income_range(mode: str, amount: int) -> bool:
+    """Whether `amount` đồng is a plausible income for `mode` (see `INCOME_RANGES`)."""
+    low, high = income_range(mode)
+    return low <= amount <= high
+
 
 # Facts asked in this order; a child fact is asked only when its parent was answered "yes"
 # (if the parent is not needed by the standard, the child is asked directly).
@@ -280,9 +300,15 @@ def item_before(data: SelfCheckData, day: date, item: str) -> str | None:
 
 
 def parse_size(text: str) -> int | None:
-    """A household size from "4", "4 người", "4 nguoi"; None when not a whole number 1–30."""
+    """A household size from "4", "4 người", "4 nguoi"; None when not a whole number 1–30.
+
+    Only ASCII digits count: "²", "①" or "٤" are no size (a count is not an amount).
+    """
     words = text.strip().lower().split()
-    if not words or len(words) > 2 or not words[0].isdigit():
+    if not words or len(words) > 2:
+        return None
+    digits = words[0]
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 3:
         return None
     if len(words) == 2 and words[1] not in ("người", "nguoi", "nhân", "khẩu"):
         return None
