@@ -195,7 +195,13 @@ class PrivacyFeature(StepFlow[NoData]):
                 "DELETE FROM sessions WHERE channel = ? AND user_id = ?",
                 (turn.user.channel, turn.user.external_id),
             )
-            await conn.execute("UPDATE users SET display_name = '' WHERE id = ?", (turn.user.id,))
+            # The account stays (to recognise the user); a resident's chosen commune goes, an
+            # officer's ward is their role and stays.
+            await conn.execute(
+                "UPDATE users SET display_name = '',"
+                " ward_id = CASE WHEN role = 'resident' THEN NULL ELSE ward_id END WHERE id = ?",
+                (turn.user.id,),
+            )
             await record_audit(
                 conn,
                 actor_user_id=turn.user.id,

@@ -86,6 +86,8 @@ async def test_report_before_and_after(app: App, resident: Chat, officer: Chat) 
     """The question lists what will go and stay; the answer lists what went and what stayed."""
     code = await stock(app, resident)
     uid = await user_id(app, resident)
+    chosen = await app.services.users.find(resident.channel, resident.user_id)
+    assert chosen is not None and chosen.ward_id == "20257"  # picked when asking the officers
     [confirm] = await resident.send("/xoadulieu")
     text = confirm.text
     assert text.startswith(VI("privacy.will_delete"))
@@ -110,6 +112,8 @@ async def test_report_before_and_after(app: App, resident: Chat, officer: Chat) 
     assert done.text.endswith(VI("privacy.done"))
     for table in ("handover_questions", "question_log", "self_check_results"):
         assert await count(app, table, uid) == 0, table
+    user = await app.services.users.find(resident.channel, resident.user_id)
+    assert user is not None and user.ward_id is None and user.display_name == ""
 
 
 async def test_open_registration_warned_and_officers_told_once(
