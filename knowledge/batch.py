@@ -8,9 +8,11 @@ Input columns (header names are case-insensitive):
 
 * ``id`` — household code (required, non-empty);
 * ``area`` — rural/urban, also ``nong_thon``/``thanh_thi`` and ``nông thôn``/``thành thị``;
-* ``members`` — whole number ≥ 1;
-* ``monthly_income`` — household total per month in đồng: ``1500000``, ``1.500.000``,
-  ``1,500,000`` or anything :func:`knowledge.money.parse_money` reads without ambiguity;
+* ``members`` — whole number from 1 to 30 in ASCII digits (``knowledge.money``'s range);
+* ``monthly_income`` — household total per month in đồng, 0 to 10 tỷ (``knowledge.money``'s
+  range): ``1500000``, ``1.500.000``, ``1,500,000`` or anything
+  :func:`knowledge.money.parse_money` reads without ambiguity (full-width and Arabic-Indic
+  digits included, on purpose);
 * one column per indicator code of the standard in force, marked ``1``/``0``, ``có``/``không``,
   ``co``/``khong``, ``yes``/``no``, ``x``/blank. A missing indicator column counts as "not
   deprived" and is reported once, up front, by :func:`missing_indicator_columns`.
@@ -38,7 +40,15 @@ from knowledge.assessment import (
     match_rule,
     standard_for,
 )
-from knowledge.money import parse_money
+from knowledge.money import (
+    MAX_MEMBERS,
+    MAX_MONTHLY_INCOME,
+    MIN_MEMBERS,
+    MIN_MONTHLY_INCOME,
+    format_vnd,
+    in_monthly_income_range,
+    parse_money,
+)
 from knowledge.transition import Projection, SavedAnswers, project
 
 __all__ = [
@@ -98,6 +108,19 @@ _FLAGS: dict[str, int] = {
     "false": 0,
 }
 _GROUPED = re.compile(r"\d{1,3}(?:([., \u00a0])\d{3})(?:\1\d{3})*")
+# Household sizes as typed, in ASCII digits without a leading zero: "1" … "30".
+_MEMBERS: dict[str, int] = {str(n): n for n in range(MIN_MEMBERS, MAX_MEMBERS + 1)}
+# More digits than the largest income has cannot be in range (and `int` is never asked to
+# read thousands of digits).
+_INCOME_DIGITS = len(str(MAX_MONTHLY_INCOME))
+_SHOWN_CHARS = 40
+_INCOME_RANGE_VI = (
+    f"thu nhập tháng (monthly_income) phải từ {format_vnd(MIN_MONTHLY_INCOME)}"
+    f" đến {format_vnd(MAX_MONTHLY_INCOME)}"
+)
+_MEMBERS_RANGE_VI = (
+    f"số người (members) phải là số nguyên từ {MIN_MEMBERS} đến {MAX_MEMBERS}, viết bằng chữ số"
+)
 
 
 class BatchFormatError(ValueError):
@@ -178,23 +201,38 @@ def missing_indicator_columns(header: Sequence[object], standard: Standard) -> t
     return tuple(code for code in standard.indicator_codes if code not in present)
 
 
+def _shown(raw: str) -> str:
+    """A cell quoted for an error message, cut to 40 characters."""
+    return repr(raw if len(raw) <= _SHOWN_CHARS else raw[:_SHOWN_CHARS] + "…")
+
+
+def _digits_amount(digits: str) -> int | None:
+    """The amount ASCII or Unicode decimal digits stand for; None when too long to be in range."""
+    return int(digits) if len(digits) <= _INCOME_DIGITS else None
+
+
 def _parse_income(raw: str) -> int | str:
-    """Household monthly income in đồng, or a Vietnamese error message."""
+    """Household monthly income in đồng (0 to 10 tỷ), or a Vietnamese error message."""
     text = raw.strip()
-    if text.isdigit():
-        return int(text)
-    if _GROUPED.fullmatch(text):
-        return int(re.sub(r"\D", "", text))
-    parsed = parse_money(text)
-    if parsed.amount is None:
-        if parsed.problem == "negative":
-            return f"thu nhập không được âm: {raw!r}"
-        if parsed.problem == "empty":
-            return "thiếu thu nhập (monthly_income)"
-        return f"không đọc được thu nhập: {raw!r}"
-    if parsed.period == "year":
-        return f"cột monthly_income là thu nhập tháng, không phải năm: {raw!r}"
-    return parsed.amount
+    amount: int | None
+    if text.isdigit() and text.isascii():
+        amount = _digits_amount(text)
+    elif _GROUPED.fullmatch(text):
+        amount = _digits_amount(re.sub(r"\D", "", text))
+    else:
+        parsed = parse_money(text)
+        if parsed.amount is None:
+            if parsed.problem == "negative":
+                return f"thu nhập không được âm: {_shown(raw)}"
+            if parsed.problem == "empty":
+                return "thiếu thu nhập (monthly_income)"
+            return f"không đọc được thu nhập: {_shown(raw)}"
+        if parsed.period == "year":
+            return f"cột monthly_income là thu nhập tháng, không phải năm: {_shown(raw)}"
+        amount = parsed.amount
+    if amount is None or not in_monthly_income_range(amount):
+        return f"{_INCOME_RANGE_VI}: {_shown(raw)}"
+    return amount
 
 
 def _picker(indexes: tuple[int, ...]) -> Callable[[Sequence[str]], tuple[str, ...]]:
@@ -275,11 +313,11 @@ class BatchClassifier:
             unicodedata.normalize("NFC", raw_area).strip().lower()
         )
         if area is None:
-            return RowError(line, f"khu vực (area) không hợp lệ: {raw_area!r}")
-        raw_members = values[self._members].strip()
-        if not raw_members.isdigit() or raw_members.startswith("0"):
-            return RowError(line, f"số người (members) phải là số nguyên từ 1: {raw_members!r}")
-        members = int(raw_members)
+            return RowError(line, f"khu vực (area) không hợp lệ: {_shown(raw_area)}")
+        raw_members = values[self._members]
+        members = _MEMBERS.get(raw_members) or _MEMBERS.get(raw_members.strip())
+        if members is None:
+            return RowError(line, f"{_MEMBERS_RANGE_VI}: {_shown(raw_members.strip())}")
         income = _parse_income(values[self._income])
         if isinstance(income, str):
             return RowError(line, income)
@@ -296,7 +334,7 @@ class BatchClassifier:
                 if flag is None:
                     flag = _FLAGS.get(unicodedata.normalize("NFC", raw).strip().lower())
                     if flag is None:
-                        return RowError(line, f"giá trị không hợp lệ ở cột {code}: {raw!r}")
+                        return RowError(line, f"giá trị không hợp lệ ở cột {code}: {_shown(raw)}")
                 if flag:
                     deprived.append(code)
         count = len(deprived) if deprived else 0

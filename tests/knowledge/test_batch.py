@@ -15,6 +15,7 @@ from knowledge.batch import (
     classify_rows,
     missing_indicator_columns,
 )
+from knowledge.money import MAX_MONTHLY_INCOME, format_vnd
 
 DAY = date(2026, 11, 21)
 CODES = standard_for(DAY).indicator_codes
@@ -162,3 +163,55 @@ def test_batch_compares_total_income_exactly() -> None:
 def test_empty_input_yields_nothing() -> None:
     """No rows in, no results out."""
     assert list(classify_rows([], day=DAY, locality=None)) == []
+
+
+RANGE_MEMBERS = "từ 1 đến 30"
+RANGE_INCOME = f"từ {format_vnd(0)} đến {format_vnd(MAX_MONTHLY_INCOME)}"
+
+
+@pytest.mark.parametrize(
+    ("cells", "fragment"),
+    [
+        ({"members": "31"}, RANGE_MEMBERS),
+        ({"members": "04"}, RANGE_MEMBERS),
+        ({"members": "²"}, RANGE_MEMBERS),  # isdigit() yet no ASCII digit: int() would raise
+        ({"members": "①"}, RANGE_MEMBERS),
+        ({"members": "٤"}, RANGE_MEMBERS),
+        ({"members": "４"}, RANGE_MEMBERS),
+        ({"members": "9" * 5000}, RANGE_MEMBERS),
+        ({"monthly_income": str(MAX_MONTHLY_INCOME + 1)}, RANGE_INCOME),
+        ({"monthly_income": "1" + "0" * 23}, RANGE_INCOME),
+        ({"monthly_income": "9" * 5000}, RANGE_INCOME),  # beyond int()'s 4,300-digit limit
+        ({"monthly_income": "1.000" + ".000" * 2000}, RANGE_INCOME),
+        ({"monthly_income": "20 tỷ"}, RANGE_INCOME),
+        ({"monthly_income": "²"}, "không đọc được thu nhập"),
+    ],
+)
+def test_out_of_range_counts_and_amounts_are_row_errors(
+    cells: dict[str, str], fragment: str
+) -> None:
+    """Sizes outside 1–30 or not ASCII digits, incomes over 10 tỷ: a RowError naming the range."""
+    [error] = classify_rows([(5, row(**cells))], day=DAY, locality=None)
+    assert isinstance(error, RowError)
+    assert fragment in error.message
+    assert len(error.message) < 200  # the cell is quoted cut short
+
+
+@pytest.mark.parametrize(
+    ("income", "amount"),
+    [
+        ("３００００００", 3_000_000),
+        ("３.０００.０００", 3_000_000),
+        ("٣٠٠٠٠٠٠", 3_000_000),
+        ("3 triệu", 3_000_000),
+        (str(MAX_MONTHLY_INCOME), MAX_MONTHLY_INCOME),
+        ("0", 0),
+    ],
+)
+def test_incomes_in_range_and_in_other_digits_are_read(income: str, amount: int) -> None:
+    """Full-width and Arabic-Indic digits are read on purpose; 0 and 10 tỷ are in range."""
+    [result] = classify_rows(
+        [(2, row(monthly_income=income, members="30"))], day=DAY, locality=None
+    )
+    assert isinstance(result, RowResult)
+    assert (result.monthly_income, result.members) == (amount, 30)
