@@ -73,6 +73,17 @@ def ledger_rows(path: Path) -> list[tuple[object, ...]]:
         return conn.execute("SELECT * FROM donation_entries ORDER BY id").fetchall()
 
 
+async def test_every_table_is_in_the_retention_policy(app: App) -> None:
+    """Each table of the migrated database is named in docs/retention.md (new ones need a line)."""
+    policy = (Path(__file__).resolve().parents[2] / "docs" / "retention.md").read_text("utf-8")
+    rows = await app.db.fetchall(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    )
+    tables = [str(row["name"]) for row in rows]
+    assert "exit_registrations" in tables
+    assert [table for table in tables if f"`{table}`" not in policy] == []
+
+
 def test_every_kind_has_a_text_in_both_catalogs() -> None:
     """Each kind an eraser may report has its `privacy.kind.*` line in Vietnamese and English."""
     for language in ("vi", "en"):
