@@ -15,17 +15,30 @@ processed in constant memory: nothing but the capped error list is kept.
   :data:`knowledge.batch.OUTPUT_COLUMNS`; bad rows keep their data and get the ``error`` column.
   ``.xlsx`` when the output path ends in ``.xlsx``, otherwise CSV in UTF-8 with BOM (so Excel
   shows Vietnamese correctly). With no output path the CSV goes to ``stream`` if one is given.
+* Every text cell written passes the one formula guard, :func:`handlers.spreadsheet.safe_cell`
+  (an apostrophe wherever a spreadsheet could start a formula, not only at the first
+  character). A row of input cells with no place a formula could start is written as it is
+  (:func:`_guarded_cells`: a join and a character scan per row, not a regex per cell), and
+  the texts the classifier adds are guarded once each (:class:`_KnownTexts`).
+* The output file holds households' incomes and situations: it is created readable by its owner
+  only (0600; a missing folder 0700) through :mod:`storage.files`, and a symbolic link at the
+  output path is refused (:class:`storage.files.UnsafeTarget`), never followed.
 """
 
 from __future__ import annotations
 
 import csv
+import io
+import os
+import re
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
+from handlers.spreadsheet import safe_cell
 from knowledge.assessment import CATEGORIES, CATEGORY_LABELS_VI, Category
 from knowledge.batch import (
     COMPARE_COLUMNS,
@@ -36,10 +49,19 @@ from knowledge.batch import (
     compare_values,
     project_row,
 )
+from storage.files import FILE_MODE, UnsafeTarget, create_private
 
 __all__ = ["ClassifyReport", "classify_file", "format_report_vi"]
 
 MAX_ERRORS_KEPT = 1000
+_MAX_KNOWN_TEXTS = 10_000
+# Characters without which `safe_cell` leaves every cell as it is (a formula starts with one of
+# `=+-@`, or a tab or carriage return at a cell's start).
+_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Exactly the places `safe_cell` guards, in a row's cells joined by "\x1f": the start of a cell
+# (spaces allowed) before `=+-@`, tab or CR, and `;` `,` tab, CR or LF (spaces allowed) before
+# `=+-@`. A "\x1f" inside a cell can only add matches, so no guarded cell is ever missed.
+_GUARDED_PLACE = re.compile(r"(?:^|\x1f)[ \u00a0]*[=+\-@\t\r]|[;,\t\r\n][ \u00a0]*[=+\-@]")
 
 
 @dataclass
@@ -121,24 +143,89 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
         raise BatchFormatError("Tệp CSV phải dùng mã hóa UTF-8.") from error
 
 
+class _KnownTexts(dict[str, str]):
+    """Texts from a small set (standard, categories, reasons, deprived codes), each guarded once.
+
+    Looking one up (``known[text]``) is a dictionary hit after the first time; the guarded form
+    is computed by :func:`handlers.spreadsheet.safe_cell` on a miss and kept (up to
+    :data:`_MAX_KNOWN_TEXTS` texts, beyond which it is computed each time).
+    """
+
+    def __missing__(self, key: str) -> str:
+        guarded = str(safe_cell(key))
+        if len(self) < _MAX_KNOWN_TEXTS:
+            self[key] = guarded
+        return guarded
+
+
+def _guarded(value: str) -> str:
+    """One text through the formula guard (for texts of their own, such as error messages)."""
+    return str(safe_cell(value))
+
+
+def _guarded_cells(values: list[str]) -> list[str]:
+    """A row's text cells, each through :func:`handlers.spreadsheet.safe_cell` if it changes one.
+
+    The guard itself is the one in ``handlers/spreadsheet.py``; this only skips the cells it
+    would leave unchanged. The row is joined once: without any of :data:`_TRIGGERS`, or
+    without a place :data:`_GUARDED_PLACE` finds, no cell would change and the row is returned
+    as it is; otherwise every cell goes through ``safe_cell``.
+    """
+    joined = "\x1f".join(values)
+    if not (
+        "=" in joined
+        or "+" in joined
+        or "-" in joined
+        or "@" in joined
+        or "\t" in joined
+        or "\r" in joined
+    ):
+        return values  # none of `_TRIGGERS`: written out so that each is one fast scan
+    if _GUARDED_PLACE.search(joined) is None:
+        return values
+    return [_guarded(value) for value in values]
+
+
+def _open_private(path: Path) -> int:
+    """A descriptor writing `path` from empty: created 0600 (folder 0700), never via a link.
+
+    Raises:
+        UnsafeTarget: `path` is a symbolic link, or was replaced by something else meanwhile.
+    """
+    create_private(path, truncate=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:
+        if path.is_symlink():  # replaced by a link since `create_private` checked
+            raise UnsafeTarget(path) from exc
+        raise
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or stat.S_IMODE(info.st_mode) != FILE_MODE:
+        os.close(fd)
+        raise UnsafeTarget(path)
+    return fd
+
+
 class _Sink:
-    """Writes result rows to CSV (file or stream) or XLSX, or nowhere."""
+    """Writes result rows to CSV (file or stream) or XLSX, or nowhere; files are private."""
 
     def __init__(self, output_path: Path | None, stream: TextIO | None) -> None:
         self._handle: TextIO | None = None
+        self._binary: BinaryIO | None = None
         self._workbook: object | None = None
-        self._path = output_path
         self._xlsx = output_path is not None and output_path.suffix.lower() == ".xlsx"
         self._csv_writer = None
         self._sheet = None
         if output_path is not None and self._xlsx:
             from openpyxl import Workbook
 
+            self._binary = os.fdopen(_open_private(output_path), "wb")
             workbook = Workbook(write_only=True)
             self._sheet = workbook.create_sheet("ket_qua")
             self._workbook = workbook
         elif output_path is not None:
-            self._handle = output_path.open("w", encoding="utf-8-sig", newline="")
+            raw = os.fdopen(_open_private(output_path), "wb")
+            self._handle = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
             self._csv_writer = csv.writer(self._handle)
         elif stream is not None:
             self._csv_writer = csv.writer(stream)
@@ -152,11 +239,15 @@ class _Sink:
     def close(self) -> None:
         if self._handle is not None:
             self._handle.close()
-        if self._workbook is not None and self._path is not None:
-            from openpyxl import Workbook
+        if self._binary is not None:
+            try:
+                if self._workbook is not None:
+                    from openpyxl import Workbook
 
-            assert isinstance(self._workbook, Workbook)
-            self._workbook.save(self._path)
+                    assert isinstance(self._workbook, Workbook)
+                    self._workbook.save(self._binary)
+            finally:
+                self._binary.close()
 
 
 def classify_file(
@@ -206,8 +297,10 @@ def classify_file(
     sink = _Sink(output_path, stream)
     extra = COMPARE_COLUMNS if compare_day is not None else ()
     blank = ("",) * len(extra)
+    known = _KnownTexts().__getitem__
+    cells = _guarded_cells
     try:
-        sink.write([*header, *OUTPUT_COLUMNS, *extra])
+        sink.write([*cells(list(header)), *OUTPUT_COLUMNS, *map(known, extra)])
         classify = classifier.classify
         counts = report.counts
         errors = report.errors
@@ -222,13 +315,15 @@ def classify_file(
                 counts[result.category] += 1
                 compared: tuple[str, ...] = ()
                 if compare_day is not None:
-                    compared = _compare(report, result, day=day, locality=locality)
-                write([*values, *result.output_values(), *compared])
+                    compared = tuple(
+                        map(known, _compare(report, result, day=day, locality=locality))
+                    )
+                write([*cells(values), *result.output_values(known), *compared])
             else:
                 bad += 1
                 if len(errors) < MAX_ERRORS_KEPT:
                     errors.append((result.line, result.message))
-                write([*values, *result.output_values(), *blank])
+                write([*cells(values), *result.output_values(_guarded), *blank])
         report.rows_ok, report.rows_bad = ok, bad
     finally:
         sink.close()

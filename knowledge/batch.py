@@ -156,16 +156,21 @@ class RowResult(NamedTuple):
     reason: str
     standard: str
 
-    def output_values(self) -> tuple[str | int, ...]:
-        """Values for :data:`OUTPUT_COLUMNS`, in order."""
+    def output_values(self, text: Callable[[str], str] = str) -> tuple[str | int, ...]:
+        """Values for :data:`OUTPUT_COLUMNS`, in order.
+
+        Args:
+            text: Applied to each non-empty text value (the writer passes its formula guard;
+                numbers are left alone).
+        """
         return (
-            self.standard,
+            text(self.standard),
             self.income_per_person,
             self.deprived_count,
-            self.deprived,
-            self.category,
-            CATEGORY_LABELS_VI[self.category],
-            self.reason,
+            text(self.deprived) if self.deprived else "",
+            text(self.category),
+            text(CATEGORY_LABELS_VI[self.category]),
+            text(self.reason),
             "",
         )
 
@@ -181,9 +186,13 @@ class RowError(NamedTuple):
     line: int
     message: str
 
-    def output_values(self) -> tuple[str | int, ...]:
-        """Values for :data:`OUTPUT_COLUMNS`, in order (only ``error`` is set)."""
-        return ("", "", "", "", "", "", "", self.message)
+    def output_values(self, text: Callable[[str], str] = str) -> tuple[str | int, ...]:
+        """Values for :data:`OUTPUT_COLUMNS`, in order (only ``error`` is set).
+
+        Args:
+            text: Applied to the message (the writer passes its formula guard).
+        """
+        return ("", "", "", "", "", "", "", text(self.message))
 
 
 def normalize_header(name: object) -> str:
@@ -216,6 +225,8 @@ def _parse_income(raw: str) -> int | str:
     text = raw.strip()
     amount: int | None
     if text.isdigit() and text.isascii():
+        if len(text) < _INCOME_DIGITS:  # fast path: under 10 tỷ for sure
+            return int(text)
         amount = _digits_amount(text)
     elif _GROUPED.fullmatch(text):
         amount = _digits_amount(re.sub(r"\D", "", text))

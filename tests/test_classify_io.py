@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
+import stat
 from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
-from bot.classify_io import classify_file, format_report_vi
+from bot.classify_io import _guarded_cells, classify_file, format_report_vi
+from handlers.spreadsheet import safe_cell
 from knowledge.batch import OUTPUT_COLUMNS, BatchFormatError
+from storage.files import UnsafeTarget
 
 DAY = date(2026, 11, 21)
 HEADER = ["id", "area", "members", "monthly_income", "employment", "water", "sanitation"]
@@ -197,3 +202,101 @@ def test_compare_date_counts_a_settled_change(tmp_path: Path) -> None:
     assert report.transitions == {("average_living", "poor"): 1}
     assert "Đổi diện: 1 hộ" in format_report_vi(report)
     assert "hộ có mức sống trung bình → hộ nghèo: 1" in format_report_vi(report)
+
+
+# ---------------------------------------------------------------- formula guard, private files
+
+FORMULA_ROWS = [
+    ['Nguyễn;=HYPERLINK("http://x")', "rural", "3", "4.500.000", "1", "1", "1"],
+    ["=1+1", "urban", "2", "9000000", "0", "0", "0"],
+    ["@SUM(A1)", "urban", "-1", "9000000", "0", "0", "0"],
+    ["H4", "urban", "2", "+9000000", "0", "0", "0"],
+    ["\tH5", "rural", "1", "1000000", "0", "0", "0"],
+    ["H6, -2+3", "rural", "1", "1000000", "0", "0", "0"],
+    ["H7", "rural", "1", "=1000000", "0", "0", "0"],
+    ["H8-9", "rural", "1", "1000000", "0", "0", "0"],
+]
+
+
+def expected_guarded(rows: list[list[str]]) -> list[list[str]]:
+    """The input cells as the one formula guard writes them."""
+    return [[str(safe_cell(cell)) for cell in row] for row in rows]
+
+
+def test_csv_output_passes_every_text_cell_through_the_formula_guard(tmp_path: Path) -> None:
+    """Input cells, error messages and added texts are written as `safe_cell` leaves them."""
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    write_csv(source, FORMULA_ROWS)
+    classify_file(source, target, day=DAY, locality=None)
+    out = read_csv(target)
+    width = len(HEADER)
+    assert [row[:width] for row in out[1:]] == expected_guarded(FORMULA_ROWS)
+    assert out[1][0] == 'Nguyễn;\'=HYPERLINK("http://x")'
+    assert out[2][0] == "'=1+1"
+    assert out[6][0] == "H6, '-2+3"
+    assert out[8][0] == "H8-9"  # nothing a formula could start at
+    for row in out[1:]:  # nothing left that the guard would change, error messages included
+        assert all(cell == safe_cell(cell) for cell in row)
+    assert out[3][-1].startswith("số người (members)")  # "-1" members: a row error
+    by_id = {row[0]: row for row in out[1:]}
+    assert by_id["H8-9"][width + OUTPUT_COLUMNS.index("category")] == "near_poor"
+
+
+def test_xlsx_output_holds_no_formula(tmp_path: Path) -> None:
+    """In an XLSX result no cell is a formula: the texts are guarded before openpyxl sees them."""
+    source, target = tmp_path / "in.csv", tmp_path / "out.xlsx"
+    write_csv(source, FORMULA_ROWS)
+    classify_file(source, target, day=DAY, locality=None)
+    sheet = load_workbook(target).worksheets[0]
+    cells = [cell for row in sheet.iter_rows() for cell in row]
+    assert cells and all(cell.data_type != "f" for cell in cells)
+    values = [[cell.value for cell in row][: len(HEADER)] for row in sheet.iter_rows(min_row=2)]
+    assert values == expected_guarded(FORMULA_ROWS)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.text(alphabet="=+-@;,\t\r\n \u00a0\x1fAb1đ'", max_size=8), max_size=5))
+def test_fast_path_guards_exactly_like_safe_cell(values: list[str]) -> None:
+    """The row-level shortcut gives what `safe_cell` gives on every cell, for any cells."""
+    assert _guarded_cells(values) == [safe_cell(value) for value in values]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_output_file_is_private(tmp_path: Path, suffix: str) -> None:
+    """The result is created 0600 in a new 0700 folder; an existing 0644 file is tightened."""
+    source = tmp_path / "in.csv"
+    write_csv(source, ROWS)
+    target = tmp_path / "new" / "deeper" / f"out{suffix}"
+    classify_file(source, target, day=DAY, locality=None)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert stat.S_IMODE(target.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(target.parent.parent.stat().st_mode) == 0o700
+    loose = tmp_path / f"loose{suffix}"
+    loose.write_bytes(b"old content that is longer than nothing" * 1000)
+    loose.chmod(0o644)
+    report = classify_file(source, loose, day=DAY, locality=None)
+    assert stat.S_IMODE(loose.stat().st_mode) == 0o600
+    assert report.rows_ok == 3
+    if suffix == ".csv":
+        assert read_csv(loose)[0][0] == "id"  # replaced, not appended to
+    else:
+        assert load_workbook(loose).worksheets[0].cell(1, 1).value == "id"
+
+
+@pytest.mark.parametrize("dangling", [False, True])
+def test_output_through_a_symlink_is_refused(tmp_path: Path, dangling: bool) -> None:
+    """A link at the output path (to a file or to nothing) is refused; nothing is written."""
+    source = tmp_path / "in.csv"
+    write_csv(source, ROWS)
+    elsewhere = tmp_path / "elsewhere.csv"
+    if not dangling:
+        elsewhere.write_text("keep", encoding="utf-8")
+    link = tmp_path / "out.csv"
+    link.symlink_to(elsewhere)
+    with pytest.raises(UnsafeTarget):
+        classify_file(source, link, day=DAY, locality=None)
+    assert link.is_symlink()
+    if dangling:
+        assert not elsewhere.exists()
+    else:
+        assert elsewhere.read_text(encoding="utf-8") == "keep"
