@@ -9,7 +9,7 @@ import pytest
 
 from bot.app import App
 from bot.core.flow import CANCEL, Payload
-from bot.core.i18n import Translator
+from bot.core.i18n import Translator, format_vnd
 from handlers.donations._payloads import (
     Anonymous,
     BigAmount,
@@ -26,7 +26,7 @@ from handlers.donations._payloads import (
     PickScope,
     SkipNote,
 )
-from storage.ledger import Ledger
+from storage.ledger import MAX_AMOUNT, MIN_AMOUNT, Ledger
 from tests.harness import Chat, make_officer, text_of
 
 RECEIPT = re.compile(r"VNN-HC-2026-\d{6}")
@@ -298,3 +298,59 @@ async def test_forged_report_buttons(app: App, officer: Chat) -> None:
     exported = await officer.tap("CSV")
     assert exported[0].attachment is not None
     assert exported[0].attachment.filename == "so-thu-1-2026-11-21.csv"
+
+
+RANGE = Translator("vi")(
+    "donations.amount_range", low=format_vnd(MIN_AMOUNT), high=format_vnd(MAX_AMOUNT)
+)
+
+
+async def test_gift_amounts_out_of_range_keep_the_amount_step(app: App, officer: Chat) -> None:
+    """10²³ đồng or 999 đồng is refused naming 1.000 ₫–100 tỷ ₫; the donor is kept."""
+    await officer.send("/ghinhan")
+    await officer.tap("Cá nhân")
+    await officer.send("Lê Văn Cường")
+    for typed in ("1" + "0" * 23, "999 đồng", f"{MAX_AMOUNT + 1} đồng", "9" * 150):
+        replies = await officer.send(typed)
+        assert replies[0].text == RANGE, typed
+        officer.expect("donations.ask_amount")
+        flow, step, data = await step_of(app, officer)
+        assert (flow, step, data["donor_name"]) == ("don", "amount", "Lê Văn Cường")
+    await officer.send(f"{MAX_AMOUNT} đồng")
+    _, step, data = await step_of(app, officer)
+    assert (step, data["amount"]) == ("amount_confirm", MAX_AMOUNT)
+
+
+async def test_gift_amount_in_full_width_and_arabic_indic_digits(app: App, officer: Chat) -> None:
+    """An amount in full-width or Arabic-Indic digits is read, on purpose, like ASCII digits."""
+    await officer.send("/ghinhan")
+    await officer.tap("Cá nhân")
+    await officer.send("Lê Văn Cường")
+    await officer.send("５ triệu")
+    officer.expect("donations.ask_method")
+    assert (await step_of(app, officer))[2]["amount"] == 5_000_000
+    await officer.press(CANCEL)
+    await officer.send("/ghinhan")
+    await officer.tap("Cá nhân")
+    await officer.send("Lê Văn Cường")
+    await officer.send("٣٠٠٠٠٠")
+    officer.expect("donations.ask_method")
+    assert (await step_of(app, officer))[2]["amount"] == 300_000
+
+
+async def test_campaign_target_out_of_range_keeps_the_target_step(app: App) -> None:
+    """A target of 10²³ đồng is refused naming the range; the name and fund are kept."""
+    admin = Chat(app, "admin-3")
+    await make_officer(app, admin, role="admin")
+    await admin.send("/taodot")
+    await admin.send("Đợt lớn")
+    await admin.press("camp:f:vnn")
+    await admin.press("camp:s:ward")
+    replies = await admin.send("1" + "0" * 23)
+    assert replies[0].text == RANGE
+    admin.expect("donations.camp_ask_target")
+    flow, step, data = await step_of(app, admin)
+    assert (flow, step, data["name"], data["fund"]) == ("camp", "target", "Đợt lớn", "vnn")
+    await admin.send("２ tỷ")
+    admin.expect("donations.camp_ask_start")
+    assert (await step_of(app, admin))[2]["target"] == 2_000_000_000
