@@ -410,6 +410,8 @@ class FakeBotApi:
         last_params: The parameters of the latest call per method name.
         strict_not_modified: When ``True`` (default), editing a message to identical text and
             markup fails with 400 "message is not modified", as Telegram does.
+        confirmed_offset: The highest ``offset`` a ``getUpdates`` call has confirmed so far
+            (every update below it is forgotten, as Telegram forgets it); 0 before any.
     """
 
     def __init__(
@@ -433,6 +435,7 @@ class FakeBotApi:
         self.call_counts: collections.Counter[str] = collections.Counter()
         self.last_params: dict[str, dict[str, Any]] = {}
         self.strict_not_modified = True
+        self.confirmed_offset = 0
 
         self._bot_user: dict[str, Any] = {
             "id": self.bot_id,
@@ -1002,6 +1005,8 @@ class FakeBotApi:
 
     def _confirm(self, offset: int | None) -> None:
         """Forget delivered updates that ``offset`` confirms."""
+        if offset is not None:
+            self.confirmed_offset = max(self.confirmed_offset, offset)
         if offset is None or not self._inflight:
             return
         if offset > self._inflight[-1].update_id:
