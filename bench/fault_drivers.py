@@ -701,7 +701,9 @@ async def polling_burst(
                 lambda: answered() / total,
                 on_kill=lambda: confirmed_at_kill.append(fake.confirmed_offset),
             )
-            await settle(answered, total, done=lambda: fake.pending_updates == 0)
+            await settle(
+                answered, total, done=lambda: fake.pending_updates == 0, cap=30 + total / 20
+            )
             result = tally(plan, telegram_replies(fake, plan))
             modes = file_modes(db)
             fake.push_message(999_999, "/help", first_name="Kiểm Tra")
@@ -777,7 +779,7 @@ async def webhook_burst(
                 bot, kill_plan(rng, kills), lambda: wait_http(port, bot), lambda: answered() / total
             )
             undelivered = await feeding
-            await settle(answered, total, done=lambda: True)
+            await settle(answered, total, done=lambda: True, cap=30 + total / 20)
             result = tally(plan, telegram_replies(fake, plan))
             modes = file_modes(db)
             probe = make_message_update(999_998, "/help", first_name="Kiểm Tra", update_id=10**6)
@@ -852,7 +854,7 @@ async def zalo_burst(
                 bot, kill_plan(rng, kills), lambda: wait_http(port, bot), lambda: answered() / total
             )
             undelivered = await feeding
-            await settle(answered, total, done=lambda: True)
+            await settle(answered, total, done=lambda: True, cap=30 + total / 20)
             result = tally(plan, zalo_replies(fake, plan))
             modes = file_modes(db)
             body, headers = zalo_event(fake, "999997", "/help", "probe-1")
@@ -1015,7 +1017,7 @@ async def two_processes(
                     if m.chat_id > 400_000 and classify(m.plain_text) is not None
                 )
 
-            await settle(answered, total, done=lambda: True)
+            await settle(answered, total, done=lambda: True, cap=30 + total / 20)
             result = tally(plan, telegram_replies(fake, plan))
             reached, where = await _handover(fake, poster, urls, 499_999, question)
 
