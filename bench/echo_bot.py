@@ -26,7 +26,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
@@ -65,7 +65,45 @@ questions are not in this load: they measure the Q&A search (issue 3), which
 ``bench.retrieval`` measures on its own."""
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
-AppFactory = Callable[[str, str], AnyApplication]
+
+
+class Runner(Protocol):
+    """A bot that receives from the fake on its own once started (ours: the inbox intake)."""
+
+    async def start(self) -> None:
+        """Start receiving and answering."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop, after the updates in hand."""
+        ...
+
+
+class PolledApplication:
+    """A bare PTB application polled by its own `Updater` (the echo baseline)."""
+
+    def __init__(self, application: AnyApplication) -> None:
+        self.application = application
+
+    async def start(self) -> None:
+        """Initialise, start and poll with ``poll_interval=0, timeout=POLL_TIMEOUT``."""
+        application = self.application
+        await application.initialize()
+        await application.start()
+        if application.updater is None:
+            raise RuntimeError("the application has no updater to poll with")
+        await application.updater.start_polling(poll_interval=0, timeout=POLL_TIMEOUT)
+
+    async def stop(self) -> None:
+        """Stop polling and shut the application down."""
+        application = self.application
+        if application.updater is not None:
+            await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+
+
+AppFactory = Callable[[str, str], AnyApplication | Runner]
 RepliesPerUpdate = int | Callable[[str, str], int]
 
 
@@ -212,13 +250,13 @@ async def run_load(
 ) -> LoadResult:
     """Drive a bot built by ``app_factory`` with simulated users and measure it.
 
-    The fake must be started. The application is built with
-    ``app_factory(fake.base_url, fake.token)``, started, polled with
-    ``start_polling(poll_interval=0, timeout=POLL_TIMEOUT)`` and stopped at the end.
+    The fake must be started. The bot is built with ``app_factory(fake.base_url, fake.token)``:
+    a bare `Application` is polled by its `Updater` (`PolledApplication`), a `Runner` receives
+    on its own; either is started first and stopped at the end.
 
     Args:
         fake: A started :class:`FakeBotApi`.
-        app_factory: ``(base_url, token) -> Application``.
+        app_factory: ``(base_url, token) -> Application | Runner``.
         updates: Total updates to send (spread evenly over the users).
         users: Distinct simulated users, all active at once.
         replies_per_update: How many messages one update makes the bot send (a user waits
@@ -283,25 +321,17 @@ async def run_load(
             latencies.append(received[0].at - pushed)
             last = received[-1]
 
-    application = app_factory(fake.base_url, fake.token)
-    async with application:
-        await application.start()
-        updater = application.updater
-        if updater is None:
-            raise RuntimeError("the application has no updater to poll with")
-        await updater.start_polling(poll_interval=0, timeout=POLL_TIMEOUT)
-        try:
-            started = time.perf_counter()
-            await asyncio.gather(
-                *(
-                    session(first_user_id + i, per_user + (1 if i < extra else 0))
-                    for i in range(users)
-                )
-            )
-            elapsed = time.perf_counter() - started
-        finally:
-            await updater.stop()
-            await application.stop()
+    built = app_factory(fake.base_url, fake.token)
+    runner = PolledApplication(built) if isinstance(built, Application) else built
+    await runner.start()
+    try:
+        started = time.perf_counter()
+        await asyncio.gather(
+            *(session(first_user_id + i, per_user + (1 if i < extra else 0)) for i in range(users))
+        )
+        elapsed = time.perf_counter() - started
+    finally:
+        await runner.stop()
 
     latencies.sort()
     millis = [value * 1000 for value in latencies]

@@ -6,15 +6,17 @@ through the fake Bot API on 127.0.0.1 to three bots, each on a fresh fake:
 
 1. **echo**: a bare PTB echo bot (the issue's baseline);
 2. **ours**: the real bot (dispatcher, sessions in SQLite, dedupe, features) through
-   `TelegramChannel`; every reply list the dispatcher returns is recorded;
-3. **replay**: the same `TelegramChannel` with the core replaced by a lookup that returns, for
-   each chat, the recorded replies in order. It sends exactly what ours sent, through the same
-   PTB code, with no core, sessions or storage behind it.
+   `TelegramChannel` and the durable inbox (each update stored before it is confirmed, replies
+   per user in order); every reply list the dispatcher returns is recorded;
+3. **replay**: the same `TelegramChannel` and inbox with the core replaced by a lookup that
+   returns, for each chat, the recorded replies in order. It sends exactly what ours sent,
+   through the same PTB code and inbox, with no core or sessions behind it.
 
 It prints updates/s, p50/p95/p99 latency, peak RSS, and three ratios: ours/echo (the issue's
 figure), ours/replay (what our core, sessions and storage cost: the same output with and
 without them) and replay/echo (what sending real menus rather than one-line echoes costs PTB).
-All use the same `concurrent_updates`; ours and replay run the AIORateLimiter with no overall
+Echo handles `CONCURRENT_UPDATES` updates at once, ours and replay as many users at once
+(`Intake`'s 256); ours and replay run the AIORateLimiter with no overall
 cap (the echo bot has no limiter), so no ratio measures the 30 msg/s throttle. With
 `--rounds N` the three runs are repeated N times, in a rotating order (see `ORDERS`), and the
 medians are printed too.
@@ -28,20 +30,28 @@ import collections
 import logging
 import statistics
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
 from telegram.ext import Application
 
-from bench.echo_bot import CONCURRENT_UPDATES, LoadResult, build_echo_application, run_load
+from bench.echo_bot import (
+    POLL_TIMEOUT,
+    AppFactory,
+    LoadResult,
+    build_echo_application,
+    run_load,
+)
 from bot.app import App, build_app
 from bot.channels.telegram import TelegramChannel
 from bot.core.config import Config
 from bot.core.dispatcher import Dispatcher
+from bot.core.intake import Intake
 from bot.core.turn import Services
 from bot.core.types import Inbound, Reply
+from bot.http_server import HttpServer
 from tests.fakes.telegram_api import FakeBotApi
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
@@ -55,22 +65,37 @@ class Replay:
         self.recorded = recorded
         self.services = services  # where a reply that could not be sent is queued
 
-    async def handle(self, inbound: Inbound) -> list[Reply]:
+    async def handle(self, inbound: Inbound, *, inbox_id: int | None = None) -> list[Reply]:
         """The next recorded replies for this chat."""
+        del inbox_id
         return self.recorded[inbound.chat_id].popleft()
 
 
-def _channel(
-    app: App, dispatcher: Dispatcher | Replay, base_url: str, token: str
-) -> AnyApplication:
-    channel = TelegramChannel.build(
-        token=token,
-        dispatcher=cast(Dispatcher, dispatcher),
-        base_url=base_url,
-        concurrent_updates=CONCURRENT_UPDATES,
-        overall_max_rate=0,
-    )
-    return channel.application
+class ChannelRunner:
+    """Our Telegram channel polling the fake through the inbox intake (`bot.core.intake`)."""
+
+    def __init__(self, dispatcher: Dispatcher | Replay, base_url: str, token: str) -> None:
+        core = cast(Dispatcher, dispatcher)
+        self.intake = Intake(core)
+        self.channel = TelegramChannel.build(
+            token=token,
+            dispatcher=core,
+            intake=self.intake,
+            base_url=base_url,
+            overall_max_rate=0,
+            poll_timeout=POLL_TIMEOUT,
+        )
+
+    async def start(self) -> None:
+        """List the worker, start polling, take up what an earlier run left."""
+        await self.intake.start()
+        await self.channel.start(HttpServer("127.0.0.1", 0))
+        await self.intake.sweep()
+
+    async def stop(self) -> None:
+        """Finish the updates in hand, then stop polling."""
+        await self.intake.stop()
+        await self.channel.stop()
 
 
 ORDERS: tuple[tuple[str, ...], ...] = (
@@ -93,19 +118,22 @@ async def run(updates: int, users: int, order: Sequence[str]) -> dict[str, LoadR
         recorded: Recorded = collections.defaultdict(collections.deque)
         dispatch = app.dispatcher.handle
 
-        async def recording(inbound: Inbound) -> list[Reply]:
-            replies = await dispatch(inbound)
+        async def recording(inbound: Inbound, *, inbox_id: int | None = None) -> list[Reply]:
+            replies = await dispatch(inbound, inbox_id=inbox_id)
             recorded[inbound.chat_id].append(replies)
             return replies
 
         app.dispatcher.handle = recording  # type: ignore[method-assign]
-        factories: dict[str, Callable[[str, str], AnyApplication]] = {
+        factories: dict[str, AppFactory] = {
             "echo": build_echo_application,
-            "ours": lambda url, token: _channel(app, app.dispatcher, url, token),
-            "replay": lambda url, token: _channel(app, Replay(recorded, app.services), url, token),
+            "ours": lambda url, token: ChannelRunner(app.dispatcher, url, token),
+            "replay": lambda url, token: ChannelRunner(Replay(recorded, app.services), url, token),
         }
         try:
             for name in order:
+                # Each fresh fake numbers its messages from 1 again; the inbox would take them
+                # for redeliveries of the previous run's (real Telegram ids do not repeat).
+                await app.db.execute("DELETE FROM inbox")
                 async with FakeBotApi() as fake:
                     results[name] = await run_load(
                         fake, factories[name], updates=updates, users=users, name=name

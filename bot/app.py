@@ -19,6 +19,7 @@ from bot.core.config import Config
 from bot.core.delivery import OutboxWorker, Sender
 from bot.core.dispatcher import Dispatcher
 from bot.core.feature import DailyJob, FeatureContext
+from bot.core.intake import Intake
 from bot.core.registry import Registry
 from bot.core.turn import Clock, Services
 from bot.demo import load_core_demo
@@ -55,6 +56,7 @@ class App:
     services: Services
     registry: Registry
     dispatcher: Dispatcher
+    intake: Intake
     daily_jobs: list[DailyJob] = field(default_factory=list)
     background: list[OutboxWorker] = field(default_factory=list)
 
@@ -106,7 +108,9 @@ async def build_app(
         if await load_core_demo(users, now=now):
             for load in ctx.demo_loaders:
                 await load(services, now)
-    return App(config, db, services, registry, dispatcher, daily_jobs=ctx.daily_jobs)
+    return App(
+        config, db, services, registry, dispatcher, Intake(dispatcher), daily_jobs=ctx.daily_jobs
+    )
 
 
 def start_outbox(

@@ -8,8 +8,10 @@ or long-polls (see its module). `giamngheo run` is the same loop with Telegram a
 `ChannelSpec` from the composition root's `CHANNELS`. A channel asked for without its settings
 is a configuration error (`ChannelNotConfigured`), raised before anything starts.
 
-In every mode one outbox worker delivers pushes through the channels that are on, and one
-scheduler (`DailyJobs`) runs the features' daily jobs at their hour in Asia/Ho_Chi_Minh.
+Every update is stored in the inbox before it is acknowledged and handled from there
+(`bot.core.intake`): one `Intake` per process. In every mode one outbox worker delivers pushes
+through the channels that are on, and one scheduler (`DailyJobs`) runs the features' daily
+jobs at their hour in Asia/Ho_Chi_Minh.
 """
 
 from __future__ import annotations
@@ -153,17 +155,22 @@ async def serve(
     names = parse_channels(",".join(channels), config)
     if not names:
         raise ValueError("no channel given; use " + ", ".join(CHANNELS))
-    context = ChannelContext(config, app.dispatcher, client or ClientSettings())
+    context = ChannelContext(config, app.dispatcher, app.intake, client or ClientSettings())
     built = [CHANNELS[name].build(context) for name in names]
     running = Running(HttpServer(config.http_listen, config.http_port))
     async with contextlib.AsyncExitStack() as stack:
+        # Stopping runs in reverse: the HTTP server, then the intake (its drains finish while
+        # the channels can still send), then the channels.
+        await app.intake.start()
         for channel in built:
             stack.push_async_callback(channel.stop)  # stop is safe after a failed start
             await channel.start(running.server)
             running.senders[channel.name] = channel
+        stack.push_async_callback(app.intake.stop)
         if http:
             await running.server.start()
             stack.push_async_callback(running.server.stop)
+        await app.intake.sweep()  # what a previous run stored and did not finish
         log.info("serving channels=%s port=%s", ",".join(running.senders), running.server.port)
         stack.push_async_callback(start_outbox(app, running.senders, interval=outbox_interval).stop)
         if daily_jobs:

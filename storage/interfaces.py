@@ -14,7 +14,14 @@ from typing import Any, Protocol, runtime_checkable
 
 from storage.ledger import Campaign, Entry, NewEntry, Summary
 from storage.outbox import OutboxMessage
-from storage.questions import FrequentQuestion, HandoverQuestion, LearnedPhrasing, LoggedQuestion
+from storage.questions import (
+    FrequentQuestion,
+    HandoverQuestion,
+    LearnedPhrasing,
+    LoggedQuestion,
+    NewHandover,
+    Notify,
+)
 from storage.registrations import (
     HistoryEntry,
     NewRegistration,
@@ -314,9 +321,9 @@ class QuestionLog(Protocol):
     """Handover questions to officers and the log of unanswered questions."""
 
     async def create_handover(
-        self, *, user_id: int, ward_id: str, channel: str, chat_id: str, text: str, now: datetime
-    ) -> int:
-        """Store a question for the ward's officers."""
+        self, new: NewHandover, *, now: datetime, notify: Notify | None = None
+    ) -> tuple[int, bool]:
+        """Store a question for the ward's officers once per key (and notify them, once)."""
         ...
 
     async def get(self, question_id: int) -> HandoverQuestion | None:

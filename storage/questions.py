@@ -8,8 +8,10 @@ shown) and the asker's commune (officers see only theirs).
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import aiosqlite
 
@@ -17,7 +19,7 @@ from knowledge.redact import mask_personal
 from knowledge.text import normalize
 from storage.audit import audit_step, record_in
 from storage.clock import from_db, to_db
-from storage.db import Database, call
+from storage.db import Database, Step, call
 
 MAX_QUESTION_CHARS = 1000
 
@@ -88,6 +90,47 @@ def _question(row: sqlite3.Row) -> HandoverQuestion:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class NewHandover:
+    """A question to hand over; `key` (drawn when the flow starts) makes storing it idempotent."""
+
+    user_id: int
+    ward_id: str
+    channel: str
+    chat_id: str
+    text: str
+    key: str | None = None
+
+
+Notify = Callable[[int], Sequence[Step[Any]]]
+
+
+def create_handover_in(
+    conn: sqlite3.Connection, new: NewHandover, *, now: datetime
+) -> tuple[int, bool]:
+    """`create_handover`'s statement: the existing question for `new.key`, or a new one."""
+    if new.key:
+        found = conn.execute(
+            "SELECT id FROM handover_questions WHERE request_key = ?", (new.key,)
+        ).fetchone()
+        if found is not None:
+            return int(found["id"]), False
+    cursor = conn.execute(
+        "INSERT INTO handover_questions (user_id, ward_id, channel, chat_id, text, created_at,"
+        " request_key) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            new.user_id,
+            new.ward_id,
+            new.channel,
+            new.chat_id,
+            new.text[:MAX_QUESTION_CHARS],
+            to_db(now),
+            new.key or None,
+        ),
+    )
+    return int(cursor.lastrowid or 0), True
+
+
 class QuestionRepository:
     """Reads and writes handover questions and the question log."""
 
@@ -95,14 +138,23 @@ class QuestionRepository:
         self.db = db
 
     async def create_handover(
-        self, *, user_id: int, ward_id: str, channel: str, chat_id: str, text: str, now: datetime
-    ) -> int:
-        """Store a question for the ward's officers; returns its number."""
-        return await self.db.execute(
-            "INSERT INTO handover_questions (user_id, ward_id, channel, chat_id, text, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (user_id, ward_id, channel, chat_id, text[:MAX_QUESTION_CHARS], to_db(now)),
-        )
+        self, new: NewHandover, *, now: datetime, notify: Notify | None = None
+    ) -> tuple[int, bool]:
+        """Store a question for the ward's officers once per key; its number, whether new.
+
+        `notify(number)` gives the steps that tell the officers (outbox messages); they run in
+        the same transaction, only when the question is new, so the officers are told once.
+        """
+
+        def work(conn: sqlite3.Connection) -> tuple[int, bool]:
+            number, created = create_handover_in(conn, new, now=now)
+            if created and notify is not None:
+                for step in notify(number):
+                    step(conn)
+            return number, created
+
+        stored: tuple[int, bool] = await self.db.write(work)
+        return stored
 
     async def get(self, question_id: int) -> HandoverQuestion | None:
         """A handover question by number."""

@@ -124,31 +124,34 @@ def text_of(replies: Sequence[Reply]) -> str:
 
 @contextlib.asynccontextmanager
 async def telegram_running(
-    app: App, fake: FakeBotApi, *, concurrent_updates: int = 8
+    app: App, fake: FakeBotApi, *, concurrency: int = 8
 ) -> AsyncIterator[TelegramChannel]:
-    """Run the real PTB Application polling `fake`, with the outbox worker."""
+    """Run the real PTB bot polling `fake` through the inbox, with the outbox worker."""
     from bot.app import start_outbox
+    from bot.http_server import HttpServer
 
+    intake = app.intake
+    intake.limit(concurrency)
     channel = TelegramChannel.build(
         token=fake.token,
         dispatcher=app.dispatcher,
+        intake=intake,
         base_url=fake.base_url,
         base_file_url=fake.base_file_url,
-        concurrent_updates=concurrent_updates,
         overall_max_rate=0,
+        poll_timeout=1,
+        poll_backoff=0.05,
     )
-    application = channel.application
-    async with application:
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(poll_interval=0.0, timeout=1)
-        start_outbox(app, {channel.name: channel}, interval=0.2)
-        try:
-            yield channel
-        finally:
-            await asyncio.sleep(0.05)
-            await application.updater.stop()
-            await application.stop()
+    await intake.start()
+    await channel.start(HttpServer("127.0.0.1", 0))
+    await intake.sweep()
+    start_outbox(app, {channel.name: channel}, interval=0.2)
+    try:
+        yield channel
+    finally:
+        await asyncio.sleep(0.05)
+        await intake.stop()
+        await channel.stop()
 
 
 async def new_app(path: Path, clock: FakeClock, extensions: Sequence[Extension] = ()) -> App:

@@ -5,7 +5,8 @@ A channel turns a platform's updates into `Inbound`s for the dispatcher and the 
 name: it asks each `ChannelSpec` for its missing settings, builds the channel with its
 factory, `start`s it on the shared HTTP server, and `stop`s it on shutdown.
 
-Every channel answers through `deliver_or_queue` (a reply it could not send goes to the
+Every channel stores what it receives through the `Intake` before acknowledging it (see
+`bot.core.intake`), answers through `deliver_or_queue` (a reply it could not send goes to the
 durable outbox) and raises only the errors below from `send_one`, so the outbox worker and the
 answering path treat every platform alike:
 
@@ -26,6 +27,7 @@ from bot.core.types import Reply
 
 if TYPE_CHECKING:
     from bot.core.dispatcher import Dispatcher
+    from bot.core.intake import Intake
     from bot.http_server import HttpServer
 
 __all__ = [
@@ -87,10 +89,11 @@ class ClientSettings:
 
 @dataclass(frozen=True, slots=True)
 class ChannelContext:
-    """What a channel factory builds from: the settings, the dispatcher, the client settings."""
+    """What a channel factory builds from: settings, dispatcher, inbox intake, client settings."""
 
     config: Config
     dispatcher: Dispatcher
+    intake: Intake
     client: ClientSettings = field(default_factory=ClientSettings)
 
 

@@ -4,13 +4,22 @@ The only module that imports `telegram`. Choices become inline keyboards, callba
 are answered, long texts are split under 4,096 characters, text is HTML-escaped, the
 `AIORateLimiter` is on. Updates arrive by long polling, or on the `/telegram` webhook of the
 shared HTTP server when `WEBHOOK_SECRET` is set (the `X-Telegram-Bot-Api-Secret-Token` header is
-checked). Replies go through `deliver_or_queue`: a user who blocked the bot is marked
-inactive, and a reply Telegram refused is queued in the durable outbox.
+checked; a body that is not an update gets 400 and is logged without its content).
+
+Nothing is acknowledged before it is stored (`bot.core.intake`): the webhook answers 200 only
+after the update is committed to the inbox, and polling asks for the next updates (which tells
+Telegram the previous ones arrived) only after the previous batch is stored. PTB's `Updater`
+cannot do the latter: it confirms an update as soon as it has put it in its in-memory queue, so
+the updates in that queue were lost when the process died. Polling is therefore a short loop
+here, around PTB's `Bot.get_updates`, and the `Application` provides the bot, its HTTP client
+and the rate limiter. Replies go through `deliver_or_queue`: a user who blocked the bot is
+marked inactive, and a reply Telegram refused is queued in the durable outbox.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import html
 import json
@@ -21,10 +30,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
-from telegram import Bot, CallbackQuery, InlineKeyboardMarkup, InputFile, Update
+from telegram import Bot, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.channels.base import (
     ChannelContext,
@@ -35,9 +44,11 @@ from bot.channels.base import (
 )
 from bot.core.delivery import deliver_or_queue
 from bot.core.dispatcher import Dispatcher
+from bot.core.intake import Intake, context_of, incoming, stored_inbound
 from bot.core.text import split_text
 from bot.core.types import Inbound, Reply
 from bot.http_server import HttpServer
+from storage.inbox import Incoming, Stored
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +59,7 @@ WEBHOOK_PATH = "/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 
 UpdateSink = Callable[[dict[str, Any]], Awaitable[None]]
+ALLOWED_UPDATES = ("message", "callback_query")
 
 
 def escaped_pieces(text: str) -> list[str]:
@@ -113,6 +125,18 @@ def to_inbound(update: Update) -> Inbound | None:
     )
 
 
+def to_incoming(update: Update) -> Incoming | None:
+    """The inbox row of an update, with what delivery needs: the pressed message, the query."""
+    inbound = to_inbound(update)
+    if inbound is None:
+        return None
+    query = update.callback_query
+    if query is None:
+        return incoming(inbound)
+    pressed = query.message.message_id if query.message is not None else None
+    return incoming(inbound, edit=pressed, query=query.id)
+
+
 def _text_params(chat_id: str, text: str, markup: dict[str, Any] | None) -> dict[str, Any]:
     """`sendMessage` / `editMessageText` parameters: escaped HTML text and its keyboard."""
     params: dict[str, Any] = {"chat_id": chat_id, "text": text, "parse_mode": ParseMode.HTML}
@@ -121,10 +145,10 @@ def _text_params(chat_id: str, text: str, markup: dict[str, Any] | None) -> dict
     return params
 
 
-async def _answer(bot: Bot, query: CallbackQuery) -> None:
+async def _answer(bot: Bot, query_id: str) -> None:
     """Stop the button's spinner (as plain JSON, like the text in `TelegramChannel.send`)."""
     try:
-        await bot.do_api_request("AnswerCallbackQuery", api_kwargs={"callback_query_id": query.id})
+        await bot.do_api_request("AnswerCallbackQuery", api_kwargs={"callback_query_id": query_id})
     except TelegramError as exc:
         log.info("callback answer failed error=%s", type(exc).__name__)
 
@@ -132,7 +156,12 @@ async def _answer(bot: Bot, query: CallbackQuery) -> None:
 def telegram_webhook(
     sink: UpdateSink, secret: str
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """A handler that checks `X-Telegram-Bot-Api-Secret-Token` before queueing the update."""
+    """A handler that checks `X-Telegram-Bot-Api-Secret-Token`, then hands the update to `sink`.
+
+    200 once `sink` returned (the update is stored); 400 for a body that is not an update (the
+    sink raises `ValueError`: Telegram would only send it again); 500 when storing failed, so
+    Telegram sends it again. The body is never logged.
+    """
 
     async def handle(request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
@@ -141,11 +170,15 @@ def telegram_webhook(
             return web.Response(status=403, text="forbidden")
         try:
             data = json.loads(await request.read())
-        except ValueError:
-            return web.Response(status=400, text="bad json")
-        if not isinstance(data, dict):
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
+            await sink(data)
+        except ValueError as exc:
+            log.warning("telegram webhook: malformed update refused reason=%s", type(exc).__name__)
             return web.Response(status=400, text="bad update")
-        await sink(data)
+        except Exception as exc:
+            log.error("telegram webhook: update not stored error=%s", type(exc).__name__)
+            return web.Response(status=500, text="not stored")
         return web.Response(text="ok")
 
     return handle
@@ -160,7 +193,7 @@ class Webhook:
 
 
 class TelegramChannel:
-    """Receives updates from PTB, runs the dispatcher and sends the replies."""
+    """Stores updates from Telegram in the inbox, and delivers the replies to stored ones."""
 
     name = CHANNEL
 
@@ -168,15 +201,22 @@ class TelegramChannel:
         self,
         application: Application[Any, Any, Any, Any, Any, Any],
         dispatcher: Dispatcher,
+        intake: Intake,
         *,
         webhook: Webhook | None = None,
         poll_timeout: int = 10,
+        poll_backoff: float = 0.5,
+        poll_backoff_max: float = 30.0,
     ) -> None:
         self.application = application
         self.dispatcher = dispatcher
+        self.intake = intake
         self.webhook = webhook
         self.poll_timeout = poll_timeout
-        application.add_handler(TypeHandler(Update, self.on_update))
+        self.poll_backoff = poll_backoff
+        self.poll_backoff_max = poll_backoff_max
+        self._poller: asyncio.Task[None] | None = None
+        self._answers: set[asyncio.Task[None]] = set()
 
     @classmethod
     def build(
@@ -184,99 +224,153 @@ class TelegramChannel:
         *,
         token: str,
         dispatcher: Dispatcher,
+        intake: Intake,
         base_url: str = "https://api.telegram.org/bot",
         base_file_url: str | None = None,
-        concurrent_updates: int = 256,
         overall_max_rate: float = 30,
         max_retries: int = 3,
         webhook: Webhook | None = None,
         poll_timeout: int = 10,
+        poll_backoff: float = 0.5,
+        poll_backoff_max: float = 30.0,
     ) -> TelegramChannel:
-        """Build the PTB application around the dispatcher (daily jobs run elsewhere).
+        """Build the PTB application (its bot and rate limiter) around the intake.
 
         Args:
             token: The bot's token.
             dispatcher: The core that answers each update.
+            intake: Where updates are stored before they are acknowledged.
             base_url: The Bot API's base URL (a fake one in tests).
             base_file_url: The Bot API's file URL (a fake one in tests).
-            concurrent_updates: Updates handled at once (each user's stay in order).
             overall_max_rate: Messages per second at most (0: no limit).
             max_retries: Retries of a send Telegram answered "retry after".
             webhook: Webhook mode's settings; long polling when None.
             poll_timeout: Seconds one long poll waits.
+            poll_backoff: Seconds before polling again after a failure (doubled per failure).
+            poll_backoff_max: The longest wait between failed polls.
         """
         builder = (
             ApplicationBuilder()
             .token(token)
             .base_url(base_url)
-            .concurrent_updates(concurrent_updates)
             .rate_limiter(
                 AIORateLimiter(overall_max_rate=overall_max_rate, max_retries=max_retries)
             )
+            .updater(None)  # polling is `TelegramChannel.poll` (see the module docstring)
             .job_queue(None)  # PTB: None disables its JobQueue
         )
         if base_file_url is not None:
             builder = builder.base_file_url(base_file_url)
-        return cls(builder.build(), dispatcher, webhook=webhook, poll_timeout=poll_timeout)
+        return cls(
+            builder.build(),
+            dispatcher,
+            intake,
+            webhook=webhook,
+            poll_timeout=poll_timeout,
+            poll_backoff=poll_backoff,
+            poll_backoff_max=poll_backoff_max,
+        )
 
     async def start(self, server: HttpServer) -> None:
-        """Start PTB; then long-poll, or take updates on `/telegram` (and register the URL)."""
-        application = self.application
-        await application.initialize()
-        await application.start()
+        """Start PTB's bot; then long-poll, or take updates on `/telegram` (registering the URL)."""
+        await self.application.initialize()
+        self.intake.attach(self)
         if self.webhook is not None:
             server.add_post(
                 WEBHOOK_PATH, telegram_webhook(self.process_webhook_update, self.webhook.secret)
             )
             if self.webhook.url:
-                await application.bot.set_webhook(
+                await self.application.bot.set_webhook(
                     self.webhook.url, secret_token=self.webhook.secret
                 )
             log.info("telegram webhook on %s", WEBHOOK_PATH)
             return
-        assert application.updater is not None
-        await application.updater.start_polling(poll_interval=0.0, timeout=self.poll_timeout)
+        await self.application.bot.delete_webhook(drop_pending_updates=False)
+        self._poller = asyncio.create_task(self.poll(), name="telegram-poll")
         log.info("telegram polling started")
 
     async def stop(self) -> None:
-        """Stop polling, let PTB finish the updates in hand, and shut it down."""
-        application = self.application
-        if application.updater is not None and application.updater.running:
-            await application.updater.stop()
-        if application.running:
-            await application.stop()
-        await application.shutdown()
+        """Stop polling (updates not yet stored stay unconfirmed at Telegram) and shut PTB down."""
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+            self._poller = None
+        for task in set(self._answers):
+            with contextlib.suppress(Exception):
+                await task
+        await self.application.shutdown()
 
-    async def on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Handle one update end to end."""
-        del context
-        if not isinstance(update, Update):
-            return
-        inbound = to_inbound(update)
-        if inbound is None:
-            return
-        query = update.callback_query
-        # The button's spinner stops at once, while the dispatcher works (not one after the other).
-        answering = (
-            asyncio.ensure_future(_answer(self.application.bot, query))
-            if query is not None
-            else None
-        )
+    async def poll(self) -> None:
+        """Long-poll until cancelled: store each batch, and only then ask for the next one.
+
+        The next `getUpdates` carries `offset` = last stored id + 1, which is what confirms
+        the batch to Telegram; if storing fails, the same batch is asked for again.
+        """
+        bot = self.application.bot
+        offset: int | None = None
+        failures = 0
+        while True:
+            try:
+                updates = await bot.get_updates(
+                    offset=offset,
+                    timeout=self.poll_timeout,
+                    allowed_updates=list(ALLOWED_UPDATES),
+                )
+                await self.store(updates)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failures += 1
+                delay = min(self.poll_backoff_max, self.poll_backoff * 2 ** min(failures, 6))
+                log.warning("telegram getUpdates failed error=%s", type(exc).__name__)
+                await asyncio.sleep(delay)
+                continue
+            failures = 0
+            if updates:
+                offset = updates[-1].update_id + 1
+
+    async def store(self, updates: Sequence[Update]) -> None:
+        """Store updates in the inbox (durably), then stop the spinners of their buttons."""
+        items = [item for item in map(to_incoming, updates) if item is not None]
+        await self.intake.accept(items)
+        for update in updates:
+            query = update.callback_query
+            if query is not None:
+                task = asyncio.create_task(_answer(self.application.bot, query.id))
+                self._answers.add(task)
+                task.add_done_callback(self._answers.discard)
+
+    async def process_webhook_update(self, data: dict[str, Any]) -> None:
+        """Store one update received over the webhook (after its secret was checked).
+
+        Raises:
+            ValueError: The body is not a Telegram update.
+        """
         try:
-            replies = await self.dispatcher.handle(inbound)
-        finally:
-            if answering is not None:
-                await answering
-        pressed = query.message if query is not None else None
-        edit = pressed.message_id if pressed is not None else None
+            update = Update.de_json(data, self.application.bot)
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise ValueError("not an update") from exc
+        if not isinstance(update, Update) or not isinstance(data.get("update_id"), int):
+            raise ValueError("not an update")
+        await self.store([update])
+
+    async def prepare(self, item: Stored) -> Inbound:
+        """The stored update as an `Inbound` (`InboxChannel`)."""
+        return stored_inbound(item)
+
+    async def deliver(self, item: Stored, replies: Sequence[Reply]) -> None:
+        """Send a stored update's replies; an `edit_previous` one edits the pressed message."""
+        edit = context_of(item).get("edit")
+        edit_id = edit if isinstance(edit, int) else None
 
         async def send_one(chat_id: str, reply: Reply) -> None:
-            await self.send_one(chat_id, reply, edit=edit)
+            await self.send_one(chat_id, reply, edit=edit_id)
 
         await deliver_or_queue(
             send_one,
             channel=CHANNEL,
-            chat_id=inbound.chat_id,
+            chat_id=str(item.body.get("chat_id", "")),
             replies=replies,
             services=self.dispatcher.services,
         )
@@ -359,11 +453,6 @@ class TelegramChannel:
             chat_id, file, caption=caption, parse_mode=ParseMode.HTML, reply_markup=keyboard(reply)
         )
 
-    async def process_webhook_update(self, data: dict[str, Any]) -> None:
-        """Queue one update received over the webhook (after its secret was checked)."""
-        update = Update.de_json(data, self.application.bot)
-        await self.application.update_queue.put(update)
-
 
 def create(context: ChannelContext) -> TelegramChannel:
     """The Telegram channel from the settings: webhook mode when `WEBHOOK_SECRET` is set."""
@@ -374,10 +463,13 @@ def create(context: ChannelContext) -> TelegramChannel:
     return TelegramChannel.build(
         token=config.telegram_token.value,
         dispatcher=context.dispatcher,
+        intake=context.intake,
         base_url=config.telegram_base_url,
         overall_max_rate=context.client.max_rate,
         max_retries=context.client.retries,
         webhook=webhook,
+        poll_backoff=context.client.poll_backoff,
+        poll_backoff_max=context.client.poll_backoff_max,
     )
 
 

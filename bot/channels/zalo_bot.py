@@ -12,6 +12,11 @@ parser is lenient): `{"event_name": "message.text.received", "message": {"messag
 `getUpdates` may answer one update or a list. Group chats are ignored (residents' data stays
 in private chats).
 
+Every update is stored in the inbox (`bot.core.intake`) before it is acknowledged: the webhook
+answers 200 only after the insert. `getUpdates` takes no offset here: the platform counts an
+update delivered once it has answered it, so polled updates are stored at once, with a few
+retries if the database is busy; that window is the platform's, not ours to close.
+
 The platform has no buttons: choices are numbered lines (`bot.channels.text_menu.render`), and
 a typed number or label is resolved by the dispatcher. Text is split under 2,000 characters. Files
 cannot be uploaded (sendPhoto takes a URL only): a reply's attachment is not sent, and that is
@@ -43,10 +48,12 @@ from bot.channels.base import (
 )
 from bot.channels.text_menu import render
 from bot.core.delivery import deliver_or_queue
-from bot.core.dispatcher import Dispatcher, KeyedLocks
+from bot.core.dispatcher import Dispatcher
+from bot.core.intake import Intake, incoming, stored_inbound
 from bot.core.text import split_text
 from bot.core.types import Inbound, Reply
 from bot.http_server import HttpServer
+from storage.inbox import Stored
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +61,8 @@ CHANNEL = "zalo_bot"
 SECRET_HEADER = "X-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 TEXT_EVENTS = frozenset({"message.text.received", ""})
 TEXT_LIMIT = 2000
+STORE_RETRIES = 5
+"""Attempts to store a polled batch before it is given up (and logged)."""
 """The platform's limit on one text message, in characters."""
 WEBHOOK_PATH = "/zalo/bot"
 
@@ -184,7 +193,7 @@ class ZaloBotClient:
 
 
 class ZaloBotChannel:
-    """Receives Bot Platform updates, runs the dispatcher and sends numbered replies."""
+    """Stores Bot Platform updates in the inbox and delivers numbered replies to stored ones."""
 
     name = CHANNEL
 
@@ -192,47 +201,43 @@ class ZaloBotChannel:
         self,
         client: ZaloBotClient,
         dispatcher: Dispatcher,
+        intake: Intake,
         *,
         secret: str = "",
         settings: ClientSettings | None = None,
     ) -> None:
         self.client = client
         self.dispatcher = dispatcher
+        self.intake = intake
         self.secret = secret
         self.settings = settings or ClientSettings()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._order = KeyedLocks()
         self._poller: asyncio.Task[None] | None = None
 
     async def start(self, server: HttpServer) -> None:
         """Open the client; take updates on `/zalo/bot` when a secret is set, else long-poll."""
         await self.client.start()
+        self.intake.attach(self)
         if self.secret:
             server.add_post(WEBHOOK_PATH, self.webhook)
         else:
             self._poller = asyncio.create_task(self.poll(), name="zalo-bot-poll")
 
     async def stop(self) -> None:
-        """Stop polling, finish the updates being handled, then close the client."""
+        """Stop polling, then close the client (the intake has finished the updates in hand)."""
         if self._poller is not None:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
             self._poller = None
-        await self.drain()
         await self.client.close()
 
-    def accept(self, update: dict[str, Any]) -> None:
-        """Handle one update in the background (ordered per user)."""
-        inbound = to_inbound(update)
-        if inbound is None:
-            return
-        task = asyncio.create_task(self._handle(inbound), name="zalo-bot-update")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    async def store(self, updates: Sequence[dict[str, Any]]) -> None:
+        """Store updates in the inbox (durably); raises what the database raised."""
+        items = [incoming(inbound) for inbound in map(to_inbound, updates) if inbound is not None]
+        await self.intake.accept(items)
 
     async def webhook(self, request: web.Request) -> web.Response:
-        """Check the secret token, acknowledge, and handle the update in the background."""
+        """Check the secret token, store the update, and only then acknowledge it."""
         given = request.headers.get(SECRET_HEADER, "")
         if not self.secret or not hmac.compare_digest(given.encode(), self.secret.encode()):
             log.warning("zalo_bot webhook rejected: bad secret token remote=%s", request.remote)
@@ -241,8 +246,11 @@ class ZaloBotChannel:
             data = json.loads(await request.read())
         except ValueError:
             return web.Response(status=400, text="bad json")
-        for update in _updates(data):
-            self.accept(update)
+        try:
+            await self.store(_updates(data))
+        except Exception as exc:
+            log.error("zalo_bot update not stored error=%s", type(exc).__name__)
+            return web.Response(status=500, text="not stored")
         return web.json_response({"ok": True})
 
     async def poll(self) -> None:
@@ -265,24 +273,33 @@ class ZaloBotChannel:
                 await asyncio.sleep(min(settings.poll_backoff_max, delay))
                 continue
             failures = 0
-            for update in _updates(result):
-                self.accept(update)
+            await self._store_polled(_updates(result))
 
-    async def _handle(self, inbound: Inbound) -> None:
-        async with self._order.hold((CHANNEL, inbound.user_id)):
+    async def _store_polled(self, updates: list[dict[str, Any]]) -> None:
+        """Store polled updates, retrying a busy database (they cannot be fetched again)."""
+        for attempt in range(STORE_RETRIES):
             try:
-                replies = await self.dispatcher.handle(inbound)
+                await self.store(updates)
             except Exception as exc:
-                log.error("zalo_bot handling failed error=%s", type(exc).__name__)
+                log.error(
+                    "zalo_bot updates not stored attempt=%d error=%s",
+                    attempt + 1,
+                    type(exc).__name__,
+                )
+                await asyncio.sleep(self.settings.backoff * 2**attempt)
+            else:
                 return
-            await self.deliver(inbound.chat_id, replies)
 
-    async def deliver(self, chat_id: str, replies: Sequence[Reply]) -> None:
+    async def prepare(self, item: Stored) -> Inbound:
+        """The stored update as an `Inbound` (`InboxChannel`)."""
+        return stored_inbound(item)
+
+    async def deliver(self, item: Stored, replies: Sequence[Reply]) -> None:
         """Send replies; whatever cannot be sent is queued in the outbox and logged by ref."""
         await deliver_or_queue(
             self.send_one,
             channel=CHANNEL,
-            chat_id=chat_id,
+            chat_id=str(item.body.get("chat_id", "")),
             replies=replies,
             services=self.dispatcher.services,
         )
@@ -305,12 +322,6 @@ class ZaloBotChannel:
         for piece in split_text(render(reply), TEXT_LIMIT):
             await self.client.call("sendMessage", {"chat_id": chat_id, "text": piece})
 
-    async def drain(self, grace: float = 10.0) -> None:
-        """Wait for updates being handled (on shutdown)."""
-        if self._tasks:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.gather(*self._tasks, return_exceptions=True), grace)
-
 
 def create(context: ChannelContext) -> ZaloBotChannel:
     """The Zalo Bot channel from the settings: webhook when `ZALO_BOT_SECRET` is set."""
@@ -325,6 +336,7 @@ def create(context: ChannelContext) -> ZaloBotChannel:
     return ZaloBotChannel(
         client,
         context.dispatcher,
+        context.intake,
         secret=config.zalo_bot_secret.value,
         settings=context.client,
     )

@@ -2,10 +2,11 @@
 
 Receiving: Zalo POSTs events to `/zalo/oa`. The `X-ZEvent-Signature` header must equal
 `mac=` + SHA-256 hex of (app id + raw body + the event's `timestamp` + OA secret key); anything
-else gets 401 and a log line without the body. A good event is acknowledged at once and handled
-in a background task (strong references kept); tasks of one user run in arrival order.
-`user_send_text` and `follow` become `Inbound`s; the message id is Zalo's `msg_id`, so the
-dispatcher handles a redelivered event once.
+else gets 401 and a log line without the body. An event whose `timestamp` is outside
+`MAX_EVENT_AGE` / `MAX_EVENT_AHEAD` gets 400 (a replay). A good event is stored in the inbox
+and only then answered 200 (`bot.core.intake`), which handles each user's events in arrival
+order. `user_send_text` and `follow` become `Inbound`s; the message id is Zalo's `msg_id`, so a
+redelivered event is stored, and handled, once.
 
 Choices: up to five become `oa.query.hide` buttons, which send their payload back as the
 user's text; a text equal to a payload offered in the last reply is turned back into a button
@@ -23,7 +24,6 @@ outbox and logged with a reference id (never its text).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import json
@@ -31,7 +31,7 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -46,11 +46,13 @@ from bot.channels.base import (
 )
 from bot.channels.text_menu import choice_lines
 from bot.core.delivery import deliver_or_queue
-from bot.core.dispatcher import Dispatcher, KeyedLocks
+from bot.core.dispatcher import Dispatcher
+from bot.core.intake import Intake, incoming, stored_inbound
 from bot.core.text import split_text
 from bot.core.turn import Clock
 from bot.core.types import Attachment, Inbound, Reply
 from bot.http_server import HttpServer
+from storage.inbox import Stored
 from storage.zalo_tokens import TokenPair, ZaloTokenStore
 
 log = logging.getLogger(__name__)
@@ -68,8 +70,16 @@ TOKEN_EXPIRED = -216
 """Open API error: the access token is invalid or expired."""
 RATE_LIMITED = frozenset({-32})
 """Open API errors meaning "too many requests": retried with backoff."""
-NOT_REACHABLE = frozenset({-213})
-"""Open API errors meaning the user cannot receive OA messages (unfollowed or unknown)."""
+NOT_REACHABLE = frozenset({-213, -230})
+"""Open API errors meaning the user cannot receive OA messages now: -213 unfollowed or unknown,
+-230 no interaction with the OA in the last 7 days. The user is marked inactive, not retried;
+their next message makes them reachable again."""
+
+MAX_EVENT_AGE = timedelta(hours=24)
+"""Events signed longer ago are refused (a replay); a redelivery within it is deduplicated by
+its `msg_id` in the inbox, which keeps ids for 7 days."""
+MAX_EVENT_AHEAD = timedelta(minutes=10)
+"""Clock skew tolerated for an event's timestamp in the future."""
 
 _PAYLOAD = re.compile(r"^[a-z0-9_]+:[^\n]{0,62}$")
 
@@ -103,6 +113,15 @@ def _received_at(event: dict[str, Any]) -> datetime:
         return datetime.fromtimestamp(int(event["timestamp"]) / 1000, UTC)
     except (KeyError, TypeError, ValueError, OverflowError):
         return datetime.now(UTC)
+
+
+def in_window(event: dict[str, Any], now: datetime) -> bool:
+    """Whether the event's `timestamp` (milliseconds) is within the accepted window."""
+    try:
+        moment = datetime.fromtimestamp(int(event["timestamp"]) / 1000, UTC)
+    except (KeyError, TypeError, ValueError, OverflowError, OSError):
+        return False
+    return now - MAX_EVENT_AGE <= moment <= now + MAX_EVENT_AHEAD
 
 
 def to_inbound(event: dict[str, Any]) -> Inbound | None:
@@ -336,7 +355,7 @@ class ZaloOAClient:
 
 
 class ZaloOAChannel:
-    """Receives OA webhook events, runs the dispatcher and sends the replies."""
+    """Stores OA webhook events in the inbox and delivers the replies to stored ones."""
 
     name = CHANNEL
 
@@ -344,6 +363,7 @@ class ZaloOAChannel:
         self,
         client: ZaloOAClient,
         dispatcher: Dispatcher,
+        intake: Intake,
         *,
         app_id: str,
         secret_key: str,
@@ -351,24 +371,27 @@ class ZaloOAChannel:
     ) -> None:
         self.client = client
         self.dispatcher = dispatcher
+        self.intake = intake
         self.app_id = app_id
         self.secret_key = secret_key
         self.initial_tokens = initial_tokens
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._order = KeyedLocks()
 
     async def start(self, server: HttpServer) -> None:
         """Load the token pair, open the client and take events on `/zalo/oa`."""
         await self.client.start(self.initial_tokens)
+        self.intake.attach(self)
         server.add_post(WEBHOOK_PATH, self.webhook)
 
     async def stop(self) -> None:
-        """Finish the events being handled, then close the client."""
-        await self.drain()
+        """Close the client (the intake finishes the events in hand before this is called)."""
         await self.client.close()
 
     async def webhook(self, request: web.Request) -> web.Response:
-        """Verify the signature, acknowledge at once and handle the event in the background."""
+        """Verify the signature and the event's time, store it, and only then answer 200.
+
+        401 for a bad signature, 400 for an event outside the time window (a replay), 500 when
+        it could not be stored (Zalo may send it again). Nothing of the body is logged.
+        """
         body = await request.read()
         try:
             event = verify_signature(
@@ -377,27 +400,25 @@ class ZaloOAChannel:
         except ValueError as exc:
             log.warning("zalo_oa webhook rejected reason=%s remote=%s", exc, request.remote)
             return web.Response(status=401, text="unauthorized")
+        if not in_window(event, self.dispatcher.services.clock()):
+            log.warning("zalo_oa webhook rejected reason=outside time window")
+            return web.Response(status=400, text="stale event")
         inbound = to_inbound(event)
         if inbound is not None:
-            task = asyncio.create_task(self._handle(inbound), name="zalo-oa-event")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            try:
+                await self.intake.accept([incoming(inbound)])
+            except Exception as exc:
+                log.error("zalo_oa event not stored error=%s", type(exc).__name__)
+                return web.Response(status=500, text="not stored")
         return web.Response(text="ok")
 
-    async def _handle(self, inbound: Inbound) -> None:
-        # The channel's own per-user order: the payload check reads the session the previous
-        # message left, and replies go out in the order the messages came in.
-        async with self._order.hold((CHANNEL, inbound.user_id)):
-            try:
-                inbound = await self._recognise_payload(inbound)
-                replies = await self.dispatcher.handle(inbound)
-            except Exception as exc:
-                log.error("zalo_oa handling failed error=%s", type(exc).__name__)
-                return
-            await self.deliver(inbound.chat_id, replies)
+    async def prepare(self, item: Stored) -> Inbound:
+        """The stored event as an `Inbound`; a text equal to a payload offered is that press.
 
-    async def _recognise_payload(self, inbound: Inbound) -> Inbound:
-        """A text equal to a payload offered in the last reply is that button's press."""
+        Read from the session the user's previous message left (rows of one user are handled
+        one after the other).
+        """
+        inbound = stored_inbound(item)
         text = inbound.text.strip()
         if inbound.payload is not None or not _PAYLOAD.match(text):
             return inbound
@@ -407,12 +428,12 @@ class ZaloOAChannel:
             return replace(inbound, payload=text, text="")
         return inbound
 
-    async def deliver(self, chat_id: str, replies: Sequence[Reply]) -> None:
+    async def deliver(self, item: Stored, replies: Sequence[Reply]) -> None:
         """Send replies; whatever cannot be sent is queued in the outbox and logged by ref."""
         await deliver_or_queue(
             self.send_one,
             channel=CHANNEL,
-            chat_id=chat_id,
+            chat_id=str(item.body.get("chat_id", "")),
             replies=replies,
             services=self.dispatcher.services,
         )
@@ -450,12 +471,6 @@ class ZaloOAChannel:
                 }
             await self.client.send_message(user_id, message)
 
-    async def drain(self, grace: float = 10.0) -> None:
-        """Wait for events being handled (on shutdown)."""
-        if self._tasks:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.gather(*self._tasks, return_exceptions=True), grace)
-
 
 def create(context: ChannelContext) -> ZaloOAChannel:
     """The OA channel from the settings; its token pair is kept in the database."""
@@ -475,6 +490,7 @@ def create(context: ChannelContext) -> ZaloOAChannel:
     return ZaloOAChannel(
         client,
         context.dispatcher,
+        context.intake,
         app_id=config.zalo_oa_app_id,
         secret_key=config.zalo_oa_secret_key.value,
         initial_tokens=TokenPair(

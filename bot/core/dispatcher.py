@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 
 from bot.core.errors import PermissionDenied, UserFacingError
 from bot.core.flow import Signal
@@ -26,6 +27,7 @@ from bot.core.registry import Flow, Registry
 from bot.core.text import fold, nfc
 from bot.core.turn import Services, Turn
 from bot.core.types import Choice, Inbound, Reply, Role, Session, User
+from storage import inbox
 from storage.users import UserRow
 
 log = logging.getLogger(__name__)
@@ -99,12 +101,16 @@ class Dispatcher:
         self.locks = KeyedLocks()
         self.on_push: Callable[[], None] | None = None
 
-    async def handle(self, inbound: Inbound) -> list[Reply]:
-        """Handle one inbound message; returns the replies for the sender (empty if a duplicate)."""
-        async with self.locks.hold((inbound.channel, inbound.user_id)):
-            return await self._handle_locked(inbound)
+    async def handle(self, inbound: Inbound, *, inbox_id: int | None = None) -> list[Reply]:
+        """Handle one inbound message; returns the replies for the sender (empty if a duplicate).
 
-    async def _handle_locked(self, inbound: Inbound) -> list[Reply]:
+        `inbox_id`: the message's row in the durable inbox (`bot.core.intake`); it is marked
+        handled, with the replies, in the same transaction as the session and the processed mark.
+        """
+        async with self.locks.hold((inbound.channel, inbound.user_id)):
+            return await self._handle_locked(inbound, inbox_id)
+
+    async def _handle_locked(self, inbound: Inbound, inbox_id: int | None) -> list[Reply]:
         services = self.services
         now = services.clock()
         opened = await services.db.peek(lambda conn: self._lookup_in(conn, inbound, now))
@@ -137,7 +143,7 @@ class Dispatcher:
             replies = [
                 Reply(translator("error.too_long", limit=MAX_INPUT_CHARS, size=len(inbound.text)))
             ]
-            await self._save(session, inbound, replies, keep_offered=True)
+            await self._save(session, inbound, replies, keep_offered=True, inbox_id=inbox_id)
             return replies
         if inbound.payload is None and inbound.text:
             resolved = resolve_choice(session, inbound.text)
@@ -158,7 +164,7 @@ class Dispatcher:
                 )
             session = await services.sessions.load(inbound.channel, inbound.user_id, now=now)
             replies = [Reply(translator(exc.key, **exc.params))]
-            await self._save(session, inbound, replies, keep_offered=True)
+            await self._save(session, inbound, replies, keep_offered=True, inbox_id=inbox_id)
             return replies
         except Exception as exc:
             ref = secrets.token_hex(4).upper()
@@ -175,9 +181,9 @@ class Dispatcher:
             )
             session = await services.sessions.load(inbound.channel, inbound.user_id, now=now)
             replies = [Reply(translator("error.unexpected", ref=ref))]
-            await self._save(session, inbound, replies, keep_offered=True)
+            await self._save(session, inbound, replies, keep_offered=True, inbox_id=inbox_id)
             return replies
-        await self._save(session, inbound, replies, keep_offered=False)
+        await self._save(session, inbound, replies, keep_offered=False, inbox_id=inbox_id)
         if turn.pushed and self.on_push is not None:
             self.on_push()
         return replies
@@ -206,15 +212,29 @@ class Dispatcher:
         return row, services.sessions.load_in(conn, inbound.channel, inbound.user_id, now=now)
 
     async def _save(
-        self, session: Session, inbound: Inbound, replies: list[Reply], *, keep_offered: bool
+        self,
+        session: Session,
+        inbound: Inbound,
+        replies: list[Reply],
+        *,
+        keep_offered: bool,
+        inbox_id: int | None,
     ) -> None:
+        """The session, the processed mark and (if stored) the inbox row's replies, together."""
         if not keep_offered:
             last = replies[-1] if replies else None
             session.offered = [(c.label, c.payload) for c in last.choices] if last else []
             session.offered_text = bool(last and last.expects_text)
-        await self.services.sessions.save(
-            session, now=self.services.clock(), message_id=inbound.message_id
+        now = self.services.clock()
+        sessions = self.services.sessions
+        unit = self.services.db.unit(
+            partial(sessions.save_in, session=session, now=now, message_id=inbound.message_id),
+            durable=False,
         )
+        if inbox_id is not None:
+            stored = [reply.to_json() for reply in replies]
+            unit.add(partial(inbox.handled_in, row_id=inbox_id, replies=stored, now=now))
+        await unit.commit()
 
     async def _route(self, turn: Turn) -> list[Reply]:
         if turn.payload is None:

@@ -11,8 +11,8 @@ from bot.core.errors import PermissionDenied
 from bot.core.i18n import Translator, format_day, format_moment, format_vnd, to_local
 from bot.core.types import Choice, Inbound, Reply, Role, Session, User
 from storage.audit import AuditLog
-from storage.db import Database
-from storage.outbox import Outbox
+from storage.db import Database, Step
+from storage.outbox import Outbox, enqueue_step
 from storage.sessions import SessionRepository
 from storage.users import UserRepository
 
@@ -113,3 +113,16 @@ class Turn:
             subject_user_id=self.user.id if carries_my_data else None,
         )
         self.pushed.append((channel, chat_id))
+
+    def push_step(
+        self, channel: str, chat_id: str, reply: Reply, *, carries_my_data: bool = False
+    ) -> Step[int]:
+        """`push` as a step of the caller's unit of work: it is queued only if the unit commits."""
+        self.pushed.append((channel, chat_id))
+        return enqueue_step(
+            channel=channel,
+            chat_id=chat_id,
+            body=reply.to_json(),
+            now=self.now,
+            subject_user_id=self.user.id if carries_my_data else None,
+        )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from bot.core.dispatcher import Dispatcher
 from bot.core.flow import (
@@ -27,7 +29,8 @@ from handlers.self_check import Prefilled
 from handlers.wards import choose_ward, demo_aware_label
 from knowledge.household_hint import HouseholdHint, household_hint
 from knowledge.smalltalk import small_talk
-from storage.questions import HandoverQuestion, QuestionRepository
+from storage.db import Step
+from storage.questions import HandoverQuestion, NewHandover, QuestionRepository
 
 MIN_ANSWER_CHARS = 2
 # Up to this many wards in service are offered as buttons; beyond, the resident types the name.
@@ -147,6 +150,7 @@ class HandoverData(FlowData):
 
     q: str = ""
     ward: str = ""
+    key: str = ""  # drawn at the start: "Gửi" handled twice stores and notifies once
 
 
 @dataclass(frozen=True)
@@ -184,7 +188,9 @@ class HandoverFlow(StepFlow[HandoverData]):
 
     async def start(self, turn: Turn) -> list[Reply]:
         """Enters the flow with the last searched question (or asks for one)."""
-        data = HandoverData(q=str(turn.session.data.get("faq_q", "")).strip())
+        data = HandoverData(
+            q=str(turn.session.data.get("faq_q", "")).strip(), key=secrets.token_hex(8)
+        )
         self.enter(turn, HandoverStep.QUESTION, data)
         if not data.q:
             return [self._ask_question(turn)]
@@ -292,24 +298,28 @@ class HandoverFlow(StepFlow[HandoverData]):
         ]
 
     async def _send(self, turn: Turn, data: HandoverData) -> list[Reply]:
-        number = await self.questions.create_handover(
+        """Store the question and tell the ward's officers, together and once per key."""
+        officers = await turn.services.users.staff(ward_id=data.ward)
+
+        def notify(number: int) -> list[Step[Any]]:
+            message = Reply(
+                turn.t("faq.officer_new_question", number=number, question=data.q),
+                (Choice(turn.t("faq.open_inbox"), "faqi:open"),),
+            )
+            return [
+                turn.push_step(officer.channel, officer.chat_id, message, carries_my_data=True)
+                for officer in officers
+            ]
+
+        new = NewHandover(
             user_id=turn.user.id,
             ward_id=data.ward,
             channel=turn.user.channel,
             chat_id=turn.user.chat_id,
             text=data.q,
-            now=turn.now,
+            key=data.key or None,
         )
-        for officer in await turn.services.users.staff(ward_id=data.ward):
-            await turn.push(
-                officer.channel,
-                officer.chat_id,
-                Reply(
-                    turn.t("faq.officer_new_question", number=number, question=data.q),
-                    (Choice(turn.t("faq.open_inbox"), "faqi:open"),),
-                ),
-                carries_my_data=True,
-            )
+        number, _ = await self.questions.create_handover(new, now=turn.now, notify=notify)
         turn.session.clear()
         return [turn.reply("faq.handover_sent", menu_choice(turn), number=number)]
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import aiohttp
+import pytest
 
 from bot.app import App
-from bot.channels.telegram import CHUNK, TelegramChannel, escaped_pieces, telegram_webhook
+from bot.channels.telegram import CHUNK, TelegramChannel, Webhook, escaped_pieces
 from bot.core.text import split_text
 from bot.http_server import HttpServer
 from tests.fakes.telegram_api import FakeBotApi, make_message_update
@@ -76,40 +77,92 @@ def test_long_text_is_split_under_the_limit() -> None:
 
 
 async def test_webhook_checks_secret_token(app: App, fake_telegram: FakeBotApi) -> None:
-    """Webhook mode: the right secret is handled, a wrong one gets 403 and nothing happens."""
+    """Webhook mode: the right secret is stored then handled; a wrong one gets 403, no trace."""
     channel = TelegramChannel.build(
         token=fake_telegram.token,
         dispatcher=app.dispatcher,
+        intake=app.intake,
         base_url=fake_telegram.base_url,
         overall_max_rate=0,
+        webhook=Webhook("s3cret"),
     )
     server = HttpServer("127.0.0.1", 0)
-    server.add_post("/telegram", telegram_webhook(channel.process_webhook_update, "s3cret"))
-    async with channel.application:
-        await channel.application.start()
-        await server.start()
-        url = f"http://127.0.0.1:{server.port}/telegram"
-        try:
-            async with aiohttp.ClientSession() as http:
-                bad = make_message_update(601, "/start", message_id=1, update_id=1)
-                async with http.post(
-                    url, json=bad, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
-                ) as response:
-                    assert response.status == 403
-                good = make_message_update(602, "/start", message_id=2, update_id=2)
-                async with http.post(
-                    url, json=good, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"}
-                ) as response:
-                    assert response.status == 200
-                async with http.get(f"http://127.0.0.1:{server.port}/healthz") as response:
-                    assert response.status == 200
-            [menu] = await fake_telegram.wait_for_messages(602, 1)
-            assert "Xin chào" in (menu.text or "")
-            assert fake_telegram.messages_to(601) == []
-            assert await app.services.users.find("telegram", "601") is None
-        finally:
-            await server.stop()
-            await channel.application.stop()
+    await app.intake.start()
+    await channel.start(server)
+    await server.start()
+    url = f"http://127.0.0.1:{server.port}/telegram"
+    try:
+        async with aiohttp.ClientSession() as http:
+            bad = make_message_update(601, "/start", message_id=1, update_id=1)
+            async with http.post(
+                url, json=bad, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
+            ) as response:
+                assert response.status == 403
+            good = make_message_update(602, "/start", message_id=2, update_id=2)
+            async with http.post(
+                url, json=good, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"}
+            ) as response:
+                assert response.status == 200
+                # Acknowledged only once stored: the row is there when the 200 arrives.
+                stored = await app.db.fetchone(
+                    "SELECT 1 FROM inbox WHERE channel = 'telegram' AND message_id = 'm602:2'"
+                )
+                assert stored is not None
+            async with http.get(f"http://127.0.0.1:{server.port}/healthz") as response:
+                assert response.status == 200
+        [menu] = await fake_telegram.wait_for_messages(602, 1)
+        assert "Xin chào" in (menu.text or "")
+        assert fake_telegram.messages_to(601) == []
+        assert await app.services.users.find("telegram", "601") is None
+    finally:
+        await server.stop()
+        await app.intake.stop()
+        await channel.stop()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"[1, 2]",
+        b'{"update_id": "x", "message": 5}',
+        b'{"message": {"chat": "Nguyen Van An 079123456789"}}',
+        b'{"update_id": 7, "message": {"message_id": "a", "chat": 1, "date": "x"}}',
+    ],
+)
+async def test_webhook_malformed_update_is_400_and_not_logged(
+    app: App, fake_telegram: FakeBotApi, body: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A body that is not an update, with the right secret, gets 400 (not 500), body unlogged."""
+    channel = TelegramChannel.build(
+        token=fake_telegram.token,
+        dispatcher=app.dispatcher,
+        intake=app.intake,
+        base_url=fake_telegram.base_url,
+        overall_max_rate=0,
+        webhook=Webhook("s3cret"),
+    )
+    server = HttpServer("127.0.0.1", 0)
+    await app.intake.start()
+    await channel.start(server)
+    await server.start()
+    try:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                f"http://127.0.0.1:{server.port}/telegram",
+                data=body,
+                headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"},
+            ) as response,
+        ):
+            assert response.status == 400
+    finally:
+        await server.stop()
+        await app.intake.stop()
+        await channel.stop()
+    assert "079123456789" not in caplog.text
+    assert "malformed update refused" in caplog.text
+    assert await app.db.fetchone("SELECT 1 FROM inbox") is None
 
 
 async def test_reply_telegram_refused_is_queued_then_delivered(

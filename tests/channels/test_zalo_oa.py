@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -33,7 +35,8 @@ async def fake_zalo() -> AsyncIterator[FakeZalo]:
 
 @pytest.fixture
 async def zapp(tmp_path: Path, clock: FakeClock, fake_zalo: FakeZalo) -> AsyncIterator[App]:
-    """The real app configured for the fake Zalo servers."""
+    """The real app configured for the fake Zalo servers, its clock at the events' real time."""
+    clock.now = datetime.now(UTC)  # events carry the wall clock; their time window is checked
     config = make_config(tmp_path / "zalo.sqlite3", **zalo_settings(fake_zalo))
     application = await build_app(config, clock=clock)
     try:
@@ -239,6 +242,7 @@ async def test_telegram_and_both_zalo_channels_in_one_process(
     settings = zalo_settings(
         fake_zalo, TELEGRAM_BOT_TOKEN=fake_telegram.token, TELEGRAM_BASE_URL=fake_telegram.base_url
     )
+    clock.now = datetime.now(UTC)  # the OA event carries the wall clock
     app = await build_app(make_config(tmp_path / "all.sqlite3", **settings), clock=clock)
     try:
         async with serving(app, ["telegram", "zalo_oa", "zalo_bot"]) as running:
@@ -265,7 +269,7 @@ async def test_follow_greets_and_a_sticker_gets_a_hint(zapp: App, fake_zalo: Fak
     follow: dict[str, object] = {
         "app_id": fake_zalo.app_id,
         "event_name": "follow",
-        "timestamp": "1763694000000",
+        "timestamp": str(int(time.time() * 1000)),
         "follower": {"id": USER},
         "oa_id": "oa-1",
     }
@@ -281,3 +285,42 @@ async def test_follow_greets_and_a_sticker_gets_a_hint(zapp: App, fake_zalo: Fak
     assert (T("self_check.menu"), "menu:self_check") in greeting.buttons
     assert len(greeting.buttons) <= MAX_BUTTONS
     assert sent[1].text == T("error.unsupported")
+
+
+@pytest.mark.parametrize(("age_s", "status"), [(400 * 86400, 400), (-3600, 400), (60, 200)])
+async def test_signed_event_outside_time_window_is_refused(
+    zapp: App, fake_zalo: FakeZalo, age_s: int, status: int
+) -> None:
+    """A correctly signed event 400 days old (or an hour ahead) is refused and never stored."""
+    event = oa_text_event(fake_zalo.app_id, USER, "/start", f"m-age-{age_s}")
+    event["timestamp"] = str(int((time.time() - age_s) * 1000))
+    async with serving(zapp, ["zalo_oa"]) as running:
+        assert await post_event(running, fake_zalo, event) == status
+        if status == 200:
+            await fake_zalo.wait_oa(1)
+    stored = await zapp.db.fetchone(
+        "SELECT count(*) FROM inbox WHERE message_id = ?", (f"m-age-{age_s}",)
+    )
+    assert stored is not None
+    assert stored[0] == (1 if status == 200 else 0)
+
+
+async def test_error_230_marks_user_unreachable_without_retry(
+    zapp: App, fake_zalo: FakeZalo
+) -> None:
+    """Zalo's -230 (no interaction for 7 days) marks the user inactive and is not retried."""
+    async with serving(zapp, ["zalo_oa"]) as running:
+        assert await say(running, fake_zalo, "/start", "m-230a") == 200
+        await fake_zalo.wait_oa(1)
+        await zapp.services.users.mark_inactive("zalo_oa", USER)  # reactivated by the next one
+        fake_zalo.error_next(-230)
+        assert await say(running, fake_zalo, "/help", "m-230b") == 200
+        for _ in range(100):
+            row = await zapp.services.users.find("zalo_oa", USER)
+            if row is not None and not row.active:
+                break
+            await asyncio.sleep(0.05)
+    assert row is not None and not row.active
+    assert fake_zalo.errors_answered == 1  # refused once, never tried again
+    queued = await zapp.db.fetchone("SELECT count(*) FROM outbox WHERE chat_id = ?", (USER,))
+    assert queued is not None and queued[0] == 0

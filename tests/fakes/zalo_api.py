@@ -115,6 +115,8 @@ class FakeZalo:
         self._fail_next = 0
         self._fail_next_bot = 0
         self._rate_limit_next = 0
+        self._error_next: list[int] = []
+        self.errors_answered = 0  # sends answered with an `error_next` code
         self.blocked: set[str] = set()
         self._updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._closing = asyncio.Event()
@@ -169,6 +171,10 @@ class FakeZalo:
             self._rate_limit_next -= 1
             return True
         return False
+
+    def error_next(self, code: int) -> None:
+        """The next OA send answers the Open API error `code` (e.g. -230: no interaction)."""
+        self._error_next.append(code)
 
     def fail_next_bot(self, count: int) -> None:
         """The next `count` Bot API `sendMessage` calls answer HTTP 500."""
@@ -229,6 +235,9 @@ class FakeZalo:
         body = await request.json()
         if self._rate_limited():
             return web.json_response({"error": -32, "message": "Exceeded the rate limit"})
+        if self._error_next:
+            self.errors_answered += 1
+            return web.json_response({"error": self._error_next.pop(0), "message": "refused"})
         if str(body["recipient"]["user_id"]) in self.blocked:
             return web.json_response({"error": -213, "message": "User has not followed the OA"})
         message = body["message"]

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
+from storage.db import Step
 from storage.interfaces import QuestionLog
+from storage.outbox import enqueue_step
+from storage.questions import NewHandover
 from tests.storage.conftest import NOW, OTHER_WARD, WARD, Backend
 
 
@@ -13,11 +17,11 @@ async def test_handover_questions_are_listed_per_ward_until_answered(backend: Ba
     questions = backend.questions
     assert isinstance(questions, QuestionLog)
     user = await backend.resident("r")
-    first = await questions.create_handover(
-        user_id=user, ward_id=WARD.id, channel="test", chat_id="c", text="Hộ cận nghèo?", now=NOW
+    first, _ = await questions.create_handover(
+        NewHandover(user, WARD.id, "test", "c", "Hộ cận nghèo?"), now=NOW
     )
-    second = await questions.create_handover(
-        user_id=user, ward_id=WARD.id, channel="test", chat_id="c", text="Vay vốn?", now=NOW
+    second, _ = await questions.create_handover(
+        NewHandover(user, WARD.id, "test", "c", "Vay vốn?"), now=NOW
     )
     assert [q.id for q in await questions.open_for_ward(WARD.id)] == [first, second]
     assert await questions.open_for_ward(OTHER_WARD.id) == []
@@ -30,6 +34,25 @@ async def test_handover_questions_are_listed_per_ward_until_answered(backend: Ba
     assert [e.target for e in await backend.audit.recent(action_prefix="faq.answer")] == [
         f"question:{first}"
     ]
+
+
+async def test_a_handover_with_a_key_is_stored_and_notified_once(backend: Backend) -> None:
+    """The same key twice: one question, one notification, both calls get the same number."""
+    questions = backend.questions
+    user = await backend.resident("r")
+    new = NewHandover(user, WARD.id, "test", "c", "Hộ cận nghèo?", key="k-1")
+
+    def notify(number: int) -> list[Step[Any]]:
+        body = {"text": f"câu hỏi {number}", "choices": []}
+        return [enqueue_step(channel="test", chat_id="officer", body=body, now=NOW)]
+
+    first = await questions.create_handover(new, now=NOW, notify=notify)
+    again = await questions.create_handover(new, now=NOW, notify=notify)
+    assert first[1] and not again[1]
+    assert first[0] == again[0]
+    assert [q.id for q in await questions.open_for_ward(WARD.id)] == [first[0]]
+    sent = await backend.outbox.pending(["test"])
+    assert [message.body["text"] for message in sent] == [f"câu hỏi {first[0]}"]
 
 
 async def test_the_log_masks_groups_and_keeps_each_commune_to_itself(backend: Backend) -> None:

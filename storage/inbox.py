@@ -1,0 +1,279 @@
+"""The durable inbox of received updates, and the registry of the workers that handle them.
+
+A channel stores each update here before it tells the platform the update arrived (see
+`bot.core.intake`). A row goes through three states:
+
+1. **stored** (`handled_at` NULL): its `body` holds the update as the channel needs it back;
+2. **handled** (`handled_at` set): the dispatcher committed the session, the processed mark and
+   the replies (`replies`) in one transaction (`handled_in`);
+3. **delivered** (`delivered_at` set): the replies went out (or to the outbox); `body` and
+   `replies` are erased, and only the ids stay, for deduplication, until the nightly purge.
+
+**Claims.** A user's rows are handled one at a time, oldest first, by one worker: a worker
+claims the user's oldest open row (`claimed_by`), and a claim counts only while its worker is
+listed in `workers`. So a killed worker's claims lapse as soon as its row is removed (at once by
+a process on the same host that finds its pid gone, or by anyone once it has not been seen for
+`stale_after`), with no lease to wait out. Every statement runs inside one SQLite write
+transaction, so two processes on one database never both claim a row.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.clock import from_db, to_db
+
+MAX_ATTEMPTS = 3
+"""Handling attempts that failed outside the dispatcher's error boundary before giving up."""
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """An update as a channel hands it in: its keys and the body it needs back to handle it."""
+
+    channel: str
+    message_id: str
+    user_id: str
+    received_at: datetime
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A claimed inbox row."""
+
+    id: int
+    channel: str
+    message_id: str
+    user_id: str
+    body: dict[str, Any]
+    attempts: int
+    handled: bool
+    replies: list[dict[str, Any]]
+
+
+_COLUMNS = "id, channel, message_id, user_id, body, attempts, handled_at, replies"
+
+
+def _stored(row: sqlite3.Row) -> Stored:
+    return Stored(
+        id=int(row["id"]),
+        channel=str(row["channel"]),
+        message_id=str(row["message_id"]),
+        user_id=str(row["user_id"]),
+        body=json.loads(row["body"]) if row["body"] else {},
+        attempts=int(row["attempts"]),
+        handled=row["handled_at"] is not None,
+        replies=json.loads(row["replies"]) if row["replies"] else [],
+    )
+
+
+def _live(claimed_by: str | None, conn: sqlite3.Connection) -> bool:
+    """Whether a claim is held by a listed worker."""
+    if claimed_by is None:
+        return False
+    return conn.execute("SELECT 1 FROM workers WHERE id = ?", (claimed_by,)).fetchone() is not None
+
+
+def store_in(
+    conn: sqlite3.Connection, items: Sequence[Incoming], *, worker: str, now: datetime
+) -> list[Stored]:
+    """Store updates (a redelivered one is ignored); the rows this worker claimed at once.
+
+    A new row is claimed here when its user has no other open row: then nobody is handling that
+    user and the caller starts. Otherwise whoever handles the user takes it next, in order.
+    """
+    claimed: list[Stored] = []
+    stored_at = to_db(now)
+    for item in items:
+        cursor = conn.execute(
+            "INSERT OR IGNORE INTO inbox (channel, message_id, user_id, body, received_at,"
+            " stored_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                item.channel,
+                item.message_id,
+                item.user_id,
+                json.dumps(item.body, ensure_ascii=False),
+                to_db(item.received_at),
+                stored_at,
+            ),
+        )
+        if cursor.rowcount != 1:
+            continue  # a redelivery of a stored update
+        row_id = int(cursor.lastrowid or 0)
+        older = conn.execute(
+            "SELECT 1 FROM inbox WHERE channel = ? AND user_id = ? AND delivered_at IS NULL"
+            " AND id < ? LIMIT 1",
+            (item.channel, item.user_id, row_id),
+        ).fetchone()
+        if older is None:
+            conn.execute("UPDATE inbox SET claimed_by = ? WHERE id = ?", (worker, row_id))
+            claimed.append(
+                Stored(row_id, item.channel, item.message_id, item.user_id, item.body, 0, False, [])
+            )
+    return claimed
+
+
+def next_in(conn: sqlite3.Connection, channel: str, user_id: str, *, worker: str) -> Stored | None:
+    """Claim the user's oldest open row for `worker` (None: none, or another worker holds it)."""
+    row = conn.execute(
+        f"SELECT {_COLUMNS}, claimed_by FROM inbox WHERE channel = ? AND user_id = ?"
+        " AND delivered_at IS NULL ORDER BY id LIMIT 1",
+        (channel, user_id),
+    ).fetchone()
+    if row is None:
+        return None
+    holder = row["claimed_by"]
+    if holder is not None and holder != worker and _live(holder, conn):
+        return None
+    if holder != worker:
+        conn.execute("UPDATE inbox SET claimed_by = ? WHERE id = ?", (worker, row["id"]))
+    return _stored(row)
+
+
+def handled_in(
+    conn: sqlite3.Connection, row_id: int, *, replies: list[dict[str, Any]], now: datetime
+) -> None:
+    """Mark a row handled with the replies to deliver (in the dispatcher's final transaction)."""
+    conn.execute(
+        "UPDATE inbox SET handled_at = ?, replies = ? WHERE id = ?",
+        (to_db(now), json.dumps(replies, ensure_ascii=False), row_id),
+    )
+
+
+def delivered_in(
+    conn: sqlite3.Connection, row: Stored, *, worker: str, now: datetime
+) -> Stored | None:
+    """Mark a row delivered (its text erased) and claim the user's next row; that row or None."""
+    conn.execute(
+        "UPDATE inbox SET delivered_at = ?, handled_at = COALESCE(handled_at, ?), body = '',"
+        " replies = '', claimed_by = NULL WHERE id = ?",
+        (to_db(now), to_db(now), row.id),
+    )
+    return next_in(conn, row.channel, row.user_id, worker=worker)
+
+
+def failed_in(conn: sqlite3.Connection, row_id: int) -> int:
+    """Count a failed attempt and release the claim; the attempts made so far."""
+    conn.execute(
+        "UPDATE inbox SET attempts = attempts + 1, claimed_by = NULL WHERE id = ?", (row_id,)
+    )
+    found = conn.execute("SELECT attempts FROM inbox WHERE id = ?", (row_id,)).fetchone()
+    return int(found["attempts"]) if found else 0
+
+
+def orphans_in(
+    conn: sqlite3.Connection, channels: Sequence[str], *, worker: str, limit: int = 100
+) -> list[Stored]:
+    """Claim the oldest open row of each user nobody (alive) handles, on `channels`."""
+    if not channels:
+        return []
+    marks = ",".join("?" for _ in channels)
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM inbox AS i WHERE i.delivered_at IS NULL"
+        f" AND i.channel IN ({marks})"
+        " AND i.id = (SELECT min(j.id) FROM inbox AS j WHERE j.channel = i.channel"
+        " AND j.user_id = i.user_id AND j.delivered_at IS NULL)"
+        " AND (i.claimed_by IS NULL OR i.claimed_by NOT IN (SELECT id FROM workers))"
+        " ORDER BY i.id LIMIT ?",
+        (*channels, limit),
+    ).fetchall()
+    found = [_stored(row) for row in rows]
+    conn.executemany(
+        "UPDATE inbox SET claimed_by = ? WHERE id = ?", [(worker, row.id) for row in found]
+    )
+    return found
+
+
+def lag_in(conn: sqlite3.Connection) -> tuple[int, datetime | None]:
+    """Rows not yet delivered, and when the oldest of them was stored (the inbox's lag)."""
+    row = conn.execute(
+        "SELECT count(*), min(stored_at) FROM inbox WHERE delivered_at IS NULL"
+    ).fetchone()
+    return int(row[0]), from_db(str(row[1])) if row[1] else None
+
+
+def release_in(conn: sqlite3.Connection, row_id: int) -> None:
+    """Give a claimed row back without counting an attempt (another worker may take it)."""
+    conn.execute("UPDATE inbox SET claimed_by = NULL WHERE id = ?", (row_id,))
+
+
+def purge_in(conn: sqlite3.Connection, *, delivered_before: datetime) -> int:
+    """Delete delivered rows (ids only by then) older than `delivered_before`; how many."""
+    cursor = conn.execute(
+        "DELETE FROM inbox WHERE delivered_at IS NOT NULL AND delivered_at < ?",
+        (to_db(delivered_before),),
+    )
+    return max(cursor.rowcount, 0)
+
+
+# --- Workers -------------------------------------------------------------------------------
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerId:
+    """This process as a worker: a unique id, its host and pid."""
+
+    id: str
+    host: str
+    pid: int
+
+    @classmethod
+    def this_process(cls, token: str) -> WorkerId:
+        """The id of the running process (`token` makes a restarted pid a new worker)."""
+        host = socket.gethostname()
+        pid = os.getpid()
+        return cls(f"{host}:{pid}:{token}", host, pid)
+
+
+def heartbeat_in(
+    conn: sqlite3.Connection,
+    me: WorkerId,
+    *,
+    now: datetime,
+    stale_before: datetime,
+    alive: Callable[[int], bool] = pid_alive,
+) -> int:
+    """List (or refresh) this worker; remove dead ones. How many were removed.
+
+    Dead: not seen since `stale_before`, or on this host with its pid gone. Their claims lapse
+    with them (`_live`), so their users' rows are picked up by `orphans_in`.
+    """
+    conn.execute(
+        "INSERT INTO workers (id, host, pid, started_at, seen_at) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at",
+        (me.id, me.host, me.pid, to_db(now), to_db(now)),
+    )
+    stale = to_db(stale_before)
+    dead = [
+        str(row["id"])
+        for row in conn.execute(
+            "SELECT id, host, pid, seen_at FROM workers WHERE id != ?", (me.id,)
+        ).fetchall()
+        if str(row["seen_at"]) < stale or (row["host"] == me.host and not alive(int(row["pid"])))
+    ]
+    conn.executemany("DELETE FROM workers WHERE id = ?", [(worker,) for worker in dead])
+    return len(dead)
+
+
+def leave_in(conn: sqlite3.Connection, me: WorkerId) -> None:
+    """Unlist this worker on a clean stop (its claims lapse at once)."""
+    conn.execute("DELETE FROM workers WHERE id = ?", (me.id,))
