@@ -3,16 +3,20 @@
 Sessions past their time to live are never resumed (the user starts afresh), yet their data
 would stay on disk: a form abandoned months ago would still hold its ID-card number and phone.
 The job deletes them, with the ids of processed messages older than a week (kept only so a
-channel's redelivery is not handled twice).
+channel's redelivery is not handled twice), and the inbox rows of the same age: a delivered
+row holds only its ids by then; one never delivered in a week (its channel switched off) loses
+its text too, and is counted in the log.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime, time, timedelta
+from functools import partial
 
 from bot.core.feature import DailyJob, FeatureContext
 from bot.core.turn import Services
+from storage import inbox
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +28,18 @@ KEEP_PROCESSED = timedelta(days=7)
 
 
 async def purge(services: Services, now: datetime) -> None:
-    """Delete expired sessions and processed-message ids older than `KEEP_PROCESSED`."""
+    """Delete expired sessions, and message ids and inbox rows older than `KEEP_PROCESSED`."""
     sessions, processed = await services.sessions.purge(now=now, keep_processed=KEEP_PROCESSED)
-    log.info("housekeeping purge", extra={"sessions": sessions, "processed": processed})
+    delivered, stuck = await services.db.write(
+        partial(inbox.purge_in, delivered_before=now - KEEP_PROCESSED)
+    )
+    log.info(
+        "housekeeping purge sessions=%d processed=%d inbox=%d undelivered=%d",
+        sessions,
+        processed,
+        delivered,
+        stuck,
+    )
 
 
 def install(ctx: FeatureContext) -> None:

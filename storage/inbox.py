@@ -205,13 +205,21 @@ def release_in(conn: sqlite3.Connection, row_id: int) -> None:
     conn.execute("UPDATE inbox SET claimed_by = NULL WHERE id = ?", (row_id,))
 
 
-def purge_in(conn: sqlite3.Connection, *, delivered_before: datetime) -> int:
-    """Delete delivered rows (ids only by then) older than `delivered_before`; how many."""
-    cursor = conn.execute(
-        "DELETE FROM inbox WHERE delivered_at IS NOT NULL AND delivered_at < ?",
-        (to_db(delivered_before),),
-    )
-    return max(cursor.rowcount, 0)
+def purge_in(conn: sqlite3.Connection, *, delivered_before: datetime) -> tuple[int, int]:
+    """Delete rows older than `delivered_before`: delivered ones, and stuck ones; how many each.
+
+    A delivered row holds only its ids. A row stored that long ago and never delivered (its
+    channel is no longer served) is deleted too, text and all: an answer a week late helps
+    nobody, and the text must not stay.
+    """
+    cutoff = to_db(delivered_before)
+    delivered = conn.execute(
+        "DELETE FROM inbox WHERE delivered_at IS NOT NULL AND delivered_at < ?", (cutoff,)
+    ).rowcount
+    stuck = conn.execute(
+        "DELETE FROM inbox WHERE delivered_at IS NULL AND stored_at < ?", (cutoff,)
+    ).rowcount
+    return max(delivered, 0), max(stuck, 0)
 
 
 # --- Workers -------------------------------------------------------------------------------

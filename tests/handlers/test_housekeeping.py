@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 
 from bot.app import App
+from storage.clock import to_db
 from storage.sessions import Session
 from tests.harness import FakeClock
 
@@ -49,3 +51,34 @@ async def test_the_job_runs_at_night_and_keeps_a_week_of_message_ids(
 
     assert await sessions.is_processed("test", "six")
     assert not await sessions.is_processed("test", "eight")
+
+
+async def test_inbox_rows_older_than_a_week_are_purged_with_any_text_left(
+    app: App, clock: FakeClock
+) -> None:
+    """Delivered ids of 8 days ago go, 6 days stay; a row stuck undelivered for 8 days goes too."""
+    now = clock()
+
+    def fill(conn: sqlite3.Connection) -> None:
+        for message, stored, delivered, body in (
+            ("d8", 8, 8, ""),
+            ("d6", 6, 6, ""),
+            ("stuck8", 8, None, '{"text": "CCCD 048090001234"}'),
+            ("open1", 1, None, '{"text": "xin chào"}'),
+        ):
+            conn.execute(
+                "INSERT INTO inbox (channel, message_id, user_id, body, received_at, stored_at,"
+                " delivered_at) VALUES ('test', ?, 'u', ?, '', ?, ?)",
+                (
+                    message,
+                    body,
+                    to_db(now - timedelta(days=stored)),
+                    to_db(now - timedelta(days=delivered)) if delivered is not None else None,
+                ),
+            )
+
+    await app.db.write(fill)
+    purge = next(job for job in app.daily_jobs if job.name == "housekeeping.purge")
+    await purge.callback(app.services, now)
+    rows = await app.db.fetchall("SELECT message_id FROM inbox ORDER BY message_id")
+    assert [row["message_id"] for row in rows] == ["d6", "open1"]

@@ -129,8 +129,8 @@ def test_delivered_row_keeps_no_text_and_is_purged_later(conn: sqlite3.Connectio
     stored = conn.execute("SELECT body, replies, delivered_at FROM inbox").fetchone()
     assert (stored["body"], stored["replies"]) == ("", "")
     assert stored["delivered_at"] is not None
-    assert inbox.purge_in(conn, delivered_before=NOW - timedelta(days=7)) == 0
-    assert inbox.purge_in(conn, delivered_before=NOW + timedelta(days=7)) == 1
+    assert inbox.purge_in(conn, delivered_before=NOW - timedelta(days=7)) == (0, 0)
+    assert inbox.purge_in(conn, delivered_before=NOW + timedelta(days=7)) == (1, 0)
 
 
 def test_failed_attempts_are_counted_and_release_the_claim(conn: sqlite3.Connection) -> None:
