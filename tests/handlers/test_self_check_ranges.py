@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.app import App
-from bot.core.i18n import Translator
+from bot.core.i18n import Translator, format_vnd
 from handlers.self_check import Prefilled
 from handlers.self_check._payloads import MAX_INCOME
 from handlers.self_check._steps import (
@@ -93,3 +93,13 @@ def test_prefilled_payload_over_the_ceiling_unpacks_to_none() -> None:
     assert Prefilled.unpack(f"scp:4:{MAX_INCOME + 1}:hy") is None
     assert Prefilled.unpack("scp:31:6000000:hm") is None
     assert Prefilled.unpack("scp:４:6000000:hm") is None
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_the_range_message_names_both_bounds(language: str) -> None:
+    """The out-of-range message (for the income step) names the lowest and highest amount."""
+    t = Translator(language)
+    low, high = (format_vnd(bound) for bound in income_range("hm"))
+    text = t("self_check.money.out_of_range", low=low, high=high)
+    assert t.has("self_check.money.out_of_range")
+    assert "0 ₫" in text and "10.000.000.000 ₫" in text
