@@ -18,8 +18,9 @@ processed in constant memory: nothing but the capped error list is kept.
 * Every text cell written passes the one formula guard, :func:`handlers.spreadsheet.safe_cell`
   (an apostrophe wherever a spreadsheet could start a formula, not only at the first
   character). A row of input cells with no place a formula could start is written as it is
-  (:func:`_guarded_cells`: a join and a character scan per row, not a regex per cell), and
-  the texts the classifier adds are guarded once each (:class:`_KnownTexts`).
+  (:func:`_guarded_cells`: a join and a character scan per row, not a regex per cell); the
+  texts the classifier adds come from a small set, checked once per file
+  (:func:`_added_texts_unchanged`) and otherwise guarded once each (:class:`_KnownTexts`).
 * The output file holds households' incomes and situations: it is created readable by its owner
   only (0600; a missing folder 0700) through :mod:`storage.files`, and a symbolic link at the
   output path is refused (:class:`storage.files.UnsafeTarget`), never followed.
@@ -163,6 +164,21 @@ def _guarded(value: str) -> str:
     return str(safe_cell(value))
 
 
+def _added_texts_unchanged(classifier: BatchClassifier) -> bool:
+    """Whether the guard would leave every text the classifier adds as it is.
+
+    True for the standards shipped (ids, categories, reasons and indicator codes hold no place
+    a formula could start), so rows then skip the guard on the added cells; a deprived list
+    ``a;b`` is safe when each code is, at the start of a cell and after ";".
+    """
+    if any(safe_cell(text) != text for text in classifier.added_texts()):
+        return False
+    return not any(
+        _GUARDED_PLACE.search(code) or _GUARDED_PLACE.search(";" + code)
+        for code in classifier.standard.indicator_codes
+    )
+
+
 def _guarded_cells(values: list[str]) -> list[str]:
     """A row's text cells, each through :func:`handlers.spreadsheet.safe_cell` if it changes one.
 
@@ -298,6 +314,7 @@ def classify_file(
     extra = COMPARE_COLUMNS if compare_day is not None else ()
     blank = ("",) * len(extra)
     known = _KnownTexts().__getitem__
+    added = None if _added_texts_unchanged(classifier) else known
     cells = _guarded_cells
     try:
         sink.write([*cells(list(header)), *OUTPUT_COLUMNS, *map(known, extra)])
@@ -318,7 +335,7 @@ def classify_file(
                     compared = tuple(
                         map(known, _compare(report, result, day=day, locality=locality))
                     )
-                write([*cells(values), *result.output_values(known), *compared])
+                write([*cells(values), *result.output_values(added), *compared])
             else:
                 bad += 1
                 if len(errors) < MAX_ERRORS_KEPT:

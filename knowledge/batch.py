@@ -156,13 +156,24 @@ class RowResult(NamedTuple):
     reason: str
     standard: str
 
-    def output_values(self, text: Callable[[str], str] = str) -> tuple[str | int, ...]:
+    def output_values(self, text: Callable[[str], str] | None = None) -> tuple[str | int, ...]:
         """Values for :data:`OUTPUT_COLUMNS`, in order.
 
         Args:
             text: Applied to each non-empty text value (the writer passes its formula guard;
-                numbers are left alone).
+                numbers are left alone); None leaves them as they are, at no cost.
         """
+        if text is None:
+            return (
+                self.standard,
+                self.income_per_person,
+                self.deprived_count,
+                self.deprived,
+                self.category,
+                CATEGORY_LABELS_VI[self.category],
+                self.reason,
+                "",
+            )
         return (
             text(self.standard),
             self.income_per_person,
@@ -186,13 +197,13 @@ class RowError(NamedTuple):
     line: int
     message: str
 
-    def output_values(self, text: Callable[[str], str] = str) -> tuple[str | int, ...]:
+    def output_values(self, text: Callable[[str], str] | None = None) -> tuple[str | int, ...]:
         """Values for :data:`OUTPUT_COLUMNS`, in order (only ``error`` is set).
 
         Args:
-            text: Applied to the message (the writer passes its formula guard).
+            text: Applied to the message (the writer passes its formula guard), if given.
         """
-        return ("", "", "", "", "", "", "", text(self.message))
+        return ("", "", "", "", "", "", "", self.message if text is None else text(self.message))
 
 
 def normalize_header(name: object) -> str:
@@ -303,6 +314,16 @@ class BatchClassifier:
         self._codes = tuple(code for code, _ in self._indicators)
         self._pick = _picker(tuple(index for _, index in self._indicators))
         self._rules = self.standard.compiled
+
+    def added_texts(self) -> tuple[str, ...]:
+        """Every text a :class:`RowResult` adds apart from the deprived codes' list.
+
+        The standard's id, the categories and their Vietnamese labels, and each rule's reason;
+        the deprived list joins :attr:`Standard.indicator_codes` with ";". A writer checks
+        these once instead of on every row.
+        """
+        reasons = (rule.reason for rules in self._rules.values() for rule in rules)
+        return (self.standard.id, *CATEGORY_LABELS_VI, *CATEGORY_LABELS_VI.values(), *reasons)
 
     def classify(self, line: int, values: Sequence[str]) -> RowResult | RowError:
         """Classify one row.

@@ -13,9 +13,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
-from bot.classify_io import _guarded_cells, classify_file, format_report_vi
+from bot.classify_io import (
+    _added_texts_unchanged,
+    _guarded_cells,
+    _KnownTexts,
+    classify_file,
+    format_report_vi,
+)
 from handlers.spreadsheet import safe_cell
-from knowledge.batch import OUTPUT_COLUMNS, BatchFormatError
+from knowledge.batch import OUTPUT_COLUMNS, BatchClassifier, BatchFormatError
 from storage.files import UnsafeTarget
 
 DAY = date(2026, 11, 21)
@@ -300,3 +306,29 @@ def test_output_through_a_symlink_is_refused(tmp_path: Path, dangling: bool) -> 
         assert not elsewhere.exists()
     else:
         assert elsewhere.read_text(encoding="utf-8") == "keep"
+
+
+@pytest.mark.parametrize(
+    ("day", "locality"),
+    [(DAY, None), (DAY, "hcm"), (date(2027, 1, 1), None), (date(2020, 6, 1), None)],
+)
+def test_texts_the_classifier_adds_need_no_guard_in_the_shipped_standards(
+    day: date, locality: str | None
+) -> None:
+    """Ids, categories, reasons and codes of the shipped standards are left as they are."""
+    classifier = BatchClassifier(
+        ["id", "area", "members", "monthly_income"], day=day, locality=locality
+    )
+    assert _added_texts_unchanged(classifier)
+    texts = classifier.added_texts()
+    assert classifier.standard.id in texts and "hộ nghèo" in texts
+    assert all(str(safe_cell(text)) == text for text in texts)
+
+
+def test_known_texts_are_guarded_once() -> None:
+    """A text a spreadsheet could run is guarded by `safe_cell` and kept for the next row."""
+    known = _KnownTexts()
+    assert known["=1+1"] == "'=1+1"
+    assert known["a;-b"] == "a;'-b"
+    assert known["hộ nghèo"] == "hộ nghèo"
+    assert dict(known) == {"=1+1": "'=1+1", "a;-b": "a;'-b", "hộ nghèo": "hộ nghèo"}

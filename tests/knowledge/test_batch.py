@@ -215,3 +215,17 @@ def test_incomes_in_range_and_in_other_digits_are_read(income: str, amount: int)
     )
     assert isinstance(result, RowResult)
     assert (result.monthly_income, result.members) == (amount, 30)
+
+
+def test_output_values_pass_texts_through_the_given_function() -> None:
+    """The writer's guard is applied to every non-empty text value, never to a number."""
+    [result] = classify_rows([(2, row(water="1", telecom="1"))], day=DAY, locality=None)
+    [error] = classify_rows([(3, row(members="0"))], day=DAY, locality=None)
+    assert isinstance(result, RowResult) and isinstance(error, RowError)
+    plain = result.output_values()
+    marked = result.output_values(lambda text: f"<{text}>")
+    assert marked == tuple(
+        f"<{value}>" if isinstance(value, str) and value else value for value in plain
+    )
+    assert error.output_values(str.upper)[-1] == error.message.upper()
+    assert error.output_values()[-1] == error.message
