@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import partial
 
 import aiosqlite
 
@@ -23,7 +24,9 @@ from bot.core.registry import EVERYONE, Command, Erased, Registry, Withdrawn
 from bot.core.turn import Turn
 from bot.core.types import Reply, Role
 from storage.audit import record_audit
+from storage.db import call
 from storage.outbox import erase_in as erase_outbox_in
+from storage.users import UserRepository
 
 OUTBOX = "outbox"
 """The kind of the user's queued and settled outgoing messages (`privacy.kind.outbox`)."""
@@ -175,7 +178,6 @@ class PrivacyFeature(StepFlow[NoData]):
         if Erase.unpack(turn.payload) is not None:
             report = await self.erase(turn)
             turn.session.clear()
-            await self._tell_officers(turn, report.withdrawn)
             staff = turn.user.role is not Role.RESIDENT
             return [Reply(done_text(turn.t, report, staff=staff))]
         if Keep.unpack(turn.payload) is not None:
@@ -210,6 +212,7 @@ class PrivacyFeature(StepFlow[NoData]):
                 detail={"rows": report.rows, "withdrawn": len(report.withdrawn)},
                 now=turn.now,
             )
+            await self._tell_officers(conn, turn, report.withdrawn)
         return report
 
     async def _run(self, conn: aiosqlite.Connection, turn: Turn, *, dry_run: bool) -> Report:
@@ -233,9 +236,15 @@ class PrivacyFeature(StepFlow[NoData]):
         report.add(Erased(removed={OUTBOX: messages}))
         return report
 
-    async def _tell_officers(self, turn: Turn, withdrawn: list[Withdrawn]) -> None:
-        """Tell each withdrawn registration's ward officers, by its reference code only."""
+    async def _tell_officers(
+        self, conn: aiosqlite.Connection, turn: Turn, withdrawn: list[Withdrawn]
+    ) -> None:
+        """Queue, in the deletion's transaction, a notice to each withdrawn case's officers.
+
+        By its reference code only. Inside the transaction, so a crash cannot keep the deletion
+        and lose the notice.
+        """
         for case in withdrawn:
-            for officer in await turn.services.users.staff(ward_id=case.ward_id):
+            for officer in await call(conn, partial(UserRepository.staff_in, ward_id=case.ward_id)):
                 text = Translator(officer.language)("privacy.officer_withdrawn", code=case.code)
-                await turn.push(officer.channel, officer.chat_id, Reply(text))
+                await call(conn, turn.push_step(officer.channel, officer.chat_id, Reply(text)))

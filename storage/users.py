@@ -265,16 +265,21 @@ class UserRepository:
 
     async def staff(self, *, ward_id: str | None = None) -> list[UserRow]:
         """Officers and admins; with `ward_id`, the active officers of that ward."""
+        return await self.db.run(lambda conn: self.staff_in(conn, ward_id=ward_id))
+
+    @staticmethod
+    def staff_in(conn: sqlite3.Connection, *, ward_id: str | None = None) -> list[UserRow]:
+        """`staff`'s statement on a given connection (inside a transaction, say)."""
         if ward_id is None:
-            rows = await self.db.fetchall(
+            rows = conn.execute(
                 "SELECT * FROM users WHERE role IN ('officer', 'admin') ORDER BY id"
-            )
+            ).fetchall()
         else:
-            rows = await self.db.fetchall(
+            rows = conn.execute(
                 "SELECT * FROM users WHERE role IN ('officer', 'admin') AND ward_id = ?"
                 " AND active = 1 ORDER BY id",
                 (ward_id,),
-            )
+            ).fetchall()
         return [_user(r) for r in rows]
 
     async def ward(self, ward_id: str) -> Ward | None:
