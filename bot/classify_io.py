@@ -15,6 +15,7 @@ processed in constant memory: nothing but the capped error list is kept.
   :data:`knowledge.batch.OUTPUT_COLUMNS`; bad rows keep their data and get the ``error`` column.
   ``.xlsx`` when the output path ends in ``.xlsx``, otherwise CSV in UTF-8 with BOM (so Excel
   shows Vietnamese correctly). With no output path the CSV goes to ``stream`` if one is given.
+  An XLSX cell cannot hold most control characters: they are dropped there.
 * Every text cell written passes the one formula guard, :func:`handlers.spreadsheet.safe_cell`
   (an apostrophe wherever a spreadsheet could start a formula, not only at the first
   character). A row of input cells with no place a formula could start is written as it is
@@ -62,6 +63,8 @@ _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # Exactly the places `safe_cell` guards, in a row's cells joined by "\x1f": the start of a cell
 # (spaces allowed) before `=+-@`, tab or CR, and `;` `,` tab, CR or LF (spaces allowed) before
 # `=+-@`. A "\x1f" inside a cell can only add matches, so no guarded cell is ever missed.
+# Control characters an XLSX cell cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE).
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _GUARDED_PLACE = re.compile(r"(?:^|\x1f)[ \u00a0]*[=+\-@\t\r]|[;,\t\r\n][ \u00a0]*[=+\-@]")
 
 
@@ -250,7 +253,8 @@ class _Sink:
         if self._csv_writer is not None:
             self._csv_writer.writerow(row)
         elif self._sheet is not None:
-            self._sheet.append(list(row))
+            # XLSX cannot hold most control characters (openpyxl raises): they are dropped.
+            self._sheet.append([_XLSX_ILLEGAL.sub("", v) if isinstance(v, str) else v for v in row])
 
     def close(self) -> None:
         if self._handle is not None:

@@ -332,3 +332,15 @@ def test_known_texts_are_guarded_once() -> None:
     assert known["a;-b"] == "a;'-b"
     assert known["hộ nghèo"] == "hộ nghèo"
     assert dict(known) == {"=1+1": "'=1+1", "a;-b": "a;'-b", "hộ nghèo": "hộ nghèo"}
+
+
+def test_control_characters_are_dropped_from_an_xlsx_result(tmp_path: Path) -> None:
+    """A household code with control characters does not stop an XLSX result; CSV keeps them."""
+    source = tmp_path / "in.csv"
+    write_csv(source, [["H\x01\x1f1", "rural", "3", "4.500.000", "1", "1", "1"]])
+    report = classify_file(source, tmp_path / "out.xlsx", day=DAY, locality=None)
+    assert report.rows_ok == 1
+    sheet = load_workbook(tmp_path / "out.xlsx").worksheets[0]
+    assert sheet.cell(2, 1).value == "H1"
+    classify_file(source, tmp_path / "out.csv", day=DAY, locality=None)
+    assert read_csv(tmp_path / "out.csv")[1][0] == "H\x01\x1f1"
