@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import random
@@ -224,6 +225,38 @@ def tally(expected: Mapping[str, Sequence[int]], observed: Mapping[str, Sequence
             result.order_violations += 1
             result.disordered.append((user, in_order, first_seen))
     return result
+
+
+def resent_across_kills(
+    records: Sequence[tuple[str, str]], cuts: Sequence[int], users: Iterable[str]
+) -> dict[str, int]:
+    """Per user, the duplicate replies that are a copy re-sent after a kill.
+
+    A reply whose first copy reached the fake before a kill and the next one after it was in
+    flight when the process died: neither Bot API has an idempotent send, so a process that
+    delivers at least once sends it again on restart. A duplicate with no kill between its
+    copies is a message handled (or delivered) twice by a running process.
+
+    Args:
+        records: `(user, text)` of every message the fake recorded, in order.
+        cuts: How many records there were at each kill.
+        users: The burst's users.
+
+    Returns:
+        Users with at least one such copy, and how many.
+    """
+    wanted = set(users)
+    positions: dict[tuple[str, int], list[int]] = {}
+    for number, (user, text) in enumerate(records):
+        index = classify(text)
+        if user in wanted and index is not None:
+            positions.setdefault((user, index), []).append(number)
+    across: dict[str, int] = {}
+    for (user, _), seen in positions.items():
+        for before, after in itertools.pairwise(seen):
+            if any(before < cut <= after for cut in cuts):
+                across[user] = across.get(user, 0) + 1
+    return across
 
 
 def burst_plan(users: int, per_user: int, *, first_user: int) -> dict[str, list[int]]:
@@ -452,8 +485,7 @@ class Outcome:
                 f"{self.notes['confirmed_unhandled']} updates confirmed to the Bot API "
                 f"(offset {self.notes.get('confirmed_at_kill')} at the kill) never handled"
             )
-        if t.duplicates:
-            found.append(f"{t.duplicates} duplicate replies, e.g. {t.duplicated[:6]}")
+        found.extend(self._duplicate_problems())
         if order and t.order_violations:
             found.append(
                 f"{t.order_violations} users got replies out of order, e.g. {t.disordered[:2]}"
@@ -462,6 +494,33 @@ class Outcome:
             found.append(f"{t.unexpected} replies matching no message sent")
         if self.notes.get("undelivered"):
             found.append(f"{self.notes['undelivered']} updates never got a 200")
+        found.extend(self._privacy_problems())
+        if found:
+            found.insert(0, f"{self.name}, seed {self.seed}:")
+        return found
+
+    def _duplicate_problems(self) -> list[str]:
+        """Duplicates beyond the replies in flight at a kill (see `resent_across_kills`)."""
+        t = self.tally
+        found: list[str] = []
+        resent: dict[str, int] = self.notes.get("resent_after_kill") or {}
+        twice = t.duplicates - sum(resent.values())
+        if twice:
+            found.append(
+                f"{twice} duplicate replies with no kill between the copies (handled or sent "
+                f"twice by a running process), e.g. {t.duplicated[:6]}"
+            )
+        over = {user: n for user, n in resent.items() if n > t.faults}
+        if over:
+            found.append(
+                f"more copies re-sent after a kill than kills ({t.faults}) for users {over}: "
+                "only the reply in flight at a kill may go out again"
+            )
+        return found
+
+    def _privacy_problems(self) -> list[str]:
+        """Secrets or names in the logs; database files not 0600 in a 0700 folder."""
+        found: list[str] = []
         for log in self.logs:
             leaked = leaks(log.read_text(encoding="utf-8", errors="replace"))
             if leaked:
@@ -474,8 +533,6 @@ class Outcome:
         }
         if wrong:
             found.append(f"file modes {wrong} (folder 0o700, files 0o600 wanted)")
-        if found:
-            found.insert(0, f"{self.name}, seed {self.seed}:")
         return found
 
 
@@ -499,7 +556,8 @@ class Kill:
     """When to `kill -9`.
 
     Attributes:
-        at: Seconds after the burst's start, at the latest.
+        at: Seconds after the burst's start (after the previous restart, for a later kill), at
+            the latest.
         share: Earlier, once this share of the replies arrived (so that a kill lands mid-burst
             however fast the bot is).
     """
@@ -509,14 +567,12 @@ class Kill:
 
 
 def kill_plan(rng: random.Random, kills: int) -> list[Kill]:
-    """`kills` kills 0.3–1.5 s apart, each by a growing share (10–90 %) of the replies."""
+    """`kills` kills: each 0.3–1.5 s after the start (or restart) before it, or earlier.
+
+    A kill comes earlier once a share of the replies arrived: 10–90 %, growing kill by kill.
+    """
     shares = sorted(rng.uniform(0.1, 0.9) for _ in range(kills))
-    plan: list[Kill] = []
-    at = 0.0
-    for share in shares:
-        at += rng.uniform(0.3, 1.5)
-        plan.append(Kill(at, share))
-    return plan
+    return [Kill(rng.uniform(0.3, 1.5), share) for share in shares]
 
 
 async def _kill_and_restart(
@@ -524,20 +580,21 @@ async def _kill_and_restart(
     plan: Sequence[Kill],
     ready: Callable[[], Awaitable[bool]],
     progress: Callable[[], float],
-    on_kill: Callable[[], None] | None = None,
+    on_kill: Callable[[], object] | None = None,
 ) -> tuple[int, list[tuple[float, float]]]:
     """Kill `bot` as `plan` says and restart it each time.
 
     Returns:
-        The restarts that came up, and for each kill (seconds after the start, share answered).
+        The restarts that came up, and for each kill (seconds after the burst's start, share
+        of the replies in by then).
     """
-    began = time.monotonic()
+    began = since = time.monotonic()
     came_up = 0
     moments: list[tuple[float, float]] = []
     for kill in plan:
 
-        def due(kill: Kill = kill) -> bool:
-            return progress() >= kill.share or time.monotonic() - began >= kill.at
+        def due(kill: Kill = kill, since: float = since) -> bool:
+            return progress() >= kill.share or time.monotonic() - since >= kill.at
 
         await wait_until(due, kill.at + 1.0)
         moments.append((round(time.monotonic() - began, 2), round(progress(), 2)))
@@ -547,6 +604,7 @@ async def _kill_and_restart(
         await bot.start()
         if await ready():
             came_up += 1
+        since = time.monotonic()
     return came_up, moments
 
 
@@ -556,7 +614,7 @@ async def _kill_and_restart(
 class Poster:
     """POSTs updates the way Telegram (or Zalo) would: each retried until it gets 200."""
 
-    def __init__(self, *, connections: int = 100, deadline: float = 60.0) -> None:
+    def __init__(self, *, connections: int = 40, deadline: float = 60.0) -> None:
         self.connections = connections
         self.deadline = deadline
         self.attempts = 0
@@ -685,6 +743,7 @@ async def polling_burst(
                     )
                     update_ids[(user, index)] = fake._next_update_id - 1
             confirmed_at_kill: list[int] = []
+            cuts: list[int] = []
             total = users * per_user
 
             def answered() -> int:
@@ -694,12 +753,12 @@ async def polling_burst(
                     if m.chat_id > 100_000 and classify(m.plain_text) is not None
                 )
 
+            def on_kill() -> None:
+                confirmed_at_kill.append(fake.confirmed_offset)
+                cuts.append(len(fake.sent))
+
             came_up, moments = await _kill_and_restart(
-                bot,
-                kill_plan(rng, kills),
-                ready,
-                lambda: answered() / total,
-                on_kill=lambda: confirmed_at_kill.append(fake.confirmed_offset),
+                bot, kill_plan(rng, kills), ready, lambda: answered() / total, on_kill=on_kill
             )
             await settle(
                 answered, total, done=lambda: fake.pending_updates == 0, cap=30 + total / 20
@@ -721,6 +780,9 @@ async def polling_burst(
         ),
         "confirmed_at_kill": confirmed_at_kill,
         "kills": moments,
+        "resent_after_kill": resent_across_kills(
+            [(str(m.chat_id), m.plain_text) for m in fake.sent], cuts, plan
+        ),
         "modes": modes,
     }
     replies = telegram_replies(fake, plan)
@@ -775,8 +837,13 @@ async def webhook_burst(
                 )
 
             feeding = asyncio.create_task(_feed(poster, requests))
+            cuts: list[int] = []
             came_up, moments = await _kill_and_restart(
-                bot, kill_plan(rng, kills), lambda: wait_http(port, bot), lambda: answered() / total
+                bot,
+                kill_plan(rng, kills),
+                lambda: wait_http(port, bot),
+                lambda: answered() / total,
+                on_kill=lambda: cuts.append(len(fake.sent)),
             )
             undelivered = await feeding
             await settle(answered, total, done=lambda: True, cap=30 + total / 20)
@@ -794,6 +861,9 @@ async def webhook_burst(
         "undelivered": undelivered,
         "statuses": dict(poster.statuses),
         "kills": moments,
+        "resent_after_kill": resent_across_kills(
+            [(str(m.chat_id), m.plain_text) for m in fake.sent], cuts, plan
+        ),
         "modes": modes,
     }
     replies = telegram_replies(fake, plan)
@@ -850,8 +920,13 @@ async def zalo_burst(
                 return sum(1 for m in fake.oa_sent if classify(m.text) is not None)
 
             feeding = asyncio.create_task(_feed(poster, requests))
+            cuts: list[int] = []
             came_up, moments = await _kill_and_restart(
-                bot, kill_plan(rng, kills), lambda: wait_http(port, bot), lambda: answered() / total
+                bot,
+                kill_plan(rng, kills),
+                lambda: wait_http(port, bot),
+                lambda: answered() / total,
+                on_kill=lambda: cuts.append(len(fake.oa_sent)),
             )
             undelivered = await feeding
             await settle(answered, total, done=lambda: True, cap=30 + total / 20)
@@ -869,6 +944,9 @@ async def zalo_burst(
         "undelivered": undelivered,
         "statuses": dict(poster.statuses),
         "kills": moments,
+        "resent_after_kill": resent_across_kills(
+            [(m.user_id, m.text) for m in fake.oa_sent], cuts, plan
+        ),
         "modes": modes,
     }
     replies = zalo_replies(fake, plan)

@@ -2,9 +2,13 @@
 
 Each run: 40 users × 10 messages (commands and a question whose replies are single and told
 apart), the bot at `-vv` on a database in a folder it creates; the process is killed 0.3–1.5 s
-(seeded: `FAULT_SEED`, default 15) after the burst starts and restarted on the same file. Then:
-every update got its reply, none two, each user's replies in the order of the messages, the log
-holds no token or name, and the database files are 0600 in a 0700 folder.
+(seeded: `FAULT_SEED`, default 15) after the burst starts, or earlier once a seeded share of the
+replies is in, and restarted on the same file. Then: every update got its reply; none was
+handled twice (a duplicate is allowed only for the reply in flight at the kill, at most one per
+user: its first copy reached the fake before the kill, and neither Bot API has an idempotent
+send, so a bot that delivers at least once sends it again); each user's replies in the order of
+the messages; the log holds no token or name; the database files are 0600 in a 0700 folder.
+`FAULT_ROOT` runs the bot from another checkout (an older commit's worktree).
 """
 
 from __future__ import annotations

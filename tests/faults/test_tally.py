@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from bench.fault_drivers import ROTATION, burst_plan, classify, tally
+from bench.fault_drivers import (
+    ROTATION,
+    Outcome,
+    burst_plan,
+    classify,
+    resent_across_kills,
+    tally,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.faults]
 
@@ -52,3 +61,27 @@ def test_tally_of_a_clean_run_is_clean() -> None:
     result = tally(plan, observed)
     assert (result.handled, result.lost, result.duplicates) == (40, 0, 0)
     assert (result.order_violations, result.unexpected) == (0, 0)
+
+
+def test_a_copy_is_resent_across_a_kill_only_when_a_kill_separates_the_copies() -> None:
+    """Copies on both sides of a kill are a re-send; two copies after it are not."""
+    records = [("a", TEXTS[0]), ("b", TEXTS[0]), ("a", TEXTS[0]), ("b", TEXTS[0]), ("b", TEXTS[0])]
+    assert resent_across_kills(records, [2], ["a", "b"]) == {"a": 1, "b": 1}
+    assert resent_across_kills(records, [], ["a", "b"]) == {}
+    assert resent_across_kills(records, [2], ["a"]) == {"a": 1}
+
+
+def test_problems_tolerate_only_the_reply_in_flight_at_a_kill(tmp_path: Path) -> None:
+    """One copy re-sent per user per kill passes; a second, or one with no kill, is reported."""
+    plan = {"a": [0, 1]}
+    observed = {"a": [TEXTS[0], TEXTS[0], TEXTS[1]]}
+    result = tally(plan, observed)
+    result.faults = result.survived = 1
+    resent = Outcome("x", result, [], tmp_path, 1, {"resent_after_kill": {"a": 1}})
+    assert resent.problems() == []
+    assert resent.problems(kills=False) == []
+    doubled = Outcome("x", result, [], tmp_path, 1, {"resent_after_kill": {}})
+    assert "no kill between the copies" in " ".join(doubled.problems())
+    result.faults = result.survived = 0
+    over = Outcome("x", result, [], tmp_path, 1, {"resent_after_kill": {"a": 1}})
+    assert "more copies re-sent after a kill than kills" in " ".join(over.problems())
