@@ -45,17 +45,24 @@ BURSTS: dict[str, tuple[str, Burst]] = {
 }
 HEADER = (
     "| scenario | faults injected | survived | inputs tried | handled | lost | duplicates "
-    "| order violations |\n|---|---|---|---|---|---|---|---|"
+    "(in flight at a kill) | order violations |\n|---|---|---|---|---|---|---|---|"
 )
 
 
-def row(name: str, t: Tally, *, faults: int | None = None, survived: str | None = None) -> str:
-    """One table row."""
+def row(
+    name: str,
+    t: Tally,
+    *,
+    faults: int | None = None,
+    survived: str | None = None,
+    resent: int = 0,
+) -> str:
+    """One table row; `resent`: duplicates that are the reply in flight at a kill, sent again."""
     injected = t.faults if faults is None else faults
     alive = f"{t.survived}/{t.faults}" if survived is None else survived
     return (
         f"| {name} | {injected} | {alive} | {t.inputs} | {t.handled} | {t.lost} | "
-        f"{t.duplicates} | {t.order_violations} |"
+        f"{t.duplicates} ({resent}) | {t.order_violations} |"
     )
 
 
@@ -63,6 +70,7 @@ async def run_bursts(key: str, args: argparse.Namespace, work: Path, notes: list
     """`args.rounds` rounds of one burst scenario; its row."""
     label, driver = BURSTS[key]
     total = Tally()
+    resent = 0
     for number in range(args.rounds):
         seed = args.seed + number
         outcome = await driver(
@@ -74,7 +82,12 @@ async def run_bursts(key: str, args: argparse.Namespace, work: Path, notes: list
             verbosity=args.verbosity,
         )
         total.add(outcome.tally)
-        extra = {k: v for k, v in outcome.notes.items() if k in {"kills", "confirmed_unhandled"}}
+        resent += sum((outcome.notes.get("resent_after_kill") or {}).values())
+        extra = {
+            k: v
+            for k, v in outcome.notes.items()
+            if k in {"kills", "confirmed_unhandled", "resent_after_kill"}
+        }
         leaked = [name for log in outcome.logs for name in leaks(log.read_text(errors="replace"))]
         notes.append(
             f"{label}, seed {seed}: lost {outcome.tally.lost}, duplicates "
@@ -83,7 +96,7 @@ async def run_bursts(key: str, args: argparse.Namespace, work: Path, notes: list
             f"modes {outcome.notes.get('modes')}"
         )
         print(f"  {notes[-1]}", flush=True)
-    return row(f"{label} ({args.rounds}×{args.kills} kills)", total)
+    return row(f"{label} ({args.rounds}×{args.kills} kills)", total, resent=resent)
 
 
 async def run_two(args: argparse.Namespace, work: Path, notes: list[str]) -> list[str]:
