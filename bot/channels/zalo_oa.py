@@ -81,6 +81,8 @@ its `msg_id` in the inbox, which keeps ids for 7 days."""
 MAX_EVENT_AHEAD = timedelta(minutes=10)
 """Clock skew tolerated for an event's timestamp in the future."""
 
+MALFORMED = frozenset({"bad json", "not an object"})
+"""`verify_signature` reasons meaning the body is no event at all (400, not 401)."""
 _PAYLOAD = re.compile(r"^[a-z0-9_]+:[^\n]{0,62}$")
 
 
@@ -389,7 +391,8 @@ class ZaloOAChannel:
     async def webhook(self, request: web.Request) -> web.Response:
         """Verify the signature and the event's time, store it, and only then answer 200.
 
-        401 for a bad signature, 400 for an event outside the time window (a replay), 500 when
+        401 for a bad signature, 400 for a body that is not a JSON object or an event outside
+        the time window (a replay), 500 when
         it could not be stored (Zalo may send it again). Nothing of the body is logged.
         """
         body = await request.read()
@@ -399,6 +402,8 @@ class ZaloOAChannel:
             )
         except ValueError as exc:
             log.warning("zalo_oa webhook rejected reason=%s remote=%s", exc, request.remote)
+            if str(exc) in MALFORMED:
+                return web.Response(status=400, text="bad event")
             return web.Response(status=401, text="unauthorized")
         if not in_window(event, self.dispatcher.services.clock()):
             log.warning("zalo_oa webhook rejected reason=outside time window")

@@ -99,6 +99,22 @@ async def test_bad_signature_is_rejected_and_not_handled(zapp: App, fake_zalo: F
     assert await zapp.db.fetchone("SELECT 1 FROM users WHERE channel = 'zalo_oa'") is None
 
 
+@pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'"079123456789"'])
+async def test_a_body_that_is_no_event_gets_400_and_is_not_logged(
+    zapp: App, fake_zalo: FakeZalo, body: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not JSON, or not an object: 400 (Zalo would only resend it), its content never logged."""
+    async with serving(zapp, ["zalo_oa"]) as running:
+        url = f"http://127.0.0.1:{running.server.port}/zalo/oa"
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(url, data=body, headers={"X-ZEvent-Signature": "mac=00"}) as response,
+        ):
+            assert response.status == 400
+    assert "079123456789" not in caplog.text
+    assert await zapp.db.fetchone("SELECT 1 FROM inbox") is None
+
+
 async def test_button_payload_text_moves_to_next_step(zapp: App, fake_zalo: FakeZalo) -> None:
     """The payload an oa.query.hide button sends back as text is taken as that button's press."""
     async with serving(zapp, ["zalo_oa"]) as running:
