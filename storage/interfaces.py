@@ -12,7 +12,15 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
-from storage.ledger import Campaign, Entry, NewEntry, Summary
+from storage.ledger import (
+    Balance,
+    Campaign,
+    Disbursement,
+    Entry,
+    NewDisbursement,
+    NewEntry,
+    Summary,
+)
 from storage.outbox import OutboxMessage
 from storage.questions import (
     FrequentQuestion,
@@ -257,6 +265,61 @@ class LedgerStore(Protocol):
 
     async def public_donors(self, campaign_id: int) -> list[str]:
         """Donors who agreed to be named."""
+        ...
+
+    async def gifts_with_reference(self, ward_id: str, reference: str) -> list[Entry]:
+        """The ward's unreversed transfer gifts with this bank reference."""
+        ...
+
+    async def disburse(self, new: NewDisbursement, *, now: datetime) -> Disbursement:
+        """Record a disbursement durably, within the available balance (once per key)."""
+        ...
+
+    async def reverse_disbursement(
+        self,
+        disbursement_id: int,
+        *,
+        reason: str,
+        recorded_by: int | None,
+        now: datetime,
+        idempotency_key: str | None = None,
+    ) -> Disbursement:
+        """Record the reversal of a disbursement."""
+        ...
+
+    async def disbursement(self, disbursement_id: int) -> Disbursement | None:
+        """One disbursement by id."""
+        ...
+
+    async def by_voucher(self, voucher: str) -> Disbursement | None:
+        """One disbursement by voucher number."""
+        ...
+
+    async def disbursement_reversal_of(self, disbursement_id: int) -> Disbursement | None:
+        """The reversal of a disbursement, if any."""
+        ...
+
+    async def disbursements(
+        self,
+        *,
+        campaign_id: int | None = None,
+        ward_id: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        fund: str | None = None,
+    ) -> list[Disbursement]:
+        """Disbursements in order of recording, filtered."""
+        ...
+
+    async def balance(
+        self,
+        *,
+        ward_id: str,
+        fund: str = ...,
+        campaign_id: int | None = None,
+        on: date | None = None,
+    ) -> Balance:
+        """Gifts, disbursements and the available balance up to a date."""
         ...
 
 

@@ -31,10 +31,14 @@ __all__ = [
     "MAX_AMOUNT",
     "METHODS",
     "MIN_AMOUNT",
+    "PURPOSES",
+    "Balance",
     "Campaign",
+    "Disbursement",
     "Entry",
     "Ledger",
     "LedgerError",
+    "NewDisbursement",
     "NewEntry",
     "Summary",
     "ward_code_base",
@@ -97,6 +101,10 @@ class NewEntry:
     reference: str = ""
     note: str = ""
     idempotency_key: str | None = None
+    goods: str = ""
+    """What was given in kind ("gạo ST25"); the amount is its value in đồng."""
+    quantity: str = ""
+    """How much of the goods ("20 bao 10 kg")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +128,8 @@ class Entry:
     reason: str
     recorded_by: int | None
     recorded_at: datetime
+    goods: str = ""
+    quantity: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +141,93 @@ class Summary:
     by_donor_type: dict[str, int]
     by_method: dict[str, int]
     by_day: list[tuple[date, int]]
+
+
+PURPOSES = ("housing", "schooling", "hospital", "production", "hunger", "tet", "other")
+"""Uses of the fund its regulations list (QĐ 924/QĐ-MTTƯ 2006, QĐ 1198/QĐ-MTTW-ĐCT 2016):
+building or repairing houses, children's schooling, long hospital stays, production inputs,
+hunger relief; Tết gifts; other."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewDisbursement:
+    """A payment out of a campaign (or of the ward's fund as a whole) to record.
+
+    The beneficiary is one of: `registration_id` (the ward's exit registration of the
+    household), `household_code`, or `beneficiary_name`; `name_public` only with the
+    household's recorded consent (and a name). For goods, `amount` is their value in đồng.
+    """
+
+    ward_id: str
+    fund: str
+    campaign_id: int | None
+    purpose: str
+    amount: int
+    method: str
+    paid_on: date
+    decision_number: str
+    decision_date: date
+    recorded_by: int | None
+    registration_id: int | None = None
+    household_code: str = ""
+    beneficiary_name: str = ""
+    name_public: bool = False
+    goods: str = ""
+    quantity: str = ""
+    note: str = ""
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Disbursement:
+    """One recorded row of money out (phiếu chi), or the reversal of one.
+
+    `beneficiary_label` is what the public may see of the beneficiary: the name when the
+    household consented, otherwise "" (show the purpose, the commune and the amount only).
+    `registration_id`, `household_code` and `beneficiary_name` are for officers.
+    """
+
+    id: int
+    voucher: str
+    ward_id: str
+    fund: str
+    campaign_id: int | None
+    kind: str
+    reverses_id: int | None
+    purpose: str
+    beneficiary_label: str
+    amount: int
+    goods: str
+    quantity: str
+    method: str
+    paid_on: date
+    decision_number: str
+    decision_date: date
+    note: str
+    recorded_at: datetime
+    reason: str = ""
+    recorded_by: int | None = None
+    registration_id: int | None = None
+    household_code: str = ""
+    beneficiary_name: str = ""
+    name_public: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    """Money in and out of a campaign or a ward's fund up to a date, exact integer sums.
+
+    `gifts` is the sum of gift entries (reversals subtract), `spent` of disbursements
+    (reversals subtract); `available` = gifts − spent.
+    """
+
+    gifts: int
+    spent: int
+
+    @property
+    def available(self) -> int:
+        """What is left to disburse."""
+        return self.gifts - self.spent
 
 
 _KIND_WORDS = (("dac", "khu"), ("phuong",), ("xa",))
@@ -184,6 +281,8 @@ def _entry(row: sqlite3.Row) -> Entry:
         reason=str(row["reason"]),
         recorded_by=row["recorded_by"],
         recorded_at=from_db(row["recorded_at"]),
+        goods=str(row["goods"]),
+        quantity=str(row["quantity"]),
     )
 
 
@@ -435,6 +534,8 @@ class Ledger:
             reason=item.reason,
             recorded_by=new.recorded_by,
             recorded_at=item.now,
+            goods=new.goods,
+            quantity=new.quantity,
         )
         cursor = conn.execute(_INSERT_ENTRY, _entry_row(entry, year, seq, new.idempotency_key))
         entry = replace(entry, id=int(cursor.lastrowid or 0))
@@ -525,6 +626,219 @@ class Ledger:
         )
         return [str(row["donor_name"]) for row in rows]
 
+    # ---- money out (phiếu chi) -------------------------------------------------------------
+
+    async def disburse(self, new: NewDisbursement, *, now: datetime) -> Disbursement:
+        """Record a disbursement durably and return it with its voucher number.
+
+        The amount may not exceed what is available, at its date and at every later date, in
+        its campaign (if any) and in the ward's fund; that is checked inside the write
+        transaction, so concurrent disbursements cannot overdraw. An already used
+        `idempotency_key` returns the existing row.
+
+        Raises:
+            LedgerError: "kind", "amount", "fund", "decision", "beneficiary", "not_found",
+                "ward", "date" or "balance".
+        """
+        problem = _disbursement_shape(new)
+        if problem is not None:
+            raise LedgerError(problem)
+        return await self._submit_out(new, now=now, reverses=None, reason="")
+
+    async def reverse_disbursement(
+        self,
+        disbursement_id: int,
+        *,
+        reason: str,
+        recorded_by: int | None,
+        now: datetime,
+        idempotency_key: str | None = None,
+    ) -> Disbursement:
+        """Record the reversal of a payment: same amount, negative, same date, naming it.
+
+        Raises:
+            LedgerError: "not_found" (no such payment, or it is a reversal), "reason",
+                "already_reversed".
+        """
+        original = await self.disbursement(disbursement_id)
+        if original is None or original.kind != "payment":
+            raise LedgerError("not_found")
+        if not reason.strip():
+            raise LedgerError("reason")
+        new = NewDisbursement(
+            ward_id=original.ward_id,
+            fund=original.fund,
+            campaign_id=original.campaign_id,
+            purpose=original.purpose,
+            amount=-original.amount,
+            method=original.method,
+            paid_on=original.paid_on,
+            decision_number=original.decision_number,
+            decision_date=original.decision_date,
+            recorded_by=recorded_by,
+            registration_id=original.registration_id,
+            household_code=original.household_code,
+            goods=original.goods,
+            quantity=original.quantity,
+            idempotency_key=idempotency_key,
+        )
+        return await self._submit_out(new, now=now, reverses=disbursement_id, reason=reason.strip())
+
+    async def _submit_out(
+        self, new: NewDisbursement, *, now: datetime, reverses: int | None, reason: str
+    ) -> Disbursement:
+        item = _PendingOut(new, now, reverses, reason)
+        if self.group_commit:
+            result, code = await self.db.write(lambda conn: self._disburse_in(conn, item))
+        else:
+            async with self._one_at_a_time:
+                result, code = await self.db.write(lambda conn: self._disburse_in(conn, item))
+        if code is not None:
+            self._codes[new.ward_id] = code
+        if isinstance(result, LedgerError):
+            raise result
+        return result
+
+    def _disburse_in(
+        self, conn: sqlite3.Connection, item: _PendingOut
+    ) -> tuple[Disbursement | LedgerError, str | None]:
+        """Check and insert one disbursement with its audit row, in a savepoint of the batch."""
+        key = item.new.idempotency_key
+        if key is not None:
+            found = _disbursement_by_key_in(conn, key)
+            if found is not None:
+                return found, None
+        conn.execute("SAVEPOINT ledger_out")
+        try:
+            outcome = self._insert_out_in(conn, item)
+        except sqlite3.Error:
+            conn.execute("ROLLBACK TO ledger_out")
+            outcome = LedgerError("already_reversed" if item.reverses else "storage"), None
+        conn.execute("RELEASE ledger_out")
+        return outcome
+
+    def _insert_out_in(
+        self, conn: sqlite3.Connection, item: _PendingOut
+    ) -> tuple[Disbursement | LedgerError, str | None]:
+        new = item.new
+        problem = _out_problem_in(conn, item)
+        if problem is not None:
+            return LedgerError(problem), None
+        code = self._ward_code_in(conn, new.ward_id)
+        year = item.now.astimezone(_VN).year
+        seq = _next_voucher_seq_in(conn, new.ward_id, year)
+        row = Disbursement(
+            id=0,
+            voucher=f"{FUNDS[new.fund]}-{code}-{year}-C{seq:06d}",
+            ward_id=new.ward_id,
+            fund=new.fund,
+            campaign_id=new.campaign_id,
+            kind="payment" if item.reverses is None else "reversal",
+            reverses_id=item.reverses,
+            purpose=new.purpose,
+            beneficiary_label=new.beneficiary_name if new.name_public else "",
+            amount=new.amount,
+            goods=new.goods,
+            quantity=new.quantity,
+            method=new.method,
+            paid_on=new.paid_on,
+            decision_number=new.decision_number.strip(),
+            decision_date=new.decision_date,
+            note=new.note,
+            recorded_at=item.now,
+            reason=item.reason,
+            recorded_by=new.recorded_by,
+            registration_id=new.registration_id,
+            household_code=new.household_code,
+            beneficiary_name=new.beneficiary_name,
+            name_public=new.name_public and bool(new.beneficiary_name),
+        )
+        cursor = conn.execute(_INSERT_OUT, _out_row(row, year, seq, new.idempotency_key))
+        row = replace(row, id=int(cursor.lastrowid or 0))
+        _audit_out_in(conn, row)
+        return row, code
+
+    async def disbursement(self, disbursement_id: int) -> Disbursement | None:
+        """One disbursement (or reversal) by id."""
+        return await self.db.run(lambda conn: _disbursement_in(conn, disbursement_id))
+
+    async def by_voucher(self, voucher: str) -> Disbursement | None:
+        """One disbursement by its voucher number (case-insensitive)."""
+        wanted = voucher.strip().upper()
+        return await self.db.run(lambda conn: _disbursement_by_voucher_in(conn, wanted))
+
+    async def disbursement_reversal_of(self, disbursement_id: int) -> Disbursement | None:
+        """The reversal of a payment, if any."""
+        return await self.db.run(lambda conn: _out_reversal_in(conn, disbursement_id))
+
+    async def disbursements(
+        self,
+        *,
+        campaign_id: int | None = None,
+        ward_id: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        fund: str | None = None,
+    ) -> list[Disbursement]:
+        """Disbursements (and reversals) in order of recording.
+
+        Args:
+            campaign_id: Only those out of this campaign (None: any, fund-wide ones too).
+            ward_id: Only this ward's.
+            start: Only those paid on or after this day.
+            end: Only those paid on or before this day.
+            fund: Only this fund's ("vnn" / "doand").
+        """
+        query = _OutQuery(campaign_id, ward_id, start, end, fund)
+        return await self.db.run(lambda conn: _disbursements_in(conn, query))
+
+    async def balance(
+        self,
+        *,
+        ward_id: str,
+        fund: str = "vnn",
+        campaign_id: int | None = None,
+        on: date | None = None,
+    ) -> Balance:
+        """Gifts, disbursements and what is available of a ward's fund or one campaign's part.
+
+        Args:
+            ward_id: The ward whose gifts and disbursements count.
+            fund: The fund, when `campaign_id` is None (the ward's fund as a whole).
+            campaign_id: The campaign (its fund then applies).
+            on: Count only gifts and disbursements dated on or before this day (None: all).
+        """
+
+        def balance_in(conn: sqlite3.Connection) -> Balance:
+            scope_fund = fund
+            if campaign_id is not None:
+                campaign = _campaign_in(conn, campaign_id)
+                if campaign is None:
+                    raise LedgerError("not_found")
+                scope_fund = campaign.fund
+            gifts, spent = _flows_in(conn, ward_id, scope_fund, campaign_id)
+            last = (on or date.max).isoformat()
+            return Balance(
+                sum(v for d, v in gifts.items() if d <= last),
+                sum(v for d, v in spent.items() if d <= last),
+            )
+
+        return await self.db.run(balance_in)
+
+    async def gifts_with_reference(self, ward_id: str, reference: str) -> list[Entry]:
+        """The ward's unreversed transfer gifts carrying this bank reference (case-insensitive)."""
+        wanted = reference.strip()
+        if not wanted:
+            return []
+        rows = await self.db.fetchall(
+            "SELECT * FROM donation_entries WHERE ward_id = ? AND kind = 'gift'"
+            " AND method = 'transfer' AND reference = ? COLLATE NOCASE AND id NOT IN"
+            " (SELECT reverses_id FROM donation_entries WHERE reverses_id IS NOT NULL)"
+            " ORDER BY id",
+            (ward_id, wanted),
+        )
+        return [_entry(row) for row in rows]
+
 
 def _summary_in(conn: sqlite3.Connection, campaign_id: int, ward_id: str | None) -> Summary:
     where, params = _where(campaign_id, ward_id)
@@ -570,8 +884,8 @@ def _where(campaign_id: int, ward_id: str | None) -> tuple[str, list[Any]]:
 _INSERT_ENTRY = (
     "INSERT INTO donation_entries (campaign_id, ward_id, year, seq, receipt, kind,"
     " reverses_id, donor_type, donor_name, public, amount, method, reference, donated_on,"
-    " note, reason, recorded_by, recorded_at, idempotency_key)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " note, reason, recorded_by, recorded_at, idempotency_key, goods, quantity)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -613,6 +927,8 @@ def _entry_row(entry: Entry, year: int, seq: int, key: str | None) -> tuple[Any,
         entry.recorded_by,
         to_db(entry.recorded_at),
         key,
+        entry.goods,
+        entry.quantity,
     )
 
 
@@ -629,4 +945,272 @@ def _audit_in(conn: sqlite3.Connection, entry: Entry) -> None:
         target=f"donation:{entry.id}",
         detail=detail,
         now=entry.recorded_at,
+    )
+
+
+# ---- money out: steps and rows ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _PendingOut:
+    new: NewDisbursement
+    now: datetime
+    reverses: int | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class _OutQuery:
+    campaign_id: int | None
+    ward_id: str | None
+    start: date | None
+    end: date | None
+    fund: str | None
+
+
+MAX_TEXT = 200
+
+
+def _disbursement_shape(new: NewDisbursement) -> str | None:
+    """Why a new payment is malformed (checked before any database work), or None."""
+    if new.purpose not in PURPOSES or new.method not in METHODS:
+        return "kind"
+    if new.fund not in FUNDS:
+        return "fund"
+    if not MIN_AMOUNT <= new.amount <= MAX_AMOUNT:
+        return "amount"
+    if not new.decision_number.strip() or len(new.decision_number) > MAX_TEXT:
+        return "decision"
+    named = (new.registration_id is not None, bool(new.household_code.strip()))
+    if not any(named) and not new.beneficiary_name.strip():
+        return "beneficiary"
+    if new.name_public and not new.beneficiary_name.strip():
+        return "beneficiary"
+    return None
+
+
+def _out_problem_in(conn: sqlite3.Connection, item: _PendingOut) -> str | None:
+    """Why the payment (or reversal) cannot be recorded now, or None."""
+    new = item.new
+    if item.reverses is not None:
+        return "already_reversed" if _out_reversal_in(conn, item.reverses) else None
+    province = conn.execute(
+        "SELECT province_code FROM wards WHERE id = ?", (new.ward_id,)
+    ).fetchone()
+    if province is None:
+        return "ward"
+    if new.campaign_id is not None:
+        problem = _campaign_problem_in(conn, new, str(province[0]))
+        if problem is not None:
+            return problem
+    if new.registration_id is not None:
+        found = conn.execute(
+            "SELECT ward_id FROM exit_registrations WHERE id = ?", (new.registration_id,)
+        ).fetchone()
+        if found is None or found[0] != new.ward_id:
+            return "beneficiary"
+    if new.decision_date > new.paid_on:
+        return "date"
+    scopes = [None] if new.campaign_id is None else [new.campaign_id, None]
+    for campaign_id in scopes:
+        gifts, spent = _flows_in(conn, new.ward_id, new.fund, campaign_id)
+        if new.amount > _lowest_from(gifts, spent, new.paid_on):
+            return "balance"
+    return None
+
+
+def _campaign_problem_in(
+    conn: sqlite3.Connection, new: NewDisbursement, province_code: str
+) -> str | None:
+    """Why the payment cannot come out of its campaign (none, other fund, other ward)."""
+    campaign = _campaign_in(conn, new.campaign_id or 0)
+    if campaign is None:
+        return "not_found"
+    if campaign.fund != new.fund:
+        return "fund"
+    if campaign.ward_id is not None and campaign.ward_id != new.ward_id:
+        return "ward"
+    if campaign.ward_id is None and campaign.province_code not in (None, province_code):
+        return "ward"
+    return None
+
+
+def _lowest_from(gifts: dict[str, int], spent: dict[str, int], day: date) -> int:
+    """The lowest balance (gifts − spent, cumulative) at `day` or any later dated movement.
+
+    A payment dated `day` lowers every later balance too, so it must fit under all of them.
+    """
+    first = day.isoformat()
+    balance = sum(v for d, v in gifts.items() if d <= first) - sum(
+        v for d, v in spent.items() if d <= first
+    )
+    lowest = balance
+    for later in sorted({d for d in (*gifts, *spent) if d > first}):
+        balance += gifts.get(later, 0) - spent.get(later, 0)
+        lowest = min(lowest, balance)
+    return lowest
+
+
+def _flows_in(
+    conn: sqlite3.Connection, ward_id: str, fund: str, campaign_id: int | None
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Gifts and disbursements per ISO date of a ward's fund (or one campaign's part)."""
+    gifts = conn.execute(
+        "SELECT e.donated_on, SUM(e.amount) FROM donation_entries AS e"
+        " JOIN donation_campaigns AS c ON c.id = e.campaign_id"
+        " WHERE e.ward_id = ? AND c.fund = ? AND (? IS NULL OR e.campaign_id = ?)"
+        " GROUP BY e.donated_on",
+        (ward_id, fund, campaign_id, campaign_id),
+    ).fetchall()
+    spent = conn.execute(
+        "SELECT paid_on, SUM(amount) FROM donation_disbursements"
+        " WHERE ward_id = ? AND fund = ? AND (? IS NULL OR campaign_id = ?) GROUP BY paid_on",
+        (ward_id, fund, campaign_id, campaign_id),
+    ).fetchall()
+    return {str(d): int(v) for d, v in gifts}, {str(d): int(v) for d, v in spent}
+
+
+def _next_voucher_seq_in(conn: sqlite3.Connection, ward_id: str, year: int) -> int:
+    """The next voucher number of the ward's year (gapless: a failed insert rolls back)."""
+    (last,) = conn.execute(
+        "SELECT COALESCE(MAX(seq), 0) FROM donation_disbursements WHERE ward_id = ? AND year = ?",
+        (ward_id, year),
+    ).fetchone()
+    return int(last) + 1
+
+
+def _disbursement(row: sqlite3.Row) -> Disbursement:
+    public = bool(row["name_public"])
+    return Disbursement(
+        id=int(row["id"]),
+        voucher=str(row["voucher"]),
+        ward_id=str(row["ward_id"]),
+        fund=str(row["fund"]),
+        campaign_id=row["campaign_id"],
+        kind=str(row["kind"]),
+        reverses_id=row["reverses_id"],
+        purpose=str(row["purpose"]),
+        beneficiary_label=str(row["beneficiary_name"]) if public else "",
+        amount=int(row["amount"]),
+        goods=str(row["goods"]),
+        quantity=str(row["quantity"]),
+        method=str(row["method"]),
+        paid_on=date.fromisoformat(row["paid_on"]),
+        decision_number=str(row["decision_number"]),
+        decision_date=date.fromisoformat(row["decision_date"]),
+        note=str(row["note"]),
+        recorded_at=from_db(row["recorded_at"]),
+        reason=str(row["reason"]),
+        recorded_by=row["recorded_by"],
+        registration_id=row["registration_id"],
+        household_code=str(row["household_code"]),
+        beneficiary_name=str(row["beneficiary_name"]),
+        name_public=public,
+    )
+
+
+def _disbursement_in(conn: sqlite3.Connection, disbursement_id: int) -> Disbursement | None:
+    row = conn.execute(
+        "SELECT * FROM donation_disbursements WHERE id = ?", (disbursement_id,)
+    ).fetchone()
+    return _disbursement(row) if row else None
+
+
+def _disbursement_by_key_in(conn: sqlite3.Connection, key: str) -> Disbursement | None:
+    row = conn.execute(
+        "SELECT * FROM donation_disbursements WHERE idempotency_key = ?", (key,)
+    ).fetchone()
+    return _disbursement(row) if row else None
+
+
+def _disbursement_by_voucher_in(conn: sqlite3.Connection, voucher: str) -> Disbursement | None:
+    row = conn.execute(
+        "SELECT * FROM donation_disbursements WHERE voucher = ?", (voucher,)
+    ).fetchone()
+    return _disbursement(row) if row else None
+
+
+def _out_reversal_in(conn: sqlite3.Connection, disbursement_id: int) -> Disbursement | None:
+    row = conn.execute(
+        "SELECT * FROM donation_disbursements WHERE reverses_id = ?", (disbursement_id,)
+    ).fetchone()
+    return _disbursement(row) if row else None
+
+
+def _disbursements_in(conn: sqlite3.Connection, query: _OutQuery) -> list[Disbursement]:
+    rows = conn.execute(
+        "SELECT * FROM donation_disbursements WHERE (? IS NULL OR campaign_id = ?)"
+        " AND (? IS NULL OR ward_id = ?) AND (? IS NULL OR paid_on >= ?)"
+        " AND (? IS NULL OR paid_on <= ?) AND (? IS NULL OR fund = ?) ORDER BY id",
+        (
+            query.campaign_id,
+            query.campaign_id,
+            query.ward_id,
+            query.ward_id,
+            *((query.start.isoformat(),) * 2 if query.start else (None, None)),
+            *((query.end.isoformat(),) * 2 if query.end else (None, None)),
+            query.fund,
+            query.fund,
+        ),
+    ).fetchall()
+    return [_disbursement(row) for row in rows]
+
+
+_INSERT_OUT = (
+    "INSERT INTO donation_disbursements (ward_id, fund, campaign_id, year, seq, voucher, kind,"
+    " reverses_id, purpose, registration_id, household_code, beneficiary_name, name_public,"
+    " amount, goods, quantity, method, paid_on, decision_number, decision_date, note, reason,"
+    " recorded_by, recorded_at, idempotency_key)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _out_row(row: Disbursement, year: int, seq: int, key: str | None) -> tuple[Any, ...]:
+    return (
+        row.ward_id,
+        row.fund,
+        row.campaign_id,
+        year,
+        seq,
+        row.voucher,
+        row.kind,
+        row.reverses_id,
+        row.purpose,
+        row.registration_id,
+        row.household_code,
+        row.beneficiary_name,
+        int(row.name_public),
+        row.amount,
+        row.goods,
+        row.quantity,
+        row.method,
+        row.paid_on.isoformat(),
+        row.decision_number,
+        row.decision_date.isoformat(),
+        row.note,
+        row.reason,
+        row.recorded_by,
+        to_db(row.recorded_at),
+        key,
+    )
+
+
+def _audit_out_in(conn: sqlite3.Connection, row: Disbursement) -> None:
+    detail: dict[str, Any] = {
+        "voucher": row.voucher,
+        "amount": row.amount,
+        "campaign": row.campaign_id,
+        "purpose": row.purpose,
+    }
+    action = "donations.disbursed"
+    if row.reverses_id is not None:
+        detail["reverses"] = row.reverses_id
+        action = "donations.disbursement_reversed"
+    record_in(
+        conn,
+        actor_user_id=row.recorded_by,
+        action=action,
+        target=f"disbursement:{row.id}",
+        detail=detail,
+        now=row.recorded_at,
     )
