@@ -179,7 +179,8 @@ async def main_async(args: argparse.Namespace) -> None:
     notes: list[str] = []
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="faults-") as tmp:
-        work = Path(args.keep) if args.keep else Path(tmp)
+        # a fresh folder each run: a database left by an earlier run would dedupe this one's ids
+        work = Path(args.keep) / time.strftime("%Y%m%d-%H%M%S") if args.keep else Path(tmp)
         for key in args.scenarios:
             print(f"{key}…", flush=True)
             if key in BURSTS:
@@ -207,7 +208,7 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--kills", type=int, default=2, help="kill -9 per round")
     parser.add_argument("--seed", type=int, default=1, help="first round's seed")
     parser.add_argument("--verbosity", default="-vv", help="the bot's -v flags ('' for none)")
-    parser.add_argument("--keep", help="keep the databases and logs in this folder")
+    parser.add_argument("--keep", help="keep the databases and logs below this folder")
     parser.add_argument(
         "--scenarios",
         type=lambda raw: [name.strip() for name in raw.split(",") if name.strip()],
