@@ -15,9 +15,11 @@ from bot.core.registry import EVERYONE, STAFF, Action, Command, MenuItem
 from bot.core.turn import Services
 from handlers.donations._campaign import CampaignFlow
 from handlers.donations._cli import add_cli as _add_cli
+from handlers.donations._disburse import DisburseFlow
 from handlers.donations._flow import LogFlow
 from handlers.donations._reports import Reports
 from storage.ledger import Ledger, NewEntry
+from storage.registrations import RegistrationRepository
 
 __all__ = ["add_cli", "install", "load_demo"]
 
@@ -90,7 +92,8 @@ def install(ctx: FeatureContext) -> None:
     ledger = Ledger(ctx.services.db)
     log_flow = LogFlow(ledger)
     campaign_flow = CampaignFlow(ledger)
-    reports = Reports(ledger, log_flow, campaign_flow)
+    disburse_flow = DisburseFlow(ledger, RegistrationRepository(ctx.services.db))
+    reports = Reports(ledger, log_flow, campaign_flow, disburse_flow)
     registry = ctx.registry
     registry.add_menu_item(MenuItem("donations", "donations.menu", reports.hub, STAFF, order=50))
     registry.add_menu_item(
@@ -98,12 +101,16 @@ def install(ctx: FeatureContext) -> None:
     )
     registry.add_flow(log_flow)
     registry.add_flow(campaign_flow)
+    registry.add_flow(disburse_flow)
     registry.add_action(Action("rep", reports.action, STAFF))
     registry.add_command(
         Command(("/ghinhan",), log_flow.start, STAFF, help_key="donations.help_log")
     )
     registry.add_command(
         Command(("/taodot",), campaign_flow.start, STAFF, help_key="donations.help_campaign")
+    )
+    registry.add_command(
+        Command(("/chi",), disburse_flow.start, STAFF, help_key="donations.disburse.help")
     )
     registry.add_command(
         Command(("/baocao",), reports.report, STAFF, help_key="donations.help_report")

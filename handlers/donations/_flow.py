@@ -19,10 +19,15 @@ from bot.core.turn import Turn
 from bot.core.types import Reply
 from handlers.donations._dates import parse_day
 from handlers.donations._payloads import (
+    GIFT_SECTIONS,
     Anonymous,
     BigAmount,
     ConfirmGift,
     Consent,
+    DuplicateRef,
+    EditGift,
+    FixGift,
+    NameCheck,
     PickCampaign,
     PickDay,
     PickDonorType,
@@ -37,6 +42,7 @@ from storage.ledger import (
     METHODS,
     MIN_AMOUNT,
     Campaign,
+    Entry,
     Ledger,
     LedgerError,
     NewEntry,
@@ -105,12 +111,36 @@ class LogData(FlowData):
     public: bool = False
     note: str = ""
     key: str = ""
-    """The idempotency key of the entry, made when the confirm screen is shown."""
+    """The idempotency key of the entry, drawn when the flow starts."""
     receipt: str = ""
     """The receipt number, once recorded (step DONE)."""
+    goods: str = ""
+    quantity: str = ""
+    pending_name: str = ""
+    """A number typed as the donor's name, until the officer says what it meant."""
+    editing: str = ""
+    """The part being changed after "Sửa" (one of `GIFT_SECTIONS`); "" otherwise."""
+    duplicate_of: str = ""
+    """The receipt already carrying the typed bank reference (step DUPLICATE)."""
 
 
 Prompt = Callable[[Turn, LogData], Reply]
+
+# The steps of each part "Sửa" can change; leaving them goes back to the confirm screen.
+_SECTION_STEPS: Mapping[str, tuple[LogStep, ...]] = {
+    "donor": (LogStep.DONOR_TYPE, LogStep.DONOR_NAME, LogStep.NAME_CHECK),
+    "amount": (LogStep.AMOUNT, LogStep.AMOUNT_CONFIRM),
+    "method": (
+        LogStep.METHOD,
+        LogStep.REFERENCE,
+        LogStep.DUPLICATE,
+        LogStep.GOODS,
+        LogStep.QUANTITY,
+    ),
+    "date": (LogStep.DATE,),
+    "public": (LogStep.PUBLIC,),
+    "note": (LogStep.NOTE,),
+}
 
 _NO_CAMPAIGN_YET = (LogStep.CAMPAIGN, LogStep.DONE)
 
@@ -127,6 +157,11 @@ class LogFlow(StepFlow[LogData]):
         self._prompts: Mapping[str, Prompt] = {
             LogStep.DONOR_TYPE: self._ask_donor_type,
             LogStep.DONOR_NAME: self._ask_donor_name,
+            LogStep.NAME_CHECK: self._ask_name_check,
+            LogStep.DUPLICATE: self._ask_duplicate,
+            LogStep.GOODS: self._ask_goods,
+            LogStep.QUANTITY: self._ask_quantity,
+            LogStep.EDIT: self._ask_edit,
             LogStep.AMOUNT: self._ask_amount,
             LogStep.AMOUNT_CONFIRM: self._ask_big_amount,
             LogStep.METHOD: self._ask_method,
@@ -143,14 +178,19 @@ class LogFlow(StepFlow[LogData]):
             LogStep.CAMPAIGN: self.on_campaign,
             LogStep.DONOR_TYPE: self.on_donor_type,
             LogStep.DONOR_NAME: self.on_donor_name,
+            LogStep.NAME_CHECK: self.on_name_check,
             LogStep.AMOUNT: self.on_amount,
             LogStep.AMOUNT_CONFIRM: self.on_amount_confirm,
             LogStep.METHOD: self.on_method,
             LogStep.REFERENCE: self.on_reference,
+            LogStep.DUPLICATE: self.on_duplicate,
+            LogStep.GOODS: self.on_goods,
+            LogStep.QUANTITY: self.on_quantity,
             LogStep.DATE: self.on_date,
             LogStep.PUBLIC: self.on_public,
             LogStep.NOTE: self.on_note,
             LogStep.CONFIRM: self.on_confirm,
+            LogStep.EDIT: self.on_edit,
             LogStep.DONE: self.on_done,
         }
 
@@ -195,16 +235,26 @@ class LogFlow(StepFlow[LogData]):
         return self._go(turn, LogStep.DONOR_NAME, data)
 
     async def on_donor_name(self, turn: Turn, data: LogData) -> StepResult:
-        """Name typed or "Ẩn danh": the amount question; a stale button: the question again."""
+        """Name typed or "Ẩn danh": the amount question; a number alone: what was meant."""
         if Anonymous.unpack(turn.payload) is not None:
-            data.donor_name = ""
-            data.public = False
-            return self._go(turn, LogStep.AMOUNT, data)
-        name = typed(turn)
+            return self._take_name(turn, data, "")
+        name = typed(turn).strip()
         if not name:
             return [self._prompt(turn, data)]
-        data.donor_name = name
-        return self._go(turn, LogStep.AMOUNT, data)
+        if not any(c.isalpha() for c in name):  # "1" was likely meant as button 1
+            data.pending_name = name
+            return self._go(turn, LogStep.NAME_CHECK, data)
+        return self._take_name(turn, data, name)
+
+    async def on_name_check(self, turn: Turn, data: LogData) -> StepResult:
+        """Anonymous or "the name is …": the amount question; a new name typed: taken."""
+        if Anonymous.unpack(turn.payload) is not None:
+            return self._take_name(turn, data, "")
+        if NameCheck.unpack(turn.payload) is not None:
+            return self._take_name(turn, data, data.pending_name)
+        if turn.payload is None and typed(turn).strip():
+            return await self.on_donor_name(turn, data)
+        return Signal.REPEAT
 
     async def on_amount(self, turn: Turn, data: LogData) -> StepResult:
         """Amount typed: the method question (or "rất lớn" from 1 tỷ ₫); else why, and again."""
@@ -235,16 +285,47 @@ class LogFlow(StepFlow[LogData]):
         if pick is None:
             return Signal.REPEAT
         data.method = pick.method
-        data.reference = ""
-        step = LogStep.DATE if pick.method == "cash" else LogStep.REFERENCE
+        data.reference = data.goods = data.quantity = ""
+        step = {"cash": LogStep.DATE, "transfer": LogStep.REFERENCE}.get(pick.method, LogStep.GOODS)
         return self._go(turn, step, data)
 
     async def on_reference(self, turn: Turn, data: LogData) -> StepResult:
-        """Bank reference or goods typed: the date question; a stale button: the question."""
-        text = typed(turn)
+        """Bank reference typed: the date question, or a warning if it is already recorded."""
+        text = typed(turn).strip()
         if not text:
             return [self._prompt(turn, data)]
         data.reference = text
+        found = await self.ledger.gifts_with_reference(data.ward, text)
+        if found:
+            data.duplicate_of = found[0].receipt
+            self.go(turn, LogStep.DUPLICATE)
+            return [self._duplicate_warning(turn, found[0]), self._prompt(turn, data)]
+        return self._go(turn, LogStep.DATE, data)
+
+    async def on_duplicate(self, turn: Turn, data: LogData) -> StepResult:
+        """Go on (another gift): the date question; retype: the reference question again."""
+        pick = DuplicateRef.unpack(turn.payload)
+        if pick is None:
+            return Signal.REPEAT
+        if pick.answer == "no":
+            data.reference = data.duplicate_of = ""
+            return self._go(turn, LogStep.REFERENCE, data)
+        return self._go(turn, LogStep.DATE, data)
+
+    async def on_goods(self, turn: Turn, data: LogData) -> StepResult:
+        """Goods typed: the quantity question."""
+        text = typed(turn).strip()
+        if not text:
+            return [self._prompt(turn, data)]
+        data.goods = text
+        return self._go(turn, LogStep.QUANTITY, data)
+
+    async def on_quantity(self, turn: Turn, data: LogData) -> StepResult:
+        """Quantity typed: the date question."""
+        text = typed(turn).strip()
+        if not text:
+            return [self._prompt(turn, data)]
+        data.quantity = text
         return self._go(turn, LogStep.DATE, data)
 
     async def on_date(self, turn: Turn, data: LogData) -> StepResult:
@@ -278,14 +359,24 @@ class LogFlow(StepFlow[LogData]):
             data.note = text
         else:
             return [self._prompt(turn, data)]
-        data.key = secrets.token_hex(12)
+        data.key = data.key or secrets.token_hex(12)
         return self._go(turn, LogStep.CONFIRM, data)
 
     async def on_confirm(self, turn: Turn, data: LogData) -> StepResult:
-        """Confirmed: the receipt once committed; anything else: the buttons again."""
+        """Confirmed: the receipt once committed; "Sửa": what to change; else the buttons."""
+        if FixGift.unpack(turn.payload) is not None:
+            return self._go(turn, LogStep.EDIT, data)
         if ConfirmGift.unpack(turn.payload) is None:
             return Signal.REPEAT
         return await self._record(turn, data)
+
+    async def on_edit(self, turn: Turn, data: LogData) -> StepResult:
+        """A part chosen: its question(s) again, then the confirm screen."""
+        pick = EditGift.unpack(turn.payload)
+        if pick is None or (pick.section == "public" and not data.donor_name):
+            return Signal.REPEAT
+        data.editing = pick.section
+        return self._go(turn, _SECTION_STEPS[pick.section][0], data)
 
     async def on_done(self, turn: Turn, data: LogData) -> StepResult:
         """Confirm again: the same receipt; typed text: the flow ends, the Q&A answers it."""
@@ -305,7 +396,7 @@ class LogFlow(StepFlow[LogData]):
         ward = campaign.ward_id or turn.user.ward_id
         if ward is None:
             raise UserFacingError("donations.need_ward")
-        data = LogData(campaign=campaign.id, ward=ward)
+        data = LogData(campaign=campaign.id, ward=ward, key=secrets.token_hex(12))
         self.enter(turn, LogStep.DONOR_TYPE, data)
         return [
             turn.reply("donations.campaign_chosen", name=campaign.name),
@@ -319,9 +410,33 @@ class LogFlow(StepFlow[LogData]):
             return turn.today - timedelta(days=0 if pick.day == "today" else 1)
         return parse_day(typed(turn), turn.today)
 
+    def _take_name(self, turn: Turn, data: LogData, name: str) -> list[Reply]:
+        data.donor_name, data.pending_name = name, ""
+        if not name:
+            data.public = False
+        elif data.editing == "donor":  # a new name: ask the consent for it
+            data.editing = "public"
+            return self._go(turn, LogStep.PUBLIC, data)
+        return self._go(turn, LogStep.AMOUNT, data)
+
     def _go(self, turn: Turn, step: LogStep, data: LogData) -> list[Reply]:
+        """Moves to `step`; while changing one part, leaving that part goes to the confirm."""
+        if data.editing and step not in _SECTION_STEPS[data.editing]:
+            step = LogStep.CONFIRM
+        if step == LogStep.CONFIRM:
+            data.editing = ""
         self.go(turn, step)
         return [self._prompt(turn, data)]
+
+    @staticmethod
+    def _duplicate_warning(turn: Turn, entry: Entry) -> Reply:
+        return turn.reply(
+            "donations.gift.duplicate",
+            reference=entry.reference,
+            receipt=entry.receipt,
+            amount=turn.money(entry.amount),
+            day=turn.day(entry.donated_on),
+        )
 
     def _prompt(self, turn: Turn, data: LogData) -> Reply:
         """The question of the current step."""
@@ -346,6 +461,45 @@ class LogFlow(StepFlow[LogData]):
         )
 
     @staticmethod
+    def _ask_name_check(turn: Turn, data: LogData) -> Reply:
+        return Reply(
+            turn.t("donations.gift.name_is_number", text=data.pending_name),
+            (
+                Anonymous().choice(turn.t("donations.anonymous")),
+                NameCheck().choice(turn.t("donations.gift.name_keep", text=data.pending_name)),
+                cancel_choice(turn),
+            ),
+            expects_text=True,
+        )
+
+    @staticmethod
+    def _ask_duplicate(turn: Turn, data: LogData) -> Reply:
+        return Reply(
+            turn.t("donations.gift.dup_question", receipt=data.duplicate_of),
+            (
+                DuplicateRef("yes").choice(turn.t("donations.gift.dup_yes")),
+                DuplicateRef("no").choice(turn.t("donations.gift.dup_no")),
+                cancel_choice(turn),
+            ),
+        )
+
+    @staticmethod
+    def _ask_goods(turn: Turn, data: LogData) -> Reply:
+        return Reply(turn.t("donations.gift.ask_goods"), (cancel_choice(turn),), expects_text=True)
+
+    @staticmethod
+    def _ask_quantity(turn: Turn, data: LogData) -> Reply:
+        return Reply(
+            turn.t("donations.gift.ask_quantity"), (cancel_choice(turn),), expects_text=True
+        )
+
+    @staticmethod
+    def _ask_edit(turn: Turn, data: LogData) -> Reply:
+        sections = [s for s in GIFT_SECTIONS if s != "public" or data.donor_name]
+        choices = [EditGift(s).choice(turn.t(f"donations.gift.section.{s}")) for s in sections]
+        return Reply(turn.t("donations.gift.ask_edit"), (*choices, cancel_choice(turn)))
+
+    @staticmethod
     def _ask_amount(turn: Turn, data: LogData) -> Reply:
         return Reply(turn.t("donations.ask_amount"), (cancel_choice(turn),), expects_text=True)
 
@@ -367,8 +521,7 @@ class LogFlow(StepFlow[LogData]):
 
     @staticmethod
     def _ask_reference(turn: Turn, data: LogData) -> Reply:
-        key = "donations.ask_bank_ref" if data.method == "transfer" else "donations.ask_goods"
-        return Reply(turn.t(key), (cancel_choice(turn),), expects_text=True)
+        return Reply(turn.t("donations.ask_bank_ref"), (cancel_choice(turn),), expects_text=True)
 
     @staticmethod
     def _ask_date(turn: Turn, data: LogData) -> Reply:
@@ -404,7 +557,11 @@ class LogFlow(StepFlow[LogData]):
     def _ask_confirm(self, turn: Turn, data: LogData) -> Reply:
         return Reply(
             self.summary(turn, data),
-            (ConfirmGift().choice(turn.t("common.confirm")), cancel_choice(turn)),
+            (
+                ConfirmGift().choice(turn.t("common.confirm")),
+                FixGift().choice(turn.t("donations.gift.fix")),
+                cancel_choice(turn),
+            ),
         )
 
     def summary(self, turn: Turn, data: LogData) -> str:
@@ -415,7 +572,7 @@ class LogFlow(StepFlow[LogData]):
             donor=data.donor_name or turn.t("donations.anonymous"),
             amount=turn.money(data.amount),
             method=turn.t(f"donations.method.{data.method}"),
-            detail=data.reference or "—",
+            detail=_detail(turn, data),
             day=turn.day(date.fromisoformat(data.date)),
             public=turn.t("common.yes" if data.public else "common.no"),
             note=data.note or "—",
@@ -437,7 +594,9 @@ class LogFlow(StepFlow[LogData]):
             donated_on=date.fromisoformat(data.date),
             note=data.note,
             recorded_by=turn.user.id,
-            idempotency_key=data.key,
+            idempotency_key=data.key or None,
+            goods=data.goods,
+            quantity=data.quantity,
         )
         try:
             entry = await self.ledger.append(new, now=turn.now)
@@ -452,15 +611,29 @@ class LogFlow(StepFlow[LogData]):
             "campaign": campaign.name,
             "day": turn.day(entry.donated_on),
         }
-        return [
-            turn.reply(
-                "donations.recorded",
-                raised=turn.money(raised),
-                target=turn.money(campaign.target),
-                **shown,
-            ),
-            turn.reply("donations.receipt_message", **shown),
-        ]
+        goods = (
+            turn.t("donations.gift.goods_line", goods=entry.goods, quantity=entry.quantity or "—")
+            if entry.goods
+            else ""
+        )
+        recorded = turn.t(
+            "donations.recorded",
+            raised=turn.money(raised),
+            target=turn.money(campaign.target),
+            **shown,
+        )
+        if goods:
+            recorded += "\n" + turn.t(
+                "donations.gift.lookup_goods", goods=entry.goods, quantity=entry.quantity or "—"
+            )
+        return [Reply(recorded), turn.reply("donations.receipt_message", goods=goods, **shown)]
+
+
+def _detail(turn: Turn, data: LogData) -> str:
+    """The confirm screen's detail: the bank reference, or the goods and their quantity."""
+    if data.goods:
+        return turn.t("donations.gift.detail_goods", goods=data.goods, quantity=data.quantity)
+    return data.reference or "—"
 
 
 def _day_problem(turn: Turn, day: date, campaign: Campaign) -> Reply | None:

@@ -24,6 +24,8 @@ EXPORT_COLUMNS = (
     "amount",
     "method",
     "reference",
+    "goods",
+    "quantity",
     "note",
     "reason",
     "reverses",
@@ -102,7 +104,7 @@ def export_rows(
     entries: Sequence[Entry], t: Translate, ids: dict[int, str]
 ) -> list[list[str | int]]:
     """The header and one row per entry; `ids` maps entry ids to receipts (for reversals)."""
-    rows: list[list[str | int]] = [[t(f"donations.col.{column}") for column in EXPORT_COLUMNS]]
+    rows: list[list[str | int]] = [[_header(t, column) for column in EXPORT_COLUMNS]]
     for entry in entries:
         rows.append(
             [
@@ -117,6 +119,8 @@ def export_rows(
                 entry.amount,
                 t(f"donations.method.{entry.method}"),
                 entry.reference,
+                entry.goods,
+                entry.quantity,
                 entry.note,
                 entry.reason,
                 ids.get(entry.reverses_id, "") if entry.reverses_id else "",
@@ -124,6 +128,13 @@ def export_rows(
             ]
         )
     return rows
+
+
+def _header(t: Translate, column: str) -> str:
+    """A column's heading; goods and quantity (of gifts in kind) came later than the rest."""
+    if column in ("goods", "quantity"):
+        return t(f"donations.gift.col.{column}")
+    return t(f"donations.col.{column}")
 
 
 def to_csv(rows: Sequence[Sequence[str | int]]) -> bytes:

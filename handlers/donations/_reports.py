@@ -12,13 +12,15 @@ from bot.core.i18n import Translator
 from bot.core.turn import Turn
 from bot.core.types import Attachment, Reply, Role
 from handlers.donations._campaign import CampaignFlow
+from handlers.donations._disburse import DisburseFlow, is_voucher, public_line
 from handlers.donations._flow import LogFlow, require_campaign
 from handlers.donations._payloads import CampaignFile, HubAction
 from handlers.donations._render import chart_png, export_rows, to_csv, to_xlsx
-from storage.ledger import Campaign, Ledger, LedgerError
+from storage.ledger import FUNDS, Campaign, Disbursement, Ledger, LedgerError
 
 MAX_PUBLIC_NAMES = 30
 MAX_DAYS_SHOWN = 10
+MAX_PUBLIC_DISBURSEMENTS = 20
 
 
 def scope_of(turn: Turn, campaign: Campaign) -> str | None:
@@ -47,10 +49,17 @@ async def export_bytes(
 class Reports:
     """Officers' reports and everyone's transparency and receipt lookup."""
 
-    def __init__(self, ledger: Ledger, log_flow: LogFlow, campaign_flow: CampaignFlow) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        log_flow: LogFlow,
+        campaign_flow: CampaignFlow,
+        disburse_flow: DisburseFlow,
+    ) -> None:
         self.ledger = ledger
         self.log_flow = log_flow
         self.campaign_flow = campaign_flow
+        self.disburse_flow = disburse_flow
 
     async def hub(self, turn: Turn) -> list[Reply]:
         """The officers' fund menu: log a gift, create a campaign, reports."""
@@ -60,6 +69,7 @@ class Reports:
             turn.reply(
                 "donations.hub",
                 HubAction("log").choice(turn.t("donations.hub_log")),
+                HubAction("disburse").choice(turn.t("donations.disburse.hub")),
                 HubAction("report").choice(turn.t("donations.hub_report")),
                 HubAction("camp").choice(turn.t("donations.hub_campaign")),
                 menu_choice(turn),
@@ -86,6 +96,8 @@ class Reports:
             return await self.log_flow.start(turn)
         if hub.what == "camp":
             return await self.campaign_flow.start(turn)
+        if hub.what == "disburse":
+            return await self.disburse_flow.start(turn)
         return await self.report(turn)
 
     async def _export(self, turn: Turn, campaign: Campaign, ward: str | None, fmt: str) -> Reply:
@@ -131,10 +143,36 @@ class Reports:
         if not campaigns:
             return [turn.reply("donations.report_empty")]
         replies: list[Reply] = []
+        if turn.user.ward_id is not None:
+            funds = sorted({c.fund for c in campaigns}, key=list(FUNDS).index)
+            replies.append(await self._fund_report(turn, turn.user.ward_id, funds))
         for campaign in campaigns:
             ward = scope_of(turn, campaign)
             replies.append(await self._campaign_report(turn, campaign, ward))
         return replies
+
+    async def _fund_report(self, turn: Turn, ward_id: str, funds: list[str]) -> Reply:
+        """The ward's funds as a whole: gifts, disbursements and balance, exact."""
+        named = await turn.services.users.ward(ward_id)
+        lines = []
+        for fund in funds:
+            balance = await self.ledger.balance(ward_id=ward_id, fund=fund)
+            lines.append(
+                turn.t(
+                    "donations.disburse.report_fund",
+                    fund=turn.t(f"donations.fund.{fund}"),
+                    ward=named.name if named else ward_id,
+                    gifts=turn.money(balance.gifts),
+                    spent=turn.money(balance.spent),
+                    available=turn.money(balance.available),
+                )
+            )
+        return Reply("\n".join(lines))
+
+    async def spent(self, campaign: Campaign, ward: str | None) -> int:
+        """The sum of a campaign's disbursements (reversals subtract), one ward's or all."""
+        rows = await self.ledger.disbursements(campaign_id=campaign.id, ward_id=ward)
+        return sum(row.amount for row in rows)
 
     async def _campaign_report(self, turn: Turn, campaign: Campaign, ward: str | None) -> Reply:
         summary = await self.ledger.summary(campaign.id, ward_id=ward)
@@ -156,6 +194,14 @@ class Reports:
                 gifts=summary.gifts,
             )
         ]
+        spent = await self.spent(campaign, ward)
+        lines.append(
+            turn.t(
+                "donations.disburse.report_line",
+                spent=turn.money(spent),
+                available=turn.money(summary.raised - spent),
+            )
+        )
         if ward is not None:
             named = await turn.services.users.ward(ward)
             lines.append(turn.t("donations.report_ward_part", ward=named.name if named else ward))
@@ -192,6 +238,7 @@ class Reports:
         for campaign in campaigns:
             summary = await self.ledger.summary(campaign.id)
             names = await self.ledger.public_donors(campaign.id)
+            spent = await self.spent(campaign, None)
             lines.append(
                 turn.t(
                     "donations.public_campaign",
@@ -203,6 +250,12 @@ class Reports:
                     target=turn.money(campaign.target),
                     gifts=summary.gifts,
                 )
+                + "\n"
+                + turn.t(
+                    "donations.disburse.public_spent",
+                    spent=turn.money(spent),
+                    available=turn.money(summary.raised - spent),
+                )
             )
             if names:
                 shown = ", ".join(names[:MAX_PUBLIC_NAMES])
@@ -210,8 +263,34 @@ class Reports:
                 lines.append(turn.t("donations.public_names", names=shown))
                 if more > 0:
                     lines.append(turn.t("donations.public_more", count=more))
+        paid = await self._public_disbursements(turn)
+        if paid:
+            lines.append(paid)
         lines.append(turn.t("donations.public_footer"))
         return [Reply("\n\n".join(lines))]
+
+    async def _public_disbursements(self, turn: Turn) -> str:
+        """The latest payments not reversed: date, purpose, commune, amount; names by consent."""
+        rows = await self.ledger.disbursements()
+        reversed_ids = {row.reverses_id for row in rows if row.reverses_id is not None}
+        payments = [r for r in rows if r.kind == "payment" and r.id not in reversed_ids]
+        if not payments:
+            return ""
+        communes: dict[str, str] = {}
+        lines = [turn.t("donations.disburse.public_title")]
+        for row in payments[-MAX_PUBLIC_DISBURSEMENTS:]:
+            lines.append(public_line(turn, row, await self._commune(turn, row, communes)))
+        more = len(payments) - MAX_PUBLIC_DISBURSEMENTS
+        if more > 0:
+            lines.append(turn.t("donations.disburse.public_more", count=more))
+        return "\n".join(lines)
+
+    @staticmethod
+    async def _commune(turn: Turn, row: Disbursement, known: dict[str, str]) -> str:
+        if row.ward_id not in known:
+            named = await turn.services.users.ward(row.ward_id)
+            known[row.ward_id] = named.name if named else row.ward_id
+        return known[row.ward_id]
 
     async def lookup(self, turn: Turn) -> list[Reply]:
         """`/tracuu <số biên nhận>`: amount, date and campaign of a gift (name only if public)."""
@@ -234,6 +313,10 @@ class Reports:
                 campaign=campaign.name,
             )
         ]
+        if entry.goods:
+            lines.append(
+                turn.t("donations.gift.lookup_goods", goods=entry.goods, quantity=entry.quantity)
+            )
         if entry.public and entry.donor_name:
             lines.append(turn.t("donations.lookup_donor", name=entry.donor_name))
         reversal = await self.ledger.reversal_of(entry.id)
@@ -247,10 +330,14 @@ class Reports:
         receipt, _, reason = turn.argument.strip().partition(" ")
         if not receipt or not reason.strip():
             return [turn.reply("donations.reverse_usage")]
+        if is_voucher(receipt):
+            return await self.disburse_flow.reverse(turn, receipt, reason)
         entry = await self.ledger.by_receipt(receipt)
         if entry is None:
             return [turn.reply("donations.lookup_missing", receipt=receipt[:40])]
         turn.require_staff(entry.ward_id)
+        if entry.kind == "reversal":
+            return [turn.reply("donations.gift.reverse_is_reversal", receipt=entry.receipt)]
         if await self.ledger.reversal_of(entry.id) is not None:
             raise UserFacingError("donations.ledger.already_reversed")
         try:

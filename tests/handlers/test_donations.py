@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 
 from bot.app import App
+from bot.core.i18n import Translator
+from handlers.donations._reports import export_bytes
+from storage.ledger import Ledger
 from storage.users import Ward
 from tests.harness import Chat, FakeClock, make_officer, text_of
 
@@ -112,7 +115,8 @@ async def test_bad_dates_are_refused(app: App, officer: Chat) -> None:
     await officer.tap("Ẩn danh")
     await officer.send("100 nghìn")
     await officer.tap("Hiện vật")
-    await officer.send("10 kg gạo")
+    await officer.send("gạo")
+    await officer.send("10 kg")
     assert "tương lai" in text_of(await officer.send("22/11/2026"))
     assert "01/03/2026" in text_of(await officer.send("28/02/2026"))
     assert "chưa đúng" in text_of(await officer.send("31/02/2026"))
@@ -124,11 +128,11 @@ async def test_bad_dates_are_refused(app: App, officer: Chat) -> None:
     assert "20/11/2026" in officer.last.text
     await officer.tap("Xác nhận")
     row = await app.db.fetchone(
-        "SELECT donor_name, public, method, reference FROM donation_entries"
+        "SELECT donor_name, public, method, reference, goods, quantity FROM donation_entries"
         " WHERE donated_on = '2026-11-20' AND amount = 100000"
     )
     assert row is not None
-    assert tuple(row) == ("", 0, "in_kind", "10 kg gạo")
+    assert tuple(row) == ("", 0, "in_kind", "", "gạo", "10 kg")
 
 
 async def test_resident_cannot_log(app: App, resident: Chat) -> None:
@@ -241,3 +245,120 @@ async def test_help_names_each_command_once(officer: Chat, resident: Chat) -> No
     resident_help = text_of(await resident.send("/help"))
     assert "/minhbach — công khai số thu của Quỹ" in resident_help
     assert "/ghinhan" not in resident_help and "/daobut" not in resident_help
+
+
+async def start_gift(officer: Chat, *, name: str = "Công ty B", amount: str = "3 triệu") -> None:
+    """Start logging a business gift of `amount` up to the method question."""
+    await officer.send("/ghinhan")
+    await officer.tap("Doanh nghiệp")
+    await officer.send(name)
+    await officer.send(amount)
+
+
+async def test_a_recorded_bank_reference_is_warned_about(app: App, officer: Chat) -> None:
+    """A transfer reference already recorded shows its receipt; going on needs a tap."""
+    demo = await app.db.fetchone("SELECT receipt FROM donation_entries WHERE reference = 'FT2026'")
+    assert demo is not None
+    await start_gift(officer)
+    await officer.tap("Chuyển khoản")
+    warned = text_of(await officer.send("ft2026"))
+    assert demo[0] in warned and "50.000.000 ₫" in warned
+    await officer.tap("Nhập lại mã giao dịch")
+    officer.expect("donations.ask_bank_ref")
+    assert demo[0] in text_of(await officer.send("FT2026"))
+    await officer.tap("Vẫn ghi")
+    officer.expect("donations.ask_date")
+    await officer.tap("Hôm nay")
+    await officer.tap("Đồng ý công khai")
+    await officer.tap("Bỏ qua")
+    await officer.tap("Xác nhận")
+    rows = await app.db.fetchall("SELECT id FROM donation_entries WHERE reference = 'FT2026'")
+    assert len(rows) == 2
+
+
+async def test_a_new_bank_reference_is_not_warned_about(app: App, officer: Chat) -> None:
+    """A reference never recorded goes straight to the date question."""
+    await start_gift(officer)
+    await officer.tap("Chuyển khoản")
+    await officer.send("FT99999")
+    officer.expect("donations.ask_date")
+
+
+async def test_an_in_kind_gift_keeps_goods_in_receipt_lookup_and_export(
+    app: App, officer: Chat
+) -> None:
+    """Goods and quantity are asked, shown on the receipt and /tracuu, and exported."""
+    await start_gift(officer, amount="5 triệu")
+    await officer.tap("Hiện vật")
+    officer.expect("donations.gift.ask_goods")
+    await officer.send("Gạo ST25")
+    await officer.send("20 bao")
+    await officer.tap("Hôm nay")
+    await officer.tap("Đồng ý công khai")
+    summary = text_of(await officer.tap("Bỏ qua"))
+    assert "Gạo ST25 — số lượng 20 bao" in summary
+    done = text_of(await officer.tap("Xác nhận"))
+    assert "hiện vật: Gạo ST25, số lượng 20 bao" in done
+    receipt = RECEIPT.findall(done)[0]
+    looked = text_of(await Chat(app, "resident-5").send(f"/tracuu {receipt}"))
+    assert "5.000.000 ₫" in looked and "Hiện vật: Gạo ST25 — số lượng 20 bao" in looked
+    csv_text = (
+        await export_bytes(Ledger(app.db), Translator("vi"), fmt="csv", campaign_id=1, ward_id=None)
+    ).decode("utf-8-sig")
+    assert "Hiện vật,Số lượng" in csv_text.splitlines()[0]
+    assert "Gạo ST25,20 bao" in csv_text
+
+
+async def test_a_number_at_the_name_step_is_not_taken_as_a_name(app: App, officer: Chat) -> None:
+    """Typing "1" at the donor-name step asks whether "Ẩn danh" was meant."""
+    await officer.send("/ghinhan")
+    await officer.tap("Cá nhân")
+    asked = text_of(await officer.send("1"))
+    assert "Ẩn danh" in asked and '"1"' in asked
+    await officer.tap("Ẩn danh")
+    officer.expect("donations.ask_amount")
+    await officer.send("/ghinhan")
+    await officer.tap("Cá nhân")
+    await officer.send("2")
+    await officer.tap('Tên đúng là "2"')
+    await officer.send("1 triệu")
+    await officer.tap("Tiền mặt")
+    await officer.tap("Hôm nay")
+    await officer.tap("Không công khai")
+    summary = text_of(await officer.tap("Bỏ qua"))
+    assert "Người ủng hộ: 2 (" in summary
+
+
+async def test_edit_on_the_confirm_screen_changes_one_part(app: App, officer: Chat) -> None:
+    """Edit → "Số tiền": only the amount is asked again, then the confirm screen."""
+    await log_gift(officer)
+    await officer.tap("Sửa")
+    await officer.tap("Số tiền")
+    summary = text_of(await officer.send("3 triệu"))
+    assert "3.000.000 ₫" in summary and "Trần Thị Bình" in summary
+    assert [c.payload for c in officer.last.choices][:2] == ["don:ok", "don:fix"]
+    await officer.tap("Sửa")
+    await officer.tap("Người ủng hộ")
+    await officer.tap("Tổ chức")
+    await officer.send("Hội Nông dân")
+    consent = officer.last.text
+    officer.expect("donations.ask_public")
+    assert consent
+    await officer.tap("Không công khai")
+    await officer.tap("Xác nhận")
+    row = await app.db.fetchone(
+        "SELECT donor_type, donor_name, public, amount FROM donation_entries ORDER BY id DESC"
+    )
+    assert row is not None and tuple(row) == ("organisation", "Hội Nông dân", 0, 3_000_000)
+
+
+async def test_reversing_a_reversal_says_it_is_one(app: App, officer: Chat) -> None:
+    """/daobut on a reversal's number says it is a reversal, and records nothing."""
+    await log_gift(officer)
+    receipt = RECEIPT.findall(text_of(await officer.tap("Xác nhận")))[0]
+    done = text_of(await officer.send(f"/daobut {receipt} nhập sai"))
+    reversal = next(r for r in RECEIPT.findall(done) if r != receipt)
+    before = await count_entries(app)
+    said = text_of(await officer.send(f"/daobut {reversal} nhập sai"))
+    assert "là một bút toán đảo" in said
+    assert await count_entries(app) == before

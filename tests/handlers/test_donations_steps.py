@@ -186,7 +186,7 @@ async def test_forged_confirm_records_nothing(app: App, officer: Chat) -> None:
     before = await count_entries(app)
     await officer.press("don:ok:again")
     officer.expect("common.choose_above")
-    assert [c.payload for c in officer.last.choices] == ["don:ok", CANCEL]
+    assert [c.payload for c in officer.last.choices] == ["don:ok", "don:fix", CANCEL]
     assert await count_entries(app) == before
     await officer.send("1")
     assert RECEIPT.search(text_of(officer.history[-2:])) is not None

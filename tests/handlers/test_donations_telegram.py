@@ -68,3 +68,42 @@ async def test_log_gift_on_telegram(app: App, fake_telegram: FakeBotApi) -> None
         sheet = load_workbook(io.BytesIO(document.document_bytes)).active
         assert sheet is not None
         assert sheet.max_row == 7
+
+
+async def test_disbursement_on_telegram(app: App, fake_telegram: FakeBotApi) -> None:
+    """Officer records a payment by buttons and typing; over the balance it is refused."""
+    fake = fake_telegram
+    tg = TelegramUser(fake, USER + 1)
+    now = app.services.clock()
+    await app.services.users.set_role("telegram", str(USER + 1), "officer", "20257", now=now)
+    async with telegram_running(app, fake):
+        sources = await tg.type_text("/chi", "chi:src:")
+        assert any("78.300.000 ₫" in label for label, _ in sources[-1].buttons())
+        await tg.press("chi:src:c:1", "chi:p:")
+        await tg.press("chi:p:schooling", "chi:byname")
+        await tg.press("chi:byname", "menu:cancel")
+        await tg.type_text("Phạm Thị Mai", "chi:cs:")
+        await tg.press("chi:cs:0", "chi:goods")
+        over = await tg.type_text("80 triệu", "chi:goods")
+        assert "vượt số dư" in "\n".join(m.plain_text for m in over)
+        await tg.type_text("2,5 triệu", "chi:m:")
+        await tg.press("chi:m:transfer", "chi:d:")
+        await tg.press("chi:d:today", "menu:cancel")
+        await tg.type_text("21/QĐ-BVĐ", "chi:d:")
+        await tg.press("chi:d:yesterday", "chi:note:")
+        confirm = await tg.press("chi:note:skip", "chi:ok")
+        assert "2.500.000 ₫" in confirm[-1].plain_text
+        mark = fake.mark(USER + 1)
+        fake.push_callback(USER + 1, "chi:ok")
+        fake.push_callback(USER + 1, "chi:ok")
+        done = await fake.wait_for_next(USER + 1, after=mark, count=2)
+        texts = "\n".join(message.plain_text for message in done)
+        assert set(re.findall(r"VNN-HC-2026-C\d{6}", texts)) == {"VNN-HC-2026-C000001"}
+        assert "75.800.000 ₫" in texts
+        rows = await app.db.fetchall(
+            "SELECT voucher, amount, purpose, beneficiary_name, name_public, decision_date"
+            " FROM donation_disbursements"
+        )
+        assert [tuple(row) for row in rows] == [
+            ("VNN-HC-2026-C000001", 2_500_000, "schooling", "Phạm Thị Mai", 0, "2026-11-20")
+        ]
