@@ -542,6 +542,32 @@ class DisburseFlow(StepFlow[OutData]):
             ),
         )
 
+    async def lookup(self, turn: Turn, voucher: str) -> list[Reply]:
+        """`/tracuu <số phiếu chi>` for everyone: what the public may see of a payment."""
+        row = await self.ledger.by_voucher(voucher)
+        if row is None:
+            return [turn.reply("donations.lookup_missing", receipt=voucher[:40])]
+        if row.kind == "reversal":
+            return [turn.reply(_P + "lookup_reversal", voucher=row.voucher)]
+        named = await turn.services.users.ward(row.ward_id)
+        lines = [
+            turn.t(
+                _P + "lookup_found",
+                voucher=row.voucher,
+                line=public_line(turn, row, named.name if named else row.ward_id),
+                decision=row.decision_number,
+                decision_day=turn.day(row.decision_date),
+            )
+        ]
+        if row.goods:
+            lines.append(
+                turn.t("donations.gift.lookup_goods", goods=row.goods, quantity=row.quantity)
+            )
+        reversal = await self.ledger.disbursement_reversal_of(row.id)
+        if reversal is not None:
+            lines.append(turn.t(_P + "lookup_reversed", voucher=reversal.voucher))
+        return [Reply("\n".join(lines))]
+
     async def reverse(self, turn: Turn, voucher: str, reason: str) -> list[Reply]:
         """`/daobut <số phiếu chi> <lý do>`: the reversal of a payment (staff of its ward)."""
         row = await self.ledger.by_voucher(voucher)

@@ -1,16 +1,23 @@
-"""Rendering: the campaign chart (PNG), CSV and XLSX exports of ledger entries."""
+"""Rendering: the campaign chart (PNG), CSV and XLSX exports of ledger entries.
+
+Times are shown in Asia/Ho_Chi_Minh (the recording time carries its +07:00 offset); in XLSX the
+gift date is a real date cell (dd/mm/yyyy), in CSV an ISO date (yyyy-mm-dd).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
+from bot.core.i18n import to_local
 from handlers.spreadsheet import safe_rows
 from storage.ledger import Campaign, Entry
 
 Translate = Callable[..., str]
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 EXPORT_COLUMNS = (
     "receipt",
@@ -124,7 +131,7 @@ def export_rows(
                 entry.note,
                 entry.reason,
                 ids.get(entry.reverses_id, "") if entry.reverses_id else "",
-                entry.recorded_at.isoformat(timespec="seconds"),
+                to_local(entry.recorded_at).isoformat(timespec="seconds"),
             ]
         )
     return rows
@@ -158,6 +165,11 @@ def to_xlsx(rows: Sequence[Sequence[str | int]], sheet: str) -> bytes:
     amount_column = EXPORT_COLUMNS.index("amount") + 1
     for (cell,) in worksheet.iter_rows(min_row=2, min_col=amount_column, max_col=amount_column):
         cell.number_format = "#,##0"
+    day_column = EXPORT_COLUMNS.index("donated_on") + 1
+    for (cell,) in worksheet.iter_rows(min_row=2, min_col=day_column, max_col=day_column):
+        if isinstance(cell.value, str) and _ISO_DAY.match(cell.value):
+            cell.value = date.fromisoformat(cell.value)
+            cell.number_format = "dd/mm/yyyy"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

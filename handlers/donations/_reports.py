@@ -297,6 +297,8 @@ class Reports:
         receipt = turn.argument.strip()
         if not receipt:
             return [turn.reply("donations.lookup_usage")]
+        if is_voucher(receipt):
+            return await self.disburse_flow.lookup(turn, receipt[:40])
         entry = await self.ledger.by_receipt(receipt[:40])
         if entry is None:
             return [turn.reply("donations.lookup_missing", receipt=receipt[:40])]

@@ -6,6 +6,7 @@ import asyncio
 import re
 
 from bot.app import App
+from storage.registrations import NewRegistration, RegistrationRepository
 from storage.users import Ward
 from tests.harness import Chat, FakeClock, make_officer, text_of
 
@@ -215,3 +216,96 @@ async def test_bad_decision_and_beneficiary_are_asked_again(app: App, officer: C
     assert "toàn Quỹ" in text_of(await officer.tap("Xác nhận"))
     row = await app.db.fetchone("SELECT campaign_id, fund FROM donation_disbursements")
     assert row is not None and tuple(row) == (None, "vnn")
+
+
+async def registration(app: App, ward_id: str) -> str:
+    """An exit registration of a household in `ward_id`; returns its TN code."""
+    now = app.services.clock()
+    user = await app.services.users.get_or_create(
+        "test", f"resident-{ward_id}", chat_id="c", language="vi", display_name="Hộ", now=now
+    )
+    made, _ = await RegistrationRepository(app.db).create(
+        NewRegistration(
+            user_id=user.id,
+            channel="test",
+            chat_id="c",
+            ward_id=ward_id,
+            full_name="Đỗ Văn Tâm",
+            birth_date="1980-01-01",
+            sex="male",
+            ethnicity="Kinh",
+            id_number="",
+            phone="",
+            address="Tổ 3",
+            household_code="",
+            members=4,
+            monthly_income=1_500_000,
+            causes=[],
+            cause_other="",
+            supports=[],
+            support_other="",
+            target_year=2027,
+        ),
+        token=f"tok-{ward_id}",
+        now=now,
+        year=2026,
+    )
+    return made.code
+
+
+async def test_a_registration_of_the_ward_is_linked(app: App, officer: Chat) -> None:
+    """The ward's exit registration is offered as a button and linked; the name stays private."""
+    code = await registration(app, "20257")
+    await officer.send("/chi")
+    await officer.tap("Vận động Quỹ Vì người nghèo năm 2026")
+    await officer.tap("Hỗ trợ sản xuất")
+    await officer.tap(code)
+    await officer.send("3 triệu")
+    await officer.tap("Tiền mặt")
+    await officer.tap("Hôm nay")
+    await officer.send("16/QĐ-BVĐ")
+    await officer.tap("Hôm nay")
+    summary = text_of(await officer.tap("Bỏ qua"))
+    assert f"hộ có hồ sơ đăng ký thoát nghèo {code}" in summary
+    await officer.tap("Xác nhận")
+    row = await app.db.fetchone("SELECT registration_id, name_public FROM donation_disbursements")
+    assert row is not None and row[0] == int(code.rsplit("-", 1)[1]) and row[1] == 0
+    public = text_of(await Chat(app, "resident-7").send("/minhbach"))
+    assert "Hỗ trợ sản xuất, sinh kế — Phường Hòa Cường — 3.000.000 ₫" in public
+    assert "Đỗ Văn Tâm" not in public and code not in public
+
+
+async def test_a_registration_of_another_ward_is_refused(app: App, officer: Chat) -> None:
+    """A TN code of another ward's registration is not accepted as the beneficiary."""
+    await app.services.users.add_ward(
+        Ward(
+            id="20275",
+            code="20275",
+            name="Phường An Hải",
+            kind="phuong",
+            province_code="48",
+            province="Thành phố Đà Nẵng",
+            area="urban",
+        )
+    )
+    code = await registration(app, "20275")
+    await officer.send("/chi")
+    await officer.tap("Toàn Quỹ")
+    await officer.tap("Cứu đói")
+    assert code not in [c.label for c in officer.last.choices]
+    refused = text_of(await officer.send(code))
+    assert "Không thấy hồ sơ" in refused
+    officer.expect("donations.disburse.ask_beneficiary")
+
+
+async def test_anyone_can_look_up_a_voucher(app: App, officer: Chat) -> None:
+    """/tracuu on a voucher shows purpose, commune, amount and decision; no private name."""
+    await walk(officer, amount="2 triệu", name="Trần Văn Bình", public=False)
+    await officer.tap("Xác nhận")
+    resident = Chat(app, "resident-3")
+    found = text_of(await resident.send("/tracuu vnn-hc-2026-c000001"))
+    assert "Xây, sửa nhà ở — Phường Hòa Cường — 2.000.000 ₫" in found
+    assert "15/QĐ-BVĐ" in found and "Trần Văn Bình" not in found
+    await officer.send("/daobut VNN-HC-2026-C000001 nhầm")
+    assert "VNN-HC-2026-C000002" in text_of(await resident.send("/tracuu VNN-HC-2026-C000001"))
+    assert "bút toán đảo" in text_of(await resident.send("/tracuu VNN-HC-2026-C000002"))

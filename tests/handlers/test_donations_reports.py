@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import warnings
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -78,6 +78,8 @@ async def test_xlsx_export_reads_back(app: App, officer: Chat) -> None:
     assert len(rows) == 6
     assert sum(int(str(row[8])) for row in rows[1:]) == 78_300_000
     assert rows[1][0] == "VNN-HC-2026-000001"
+    assert rows[1][4] == datetime(2026, 3, 20)  # a real date cell
+    assert str(rows[1][-1]).endswith("+07:00")  # recorded at, in Vietnam's time
     audit = await app.services.audit.recent(action_prefix="donations.exported")
     assert audit[0].detail["format"] == "xlsx"
 
