@@ -388,7 +388,7 @@ async def settle(
     expected: int,
     *,
     done: Callable[[], bool],
-    quiet: float = 2.5,
+    quiet: float = 5.0,
     extra: float = 1.0,
     cap: float = 45.0,
 ) -> None:

@@ -13,14 +13,14 @@ pytestmark = [pytest.mark.slow, pytest.mark.faults]
 
 @pytest.fixture(scope="module")
 def outcome(tmp_path_factory: pytest.TempPathFactory) -> Outcome:
-    """One run: 20 users × 10 updates POSTed to both processes, then a handover to both."""
-    return asyncio.run(two_processes(tmp_path_factory.mktemp("two")))
+    """One run: 12 users × 10 updates POSTed to both processes, then a handover to both."""
+    return asyncio.run(two_processes(tmp_path_factory.mktemp("two"), users=12))
 
 
 def test_each_update_is_handled_once_by_two_processes(outcome: Outcome) -> None:
     """Every update POSTed to both processes gets exactly one reply, in order."""
     assert outcome.notes["alive"] == [True, True]
-    assert outcome.tally.handled == outcome.tally.inputs == 200
+    assert outcome.tally.handled == outcome.tally.inputs == 120
     assert outcome.problems(kills=False) == []
 
 
