@@ -427,7 +427,12 @@ class Ledger:
         now: datetime,
         idempotency_key: str | None = None,
     ) -> Entry:
-        """Record the reversal (bút toán đảo) of a gift: same amount, negative, naming it."""
+        """Record the reversal (bút toán đảo) of a gift: same amount, negative, naming it.
+
+        Refused with "balance" when the money was already paid out (the balance of its campaign
+        or of the ward's fund would fall below zero at some date): reverse those disbursements
+        first, so the balance never goes negative.
+        """
         original = await self.entry(entry_id)
         if original is None or original.kind != "gift":
             raise LedgerError("not_found")
@@ -507,6 +512,8 @@ class Ledger:
         ):
             already.add(item.reverses)
         problem = _problem(item, campaign, already, str(province[0]) if province else None)
+        if problem is None and campaign is not None and item.reverses is not None:
+            problem = _spent_problem_in(conn, new, campaign.fund)
         if problem is not None or campaign is None:
             return LedgerError(problem or "not_found"), None
         code = self._ward_code_in(conn, new.ward_id)
@@ -1032,6 +1039,15 @@ def _campaign_problem_in(
         return "ward"
     if campaign.ward_id is None and campaign.province_code not in (None, province_code):
         return "ward"
+    return None
+
+
+def _spent_problem_in(conn: sqlite3.Connection, new: NewEntry, fund: str) -> str | None:
+    """Refuses ("balance") a gift reversal that would leave less than was already paid out."""
+    for campaign_id in (new.campaign_id, None):
+        gifts, spent = _flows_in(conn, new.ward_id, fund, campaign_id)
+        if -new.amount > _lowest_from(gifts, spent, new.donated_on):
+            return "balance"
     return None
 
 

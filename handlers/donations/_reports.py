@@ -350,6 +350,8 @@ class Reports:
                 now=turn.now,
             )
         except LedgerError as exc:
+            if exc.code == "balance":
+                raise UserFacingError("donations.gift.reverse_balance") from None
             raise UserFacingError(f"donations.ledger.{exc.code}") from None
         return [
             turn.reply(

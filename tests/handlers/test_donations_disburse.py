@@ -309,3 +309,15 @@ async def test_anyone_can_look_up_a_voucher(app: App, officer: Chat) -> None:
     await officer.send("/daobut VNN-HC-2026-C000001 nhầm")
     assert "VNN-HC-2026-C000002" in text_of(await resident.send("/tracuu VNN-HC-2026-C000001"))
     assert "bút toán đảo" in text_of(await resident.send("/tracuu VNN-HC-2026-C000002"))
+
+
+async def test_a_gift_already_spent_is_not_reversed(app: App, officer: Chat) -> None:
+    """/daobut on a gift whose money was paid out says so; the balance never goes negative."""
+    await walk(officer, amount="78,3 triệu")
+    await officer.tap("Xác nhận")
+    row = await app.db.fetchone("SELECT receipt FROM donation_entries ORDER BY id LIMIT 1")
+    assert row is not None
+    said = text_of(await officer.send(f"/daobut {row[0]} nhập sai"))
+    assert "đã được chi" in said
+    report = text_of(await officer.send("/baocao"))
+    assert "Số dư: 0 ₫" in report

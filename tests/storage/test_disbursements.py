@@ -194,3 +194,17 @@ async def test_an_in_kind_gift_keeps_its_goods(backend: Backend) -> None:
     )
     stored = await backend.ledger.entry(entry.id)
     assert stored is not None and (stored.goods, stored.quantity) == ("Gạo ST25", "20 bao")
+
+
+async def test_a_gift_already_paid_out_cannot_be_reversed(backend: Backend) -> None:
+    """Reversing a gift whose money was disbursed is refused until the payment is reversed."""
+    ledger = backend.ledger
+    cid = await campaign(backend)
+    entry = await ledger.append(gift(cid, 1_000_000), now=NOW)
+    paid = await ledger.disburse(payment(cid, 600_000), now=NOW)
+    with pytest.raises(LedgerError) as refused:
+        await ledger.reverse(entry.id, reason="ghi nhầm", recorded_by=None, now=NOW)
+    assert refused.value.code == "balance"
+    await ledger.reverse_disbursement(paid.id, reason="chi nhầm", recorded_by=None, now=NOW)
+    await ledger.reverse(entry.id, reason="ghi nhầm", recorded_by=None, now=NOW)
+    assert (await ledger.balance(ward_id=WARD.id, campaign_id=cid)).available == 0
