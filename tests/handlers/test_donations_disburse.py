@@ -321,3 +321,18 @@ async def test_a_gift_already_spent_is_not_reversed(app: App, officer: Chat) -> 
     assert "đã được chi" in said
     report = text_of(await officer.send("/baocao"))
     assert "Số dư: 0 ₫" in report
+
+
+async def test_the_fund_menu_offers_money_out(app: App, officer: Chat) -> None:
+    """The officers' fund menu has "Ghi khoản chi", which starts the disbursement flow."""
+    hub = await officer.press("menu:donations")
+    assert "Ghi khoản chi" in [c.label for c in hub[-1].choices]
+    await officer.tap("Ghi khoản chi")
+    officer.expect("donations.disburse.ask_source")
+
+
+async def test_a_resident_cannot_disburse(app: App, resident: Chat) -> None:
+    """/chi and a forged confirm button are refused to a resident; nothing is stored."""
+    assert "quyền" in text_of(await resident.send("/chi"))
+    assert "quyền" in text_of(await resident.press("chi:ok"))
+    assert await count_out(app) == 0
