@@ -13,11 +13,15 @@ from datetime import date, datetime
 from bot.core.feature import FeatureContext
 from bot.core.registry import EVERYONE, STAFF, Action, Command, MenuItem
 from bot.core.turn import Services
+from handlers.donations._account import AccountFlow, DonorQR
+from handlers.donations._bank_cli import add_bank_cli as _add_bank_cli
 from handlers.donations._campaign import CampaignFlow
 from handlers.donations._cli import add_cli as _add_cli
 from handlers.donations._disburse import DisburseFlow
 from handlers.donations._flow import LogFlow
+from handlers.donations._import import LineActions, Reconciler, StatementFlow
 from handlers.donations._reports import Reports
+from storage.bank import BankStore
 from storage.ledger import Ledger, NewEntry
 from storage.registrations import RegistrationRepository
 
@@ -127,6 +131,32 @@ def install(ctx: FeatureContext) -> None:
         )
     )
 
+    # Paying by bank transfer: accounts, donors' VietQR, statement reconciliation.
+    bank = BankStore(ctx.services.db)
+    donor_qr = DonorQR(ledger, bank)
+    reconciler = Reconciler(ledger, bank)
+    account_flow = AccountFlow(ledger, bank, donor_qr)
+    registry.add_flow(account_flow)
+    statement_flow = StatementFlow(ledger, reconciler)
+    registry.add_flow(statement_flow)
+    registry.add_action(Action("bq", donor_qr.action, EVERYONE))
+    registry.add_action(Action("bk", LineActions(ledger, bank, reconciler).action, STAFF))
+    registry.add_command(
+        Command(("/taikhoan",), account_flow.start, STAFF, help_key="donations.bank.help_account")
+    )
+    registry.add_command(
+        Command(("/doisoat",), statement_flow.start, STAFF, help_key="donations.bank.help_import")
+    )
+    registry.add_command(
+        Command(
+            ("/ungho",),
+            donor_qr.donate,
+            EVERYONE,
+            "donations.bank.help_donate",
+            takes_argument=True,
+        )
+    )
+
     async def demo(services: Services, now: datetime) -> None:
         await load_demo(ledger, services, now)
 
@@ -136,3 +166,4 @@ def install(ctx: FeatureContext) -> None:
 def add_cli(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """`giamngheo donations export [--ward W] [--campaign ID] [--format csv|xlsx] [-o PATH]`."""
     _add_cli(sub)
+    _add_bank_cli(sub)
