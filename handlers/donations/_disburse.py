@@ -23,7 +23,7 @@ from bot.core.registry import STAFF
 from bot.core.turn import Turn
 from bot.core.types import Choice, Reply
 from handlers.donations._dates import parse_day
-from handlers.donations._flow import read_amount, typed
+from handlers.donations._flow import is_button_number, read_amount, typed
 from handlers.donations._payloads import (
     OUT_METHODS,
     OUT_SECTIONS,
@@ -47,7 +47,7 @@ from storage.registrations import RegistrationRepository, Status
 
 MAX_REGISTRATIONS_SHOWN = 5
 _TN_CODE = re.compile(r"^TN-(\d{4})-(\d{1,9})$", re.IGNORECASE)
-_HOUSEHOLD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9./_-]{1,39}$")
+_HOUSEHOLD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9./_-]{2,39}$")  # 3 characters or more
 _VOUCHER = re.compile(r"^[A-Z]+-[A-Z0-9]+-\d{4}-C\d{6}$", re.IGNORECASE)
 _P = "donations.disburse."
 
@@ -324,6 +324,8 @@ class DisburseFlow(StepFlow[OutData]):
         if OutSkipNote.unpack(turn.payload) is not None:
             data.note = ""
         elif text := typed(turn):
+            if is_button_number(text):
+                return [turn.reply("donations.gift.note_is_number"), await self._prompt(turn, data)]
             data.note = text
         else:
             return [await self._prompt(turn, data)]

@@ -91,6 +91,12 @@ async def require_campaign(turn: Turn, ledger: Ledger, campaign_id: object) -> C
     return campaign
 
 
+def is_button_number(text: str) -> bool:
+    """Whether typed text is only a small number ("1", "2.") a button index may have meant."""
+    stripped = text.strip().rstrip(".)")
+    return stripped.isascii() and stripped.isdigit() and len(stripped) <= 2
+
+
 def typed(turn: Turn) -> str:
     """The text typed at a step that waits for text ("" for a button press), cut to 200 chars."""
     return "" if turn.payload else turn.text[:MAX_TEXT]
@@ -356,6 +362,8 @@ class LogFlow(StepFlow[LogData]):
         if SkipNote.unpack(turn.payload) is not None:
             data.note = ""
         elif text := typed(turn):
+            if is_button_number(text):  # "1" was likely meant as button 1, "Bỏ qua"
+                return [turn.reply("donations.gift.note_is_number"), self._prompt(turn, data)]
             data.note = text
         else:
             return [self._prompt(turn, data)]

@@ -362,3 +362,18 @@ async def test_reversing_a_reversal_says_it_is_one(app: App, officer: Chat) -> N
     said = text_of(await officer.send(f"/daobut {reversal} nhập sai"))
     assert "là một bút toán đảo" in said
     assert await count_entries(app) == before
+
+
+async def test_a_number_at_the_note_step_is_not_taken_as_a_note(app: App, officer: Chat) -> None:
+    """Typing "1" at the note step (button 1 is "Bỏ qua") asks again instead of storing "1"."""
+    await officer.send("/ghinhan")
+    await officer.tap("Cá nhân")
+    await officer.tap("Ẩn danh")
+    await officer.send("1 triệu")
+    await officer.tap("Tiền mặt")
+    await officer.tap("Hôm nay")
+    said = text_of(await officer.send("1"))
+    assert "Bỏ qua" in said
+    officer.expect("donations.ask_note")
+    summary = text_of(await officer.send("đợt 1"))
+    assert "Ghi chú: đợt 1" in summary

@@ -336,3 +336,12 @@ async def test_a_resident_cannot_disburse(app: App, resident: Chat) -> None:
     assert "quyền" in text_of(await resident.send("/chi"))
     assert "quyền" in text_of(await resident.press("chi:ok"))
     assert await count_out(app) == 0
+
+
+async def test_a_small_number_is_not_a_household_code(app: App, officer: Chat) -> None:
+    """A small number at the beneficiary step (maybe a button number) is not a code."""
+    await officer.send("/chi")
+    await officer.tap("Toàn Quỹ")
+    await officer.tap("Cứu đói")
+    assert "Chưa nhận ra mã" in text_of(await officer.send("12"))
+    officer.expect("donations.disburse.ask_beneficiary")
