@@ -21,6 +21,7 @@ from handlers.donations._disburse import DisburseFlow
 from handlers.donations._flow import LogFlow
 from handlers.donations._import import LineActions, Reconciler, StatementFlow
 from handlers.donations._reports import Reports
+from handlers.donations._statement import Statements
 from storage.bank import BankStore
 from storage.ledger import Ledger, NewEntry
 from storage.registrations import RegistrationRepository
@@ -107,6 +108,7 @@ def install(ctx: FeatureContext) -> None:
     registry.add_flow(campaign_flow)
     registry.add_flow(disburse_flow)
     registry.add_action(Action("rep", reports.action, STAFF))
+    registry.add_action(Action("sk", Statements(ledger).action, EVERYONE))  # sao kê files
     registry.add_command(
         Command(("/ghinhan",), log_flow.start, STAFF, help_key="donations.help_log")
     )

@@ -1,4 +1,9 @@
-"""`giamngheo donations export`: the ledger entries as CSV or XLSX."""
+"""`giamngheo donations export | statement | verify`: the ledger's files.
+
+`export` writes the entries (officers' data) as CSV or XLSX; `statement` writes a campaign's
+public statement (sao kê) as PDF, CSV or XLSX; `verify` recomputes a statement file's checksum
+and, given `--db`, says whether the ledger still gives the same statement.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +11,26 @@ import argparse
 import asyncio
 import re
 import sys
+from datetime import date
 from pathlib import Path
 
 from bot.core.config import Config
 from bot.core.i18n import Translator
+from handlers.donations._dates import parse_day
 from handlers.donations._reports import export_bytes
+from handlers.donations._statement import (
+    FORMATS,
+    file_name,
+    ledger_checksum,
+    make_statement,
+    render,
+    verify_bytes,
+)
 from storage import files
 from storage.clock import utc_now
 from storage.db import open_database
 from storage.ledger import Ledger
+from storage.users import UserRepository
 
 STDOUT = "-"
 
@@ -66,8 +82,100 @@ async def cmd_export(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def _day(text: str) -> date:
+    """A `--from`/`--to` date: dd/mm/yyyy or yyyy-mm-dd."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    found = parse_day(text, utc_now().date())
+    if found is None:
+        raise argparse.ArgumentTypeError(f"ngày không hợp lệ / not a date: {text!r}")
+    return found
+
+
+async def cmd_statement(args: argparse.Namespace, config: Config) -> int:
+    """Write a campaign's statement (optionally one period) to a private file, or `-o -`."""
+    to_stdout = args.output == STDOUT
+    if to_stdout and args.format != "csv" and sys.stdout.isatty():
+        print(BINARY_TO_TERMINAL.replace("XLSX", args.format.upper()), file=sys.stderr)
+        return 2
+    if args.start and args.end and args.end < args.start:
+        print("Lỗi / Error: --to < --from", file=sys.stderr)
+        return 2
+    t = Translator(args.lang)
+    async with open_database(config.database_path) as db:
+        ledger = Ledger(db)
+        campaign = await ledger.campaign(args.campaign)
+        if campaign is None:
+            print(f"Không có đợt {args.campaign} / no campaign {args.campaign}", file=sys.stderr)
+            return 2
+        statement = await make_statement(
+            ledger,
+            UserRepository(db),
+            t,
+            campaign=campaign,
+            start=args.start,
+            end=args.end,
+            now=utc_now(),
+        )
+    data = await asyncio.to_thread(render, statement, t, args.format)
+    if to_stdout:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return 0
+    if args.output:
+        path = Path(args.output)
+    else:
+        path = files.exports_folder(config.database_path) / file_name(statement, args.format)
+    try:
+        await asyncio.to_thread(files.write_private, path, data)
+    except files.UnsafeTarget as exc:
+        print(f"Lỗi / Error: {exc}", file=sys.stderr)
+        return 2
+    print(f"Đã xuất {path.resolve()}", file=sys.stderr)
+    print(f"SHA-256: {statement.checksum}", file=sys.stderr)
+    return 0
+
+
+async def cmd_verify(args: argparse.Namespace, config: Config) -> int:
+    """Check a statement file: intact (0), altered or unreadable (1), or not like the ledger (3)."""
+    try:
+        data = await asyncio.to_thread(Path(args.file).read_bytes)
+    except OSError as exc:
+        print(f"Lỗi / Error: {exc}", file=sys.stderr)
+        return 2
+    verdict = await asyncio.to_thread(verify_bytes, data)
+    if not verdict.intact or verdict.state is None:
+        print(f"KHÔNG NGUYÊN VẸN / NOT INTACT ({verdict.problem}): {args.file}")
+        if verdict.printed:
+            print(f"  mã in trên tệp / printed: {verdict.printed}")
+        if verdict.computed:
+            print(f"  mã tính lại / recomputed: {verdict.computed}")
+        return 1
+    print(f"NGUYÊN VẸN / INTACT: {args.file} ({verdict.lines} dòng / lines)")
+    print(f"  SHA-256: {verdict.printed}")
+    print(f"  {verdict.state.text()}")
+    if not (args.verify_db or args.db):
+        return 0
+    database = Path(args.verify_db) if args.verify_db else config.database_path
+    if not database.exists():
+        print(f"Lỗi / Error: {database} không có / does not exist", file=sys.stderr)
+        return 2
+    async with open_database(database) as db:
+        now_checksum = await ledger_checksum(
+            Ledger(db), UserRepository(db), verdict.state, utc_now()
+        )
+    if now_checksum == verdict.printed:
+        print("KHỚP SỔ / MATCHES THE LEDGER")
+        return 0
+    print("KHÔNG KHỚP SỔ / DOES NOT MATCH THE LEDGER (sổ đã thay đổi / the ledger has changed)")
+    print(f"  sổ hiện nay / ledger now: {now_checksum or '-'}")
+    return 3
+
+
 def add_cli(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add `donations export`."""
+    """Add `donations export`, `donations statement` and `donations verify`."""
     donations = sub.add_parser("donations", help="Quỹ Vì người nghèo: sổ thu")
     donations_sub = donations.add_subparsers(dest="donations_command", required=True)
     export = donations_sub.add_parser("export", help="export ledger entries (CSV or XLSX)")
@@ -81,3 +189,28 @@ def add_cli(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         " default: exports/ beside the database",
     )
     export.set_defaults(func=cmd_export)
+
+    statement = donations_sub.add_parser(
+        "statement", help="a campaign's public statement (sao kê) as PDF, CSV or XLSX"
+    )
+    statement.add_argument("--campaign", type=int, required=True, help="campaign id")
+    statement.add_argument("--from", dest="start", type=_day, help="first day (dd/mm/yyyy)")
+    statement.add_argument("--to", dest="end", type=_day, help="last day (dd/mm/yyyy)")
+    statement.add_argument("--format", choices=FORMATS, default="pdf")
+    statement.add_argument("--lang", choices=["vi", "en"], default="vi")
+    statement.add_argument(
+        "-o",
+        "--output",
+        help="output file, '-' for standard output (CSV only to a terminal);"
+        " default: exports/ beside the database",
+    )
+    statement.set_defaults(func=cmd_statement)
+
+    verify = donations_sub.add_parser(
+        "verify", help="check a statement file's checksum (and, with --db, against the ledger)"
+    )
+    verify.add_argument("file", help="the statement (PDF, CSV or XLSX)")
+    verify.add_argument(
+        "--db", dest="verify_db", help="also check it against this database (as giamngheo --db)"
+    )
+    verify.set_defaults(func=cmd_verify)

@@ -16,6 +16,7 @@ from handlers.donations._disburse import DisburseFlow, is_voucher, public_line
 from handlers.donations._flow import LogFlow, require_campaign
 from handlers.donations._payloads import CampaignFile, HubAction
 from handlers.donations._render import chart_png, export_rows, to_csv, to_xlsx
+from handlers.donations._statement import statement_choices
 from storage.ledger import FUNDS, Campaign, Disbursement, Ledger, LedgerError
 
 MAX_PUBLIC_NAMES = 30
@@ -267,7 +268,8 @@ class Reports:
         if paid:
             lines.append(paid)
         lines.append(turn.t("donations.public_footer"))
-        return [Reply("\n\n".join(lines))]
+        lines.append(turn.t("donations.statement.offer"))  # the statement (sao kê) buttons
+        return [Reply("\n\n".join(lines), statement_choices(turn, campaigns))]
 
     async def _public_disbursements(self, turn: Turn) -> str:
         """The latest payments not reversed: date, purpose, commune, amount; names by consent."""
