@@ -10,6 +10,21 @@ case): ``Ngày giao dịch`` / ``Ngày GD`` / ``Transaction date``; ``Số tiề
 ``Reference``. Only credits (money in) are kept. A line without a reference gets one from a
 hash of its date, amount, description and its rank among identical lines, so reading the same
 file twice gives the same references.
+
+Reconciliation (``Reconciler``) stores the lines (``storage.bank``), then sorts them: a note
+carrying a reference of a campaign the ward may log to is a proposed gift; a bank reference
+that a ledger gift already carries is a duplicate (never recorded again), or "recorded" when
+the gift came from this line; the rest are unmatched, for the officer to assign. In the chat
+(flow ``stmt``, ``/doisoat``) the officer sends the file; the buttons (``bk:``) record a line
+through ``Ledger.append`` with the key ``bank:<reference>``, so a double tap records once.
+
+```mermaid
+stateDiagram-v2
+    [*] --> campaign: /doisoat
+    campaign --> file: a campaign of the ward (skipped when there is one)
+    file --> file: text, or a file that is not a statement (why, and the question again)
+    file --> [*]: the file, read: proposed (bk:ok, bk:all), known, unmatched (bk:pick → bk:as)
+```
 """
 
 from __future__ import annotations

@@ -343,6 +343,20 @@ async def test_import_in_chat_with_duplicate_and_unmatched(app: App, officer: Ch
     assert len(entries(app, "SELECT * FROM donation_entries WHERE reference = 'FT2026'")) == 1
 
 
+async def test_record_all_records_each_proposal_once(app: App, officer: Chat) -> None:
+    """Recording all records both proposed lines; pressed again, nothing more is recorded."""
+    await set_account(officer)
+    await officer.send("/doisoat")
+    two = STATEMENT + "5;21/11/2026;FT26324005;;700.000;GN1 TRAN THI BINH\n"
+    await upload(app, officer, two.encode())
+    before = len(entries(app))
+    await officer.tap("Ghi nhận cả 2")
+    assert len(entries(app)) == before + 2
+    await officer.press(officer.payload_of("Ghi nhận cả 2"))
+    officer.expect("donations.bank.nothing_left")
+    assert len(entries(app)) == before + 2
+
+
 async def test_reimport_changes_nothing(app: App, officer: Chat) -> None:
     """The same file imported twice leaves every table as it was after the first time."""
     await set_account(officer)
