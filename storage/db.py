@@ -9,12 +9,14 @@ Batches are short: point reads and writes (the per-message lookups go through `p
 
 Durability is kept without making the loop wait for the disk: the connection commits with
 `synchronous=NORMAL` (in WAL mode a commit then survives the process being killed, not the
-machine losing power), and a batch that changed anything is settled only after an `fsync` of
-the WAL file, which runs on a worker thread. That is what `synchronous=FULL` does at each commit,
-so a write that returned is on disk before the user is told it happened, as before. While the
-fsync runs, new calls queue up and go together in the next batch. A write may opt out of the
-wait (`write(..., durable=False)`): the conversation state saved with every message does, since
-it must survive `kill -9` (it does) but may lose one step to a power cut.
+machine losing power), and a batch in which a durable call changed anything is settled only
+after an `fsync` of the WAL file that started after its commit, on a worker thread. That is what
+`synchronous=FULL` does at each commit, so a write that returned is on disk before the user is
+told it happened. The fsync does not hold the connection: later batches run and commit while it
+runs (a write that opted out of the wait, `write(..., durable=False)`, returns at once), and
+durable batches committed meanwhile share the next fsync (group fsync, one in flight at a
+time). The conversation state saved with every message opts out, since it must survive
+`kill -9` (it does) but may lose one step to a power cut; received updates (the inbox) do not.
 
 One write path: a repository writes each statement once, as a plain function of a `sqlite3`
 connection (a `Step`, by convention named `*_in`). One logical change (an answer, its audit row,
@@ -185,6 +187,8 @@ class Database:
         self._in_flight = False  # a batch is scheduled and has not landed yet
         self._exclusive = False  # an `exclusive()` user has, or waits for, the connection
         self._landings: list[asyncio.Future[None]] = []
+        self._unsynced: list[tuple[list[_Work], list[Outcome]]] = []  # committed, awaiting fsync
+        self._syncing = False  # an fsync of the WAL runs on a worker thread
         self.batches = 0  # batches of `run`/`write` calls run (group commit is visible in tests)
         self.syncs = 0  # fsyncs of the WAL (one per batch or transaction that changed something)
         self._wal = False  # in WAL mode (set by `open`)
@@ -228,8 +232,8 @@ class Database:
             self._reader = reader
 
     async def close(self) -> None:
-        """Finish queued work, then close the connections if open."""
-        while self._in_flight or self._queue:
+        """Finish queued work (and its fsyncs), then close the connections if open."""
+        while self._busy():
             await self._next_landing()
         if self._reader is not None:
             self._reader.close()
@@ -346,9 +350,9 @@ class Database:
         """Run what is queued (up to `MAX_BATCH`) as one batch, right here, and settle it.
 
         A batch in which a durable call changed anything is settled, every call in it together,
-        once the WAL is on disk (`_durable`); until then it stays in flight, so new calls wait
-        for the next batch and an `exclusive()` user that arrived meanwhile waits too: the
-        connection is never used from two threads at once.
+        once an fsync of the WAL that started after its commit is done (`_sync_next`). The
+        connection is free again as soon as the batch has run: the next batch does not wait for
+        the fsync, so writes that need no fsync never wait for the disk.
         """
         batch = self._queue[:MAX_BATCH]
         del self._queue[:MAX_BATCH]
@@ -373,13 +377,27 @@ class Database:
             outcomes = _run_batch(self._raw(), jobs=jobs)
         except BaseException as exc:
             outcomes = [(False, exc)] * len(jobs)
-        if not synced:
-            self._landed(batch, outcomes)
+        if synced and self._reader is not None and self._wal:
+            self._unsynced.append((batch, outcomes))
+            self._sync_next()
+            self._landed([], [])
             return
+        self._landed(batch, outcomes)
+
+    def _sync_next(self) -> None:
+        """Start an fsync for the batches committed since the last one started (one at a time)."""
+        if self._syncing or not self._unsynced:
+            return
+        self._syncing = True
+        waiting, self._unsynced = self._unsynced, []
 
         def settle(done: asyncio.Future[None]) -> None:
+            self._syncing = False
             error = done.exception()
-            self._landed(batch, outcomes if error is None else [(False, error)] * len(jobs))
+            for batch, outcomes in waiting:
+                self._settle(batch, outcomes if error is None else [(False, error)] * len(batch))
+            self._wake_landings()
+            self._sync_next()
 
         asyncio.ensure_future(self._durable()).add_done_callback(settle)
 
@@ -402,8 +420,15 @@ class Database:
         self.syncs += 1
 
     def _landed(self, batch: list[_Work], outcomes: list[Outcome]) -> None:
+        """A batch has run: settle its calls, free the connection, send the next batch."""
         self._in_flight = False
         self.batches += 1
+        self._settle(batch, outcomes)
+        self._wake_landings()
+        self._send_batch()
+
+    @staticmethod
+    def _settle(batch: list[_Work], outcomes: list[Outcome]) -> None:
         for item, (ok, value) in zip(batch, outcomes, strict=True):
             if item.future.done():  # the caller was cancelled
                 continue
@@ -411,16 +436,21 @@ class Database:
                 item.future.set_result(value)
             else:
                 item.future.set_exception(value)
+
+    def _wake_landings(self) -> None:
         landings, self._landings = self._landings, []
         for landing in landings:
             if not landing.done():
                 landing.set_result(None)
-        self._send_batch()
+
+    def _busy(self) -> bool:
+        """Whether any call is queued, running, or waiting for its fsync."""
+        return self._in_flight or bool(self._queue) or self._syncing or bool(self._unsynced)
 
     def _next_landing(self) -> asyncio.Future[None]:
         landing: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._landings.append(landing)
-        if not self._in_flight and not self._queue:
+        if not self._busy():
             landing.set_result(None)
         return landing
 

@@ -216,7 +216,7 @@ class TelegramChannel:
         self.poll_backoff = poll_backoff
         self.poll_backoff_max = poll_backoff_max
         self._poller: asyncio.Task[None] | None = None
-        self._answers: set[asyncio.Task[None]] = set()
+        self._answers: dict[int, asyncio.Task[None]] = {}  # inbox row id → its answer
 
     @classmethod
     def build(
@@ -296,9 +296,10 @@ class TelegramChannel:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
             self._poller = None
-        for task in set(self._answers):
+        for task in list(self._answers.values()):
             with contextlib.suppress(Exception):
                 await task
+        self._answers.clear()
         await self.application.shutdown()
 
     async def poll(self) -> None:
@@ -331,15 +332,9 @@ class TelegramChannel:
                 offset = updates[-1].update_id + 1
 
     async def store(self, updates: Sequence[Update]) -> None:
-        """Store updates in the inbox (durably), then stop the spinners of their buttons."""
+        """Store updates in the inbox (durably)."""
         items = [item for item in map(to_incoming, updates) if item is not None]
         await self.intake.accept(items)
-        for update in updates:
-            query = update.callback_query
-            if query is not None:
-                task = asyncio.create_task(_answer(self.application.bot, query.id))
-                self._answers.add(task)
-                task.add_done_callback(self._answers.discard)
 
     async def process_webhook_update(self, data: dict[str, Any]) -> None:
         """Store one update received over the webhook (after its secret was checked).
@@ -356,11 +351,21 @@ class TelegramChannel:
         await self.store([update])
 
     async def prepare(self, item: Stored) -> Inbound:
-        """The stored update as an `Inbound` (`InboxChannel`)."""
+        """The stored update as an `Inbound`; a button's spinner is stopped meanwhile.
+
+        The answer runs while the dispatcher works (not one after the other) and is awaited in
+        `deliver`, so it counts within the intake's concurrency.
+        """
+        query = context_of(item).get("query")
+        if isinstance(query, str) and item.id not in self._answers:
+            self._answers[item.id] = asyncio.create_task(_answer(self.application.bot, query))
         return stored_inbound(item)
 
     async def deliver(self, item: Stored, replies: Sequence[Reply]) -> None:
         """Send a stored update's replies; an `edit_previous` one edits the pressed message."""
+        answering = self._answers.pop(item.id, None)
+        if answering is not None:
+            await answering
         edit = context_of(item).get("edit")
         edit_id = edit if isinstance(edit, int) else None
 

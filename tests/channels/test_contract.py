@@ -85,7 +85,9 @@ async def _telegram(app: App, tmp_path: Path) -> AsyncIterator[Platform]:
             TELEGRAM_BOT_TOKEN=fake.token,
             TELEGRAM_BASE_URL=fake.base_url,
         )
-        channel = CHANNELS["telegram"].build(ChannelContext(config, app.dispatcher, app.intake, NO_RETRIES))
+        channel = CHANNELS["telegram"].build(
+            ChannelContext(config, app.dispatcher, app.intake, NO_RETRIES)
+        )
         yield Platform(
             channel,
             lambda: [m.text or "" for m in fake.messages_to(int(CHAT))],
@@ -100,7 +102,9 @@ async def _zalo(app: App, tmp_path: Path, name: str) -> AsyncIterator[Platform]:
     del tmp_path
     async with FakeZalo() as fake:
         config = make_config(Path("unused.sqlite3"), **zalo_settings(fake))
-        channel = CHANNELS[name].build(ChannelContext(config, app.dispatcher, app.intake, NO_RETRIES))
+        channel = CHANNELS[name].build(
+            ChannelContext(config, app.dispatcher, app.intake, NO_RETRIES)
+        )
         sent = fake.oa_sent if name == "zalo_oa" else fake.bot_sent
         fail = (lambda: fake.fail_next(1)) if name == "zalo_oa" else (lambda: fake.fail_next_bot(1))
         yield Platform(

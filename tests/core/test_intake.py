@@ -216,7 +216,7 @@ async def test_two_processes_on_one_file_handle_a_message_once(
 async def test_a_handover_handled_twice_is_stored_and_sent_to_officers_once(
     app: App, clock: FakeClock
 ) -> None:
-    """ "Gửi" re-handled after a crash (session not yet saved): one question, one notice."""
+    """A "Gửi" re-handled after a crash (session not yet saved): one question, one notice."""
     officer = Chat(app, "officer-k")
     await officer.send("/start")
     await make_officer(app, officer)
