@@ -823,7 +823,7 @@ class Ledger:
                 if campaign is None:
                     raise LedgerError("not_found")
                 scope_fund = campaign.fund
-            gifts, spent = _flows_in(conn, ward_id, scope_fund, campaign_id)
+            gifts, spent = _flows_in(conn, ward_id, scope_fund, campaign_id).scope(campaign_id)
             last = (on or date.max).isoformat()
             return Balance(
                 sum(v for d, v in gifts.items() if d <= last),
@@ -1018,12 +1018,8 @@ def _out_problem_in(conn: sqlite3.Connection, item: _PendingOut) -> str | None:
             return "beneficiary"
     if new.decision_date > new.paid_on:
         return "date"
-    scopes = [None] if new.campaign_id is None else [new.campaign_id, None]
-    for campaign_id in scopes:
-        gifts, spent = _flows_in(conn, new.ward_id, new.fund, campaign_id)
-        if new.amount > _lowest_from(gifts, spent, new.paid_on):
-            return "balance"
-    return None
+    flows = _flows_in(conn, new.ward_id, new.fund, new.campaign_id)
+    return "balance" if new.amount > flows.lowest_from(new.paid_on) else None
 
 
 def _campaign_problem_in(
@@ -1044,11 +1040,8 @@ def _campaign_problem_in(
 
 def _spent_problem_in(conn: sqlite3.Connection, new: NewEntry, fund: str) -> str | None:
     """Refuses ("balance") a gift reversal that would leave less than was already paid out."""
-    for campaign_id in (new.campaign_id, None):
-        gifts, spent = _flows_in(conn, new.ward_id, fund, campaign_id)
-        if -new.amount > _lowest_from(gifts, spent, new.donated_on):
-            return "balance"
-    return None
+    flows = _flows_in(conn, new.ward_id, fund, new.campaign_id)
+    return "balance" if -new.amount > flows.lowest_from(new.donated_on) else None
 
 
 def _lowest_from(gifts: dict[str, int], spent: dict[str, int], day: date) -> int:
@@ -1067,23 +1060,53 @@ def _lowest_from(gifts: dict[str, int], spent: dict[str, int], day: date) -> int
     return lowest
 
 
-def _flows_in(
-    conn: sqlite3.Connection, ward_id: str, fund: str, campaign_id: int | None
-) -> tuple[dict[str, int], dict[str, int]]:
-    """Gifts and disbursements per ISO date of a ward's fund (or one campaign's part)."""
+@dataclass(frozen=True, slots=True)
+class _Flows:
+    """A ward's money in and out per ISO date: of its whole fund, and of one campaign's part."""
+
+    gifts: dict[str, int]
+    spent: dict[str, int]
+    part_gifts: dict[str, int]
+    part_spent: dict[str, int]
+    campaign_id: int | None
+
+    def scope(self, campaign_id: int | None) -> tuple[dict[str, int], dict[str, int]]:
+        """Gifts and disbursements of the campaign's part (None: of the whole fund)."""
+        if campaign_id is None:
+            return self.gifts, self.spent
+        return self.part_gifts, self.part_spent
+
+    def lowest_from(self, day: date) -> int:
+        """The lowest balance from `day` on, of the campaign's part and of the whole fund."""
+        lowest = _lowest_from(self.gifts, self.spent, day)
+        if self.campaign_id is not None:
+            lowest = min(lowest, _lowest_from(self.part_gifts, self.part_spent, day))
+        return lowest
+
+
+def _flows_in(conn: sqlite3.Connection, ward_id: str, fund: str, campaign_id: int | None) -> _Flows:
+    """Gifts and disbursements per date of a ward's fund and one campaign's part, one pass each.
+
+    Both statements read covering indexes (migration 0013) in date order.
+    """
     gifts = conn.execute(
-        "SELECT e.donated_on, SUM(e.amount) FROM donation_entries AS e"
-        " JOIN donation_campaigns AS c ON c.id = e.campaign_id"
-        " WHERE e.ward_id = ? AND c.fund = ? AND (? IS NULL OR e.campaign_id = ?)"
-        " GROUP BY e.donated_on",
-        (ward_id, fund, campaign_id, campaign_id),
+        "SELECT donated_on, SUM(amount), SUM(CASE WHEN campaign_id = ? THEN amount ELSE 0 END)"
+        " FROM donation_entries WHERE ward_id = ? AND campaign_id IN"
+        " (SELECT id FROM donation_campaigns WHERE fund = ?) GROUP BY donated_on",
+        (campaign_id, ward_id, fund),
     ).fetchall()
     spent = conn.execute(
-        "SELECT paid_on, SUM(amount) FROM donation_disbursements"
-        " WHERE ward_id = ? AND fund = ? AND (? IS NULL OR campaign_id = ?) GROUP BY paid_on",
-        (ward_id, fund, campaign_id, campaign_id),
+        "SELECT paid_on, SUM(amount), SUM(CASE WHEN campaign_id = ? THEN amount ELSE 0 END)"
+        " FROM donation_disbursements WHERE ward_id = ? AND fund = ? GROUP BY paid_on",
+        (campaign_id, ward_id, fund),
     ).fetchall()
-    return {str(d): int(v) for d, v in gifts}, {str(d): int(v) for d, v in spent}
+    return _Flows(
+        {str(d): int(v) for d, v, _ in gifts},
+        {str(d): int(v) for d, v, _ in spent},
+        {str(d): int(p) for d, _, p in gifts if p},
+        {str(d): int(p) for d, _, p in spent if p},
+        campaign_id,
+    )
 
 
 def _next_voucher_seq_in(conn: sqlite3.Connection, ward_id: str, year: int) -> int:
