@@ -20,7 +20,7 @@ from bot.app import App
 from bot.core.i18n import Translator
 from bot.core.types import Inbound, Reply
 from handlers.donations._import import parse_amount, read_statement
-from handlers.donations._qr import poster_pdf, qr_png
+from handlers.donations._qr import FONT_DIR, poster_pdf, qr_png
 from handlers.donations._vietqr import (
     MAX_NOTE,
     VietQRError,
@@ -305,6 +305,12 @@ async def test_poster_for_officers_only(app: App, officer: Chat, resident: Chat)
     document = replies[-1].attachment
     assert document is not None and document.data.startswith(b"%PDF")
     assert document.filename == "ap-phich-GN1.pdf"
+    text = PdfReader(io.BytesIO(document.data)).pages[0].extract_text()
+    assert "0011001932418" in text
+    assert "UY BAN MTTQ PHUONG HOA CUONG" in text
+    assert "GN1 UNG HO NGUOI NGHEO" in text
+    if (FONT_DIR / "DejaVuSans.ttf").is_file():  # the bundled font prints Vietnamese
+        assert "Số tài khoản" in text
     await resident.press("bq:poster:1")
     resident.expect("error.permission")
 
