@@ -236,6 +236,9 @@ class DisburseFlow(StepFlow[OutData]):
         if _HOUSEHOLD.match(text) is None or not any(c.isdigit() for c in text):
             return [turn.reply(_P + "beneficiary_bad"), await self._prompt(turn, data)]
         data.household = text.upper()
+        for found in await self.registrations.in_ward(data.ward, limit=10_000):
+            if found.household_code.strip().upper() == data.household:  # link it when known
+                data.registration, data.reg_code = found.id, found.code
         return await self._advance(turn, data)
 
     async def on_name(self, turn: Turn, data: OutData) -> StepResult:
@@ -597,7 +600,8 @@ class DisburseFlow(StepFlow[OutData]):
 def beneficiary_text(turn: Turn, data: OutData) -> str:
     """The beneficiary as the officer sees it on the confirmation screen."""
     if data.registration:
-        return turn.t(_P + "beneficiary_registration", code=data.reg_code)
+        shown = turn.t(_P + "beneficiary_registration", code=data.reg_code)
+        return f"{shown}, {data.household}" if data.household else shown
     if data.household:
         return turn.t(_P + "beneficiary_household", code=data.household)
     public = turn.t("common.yes" if data.public else "common.no")

@@ -218,7 +218,7 @@ async def test_bad_decision_and_beneficiary_are_asked_again(app: App, officer: C
     assert row is not None and tuple(row) == (None, "vnn")
 
 
-async def registration(app: App, ward_id: str) -> str:
+async def registration(app: App, ward_id: str, household: str = "") -> str:
     """An exit registration of a household in `ward_id`; returns its TN code."""
     now = app.services.clock()
     user = await app.services.users.get_or_create(
@@ -237,7 +237,7 @@ async def registration(app: App, ward_id: str) -> str:
             id_number="",
             phone="",
             address="Tổ 3",
-            household_code="",
+            household_code=household,
             members=4,
             monthly_income=1_500_000,
             causes=[],
@@ -345,3 +345,24 @@ async def test_a_small_number_is_not_a_household_code(app: App, officer: Chat) -
     await officer.tap("Cứu đói")
     assert "Chưa nhận ra mã" in text_of(await officer.send("12"))
     officer.expect("donations.disburse.ask_beneficiary")
+
+
+async def test_a_household_code_links_its_registration(app: App, officer: Chat) -> None:
+    """A typed household code that an exit registration of the ward carries links that record."""
+    code = await registration(app, "20257", household="HN-048-0099")
+    await officer.send("/chi")
+    await officer.tap("Toàn Quỹ")
+    await officer.tap("Hỗ trợ học tập")
+    await officer.send("hn-048-0099")
+    await officer.send("1 triệu")
+    await officer.tap("Tiền mặt")
+    await officer.tap("Hôm nay")
+    await officer.send("17/QĐ-BVĐ")
+    await officer.tap("Hôm nay")
+    summary = text_of(await officer.tap("Bỏ qua"))
+    assert f"{code}, HN-048-0099" in summary
+    await officer.tap("Xác nhận")
+    row = await app.db.fetchone(
+        "SELECT registration_id, household_code FROM donation_disbursements"
+    )
+    assert row is not None and tuple(row) == (int(code.rsplit("-", 1)[1]), "HN-048-0099")
