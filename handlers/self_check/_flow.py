@@ -21,7 +21,6 @@ from bot.core.turn import Turn
 from bot.core.types import Reply
 from handlers.self_check import _render as render
 from handlers.self_check._payloads import (
-    MAX_INCOME,
     ConfirmIncome,
     FactAnswer,
     IndicatorAnswer,
@@ -47,6 +46,8 @@ from handlers.self_check._steps import (
     Step,
     check_day,
     first_unanswered,
+    in_income_range,
+    income_range,
     is_answered,
     item_after,
     item_before,
@@ -78,8 +79,8 @@ def income_problem(mode: str, text: str) -> tuple[int | None, str | None]:
         return None, "period_year"
     if parsed.period == "month" and mode == "hy":
         return None, "period_month"
-    if parsed.amount > MAX_INCOME:
-        return None, "too_large"
+    if not in_income_range(mode, parsed.amount):
+        return None, "out_of_range"
     return parsed.amount, None
 
 
@@ -237,8 +238,11 @@ class SelfCheckFlow(StepFlow[SelfCheckData]):
             return self.stale(turn, data)
         amount, problem = income_problem(data.income_mode, turn.text)
         if amount is None:
+            low, high = income_range(data.income_mode)
             return [
-                turn.reply(f"self_check.money.{problem}"),
+                turn.reply(
+                    f"self_check.money.{problem}", low=turn.money(low), high=turn.money(high)
+                ),
                 turn.reply(f"self_check.money_examples.{data.income_mode}"),
                 *self.current(turn, data),
             ]
