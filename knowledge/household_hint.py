@@ -3,7 +3,8 @@
 Residents often write their whole situation: "nha toi 5 nguoi, chong benh, thu nhap
 6tr/thang…". When a message names both a household size and an income, the chat offers the
 self-check with those two answers filled in. :func:`household_hint` finds them; it never
-guesses: no size, no income, or an income it cannot read without ambiguity gives None.
+guesses: no size, no income, an income it cannot read without ambiguity, or one outside the
+self-check's range (0–10 tỷ đồng a month) gives None.
 """
 
 from __future__ import annotations
@@ -12,12 +13,10 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from knowledge.money import parse_money
+from knowledge.money import MAX_MEMBERS, MIN_MEMBERS, in_monthly_income_range, parse_money
 from knowledge.text import strip_diacritics
 
 __all__ = ["MAX_MEMBERS", "HouseholdHint", "household_hint"]
-
-MAX_MEMBERS = 30
 IncomeMode = Literal["hm", "pm", "hy"]
 
 _SIZE = re.compile(r"(?<!\d)(\d{1,2})\s*(?:nguoi|ng|nhan khau|khau|thanh vien|mieng an)\b")
@@ -56,7 +55,7 @@ def household_hint(text: str) -> HouseholdHint | None:
     if size is None or income is None:
         return None
     members = int(size.group(1))
-    if not 1 <= members <= MAX_MEMBERS:
+    if not MIN_MEMBERS <= members <= MAX_MEMBERS:
         return None
     rest = folded[income.end() :]
     stop = _STOP.search(rest)
@@ -71,4 +70,7 @@ def household_hint(text: str) -> HouseholdHint | None:
         mode = "pm"
     else:
         mode = "hm"
+    monthly = parsed.amount // 12 if mode == "hy" else parsed.amount
+    if not in_monthly_income_range(monthly):  # a typing slip; the self-check would refuse it
+        return None
     return HouseholdHint(members=members, amount=parsed.amount, mode=mode)

@@ -34,3 +34,22 @@ def test_size_and_income_are_found(text: str, hint: HouseholdHint) -> None:
 def test_nothing_is_guessed(text: str) -> None:
     """Without both, or with an unclear amount, there is no hint."""
     assert household_hint(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "nha toi 4 nguoi, thu nhap " + "9" * 70 + " dong/thang",
+        "nha toi 4 nguoi, thu nhap 99999999999999999999 dong/thang",
+        "nha 3 nguoi thu nhap 200 ty mot nam",
+    ],
+)
+def test_an_income_beyond_the_self_checks_range_gives_no_hint(text: str) -> None:
+    """A 70- or 20-digit income (or 200 tỷ a year) is a slip: no prefilled self-check offered."""
+    assert household_hint(text) is None
+
+
+def test_the_largest_plausible_income_still_gives_a_hint() -> None:
+    """10 tỷ a month is the top of the range and is still offered."""
+    hint = household_hint("nha toi 4 nguoi, thu nhap 10 ty/thang")
+    assert hint is not None and hint.amount == 10_000_000_000
