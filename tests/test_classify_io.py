@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import stat
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -344,3 +346,24 @@ def test_control_characters_are_dropped_from_an_xlsx_result(tmp_path: Path) -> N
     assert sheet.cell(2, 1).value == "H1"
     classify_file(source, tmp_path / "out.csv", day=DAY, locality=None)
     assert read_csv(tmp_path / "out.csv")[1][0] == "H\x01\x1f1"
+
+
+def test_cli_refuses_a_symlink_output_with_a_message_not_a_traceback(tmp_path: Path) -> None:
+    """`giamngheo classify in.csv -o <link>`: exit 2 and one clear line, nothing written."""
+    source = tmp_path / "in.csv"
+    write_csv(source, ROWS)
+    link = tmp_path / "out.csv"
+    link.symlink_to(tmp_path / "nowhere.csv")
+    command = [sys.executable, "-m", "bot", "--db", str(tmp_path / "c.sqlite3"), "classify"]
+    done = subprocess.run(
+        [*command, str(source), "-o", str(link)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "Lỗi / Error" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "nowhere.csv").exists()

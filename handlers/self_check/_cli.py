@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot.core.config import Config
 from bot.core.i18n import TIMEZONE
+from storage import files
 
 
 def _day(text: str) -> date:
@@ -57,6 +58,9 @@ async def cmd_classify(args: argparse.Namespace, config: Config) -> int:
         return 2
     except FileNotFoundError:
         print(f"Không tìm thấy tệp: {args.input}", file=sys.stderr)
+        return 2
+    except files.UnsafeTarget as exc:
+        print(f"Lỗi / Error: {exc}", file=sys.stderr)
         return 2
     print(format_report_vi(report), file=sys.stdout if output else sys.stderr)
     return 0
