@@ -67,6 +67,7 @@ from handlers.exit_registration._steps import (
     check_phone,
 )
 from handlers.wards import choose_ward, demo_aware_label
+from knowledge.money import in_monthly_income_range
 from storage.registrations import (
     CAUSES,
     OPEN,
@@ -359,6 +360,14 @@ class ResidentFlow(StepFlow[ResidentData]):
     async def on_summary(self, turn: Turn, data: ResidentData) -> StepResult:
         """Shows everything entered with "Gửi đăng ký", "Sửa", Back and Cancel."""
         if Submit.unpack(turn.payload) is not None:
+            income = data.form.income
+            if income is not None and not in_monthly_income_range(income):
+                # A form saved before incomes had a range: back to that step, nothing else lost.
+                data.editing = True
+                self.go(turn, Step.INCOME)
+                low, high = turn.money(MIN_INCOME), turn.money(MAX_INCOME)
+                key = "exit_registration.error.income_range"
+                return await self._again(turn, data, Step.INCOME, key, low=low, high=high)
             return await self._submit(turn, data)
         if Edit.unpack(turn.payload) is not None:
             return await self._go(turn, data, Step.EDIT)

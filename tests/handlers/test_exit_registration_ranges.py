@@ -87,3 +87,28 @@ async def test_members_out_of_range_or_not_ascii_digits(app: App, resident: Chat
     await resident.send(str(MAX_MEMBERS))
     resident.expect("exit_registration.ask.income")
     assert (await session_of(app, resident)).data["f"]["members"] == MAX_MEMBERS
+
+
+async def test_a_form_saved_with_a_huge_income_goes_back_to_that_step_at_submit(
+    app: App, resident: Chat
+) -> None:
+    """A form saved before incomes had a range: "Gửi" sends it back to the income step, once."""
+    await fill_form(resident, upto=INCOME_STEP)
+    await resident.send("3tr5")
+    for kind, value in FORM_INPUTS[INCOME_STEP + 1 :]:
+        if kind == "tap":
+            await resident.tap(value)
+        else:
+            await resident.send(value)
+    session = await session_of(app, resident)
+    assert session.step == "summary"
+    session.data["f"]["income"] = 10**23  # as an older version stored it
+    await app.services.sessions.save(session, now=app.services.clock(), message_id=None)
+    await resident.tap("Gửi đăng ký")
+    resident.expect("exit_registration.error.income_range", low=LOW, high=HIGH)
+    assert (await session_of(app, resident)).step == "income"
+    assert await RegistrationRepository(app.db).get(1) is None
+    await resident.send("4 triệu")
+    await resident.tap("Gửi đăng ký")
+    stored = await RegistrationRepository(app.db).get(1)
+    assert stored is not None and stored.monthly_income == 4_000_000
