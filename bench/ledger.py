@@ -10,14 +10,25 @@ Run with ``python -m bench.ledger [--gifts N] [--officers K]``. On a temporary S
 
 entries per second, p50/p95 latency of one append, whether the campaign total equals the sum
 of what was appended, and the ratio to the raw baseline. Goal: >= 1,000 entries/s, exact totals.
+
+It then makes the public statement (sao kê) of a campaign of ``--statement-lines`` lines
+(default 100,000: gifts, a tenth of them named, some in kind, and 1,000 disbursements) as PDF,
+CSV and XLSX, each in a fresh process: the time to read and build the statement, the time to
+write the file, the process's peak memory (RSS), the file's size, and whether `verify` finds
+the file intact (CSV always; PDF and XLSX, slow to read back, up to 5,000 lines).
+Goal: under 5 s and 200 MB each. ``--statement-lines 0`` skips it.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import resource
 import sqlite3
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime
@@ -149,13 +160,140 @@ def _line(name: str, result: dict[str, float], raw_rate: float) -> str:
     )
 
 
+OUTS = 1_000  # disbursements among the statement's lines
+
+
+def make_statement_db(path: Path, lines: int) -> None:
+    """A campaign with `lines` - 1,000 gifts and 1,000 disbursements, inserted raw in one go."""
+    asyncio.run(_prepare_and_close(path))
+    conn = sqlite3.connect(path, isolation_level=None)
+    outs = min(OUTS, lines // 10)
+    names = ["Nguyễn Văn An", "Công ty TNHH Xây dựng Hòa Cường", "Chi hội Phụ nữ tổ 12"]
+    conn.execute("BEGIN")
+    conn.executemany(
+        "INSERT INTO donation_entries (campaign_id, ward_id, year, seq, receipt, donor_type,"
+        " donor_name, public, amount, method, donated_on, recorded_at, goods, quantity)"
+        " VALUES (1, ?, 2026, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            (
+                WARD,
+                n + 1,
+                f"VNN-B-2026-{n + 1:06d}",
+                "person" if n % 7 else "business",
+                names[n % 3] if n % 10 == 0 else "",
+                int(n % 10 == 0),
+                50_000 + (n % 1000) * 1_000,
+                "in_kind" if n % 50 == 0 else ("transfer" if n % 3 else "cash"),
+                date(2026, 1 + n % 11, 1 + n % 28).isoformat(),
+                NOW.isoformat(),
+                "gạo tẻ" if n % 50 == 0 else "",
+                "20 bao 10 kg" if n % 50 == 0 else "",
+            )
+            for n in range(lines - outs)
+        ),
+    )
+    conn.executemany(
+        "INSERT INTO donation_disbursements (ward_id, fund, campaign_id, year, seq, voucher,"
+        " purpose, beneficiary_name, name_public, amount, method, paid_on, decision_number,"
+        " decision_date, recorded_at) VALUES (?, 'vnn', 1, 2026, ?, ?, ?, ?, ?, ?, 'cash',"
+        " '2026-12-01', '15/QĐ-MTTQ', '2026-11-30', ?)",
+        (
+            (
+                WARD,
+                n + 1,
+                f"VNN-B-2026-C{n + 1:06d}",
+                ("housing", "schooling", "hospital", "hunger")[n % 4],
+                "Hộ bà Lê Thị Hoa",
+                int(n % 5 == 0),
+                1_000_000,
+                NOW.isoformat(),
+            )
+            for n in range(outs)
+        ),
+    )
+    conn.execute("COMMIT")
+    conn.close()
+
+
+async def _statement_child(path: Path, fmt: str) -> dict[str, float]:
+    from bot.core.i18n import Translator
+    from handlers.donations._statement import make_statement, render, verify_bytes
+    from storage.users import UserRepository
+
+    db = Database(path)
+    await db.open()
+    ledger = Ledger(db)
+    campaign = await ledger.campaign(1)
+    assert campaign is not None
+    t = Translator("vi")
+    started = time.perf_counter()
+    statement = await make_statement(
+        ledger, UserRepository(db), t, campaign=campaign, start=None, end=None, now=NOW
+    )
+    built = time.perf_counter()
+    data = render(statement, t, fmt)
+    written = time.perf_counter()
+    await db.close()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    checked = fmt == "csv" or len(statement.lines) <= 5_000  # reading PDF/XLSX back is slow
+    intact = verify_bytes(data).intact if checked else None
+    return {
+        "lines": float(len(statement.lines)),
+        "build": built - started,
+        "write": written - built,
+        "peak_mb": peak,
+        "size_mb": len(data) / 1e6,
+        "intact": float(intact) if intact is not None else -1.0,
+    }
+
+
+def run_statement(path: Path, fmt: str) -> dict[str, float]:
+    """Make the statement of the campaign in `path` as `fmt` in a fresh process."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.ledger",
+            "--statement-child",
+            fmt,
+            "--statement-db",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def _statement_line(fmt: str, result: dict[str, float]) -> str:
+    total = result["build"] + result["write"]
+    intact = {1.0: "yes", 0.0: "NO", -1.0: "not checked"}[result["intact"]]
+    return (
+        f"statement {fmt:<4} {int(result['lines']):>7,} lines  read+build {result['build']:5.2f} s"
+        f"  write {result['write']:5.2f} s  total {total:5.2f} s  peak RSS"
+        f" {result['peak_mb']:6.1f} MB  file {result['size_mb']:6.2f} MB  verify: {intact}"
+    )
+
+
 def main() -> None:
     """Run the three variants on temporary files and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--gifts", type=int, default=10_000)
     parser.add_argument("--officers", type=int, default=20)
+    parser.add_argument("--statement-lines", type=int, default=100_000)
+    parser.add_argument("--statement-child", help=argparse.SUPPRESS)
+    parser.add_argument("--statement-db", help=argparse.SUPPRESS)
     parser.add_argument("--dir", help="folder for the temporary files (default: system temp)")
     args = parser.parse_args()
+    if args.statement_child:
+        result = asyncio.run(_statement_child(Path(args.statement_db), args.statement_child))
+        print(json.dumps(result))
+        return
+    if args.gifts == 0:
+        _statements(args)
+        return
     with tempfile.TemporaryDirectory(dir=args.dir) as folder:
         base = Path(folder)
         raw = run_raw(base / "raw.sqlite3", gifts=args.gifts)
@@ -178,6 +316,21 @@ def main() -> None:
     print(_line("ledger, group commit", group, raw["rate"]))
     met = group["rate"] >= 1000 and group["exact"]
     print(f"goal >= 1,000 entries/s with exact totals: {'met' if met else 'NOT met'}")
+    _statements(args)
+
+
+def _statements(args: argparse.Namespace) -> None:
+    """The statement figures (`--statement-lines`, 0 skips them)."""
+    if args.statement_lines <= 0:
+        return
+    with tempfile.TemporaryDirectory(dir=args.dir) as folder:
+        path = Path(folder) / "statement.sqlite3"
+        make_statement_db(path, args.statement_lines)
+        results = {fmt: run_statement(path, fmt) for fmt in ("pdf", "csv", "xlsx")}
+    for fmt, result in results.items():
+        print(_statement_line(fmt, result))
+    met = all(r["build"] + r["write"] < 5 and r["peak_mb"] < 200 for r in results.values())
+    print(f"goal under 5 s and 200 MB per format: {'met' if met else 'NOT met'}")
 
 
 if __name__ == "__main__":

@@ -61,6 +61,9 @@ COLUMNS = (
 SEPARATOR = "¦"  # the PDF's invisible cell separator: never left inside a cell's text
 SOFT_HYPHEN = "\u00ad"  # the PDF's mark of a word broken across lines: never inside a text
 _SPACES = re.compile(r"\s+")
+_PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*\Z")  # a receipt number: nothing to clean
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ufffe\uffff]")  # not allowed in XML or PDF text
 _STATE = re.compile(
     r"^sk1\|campaign=(?P<campaign>\d+)\|from=(?P<start>[0-9-]{10}|\*)\|to=(?P<end>[0-9-]{10}|\*)"
     r"\|lang=(?P<lang>[a-z]{2})\|opening=(?P<opening>-?\d+)\|closing=(?P<closing>-?\d+)"
@@ -106,7 +109,7 @@ class Line:
 
     def canonical(self) -> str:
         """The line as one compact JSON array (the checksum's unit)."""
-        return json.dumps(
+        return _JSON.encode(
             [
                 self.number,
                 self.day.isoformat(),
@@ -120,9 +123,7 @@ class Line:
                 self.money_in,
                 self.money_out,
                 self.note,
-            ],
-            ensure_ascii=False,
-            separators=(",", ":"),
+            ]
         )
 
     def texts(self) -> tuple[str, ...]:
@@ -203,9 +204,12 @@ class Statement:
 
 
 def clean(value: str) -> str:
-    """A text cell as every format shows it: NFC, one space, capped, formula-guarded."""
+    """A text cell as every format shows it: NFC, spaces collapsed, capped, formula-guarded.
+
+    Control characters are dropped (XML and PDF text cannot carry them).
+    """
     text = unicodedata.normalize("NFC", value).replace(SOFT_HYPHEN, "").replace(SEPARATOR, "|")
-    text = _SPACES.sub(" ", text).strip()[:MAX_TEXT]
+    text = _CONTROL.sub("", _SPACES.sub(" ", text)).strip()[:MAX_TEXT]
     guarded = safe_cell(text)
     assert isinstance(guarded, str)
     return guarded
@@ -271,11 +275,25 @@ class _Labels:
         self.t = t
         self.wards = {ward_id: clean(name) for ward_id, name in wards.items()}
         self._cache: dict[str, str] = {}
+        self._texts: dict[str, str] = {}
 
     def get(self, key: str, fallback: str) -> str:
         found = self._cache.get(key)
         if found is None:
             found = self._cache[key] = clean(_label(self.t, key, fallback))
+        return found
+
+    def text(self, value: str) -> str:
+        """`clean(value)`, remembered (names, goods and quantities repeat)."""
+        if not value:
+            return ""
+        if len(value) <= MAX_TEXT and _PLAIN.match(value):
+            return value
+        found = self._texts.get(value)
+        if found is None:
+            found = clean(value)
+            if len(self._texts) < 100_000:
+                self._texts[value] = found
         return found
 
     def ward(self, ward_id: str) -> str:
@@ -289,7 +307,7 @@ def gift_line(entry: Entry, labels: _Labels, numbers: Mapping[int, str]) -> Line
     """A gift (or its reversal) as a line; the donor is named only when they agreed."""
     reversal = entry.kind == "reversal"
     if entry.public and entry.donor_name.strip() and not reversal:
-        party = clean(entry.donor_name)
+        party = labels.text(entry.donor_name)
     else:
         party = labels.get("donations.statement.anonymous", "Nhà hảo tâm")
     note = ""
@@ -301,15 +319,15 @@ def gift_line(entry: Entry, labels: _Labels, numbers: Mapping[int, str]) -> Line
             )
         )
     return Line(
-        number=clean(entry.receipt),
+        number=labels.text(entry.receipt),
         day=entry.donated_on,
         kind=labels.get(f"donations.statement.kind.{entry.kind}", entry.kind),
         party=party,
         category=labels.get(f"donations.type.{entry.donor_type}", entry.donor_type),
         ward=labels.ward(entry.ward_id),
         method=labels.get(f"donations.method.{entry.method}", entry.method),
-        goods=clean(entry.goods),
-        quantity=clean(entry.quantity),
+        goods=labels.text(entry.goods),
+        quantity=labels.text(entry.quantity),
         money_in=entry.amount,
         money_out=0,
         note=note,
@@ -338,15 +356,15 @@ def out_line(
         notes.append(labels.t("donations.statement.reverses", number=number))
     amount = abs(out.amount)
     return Line(
-        number=clean(out.voucher),
+        number=labels.text(out.voucher),
         day=out.paid_on,
         kind=labels.get(f"donations.statement.kind.out_{out.kind}", out.kind),
         party=party,
         category=labels.get(f"donations.disburse.purpose.{out.purpose}", out.purpose),
         ward=labels.ward(out.ward_id),
         method=labels.get(f"donations.method.{out.method}", out.method),
-        goods=clean(out.goods),
-        quantity=clean(out.quantity),
+        goods=labels.text(out.goods),
+        quantity=labels.text(out.quantity),
         money_in=0,
         money_out=-amount if reversal else amount,
         note=clean("; ".join(notes)),

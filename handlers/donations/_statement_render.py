@@ -9,8 +9,9 @@ cells; a cell wrapped over several printed lines continues on lines whose date c
 (a word broken inside ends with a soft hyphen). Every page's footer carries the checksum and
 the state line.
 
-CSV (UTF-8 with a BOM) and XLSX hold the same rows; their text cells are already
-formula-guarded by `_statement_data.clean`; XLSX dates are dates and amounts numbers.
+CSV (UTF-8 with a BOM) and XLSX (`_statement_xlsx`, streamed) hold the same rows; their text
+cells are already formula-guarded by `_statement_data.clean`; XLSX dates are dates and amounts
+numbers.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import io
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from handlers.donations._statement_data import (
     dotted,
     parse_amount,
 )
+from handlers.donations._statement_xlsx import write_xlsx
 from handlers.spreadsheet import safe_cell
 
 __all__ = ["Extracted", "Labels", "read_file", "to_csv", "to_pdf", "to_xlsx"]
@@ -51,6 +53,7 @@ LEADING = 7.2  # between the printed lines of one wrapped cell
 ROW_GAP = 2.4  # extra space between lines of the statement
 FOOTER_Y = 14.0
 _DAY = re.compile(r"^\d{2}/\d{2}/\d{4}$")
+_ESCAPE = str.maketrans({"(": "\\(", ")": "\\)", "\\": "\\\\"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +119,8 @@ class _Encoder:
 
     def ops(self, text: str, size: float) -> str:
         """Operators showing `text`, leaving subset 0 at `size` selected."""
+        if text.isascii() and text.isprintable():  # printable ASCII is itself in subset 0
+            return f"({text.translate(_ESCAPE)}) Tj"
         key = (text, size)
         found = self._ops.get(key)
         if found is not None:
@@ -215,8 +220,8 @@ class _Pdf:
     def text(self, x: float, y: float, text: str, size: float = SIZE) -> None:
         """Draw one text at (x, y), ending in subset 0 at the table size."""
         self.ops.append(
-            f"{self.enc.name(0)} {size:g} Tf 1 0 0 1 {x:.2f} {y:.2f} Tm {self.enc.ops(text, size)}"
-            f" {self.enc.name(0)} {SIZE:g} Tf"
+            f"0 Tr {self.enc.name(0)} {size:g} Tf 1 0 0 1 {x:.2f} {y:.2f} Tm"
+            f" {self.enc.ops(text, size)} {self.enc.name(0)} {SIZE:g} Tf"
         )
 
     def _new_page(self) -> None:
@@ -281,14 +286,18 @@ class _Pdf:
         ops = self.ops
         for printed in range(height):
             y = f"{self.y - SIZE - printed * LEADING:.2f}"
+            parts = [f"1 0 0 1 {self.left[0]} {y} Tm"]  # every printed line starts at its y
             for index, pieces in enumerate(wrapped):
                 piece = pieces[printed] if printed < len(pieces) else ""
-                if index in RIGHT and piece:
+                if not piece:  # an empty cell is only its separator (still invisible)
+                    parts.append(sep)
+                    continue
+                if index in RIGHT:
                     x = f"{self.right[index] - self.enc.width(piece, SIZE):.2f}"
                 else:
                     x = self.left[index]
-                shown = self.enc.ops(piece, SIZE) if piece else ""
-                ops.append(f"1 0 0 1 {x} {y} Tm {shown} 3 Tr {sep} 0 Tr")
+                parts.append(f"0 Tr 1 0 0 1 {x} {y} Tm {self.enc.ops(piece, SIZE)} 3 Tr {sep}")
+            ops.append(" ".join(parts))
         self.y -= height * LEADING + ROW_GAP
 
     def finish(self) -> bytes:
@@ -411,32 +420,14 @@ def to_csv(statement: Statement, labels: Labels) -> bytes:
 
 
 def to_xlsx(statement: Statement, labels: Labels, sheet: str) -> bytes:
-    """The statement as XLSX (streamed): dates as dates (dd/mm/yyyy), amounts as numbers."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    workbook = Workbook(write_only=True)
-    worksheet = workbook.create_sheet(sheet[:31])
-    worksheet.page_setup.orientation = "landscape"
-    worksheet.oddFooter.center.text = f"SHA-256: {statement.checksum}"
-    worksheet.oddHeader.center.text = statement.campaign_name[:200]
-    for index, width in enumerate(WIDTHS):
-        letter = chr(ord("A") + index)
-        worksheet.column_dimensions[letter].width = width / 5.5
-    for row in _rows(statement, labels):
-        if len(row) == len(COLUMNS) and isinstance(row[1], date):
-            day = WriteOnlyCell(worksheet, value=datetime.combine(row[1], time()))
-            day.number_format = "DD/MM/YYYY"
-            row[1] = day
-            for amount_index in (9, 10):
-                if row[amount_index] is not None:
-                    cell = WriteOnlyCell(worksheet, value=row[amount_index])
-                    cell.number_format = "#,##0"
-                    row[amount_index] = cell
-        worksheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    """The statement as XLSX (streamed): dates as dates (DD/MM/YYYY), amounts as numbers."""
+    return write_xlsx(
+        _rows(statement, labels),
+        sheet=sheet,
+        widths=[width / 5.5 for width in WIDTHS],
+        header=statement.campaign_name,
+        footer=f"SHA-256: {statement.checksum}",
+    )
 
 
 # ---- reading back ----------------------------------------------------------------------
