@@ -231,6 +231,7 @@ async def _statement_child(path: Path, fmt: str) -> dict[str, float]:
         ledger, UserRepository(db), t, campaign=campaign, start=None, end=None, now=NOW
     )
     built = time.perf_counter()
+    peak_built = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     data = render(statement, t, fmt)
     written = time.perf_counter()
     await db.close()
@@ -242,6 +243,7 @@ async def _statement_child(path: Path, fmt: str) -> dict[str, float]:
         "build": built - started,
         "write": written - built,
         "peak_mb": peak,
+        "built_mb": peak_built,
         "size_mb": len(data) / 1e6,
         "intact": float(intact) if intact is not None else -1.0,
     }
@@ -273,7 +275,7 @@ def _statement_line(fmt: str, result: dict[str, float]) -> str:
     return (
         f"statement {fmt:<4} {int(result['lines']):>7,} lines  read+build {result['build']:5.2f} s"
         f"  write {result['write']:5.2f} s  total {total:5.2f} s  peak RSS"
-        f" {result['peak_mb']:6.1f} MB  file {result['size_mb']:6.2f} MB  verify: {intact}"
+        f" {result['peak_mb']:6.1f} MB (built {result['built_mb']:5.1f})  file {result['size_mb']:6.2f} MB  verify: {intact}"
     )
 
 

@@ -142,7 +142,7 @@ class _Encoder:
         if switched:
             parts.append(f"{self.name(0)} {size:g} Tf")
         found = " ".join(parts)
-        if len(self._ops) < 200_000:
+        if len(self._ops) < 20_000:
             self._ops[key] = found
         return found
 
@@ -152,7 +152,7 @@ class _Encoder:
         if found is None:
             get, default = self.widths.get, self.default_width
             found = sum(get(ord(char), default) for char in text) / 1000
-            if len(self._width) < 200_000:
+            if len(self._width) < 20_000:
                 self._width[text] = found
         return found * size
 
