@@ -234,7 +234,8 @@ def recorded_in(conn: sqlite3.Connection, refs: Sequence[str]) -> dict[str, Reco
         marks = ", ".join("?" * len(part))
         rows = conn.execute(
             "SELECT UPPER(TRIM(reference)), receipt, idempotency_key FROM donation_entries"
-            f" WHERE UPPER(TRIM(reference)) IN ({marks}) AND kind = 'gift' AND id NOT IN"
+            f" WHERE UPPER(TRIM(reference)) IN ({marks}) AND reference <> ''"
+            " AND kind = 'gift' AND id NOT IN"
             " (SELECT reverses_id FROM donation_entries WHERE reverses_id IS NOT NULL)"
             " ORDER BY id",
             part,

@@ -321,7 +321,7 @@ def read_statement(data: bytes) -> Parsed:
 
 # ---- reconciliation ---------------------------------------------------------------------
 
-_REFERENCE = re.compile(rf"(?<![0-9]){REFERENCE_PREFIX}(\d{{1,9}})(?![0-9])")
+_REFERENCE = re.compile(rf"(?<![0-9]){REFERENCE_PREFIX}(\d{{1,9}})(?![0-9])", re.IGNORECASE)
 _LONG_NUMBER = re.compile(r"\b\d{6,}\b")
 MAX_DONOR = 80
 
@@ -333,8 +333,7 @@ def bank_key(bank_ref: str) -> str:
 
 def match_reference(description: str, references: Mapping[str, int]) -> int | None:
     """The campaign whose transfer reference (``GN12``) the note carries, if any."""
-    folded = strip_diacritics(description).upper()
-    for found in _REFERENCE.finditer(folded):
+    for found in _REFERENCE.finditer(description):  # ASCII letters: no folding needed
         campaign_id = references.get(f"{REFERENCE_PREFIX}{int(found.group(1))}")
         if campaign_id is not None:
             return campaign_id

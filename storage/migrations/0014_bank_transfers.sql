@@ -49,6 +49,11 @@ CREATE TABLE donation_statement_lines (
 );
 CREATE INDEX donation_statement_lines_statement ON donation_statement_lines (statement_id, id);
 
+-- Finding the gift that already carries a bank reference (typed in any case, with spaces) is
+-- a lookup per statement line: index the ledger's references as storage/bank.py compares them.
+CREATE INDEX donation_entries_bank_reference ON donation_entries (UPPER(TRIM(reference)))
+    WHERE reference <> '';
+
 CREATE TRIGGER donation_bank_accounts_no_update BEFORE UPDATE ON donation_bank_accounts
 BEGIN
     SELECT RAISE(ABORT, 'bank accounts are append-only');

@@ -19,7 +19,7 @@ from pypdf import PdfReader
 from bot.app import App
 from bot.core.i18n import Translator
 from bot.core.types import Inbound, Reply
-from handlers.donations._import import parse_amount, read_statement
+from handlers.donations._import import donor_from, match_reference, parse_amount, read_statement
 from handlers.donations._qr import FONT_DIR, poster_pdf, qr_png
 from handlers.donations._vietqr import (
     MAX_NOTE,
@@ -239,6 +239,16 @@ def test_vietnamese_numbers_and_headers() -> None:
         ("FT26324003", 300_000),
         ("FT2026", 50_000_000),
     ]
+
+
+def test_reference_matching_and_donor_guess() -> None:
+    """GN1 is found in any case and amid bank prefixes, never inside GN12; the donor is guessed."""
+    refs = {"GN1": 1, "GN12": 12}
+    assert match_reference("MBVCB.123456789.gn1 NGUYEN VAN AN", refs) == 1
+    assert match_reference("Ủng hộ GN12 Lê Thị Hoa", refs) == 12
+    assert match_reference("GN123 UNG HO", refs) is None
+    assert match_reference("CHUYEN TIEN", refs) is None
+    assert donor_from("MBVCB.123456789.GN1 Nguyễn Văn An") == "MBVCB NGUYEN VAN AN"
 
 
 def test_xlsx_statement_read() -> None:
