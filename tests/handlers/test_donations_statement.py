@@ -121,6 +121,48 @@ async def test_disbursement_lines_show_purpose_commune_and_name_only_with_consen
     assert statement.totals.by_purpose == [("Xây, sửa nhà ở", 25_000_000)]
 
 
+async def test_goods_and_reversals_in_the_statement(app: App) -> None:
+    """A gift in kind shows its goods and quantity; reversals show as such and subtract."""
+    ledger = Ledger(app.db)
+    now = app.services.clock()
+    rice = await ledger.append(
+        NewEntry(
+            campaign_id=1,
+            ward_id=WARD,
+            donor_type="organisation",
+            donor_name="Hợp tác xã Hòa Cường",
+            public=True,
+            amount=6_000_000,
+            method="in_kind",
+            donated_on=date(2026, 11, 20),
+            recorded_by=None,
+            goods="Gạo tẻ",
+            quantity="20 bao 10 kg",
+        ),
+        now=now,
+    )
+    gift = await ledger.by_receipt("VNN-HC-2026-000003")
+    assert gift is not None
+    await ledger.reverse(gift.id, reason="ghi nhầm", recorded_by=None, now=now)
+    voucher = await pay(app, 4_000_000)
+    out = await ledger.by_voucher(voucher)
+    assert out is not None
+    await ledger.reverse_disbursement(out.id, reason="trả lại", recorded_by=None, now=now)
+    statement = await statement_of(app)
+    lines = {line.number: line for line in statement.lines}
+    assert (lines[rice.receipt].goods, lines[rice.receipt].quantity) == ("Gạo tẻ", "20 bao 10 kg")
+    reversal = next(line for line in statement.gifts if line.kind == "Đảo thu")
+    assert reversal.money_in == -2_000_000
+    assert reversal.note == "Đảo bút toán VNN-HC-2026-000003"
+    undone = next(line for line in statement.outs if line.kind == "Đảo chi")
+    assert undone.money_out == -4_000_000
+    assert undone.note.endswith(f"Đảo bút toán {voucher}")
+    assert statement.state.closing == TOTAL + 6_000_000 - 2_000_000
+    data = render(statement, Translator("vi"), "pdf")
+    assert "Gạo tẻ¦ 20 bao 10 kg¦" in pdf_text(data)
+    assert read_pdf(data).lines == statement.lines
+
+
 async def test_period_has_opening_balance_and_only_its_lines(app: App) -> None:
     """A period's statement opens with what came before and lists only its own gifts."""
     statement = await statement_of(app, start=date(2026, 10, 1), end=date(2026, 10, 31))
