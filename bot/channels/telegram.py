@@ -24,8 +24,8 @@ import hmac
 import html
 import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,6 +60,9 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 
 UpdateSink = Callable[[dict[str, Any]], Awaitable[None]]
 ALLOWED_UPDATES = ("message", "callback_query")
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+"""The largest file read from a chat (a household list or a bank statement); bigger ones reach
+the flow empty, which answers that it cannot read them."""
 
 
 def escaped_pieces(text: str) -> list[str]:
@@ -132,7 +135,11 @@ def to_incoming(update: Update) -> Incoming | None:
         return None
     query = update.callback_query
     if query is None:
-        return incoming(inbound)
+        document = update.message.document if update.message is not None else None
+        if document is None:
+            return incoming(inbound)
+        # Only the file's id is stored; the file is fetched when the update is handled.
+        return incoming(inbound, file=document.file_id, file_size=document.file_size or 0)
     pressed = query.message.message_id if query.message is not None else None
     return incoming(inbound, edit=pressed, query=query.id)
 
@@ -356,10 +363,30 @@ class TelegramChannel:
         The answer runs while the dispatcher works (not one after the other) and is awaited in
         `deliver`, so it counts within the intake's concurrency.
         """
-        query = context_of(item).get("query")
+        context = context_of(item)
+        query = context.get("query")
         if isinstance(query, str) and item.id not in self._answers:
             self._answers[item.id] = asyncio.create_task(_answer(self.application.bot, query))
-        return stored_inbound(item)
+        inbound = stored_inbound(item)
+        file_id = context.get("file")
+        if isinstance(file_id, str):
+            return replace(inbound, document=await self._download(file_id, context))
+        return inbound
+
+    async def _download(self, file_id: str, context: Mapping[str, Any]) -> bytes:
+        """A sent file's bytes (`getFile`, then the download); b"" when it is over the limit.
+
+        An empty document reaches the flow as "no readable file" (its own message); a failed
+        download raises, so the intake tries the update again later.
+        """
+        size = context.get("file_size")
+        if isinstance(size, int) and size > MAX_DOCUMENT_BYTES:
+            return b""
+        telegram_file = await self.application.bot.get_file(file_id)
+        if (telegram_file.file_size or 0) > MAX_DOCUMENT_BYTES:
+            return b""
+        data = bytes(await telegram_file.download_as_bytearray())
+        return data if len(data) <= MAX_DOCUMENT_BYTES else b""
 
     async def deliver(self, item: Stored, replies: Sequence[Reply]) -> None:
         """Send a stored update's replies; an `edit_previous` one edits the pressed message."""

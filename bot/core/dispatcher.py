@@ -247,6 +247,9 @@ class Dispatcher:
         """Typed text: a command, else the current flow's step, else the Q&A."""
         registry = self.registry
         if not turn.text:
+            flow = registry.flows.get(turn.session.flow or "")
+            if turn.inbound.document is not None and flow is not None:
+                return await self._in_flow(turn, flow)  # a file sent without a caption
             return [turn.reply("error.unsupported")]
         found = registry.find_command(turn.text)
         if found is not None:
