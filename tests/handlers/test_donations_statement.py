@@ -196,6 +196,17 @@ async def test_csv_and_xlsx_hold_the_lines_with_types(app: App) -> None:
     assert footer.center.text == f"SHA-256: {statement.checksum}"
 
 
+async def test_xlsx_resaved_by_a_spreadsheet_program_still_verifies(app: App) -> None:
+    """An XLSX opened and saved again (openpyxl) keeps its dates and amounts: still intact."""
+    statement = await statement_of(app)
+    workbook = load_workbook(io.BytesIO(render(statement, Translator("vi"), "xlsx")))
+    resaved = io.BytesIO()
+    workbook.save(resaved)
+    verdict = verify_bytes(resaved.getvalue())
+    assert verdict.intact
+    assert verdict.printed == statement.checksum
+
+
 async def test_formula_guard_on_text_cells(tmp_path: Path) -> None:
     """A donor name that would run as a formula is guarded in every format."""
     app = await new_app(tmp_path / "g.sqlite3", FakeClock())
