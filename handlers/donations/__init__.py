@@ -98,7 +98,8 @@ def install(ctx: FeatureContext) -> None:
     log_flow = LogFlow(ledger)
     campaign_flow = CampaignFlow(ledger)
     disburse_flow = DisburseFlow(ledger, RegistrationRepository(ctx.services.db))
-    reports = Reports(ledger, log_flow, campaign_flow, disburse_flow)
+    bank = BankStore(ctx.services.db)
+    reports = Reports(ledger, log_flow, campaign_flow, disburse_flow, bank)
     registry = ctx.registry
     registry.add_menu_item(MenuItem("donations", "donations.menu", reports.hub, STAFF, order=50))
     registry.add_menu_item(
@@ -134,7 +135,6 @@ def install(ctx: FeatureContext) -> None:
     )
 
     # Paying by bank transfer: accounts, donors' VietQR, statement reconciliation.
-    bank = BankStore(ctx.services.db)
     donor_qr = DonorQR(ledger, bank)
     reconciler = Reconciler(ledger, bank)
     account_flow = AccountFlow(ledger, bank, donor_qr)

@@ -10,18 +10,26 @@ from bot.core.errors import UserFacingError
 from bot.core.flow import menu_choice
 from bot.core.i18n import Translator
 from bot.core.turn import Turn
-from bot.core.types import Attachment, Reply, Role
+from bot.core.types import Attachment, Choice, Reply, Role
+from handlers.donations._account import ShowQR
 from handlers.donations._campaign import CampaignFlow
 from handlers.donations._disburse import DisburseFlow, is_voucher, public_line
 from handlers.donations._flow import LogFlow, require_campaign
 from handlers.donations._payloads import CampaignFile, HubAction
 from handlers.donations._render import chart_png, export_rows, to_csv, to_xlsx
 from handlers.donations._statement import statement_choices
+from storage.bank import BankStore
 from storage.ledger import FUNDS, Campaign, Disbursement, Ledger, LedgerError
 
 MAX_PUBLIC_NAMES = 30
 MAX_DAYS_SHOWN = 10
 MAX_PUBLIC_DISBURSEMENTS = 20
+MAX_QR_BUTTONS = 3
+
+
+def short_name(name: str, limit: int = 28) -> str:
+    """A campaign's name cut to fit a button."""
+    return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
 def scope_of(turn: Turn, campaign: Campaign) -> str | None:
@@ -56,11 +64,13 @@ class Reports:
         log_flow: LogFlow,
         campaign_flow: CampaignFlow,
         disburse_flow: DisburseFlow,
+        bank: BankStore,
     ) -> None:
         self.ledger = ledger
         self.log_flow = log_flow
         self.campaign_flow = campaign_flow
         self.disburse_flow = disburse_flow
+        self.bank = bank
 
     async def hub(self, turn: Turn) -> list[Reply]:
         """The officers' fund menu: log a gift, create a campaign, reports."""
@@ -269,7 +279,19 @@ class Reports:
             lines.append(paid)
         lines.append(turn.t("donations.public_footer"))
         lines.append(turn.t("donations.statement.offer"))  # the statement (sao kê) buttons
-        return [Reply("\n\n".join(lines), statement_choices(turn, campaigns))]
+        choices = (*statement_choices(turn, campaigns), *await self._qr_choices(turn, campaigns))
+        return [Reply("\n\n".join(lines), choices)]
+
+    async def _qr_choices(self, turn: Turn, campaigns: list[Campaign]) -> list[Choice]:
+        """A "give by QR" button per open campaign with a receiving account (`/ungho`'s QR)."""
+        with_account = {account.campaign_id for account in await self.bank.accounts()}
+        open_ones = [c for c in campaigns if c.id in with_account and c.is_open(turn.today)]
+        return [
+            ShowQR(campaign.id, None).choice(
+                turn.t("donations.bank.qr_button", name=short_name(campaign.name))
+            )
+            for campaign in open_ones[-MAX_QR_BUTTONS:]
+        ]
 
     async def _public_disbursements(self, turn: Turn) -> str:
         """The latest payments not reversed: date, purpose, commune, amount; names by consent."""

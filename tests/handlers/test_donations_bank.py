@@ -589,3 +589,20 @@ async def test_kill_during_import_loses_and_duplicates_nothing(tmp_path: Path) -
     assert lines == (matched + unmatched, matched + unmatched)
     assert gifts == (matched, matched, sum(10_000 + i for i in range(matched)))
     assert statements == (1,)
+
+
+async def test_minhbach_offers_the_qr_of_a_campaign_with_an_account(
+    app: App, officer: Chat, resident: Chat
+) -> None:
+    """No account: no QR button on /minhbach; with one: the button, and its press is the QR."""
+    await resident.send("/minhbach")
+    assert not any(c.payload.startswith("bq:qr:") for c in resident.last.choices)
+    await set_account(officer)
+    await resident.send("/minhbach")
+    [button] = [c for c in resident.last.choices if c.payload.startswith("bq:qr:")]
+    assert "QR" in button.label
+    replies = await resident.press(button.payload)
+    image = next(reply.attachment for reply in replies if reply.attachment is not None)
+    assert image.kind == "image"
+    [text] = decode(image.data)
+    assert read(text).note.startswith("GN1 ")
