@@ -52,8 +52,10 @@ DEMO_GIFTS = (
     ),
     ("person", "", False, 2_000_000, "cash", "", 10, 17),
     ("organisation", "Chi hội Phụ nữ tổ 12 (mẫu)", True, 7_300_000, "cash", "", 10, 18),
-    ("person", "Nguyễn Văn An (mẫu)", False, 500_000, "in_kind", "10 kg gạo, 1 thùng mì", 11, 2),
+    ("person", "Nguyễn Văn An (mẫu)", False, 500_000, "in_kind", "", 11, 2),
 )
+DEMO_GOODS = {4: ("gạo và mì tôm", "10 kg gạo, 1 thùng mì")}
+"""Goods and quantity of the demo gifts in kind, by their index in `DEMO_GIFTS`."""
 
 
 async def load_demo(ledger: Ledger, services: Services, now: datetime) -> None:
@@ -74,6 +76,7 @@ async def load_demo(ledger: Ledger, services: Services, now: datetime) -> None:
         gift_day = date(2026, month, day)
         if gift_day > now.date():
             continue
+        goods, quantity = DEMO_GOODS.get(index, ("", ""))
         await ledger.append(
             NewEntry(
                 campaign_id=campaign.id,
@@ -86,6 +89,8 @@ async def load_demo(ledger: Ledger, services: Services, now: datetime) -> None:
                 reference=ref,
                 donated_on=gift_day,
                 recorded_by=None,
+                goods=goods,
+                quantity=quantity,
                 idempotency_key=f"demo-{index}",
             ),
             now=now,
