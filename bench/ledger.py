@@ -275,7 +275,8 @@ def _statement_line(fmt: str, result: dict[str, float]) -> str:
     return (
         f"statement {fmt:<4} {int(result['lines']):>7,} lines  read+build {result['build']:5.2f} s"
         f"  write {result['write']:5.2f} s  total {total:5.2f} s  peak RSS"
-        f" {result['peak_mb']:6.1f} MB (built {result['built_mb']:5.1f})  file {result['size_mb']:6.2f} MB  verify: {intact}"
+        f" {result['peak_mb']:6.1f} MB (built {result['built_mb']:5.1f})"
+        f"  file {result['size_mb']:6.2f} MB  verify: {intact}"
     )
 
 
