@@ -215,8 +215,15 @@ class Intake:
         """
         row: Stored | None = first
         while row is not None:
+            current = row
             async with self._slots:
-                row = await self._one(row)
+                try:
+                    row = await self._one(current)
+                except Exception as exc:  # a database error, say: never leave the user held
+                    log.error("inbox drain stopped id=%s error=%s", current.id, type(exc).__name__)
+                    with contextlib.suppress(Exception):
+                        await self.db.write(partial(inbox.release_in, row_id=current.id))
+                    return  # released: the sweeper takes the user up again
 
     async def _one(self, row: Stored) -> Stored | None:
         """Handle and deliver one row; the user's next row (claimed), or None."""
@@ -233,7 +240,10 @@ class Intake:
                 self.handled += 1
         except Exception as exc:
             return await self._failed(row, exc)
-        await channel.deliver(row, replies)
+        try:
+            await channel.deliver(row, replies)
+        except Exception as exc:  # `deliver` queues what it cannot send; this is a bug there
+            log.error("inbox delivery failed id=%s error=%s", row.id, type(exc).__name__)
         return await self.db.write(
             partial(inbox.delivered_in, row=row, worker=self.me.id, now=self.clock()),
             durable=False,

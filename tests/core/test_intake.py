@@ -42,6 +42,7 @@ class Recorder:
     name: str = CHANNEL
     delivered: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     poison: str = "\x00never"
+    broken: str = "\x00never"  # a reply text whose delivery raises
 
     async def prepare(self, item: Stored) -> Inbound:
         inbound = stored_inbound(item)
@@ -51,6 +52,8 @@ class Recorder:
 
     async def deliver(self, item: Stored, replies: Sequence[Reply]) -> None:
         await asyncio.sleep(random.random() / 500)
+        if any(reply.text == self.broken for reply in replies):
+            raise RuntimeError("the channel broke")
         self.delivered[item.user_id].extend(reply.text for reply in replies)
 
 
@@ -170,6 +173,23 @@ async def test_an_unreadable_update_is_retried_then_apologised_for(echo_app: App
     assert "mã" in apology.lower() or "ref" in apology.lower()
     assert after == "echo after"  # the user's next message was not lost behind it
     assert attempts is not None and attempts[0] == MAX_ATTEMPTS
+
+
+async def test_a_channel_that_raises_in_delivery_does_not_hold_the_user(echo_app: App) -> None:
+    """A delivery that raises is logged; the row is closed and the user's next one handled."""
+    app = echo_app
+    recorder = Recorder(broken="echo boom")
+    intake = await _started(app, recorder)
+    try:
+        await intake.accept([_item(app, "b1", "/echo boom", "b1-1")])
+        await intake.accept([_item(app, "b1", "/echo next", "b1-2")])
+        await intake.drain_idle()
+        open_rows = await app.db.fetchone("SELECT count(*) FROM inbox WHERE delivered_at IS NULL")
+    finally:
+        await intake.stop()
+        await app.close()
+    assert recorder.delivered["b1"] == ["echo next"]
+    assert open_rows is not None and open_rows[0] == 0
 
 
 async def test_two_processes_on_one_file_handle_a_message_once(
