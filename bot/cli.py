@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import App, build_app
+from bot.core import cli_types
 from bot.core.config import Config
 from bot.core.logs import config_secrets, setup_logging
 from bot.serve import run_console, run_telegram
@@ -208,7 +209,7 @@ def build_parser(
     run = sub.add_parser("run", help="run the Telegram bot")
     run.add_argument("--webhook", action="store_true", help="webhook instead of long polling")
     run.add_argument("--listen", help="listen address (default WEBHOOK_LISTEN)")
-    run.add_argument("--port", type=int, help="listen port (default WEBHOOK_PORT)")
+    run.add_argument("--port", type=cli_types.port, help="listen port (default WEBHOOK_PORT)")
     run.add_argument("--url", help="public webhook URL (default WEBHOOK_URL)")
     run.add_argument("--secret", help="secret token (default WEBHOOK_SECRET)")
     run.add_argument(

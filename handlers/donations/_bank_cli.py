@@ -17,6 +17,7 @@ import re
 import sys
 from pathlib import Path
 
+from bot.core import cli_types
 from bot.core.config import Config
 from bot.core.i18n import format_vnd
 from handlers.donations._import import DuplicateTransfer, Reconciler, StatementError
@@ -163,7 +164,7 @@ def add_bank_cli(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     """Add `donations account` and `donations import-statement` (after `_cli.add_cli`)."""
     donations_sub = _donations_sub(sub)
     account = donations_sub.add_parser("account", help="set a campaign's receiving account")
-    account.add_argument("--campaign", type=int, required=True, help="campaign id")
+    account.add_argument("--campaign", type=cli_types.record_id, required=True, help="campaign id")
     account.add_argument("--bin", required=True, help="the bank's 6-digit NAPAS BIN")
     account.add_argument("--number", required=True, help="account number")
     account.add_argument("--name", required=True, help="account holder's name")
@@ -172,10 +173,12 @@ def add_bank_cli(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "import-statement", help="import a bank statement (CSV or XLSX) for reconciliation"
     )
     statement.add_argument("file", help="the statement file")
-    statement.add_argument("--campaign", type=int, required=True, help="campaign id")
+    statement.add_argument(
+        "--campaign", type=cli_types.record_id, required=True, help="campaign id"
+    )
     statement.add_argument("--ward", help="ward id (only for a province-wide campaign)")
     statement.add_argument(
         "--record", action="store_true", help="record every proposed line as a gift (once each)"
     )
-    statement.add_argument("--show", type=int, default=20, help="lines listed per kind")
+    statement.add_argument("--show", type=cli_types.shown, default=20, help="lines listed per kind")
     statement.set_defaults(func=cmd_import)

@@ -14,6 +14,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from bot.core import cli_types
 from bot.core.config import Config
 from bot.core.i18n import Translator
 from handlers.donations._dates import parse_day
@@ -180,7 +181,7 @@ def add_cli(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     donations_sub = donations.add_subparsers(dest="donations_command", required=True)
     export = donations_sub.add_parser("export", help="export ledger entries (CSV or XLSX)")
     export.add_argument("--ward", help="only this ward id")
-    export.add_argument("--campaign", type=int, help="only this campaign id")
+    export.add_argument("--campaign", type=cli_types.record_id, help="only this campaign id")
     export.add_argument("--format", choices=["csv", "xlsx"], default="csv")
     export.add_argument(
         "-o",
@@ -193,7 +194,9 @@ def add_cli(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     statement = donations_sub.add_parser(
         "statement", help="a campaign's public statement (sao kê) as PDF, CSV or XLSX"
     )
-    statement.add_argument("--campaign", type=int, required=True, help="campaign id")
+    statement.add_argument(
+        "--campaign", type=cli_types.record_id, required=True, help="campaign id"
+    )
     statement.add_argument("--from", dest="start", type=_day, help="first day (dd/mm/yyyy)")
     statement.add_argument("--to", dest="end", type=_day, help="last day (dd/mm/yyyy)")
     statement.add_argument("--format", choices=FORMATS, default="pdf")

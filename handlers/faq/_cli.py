@@ -9,6 +9,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from bot.core import cli_types
 from bot.core.config import Config
 from bot.core.i18n import Translator, to_local
 from handlers.faq._render import basis_line, citations
@@ -165,7 +166,7 @@ def add_cli(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
     kb_sub.add_parser("lint", help="check every entry")
     unanswered = kb_sub.add_parser("unanswered", help="most frequent unanswered questions")
-    unanswered.add_argument("--limit", type=int, default=20)
+    unanswered.add_argument("--limit", type=cli_types.count, default=20)
     learned_cmd = kb_sub.add_parser("learned", help="phrasings officers attached in the chat")
     learned_cmd.add_argument(
         "--export", action="store_true", help="write them into the entry files (lint-checked)"
