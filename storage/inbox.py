@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage.clock import from_db, to_db
+from storage.clock import to_db
 
 MAX_ATTEMPTS = 3
 """Handling attempts that failed outside the dispatcher's error boundary before giving up."""
@@ -190,14 +190,6 @@ def orphans_in(
         "UPDATE inbox SET claimed_by = ? WHERE id = ?", [(worker, row.id) for row in found]
     )
     return found
-
-
-def lag_in(conn: sqlite3.Connection) -> tuple[int, datetime | None]:
-    """Rows not yet delivered, and when the oldest of them was stored (the inbox's lag)."""
-    row = conn.execute(
-        "SELECT count(*), min(stored_at) FROM inbox WHERE delivered_at IS NULL"
-    ).fetchone()
-    return int(row[0]), from_db(str(row[1])) if row[1] else None
 
 
 def release_in(conn: sqlite3.Connection, row_id: int) -> None:

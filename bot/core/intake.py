@@ -28,7 +28,7 @@ import contextlib
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from typing import Any, Protocol
 
@@ -298,7 +298,3 @@ class Intake:
                 await self.sweep()
             except Exception as exc:
                 log.error("inbox sweep failed error=%s", type(exc).__name__)
-
-    async def lag(self) -> tuple[int, datetime | None]:
-        """Rows not yet delivered, and when the oldest of them was stored."""
-        return await self.db.run(inbox.lag_in)
