@@ -4,8 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
+# The browser tests (tests/web) drive Debian's Chromium through Playwright, whose wheel carries
+# its own driver: no browser is ever downloaded.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+export CHROMIUM_PATH ?= /usr/bin/chromium
 
-.PHONY: run test lint typecheck pytest bench clean migrate
+.PHONY: run test lint typecheck pytest chromium bench clean migrate
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +31,12 @@ run: $(STAMP)
 migrate: $(STAMP)
 	$(BIN)/giamngheo db migrate
 
-## Install the dev tools, then lint, typecheck and pytest (each also runs on its own).
-test: lint typecheck pytest
+## Install the dev tools and Chromium, then lint, typecheck and pytest (each also runs alone).
+test: chromium lint typecheck pytest
+
+## Debian's Chromium for the browser tests: installed (apt-get, as root) when missing, else stop.
+chromium:
+	scripts/ensure_chromium.sh
 
 ## ruff (rules and formatting) and the knowledge-base lint.
 lint: $(DEV_STAMP)
@@ -41,7 +49,7 @@ typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
 ## The whole test suite, including the wheel test (tests/test_wheel.py, about 30 s).
-pytest: $(DEV_STAMP)
+pytest: $(DEV_STAMP) chromium
 	$(BIN)/python -m pytest -q
 
 bench: $(DEV_STAMP)
