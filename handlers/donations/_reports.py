@@ -246,6 +246,7 @@ class Reports:
         if not campaigns:
             return [turn.reply("donations.report_empty")]
         lines = [turn.t("donations.public_title")]
+        lines += await self._public_funds(turn, campaigns)
         for campaign in campaigns:
             summary = await self.ledger.summary(campaign.id)
             names = await self.ledger.public_donors(campaign.id)
@@ -281,6 +282,17 @@ class Reports:
         lines.append(turn.t("donations.statement.offer"))  # the statement (sao kê) buttons
         choices = (*statement_choices(turn, campaigns), *await self._qr_choices(turn, campaigns))
         return [Reply("\n\n".join(lines), choices)]
+
+    async def _public_funds(self, turn: Turn, campaigns: list[Campaign]) -> list[str]:
+        """Each ward fund's gifts, disbursements and balance (fund-wide payments included)."""
+        funds: dict[str, set[str]] = {}
+        for campaign in campaigns:
+            if campaign.ward_id is not None:
+                funds.setdefault(campaign.ward_id, set()).add(campaign.fund)
+        return [
+            (await self._fund_report(turn, ward, sorted(kinds, key=list(FUNDS).index))).text
+            for ward, kinds in sorted(funds.items())
+        ]
 
     async def _qr_choices(self, turn: Turn, campaigns: list[Campaign]) -> list[Choice]:
         """A "give by QR" button per open campaign with a receiving account (`/ungho`'s QR)."""
