@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from bot.core.errors import UserFacingError
@@ -363,11 +363,13 @@ class AccountFlow(StepFlow[AccountData]):
             key=data.key,
         )
         turn.session.clear()
-        done = Reply(
-            turn.t("donations.bank.saved", campaign=campaign.name, reference=account.reference),
-            (Poster(campaign.id).choice(turn.t("donations.bank.poster_button")),),
+        done = turn.reply(
+            "donations.bank.saved", campaign=campaign.name, reference=account.reference
         )
-        return [done, self.qr.qr_reply(turn, campaign, account, None)]
+        # The poster button rides on the last reply: a typed "1" picks from the last one offered.
+        qr = self.qr.qr_reply(turn, campaign, account, None)
+        poster = Poster(campaign.id).choice(turn.t("donations.bank.poster_button"))
+        return [done, replace(qr, choices=(poster,))]
 
     def _go(self, turn: Turn, step: AccountStep, data: AccountData) -> list[Reply]:
         self.go(turn, step)
