@@ -23,7 +23,15 @@ from bot.core.intake import Intake
 from bot.core.registry import Registry
 from bot.core.turn import Clock, Services
 from bot.demo import load_core_demo
-from handlers import donations, exit_registration, faq, housekeeping, notices, self_check
+from handlers import (
+    donations,
+    exit_registration,
+    faq,
+    housekeeping,
+    notices,
+    self_check,
+    web_link,
+)
 from handlers.menu import MenuFeature
 from handlers.privacy import PrivacyFeature
 from storage.audit import AuditLog
@@ -99,6 +107,7 @@ async def build_app(
     donations.install(ctx)
     notices.install(ctx)
     housekeeping.install(ctx)
+    web_link.install(ctx)
     for extend in extensions:
         extend(registry, dispatcher)
     PrivacyFeature(registry).register(registry)

@@ -51,6 +51,7 @@ async def _with_app(config: Config, body: Callable[[App], Awaitable[int]]) -> in
 
 async def cmd_start(args: argparse.Namespace, config: Config) -> int:
     """`make run`: the Telegram bot when a token is configured, otherwise the console chat."""
+    args.web = True  # the web site beside the bot or the console (HTTP_LISTEN:HTTP_PORT)
     if config.telegram_token:
         return await cmd_run(args, config)
     print(
@@ -68,7 +69,11 @@ async def cmd_chat(args: argparse.Namespace, config: Config) -> int:
     """Chat in the console."""
 
     async def body(app: App) -> int:
-        await run_console(app, as_officer=bool(getattr(args, "as_officer", False)))
+        await run_console(
+            app,
+            as_officer=bool(getattr(args, "as_officer", False)),
+            web=bool(getattr(args, "web", False)),
+        )
         return 0
 
     return await _with_app(config, body)
@@ -102,6 +107,7 @@ async def cmd_run(args: argparse.Namespace, config: Config) -> int:
             port=getattr(args, "port", None),
             url=getattr(args, "url", None),
             secret=getattr(args, "secret", None),
+            web=bool(getattr(args, "web", False)),
         )
         return 0
 
@@ -204,10 +210,12 @@ def build_parser(
 
     chat = sub.add_parser("chat", help="chat in the console")
     chat.add_argument("--as-officer", action="store_true", help="act as the demo officer")
+    chat.add_argument("--web", action="store_true", help="serve the web site beside the console")
     chat.set_defaults(func=cmd_chat)
 
     run = sub.add_parser("run", help="run the Telegram bot")
     run.add_argument("--webhook", action="store_true", help="webhook instead of long polling")
+    run.add_argument("--web", action="store_true", help="serve the web site (HTTP_PORT) too")
     run.add_argument("--listen", help="listen address (default WEBHOOK_LISTEN)")
     run.add_argument("--port", type=cli_types.port, help="listen port (default WEBHOOK_PORT)")
     run.add_argument("--url", help="public webhook URL (default WEBHOOK_URL)")

@@ -34,6 +34,7 @@ from bot.core.i18n import TIMEZONE
 from bot.core.turn import Services
 from bot.demo import CONSOLE_RESIDENT_ID, DEMO_OFFICER_ID
 from bot.http_server import HttpServer
+from bot.web.site import WebSite
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +134,7 @@ async def serve(
     outbox_interval: float = 2.0,
     daily_jobs: bool = True,
     http: bool = True,
+    web: bool = True,
 ) -> None:
     """Run the named channels until `stop_event` (or SIGINT/SIGTERM).
 
@@ -146,6 +148,7 @@ async def serve(
         outbox_interval: Seconds between outbox rounds when nothing wakes the worker.
         daily_jobs: Run the features' daily jobs.
         http: Listen on the HTTP server (a polling-only process may go without).
+        web: With `http`, serve the web site too (public pages, web chat, officers' desk).
 
     Raises:
         ValueError: No channel, or an unknown one, was named.
@@ -167,6 +170,11 @@ async def serve(
             await channel.start(running.server)
             running.senders[channel.name] = channel
         stack.push_async_callback(app.intake.stop)
+        if http and web:
+            site = WebSite(app)
+            await site.mount(running.server)
+            stack.push_async_callback(site.close)
+            running.senders.update(site.senders)
         if http:
             await running.server.start()
             stack.push_async_callback(running.server.stop)
@@ -193,8 +201,12 @@ async def run_telegram(
     url: str | None = None,
     secret: str | None = None,
     stop_event: asyncio.Event | None = None,
+    web: bool = False,
 ) -> None:
-    """Run the Telegram bot alone: long polling, or the webhook on `WEBHOOK_LISTEN:PORT`."""
+    """Run the Telegram bot alone: long polling, or the webhook on `WEBHOOK_LISTEN:PORT`.
+
+    With `web` (`make run`), polling also serves the web site on `HTTP_LISTEN:HTTP_PORT`.
+    """
     config = app.config
     if webhook:
         secret_value = secret or config.webhook_secret.value
@@ -209,19 +221,49 @@ async def run_telegram(
         )
     else:
         config = dataclasses.replace(config, webhook_secret=Secret(""))
-    await serve(app, ["telegram"], config=config, stop_event=stop_event, http=webhook)
+    await serve(
+        app, ["telegram"], config=config, stop_event=stop_event, http=webhook or web, web=web
+    )
 
 
-async def run_console(app: App, *, as_officer: bool = False, daily_jobs: bool = True) -> None:
-    """Chat on stdin/stdout as the demo resident (or the demo officer) until end of input."""
+async def run_console(
+    app: App, *, as_officer: bool = False, daily_jobs: bool = True, web: bool = False
+) -> None:
+    """Chat on stdin/stdout as the demo resident (or the demo officer) until end of input.
+
+    With `web`, the web site (public pages, web chat, officers' desk) is served beside it on
+    `HTTP_LISTEN:HTTP_PORT`, and its address printed; a port in use is said and skipped.
+    """
     user_id = DEMO_OFFICER_ID if as_officer else CONSOLE_RESIDENT_ID
     console = ConsoleChannel(app.dispatcher, user_id=user_id)
     start_outbox(app, {console.name: console}, only_chat=user_id)
     jobs = DailyJobs(app.daily_jobs if daily_jobs else (), app.services)
     jobs.start()
-    try:
-        await console.run()
-    finally:
-        await jobs.stop()
+    async with contextlib.AsyncExitStack() as stack:
+        if web:
+            await _serve_web_beside(app, stack)
+        try:
+            await console.run()
+        finally:
+            await jobs.stop()
     for worker in app.background:
         await worker.drain_once()
+
+
+async def _serve_web_beside(app: App, stack: contextlib.AsyncExitStack) -> None:
+    """Start the HTTP server with the web site for `run_console` (its own outbox worker)."""
+    server = HttpServer(app.config.http_listen, app.config.http_port)
+    site = WebSite(app)
+    await site.mount(server)
+    await app.intake.start()
+    stack.push_async_callback(app.intake.stop)
+    stack.push_async_callback(site.close)
+    try:
+        await server.start()
+    except OSError as exc:
+        print(f"Không mở được trang web trên cổng {server.port} ({exc.strerror}); chỉ có console.")
+        return
+    stack.push_async_callback(server.stop)
+    if site.senders:
+        start_outbox(app, site.senders)
+    print(f"Trang web: {app.config.web_url}  (cán bộ: gõ /web trong trò chuyện để đăng nhập)")

@@ -5,7 +5,8 @@ would stay on disk: a form abandoned months ago would still hold its ID-card num
 The job deletes them, with the ids of processed messages older than a week (kept only so a
 channel's redelivery is not handled twice), and the inbox rows of the same age: a delivered
 row holds only its ids by then; one never delivered in a week (its channel switched off) loses
-its text too, and is counted in the log.
+its text too, and is counted in the log. Web sign-in links and sessions that can no longer
+be used go as well.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from functools import partial
 
 from bot.core.feature import DailyJob, FeatureContext
 from bot.core.turn import Services
-from storage import inbox
+from storage import inbox, web_auth
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +34,14 @@ async def purge(services: Services, now: datetime) -> None:
     delivered, stuck = await services.db.write(
         partial(inbox.purge_in, delivered_before=now - KEEP_PROCESSED)
     )
+    web = await services.db.write(partial(web_auth.purge_in, now=now))
     log.info(
-        "housekeeping purge sessions=%d processed=%d inbox=%d undelivered=%d",
+        "housekeeping purge sessions=%d processed=%d inbox=%d undelivered=%d web=%d",
         sessions,
         processed,
         delivered,
         stuck,
+        web,
     )
 
 

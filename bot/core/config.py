@@ -71,6 +71,8 @@ class Config:
     zalo_bot_secret: Secret
     http_listen: str
     http_port: int
+    web_url: str = "http://127.0.0.1:8080"
+    """The web site's address, no trailing slash (WEB_BASE_URL; default http://HTTP_LISTEN:PORT)."""
 
     @classmethod
     def from_mapping(cls, env: Mapping[str, str]) -> Config:
@@ -119,6 +121,10 @@ class Config:
             zalo_bot_secret=Secret(get("ZALO_BOT_SECRET", "")),
             http_listen=get("HTTP_LISTEN", "127.0.0.1"),
             http_port=get_int("HTTP_PORT", 8080),
+            web_url=(
+                get("WEB_BASE_URL", "")
+                or f"http://{get('HTTP_LISTEN', '127.0.0.1')}:{get_int('HTTP_PORT', 8080)}"
+            ).rstrip("/"),
         )
 
     @classmethod

@@ -1,0 +1,35 @@
+"""Every page module of the site, and the links the home pages show.
+
+Each module adds its routes with `routes(site)`; `WebSite.mount` calls them in this order.
+`PUBLIC_AREAS` are linked from the public home page, `DESK_AREAS` from the desk home
+(`admin_only` ones only for admins). Add an area with one line in each list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.web import auth
+from bot.web.site import WebSite
+
+__all__ = ["DESK_AREAS", "PAGES", "PUBLIC_AREAS", "Area"]
+
+
+@dataclass(frozen=True, slots=True)
+class Area:
+    """A link on a home page: where it goes, its label's and description's message ids."""
+
+    path: str
+    label: str
+    about: str
+    admin_only: bool = False
+
+
+PAGES: list[Callable[[WebSite], None]] = [
+    auth.routes,
+]
+
+PUBLIC_AREAS: list[Area] = []
+
+DESK_AREAS: list[Area] = []
