@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -25,7 +26,7 @@ import aiosqlite
 
 from storage.audit import record_in
 from storage.clock import from_db, to_db, utc_now
-from storage.db import Database, call
+from storage.db import Database, Step, call
 from storage.outbox import enqueue_in
 
 
@@ -51,6 +52,12 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.WITHDRAWN: frozenset(),
 }
 """Officer transitions; the resident may also withdraw while the case is `OPEN`."""
+
+FINAL = frozenset({Status.RECOGNISED_EXITED, Status.NOT_RECOGNISED})
+"""The two final decisions: recorded only with a decision number and date (`decide`)."""
+
+CORRECTABLE_TO = frozenset({*FINAL, Status.SURVEY_SCHEDULED})
+"""Where an admin's correction of a final decision may take it (back to the survey: annulled)."""
 
 OPEN = frozenset({Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFO, Status.SURVEY_SCHEDULED})
 """Statuses before a decision: the resident may still withdraw."""
@@ -109,6 +116,10 @@ class Registration:
     anonymised: bool
     created_at: datetime
     status_changed_at: datetime
+    decision_number: str = ""
+    """The number of the decision in force (số quyết định); '' while there is none."""
+    decision_date: str = ""
+    """Its date, ISO ``yyyy-mm-dd``; '' while there is none."""
 
     @property
     def code(self) -> str:
@@ -116,15 +127,67 @@ class Registration:
         return f"TN-{self.year}-{self.id:06d}"
 
 
+class EntryKind(StrEnum):
+    """What a history row records."""
+
+    STATUS = "status"
+    DECISION = "decision"
+    CORRECTION = "correction"
+
+
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
-    """One status change."""
+    """One status change (a final decision and its corrections carry the decision)."""
 
     at: datetime
     actor_user_id: int | None
     from_status: str
     to_status: Status
     note: str
+    kind: EntryKind = EntryKind.STATUS
+    decision_number: str = ""
+    decision_date: str = ""
+    """ISO ``yyyy-mm-dd``, or ''."""
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A final decision's number (số quyết định) and ISO date, as typed and checked."""
+
+    number: str
+    day: str
+
+
+class Outcome(StrEnum):
+    """What a change request came to."""
+
+    DONE = "done"
+    """Applied now."""
+    REPEATED = "repeated"
+    """Its request key was used already: the earlier change stands, nothing more is written."""
+    REFUSED = "refused"
+    """Not applied: the registration moved meanwhile, or the move is not allowed from there."""
+    NOT_FOUND = "not_found"
+    """No such registration."""
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """The result of a change request and the registration as it now stands."""
+
+    outcome: Outcome
+    registration: Registration | None
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """What the desk's list is narrowed to (None: any)."""
+
+    status: Status | None = None
+    cause: str | None = None
+    support: str | None = None
+    registration_id: int | None = None
+    """A reference code searched for, as the registration's id."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +213,10 @@ class NewRegistration:
     supports: list[str]
     support_other: str
     target_year: int
+
+
+Notify = Callable[[Registration], Iterable[Step[Any]]]
+"""Gives the steps that tell the ward's officers of a new registration (run in its transaction)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +267,8 @@ def _registration(row: sqlite3.Row) -> Registration:
         anonymised=bool(row["anonymised"]),
         created_at=from_db(row["created_at"]),
         status_changed_at=from_db(row["status_changed_at"]),
+        decision_number=str(row["decision_number"]),
+        decision_date=str(row["decision_date"]),
     )
 
 
@@ -219,48 +288,133 @@ def _history_in(
     from_status: str,
     to_status: Status,
     note: str,
+    kind: EntryKind = EntryKind.STATUS,
+    decision: Decision | None = None,
+    request_key: str | None = None,
 ) -> None:
     conn.execute(
-        "INSERT INTO exit_registration_history"
-        " (registration_id, at, actor_user_id, from_status, to_status, note)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (registration_id, to_db(at), actor_user_id, from_status, to_status.value, note),
+        "INSERT INTO exit_registration_history (registration_id, at, actor_user_id,"
+        " from_status, to_status, note, kind, decision_number, decision_date, request_key)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            registration_id,
+            to_db(at),
+            actor_user_id,
+            from_status,
+            to_status.value,
+            note,
+            kind.value,
+            decision.number if decision else "",
+            decision.day if decision else "",
+            request_key or None,
+        ),
     )
 
 
-def _change(
-    conn: sqlite3.Connection,
-    current: Registration,
-    target: Status,
-    *,
-    actor_user_id: int | None,
-    note: str,
-    question: str,
-    now: datetime,
-    action: str,
-) -> None:
+def _key_used(conn: sqlite3.Connection, request_key: str | None) -> bool:
+    if not request_key:
+        return False
+    row = conn.execute(
+        "SELECT 1 FROM exit_registration_history WHERE request_key = ?", (request_key,)
+    ).fetchone()
+    return row is not None
+
+
+def bits(keys: list[str], order: tuple[str, ...]) -> int:
+    """The bit mask of `keys` (bit i: `order[i]`), as stored in `cause_bits` / `support_bits`."""
+    return sum(1 << order.index(key) for key in set(keys) if key in order)
+
+
+@dataclass(frozen=True, slots=True)
+class _Move:
+    """One change as written: where to, by whom, why, and what it carries."""
+
+    target: Status
+    actor_user_id: int | None
+    note: str
+    now: datetime
+    action: str
+    kind: EntryKind = EntryKind.STATUS
+    decision: Decision | None = None
+    request_key: str | None = None
+
+
+def _change(conn: sqlite3.Connection, current: Registration, move: _Move) -> None:
+    """The registration's new status, its history row and its audit entry."""
+    target = move.target
+    question = move.note if target is Status.NEEDS_INFO else ""
+    decision = move.decision if target in FINAL else None
     conn.execute(
-        "UPDATE exit_registrations SET status = ?, question = ?, status_changed_at = ?"
-        " WHERE id = ?",
-        (target.value, question, to_db(now), current.id),
+        "UPDATE exit_registrations SET status = ?, question = ?, status_changed_at = ?,"
+        " decision_number = ?, decision_date = ? WHERE id = ?",
+        (
+            target.value,
+            question,
+            to_db(move.now),
+            decision.number if decision else "",
+            decision.day if decision else "",
+            current.id,
+        ),
     )
     _history_in(
         conn,
         current.id,
-        at=now,
-        actor_user_id=actor_user_id,
+        at=move.now,
+        actor_user_id=move.actor_user_id,
         from_status=current.status.value,
         to_status=target,
-        note=note,
+        note=move.note,
+        kind=move.kind,
+        decision=decision,
+        request_key=move.request_key,
     )
+    detail: dict[str, Any] = {"from": current.status.value, "to": target.value}
+    if decision is not None:
+        detail |= {"number": decision.number, "date": decision.day}
     record_in(
         conn,
-        actor_user_id=actor_user_id,
-        action=action,
+        actor_user_id=move.actor_user_id,
+        action=move.action,
         target=f"registration:{current.id}",
-        detail={"from": current.status.value, "to": target.value},
-        now=now,
+        detail=detail,
+        now=move.now,
     )
+
+
+def _apply_in(
+    conn: sqlite3.Connection,
+    registration_id: int,
+    expected: Status,
+    move: _Move,
+    notice: Notice | None,
+) -> Applied:
+    """Apply `move` if the key is new and the registration is still in `expected`."""
+    current = _one(conn, registration_id)
+    if current is None:
+        return Applied(Outcome.NOT_FOUND, None)
+    if _key_used(conn, move.request_key):
+        return Applied(Outcome.REPEATED, current)
+    if current.status is not expected or not _legal(current.status, move):
+        return Applied(Outcome.REFUSED, current)
+    _change(conn, current, move)
+    if notice is not None and current.chat_id:
+        enqueue_in(
+            conn, channel=notice.channel, chat_id=notice.chat_id, body=notice.body, now=move.now
+        )
+    return Applied(Outcome.DONE, _one(conn, registration_id))
+
+
+def _legal(current: Status, move: _Move) -> bool:
+    """Whether `move` may be written from `current` (each kind has its own rule)."""
+    target = move.target
+    if move.kind is EntryKind.DECISION:
+        return target in FINAL and allowed(current, target) and move.decision is not None
+    if move.kind is EntryKind.CORRECTION:
+        carries = move.decision is not None or target not in FINAL
+        return current in FINAL and target in CORRECTABLE_TO and carries and bool(move.note)
+    if target is Status.WITHDRAWN:
+        return current in OPEN
+    return target not in FINAL and allowed(current, target)
 
 
 class RegistrationRepository:
@@ -270,12 +424,29 @@ class RegistrationRepository:
         self.db = db
 
     async def create(
-        self, new: NewRegistration, *, token: str, now: datetime, year: int
+        self,
+        new: NewRegistration,
+        *,
+        token: str,
+        now: datetime,
+        year: int,
+        notify: Notify | None = None,
     ) -> tuple[Registration, bool]:
-        """Store a registration once per `token`; returns it and whether it was created now."""
-        created: tuple[Registration, bool] = await self.db.write(
-            lambda conn: self.create_in(conn, new, token=token, now=now, year=year)
-        )
+        """Store a registration once per `token`; returns it and whether it was created now.
+
+        `notify(registration)` gives the steps that tell the ward's officers (outbox messages);
+        they run in the same transaction, only when the registration is new, so the officers
+        are told once and never about a registration that was not stored.
+        """
+
+        def work(conn: sqlite3.Connection) -> tuple[Registration, bool]:
+            registration, created = self.create_in(conn, new, token=token, now=now, year=year)
+            if created and notify is not None:
+                for step in notify(registration):
+                    step(conn)
+            return registration, created
+
+        created: tuple[Registration, bool] = await self.db.write(work)
         return created
 
     @staticmethod
@@ -323,6 +494,10 @@ class RegistrationRepository:
             ),
         )
         registration_id = int(cursor.lastrowid or 0)
+        conn.execute(
+            "UPDATE exit_registrations SET cause_bits = ?, support_bits = ? WHERE id = ?",
+            (bits(new.causes, CAUSES), bits(new.supports, SUPPORTS), registration_id),
+        )
         _history_in(
             conn,
             registration_id,
@@ -384,6 +559,9 @@ class RegistrationRepository:
                 from_status=str(r["from_status"]),
                 to_status=Status(r["to_status"]),
                 note=str(r["note"]),
+                kind=EntryKind(r["kind"]),
+                decision_number=str(r["decision_number"]),
+                decision_date=str(r["decision_date"]),
             )
             for r in rows
         ]
@@ -434,29 +612,141 @@ class RegistrationRepository:
         notice: Notice | None = None,
     ) -> Registration | None:
         """`transition`'s statements (change, history, audit, notice) in one transaction."""
-        current = _one(conn, registration_id)
-        if current is None or current.status is not expected:
-            return None
-        legal = (target is Status.WITHDRAWN and current.status in OPEN) or allowed(
-            current.status, target
+        move = _Move(target, actor_user_id, note, now, action)
+        applied = _apply_in(conn, registration_id, expected, move, notice)
+        return applied.registration if applied.outcome is Outcome.DONE else None
+
+    async def change(
+        self,
+        registration_id: int,
+        *,
+        expected: Status,
+        target: Status,
+        actor_user_id: int | None,
+        note: str,
+        now: datetime,
+        request_key: str | None = None,
+        notice: Notice | None = None,
+    ) -> Applied:
+        """An officer's status change with a note, once per `request_key`.
+
+        Not for the final decisions (`decide`) nor a withdrawal; refused unless the move is
+        legal from `expected` and the registration is still there.
+        """
+        move = _Move(
+            target, actor_user_id, note, now, "registration.status", request_key=request_key
         )
-        if not legal:
-            return None
-        _change(
-            conn,
-            current,
+        applied: Applied = await self.db.write(
+            lambda conn: _apply_in(conn, registration_id, expected, move, notice)
+        )
+        return applied
+
+    async def decide(
+        self,
+        registration_id: int,
+        *,
+        expected: Status,
+        target: Status,
+        decision: Decision,
+        actor_user_id: int | None,
+        note: str,
+        now: datetime,
+        request_key: str | None = None,
+        notice: Notice | None = None,
+    ) -> Applied:
+        """Record a final decision (`FINAL`) with its number and date, once per `request_key`."""
+        move = _Move(
             target,
-            actor_user_id=actor_user_id,
-            note=note,
-            question=note if target is Status.NEEDS_INFO else "",
-            now=now,
-            action=action,
+            actor_user_id,
+            note,
+            now,
+            "registration.decision",
+            kind=EntryKind.DECISION,
+            decision=decision,
+            request_key=request_key,
         )
-        if notice is not None and current.chat_id:
-            enqueue_in(
-                conn, channel=notice.channel, chat_id=notice.chat_id, body=notice.body, now=now
-            )
-        return _one(conn, registration_id)
+        applied: Applied = await self.db.write(
+            lambda conn: _apply_in(conn, registration_id, expected, move, notice)
+        )
+        return applied
+
+    async def correct(
+        self,
+        registration_id: int,
+        *,
+        expected: Status,
+        target: Status,
+        decision: Decision | None,
+        actor_user_id: int | None,
+        reason: str,
+        now: datetime,
+        request_key: str | None = None,
+        notice: Notice | None = None,
+    ) -> Applied:
+        """An admin's correction of a final decision, with its reason kept in the history.
+
+        `target` is one of the final decisions (with `decision`) or `SURVEY_SCHEDULED` (the
+        decision annulled, no `decision`). The caller checks the actor is an admin.
+        """
+        move = _Move(
+            target,
+            actor_user_id,
+            reason,
+            now,
+            "registration.correction",
+            kind=EntryKind.CORRECTION,
+            decision=decision,
+            request_key=request_key,
+        )
+        applied: Applied = await self.db.write(
+            lambda conn: _apply_in(conn, registration_id, expected, move, notice)
+        )
+        return applied
+
+    async def key_used(self, request_key: str | None) -> bool:
+        """Whether a change was already recorded under `request_key` (a double submit)."""
+        return await self.db.run(lambda conn: _key_used(conn, request_key))
+
+    async def search(
+        self, ward_id: str, filters: Filters, *, limit: int, offset: int
+    ) -> tuple[list[Registration], int]:
+        """One page of a ward's registrations narrowed by `filters`, oldest first; the total.
+
+        The ward (and status) narrow through an index that also holds the cause and support
+        masks, so the count and the page's ids read that index only; a reference code is the
+        primary key. The rows themselves are read for the page alone.
+        """
+        where = ["r.ward_id = ?"]
+        params: list[Any] = [ward_id]
+        if filters.status is not None:
+            where.append("r.status = ?")
+            params.append(filters.status.value)
+        if filters.registration_id is not None:
+            where.append("r.id = ?")
+            params.append(filters.registration_id)
+        for column, key, order in (
+            ("cause_bits", filters.cause, CAUSES),
+            ("support_bits", filters.support, SUPPORTS),
+        ):
+            if key is not None:
+                where.append(f"r.{column} & ? != 0")
+                params.append(bits([key], order))
+        clause = " AND ".join(where)
+
+        def work(conn: sqlite3.Connection) -> tuple[list[Registration], int]:
+            total = conn.execute(
+                f"SELECT COUNT(*) FROM exit_registrations AS r WHERE {clause}", params
+            ).fetchone()[0]
+            rows = conn.execute(
+                "SELECT * FROM exit_registrations WHERE id IN"
+                f" (SELECT r.id FROM exit_registrations AS r WHERE {clause}"
+                " ORDER BY r.id LIMIT ? OFFSET ?) ORDER BY id",
+                [*params, limit, offset],
+            ).fetchall()
+            return [_registration(r) for r in rows], int(total)
+
+        found: tuple[list[Registration], int] = await self.db.run(work)
+        return found
 
     async def summary(self, ward_id: str) -> WardSummary:
         """Counts of a ward's registrations by status, cause and wished support."""

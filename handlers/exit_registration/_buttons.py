@@ -228,3 +228,43 @@ class Export(Payload):
 
     prefix = "rgo"
     fmt: Literal["csv", "xlsx"]
+
+
+@dataclass(frozen=True)
+class ConfirmDecision(Payload):
+    """Confirms the final decision shown (its key drawn with the screen): ``rgo:dok:<id>:<key>``."""
+
+    prefix = "rgo:dok"
+    rid: int = field(metadata=_ID)
+    key: str
+
+
+@dataclass(frozen=True)
+class EditDecision(Payload):
+    """Changes the decision's number or date before confirming: ``rgo:ded``."""
+
+    prefix = "rgo:ded"
+
+
+@dataclass(frozen=True)
+class CancelDecision(Payload):
+    """Drops the decision being entered, nothing recorded: ``rgo:dno``."""
+
+    prefix = "rgo:dno"
+
+
+@dataclass(frozen=True)
+class Correct(Payload):
+    """An admin corrects a final decision (the new status is asked next): ``rgo:fix:<id>``."""
+
+    prefix = "rgo:fix"
+    rid: int = field(metadata=_ID)
+
+
+@dataclass(frozen=True)
+class CorrectTo(Payload):
+    """The status a correction takes the registration to: ``rgo:fixto:<id>:<status>``."""
+
+    prefix = "rgo:fixto"
+    rid: int = field(metadata=_ID)
+    target: Status

@@ -84,6 +84,16 @@ class OfficerData(FlowData):
     """Its status when the change was chosen (the change applies only from there)."""
     to: str = ""
     """The status chosen."""
+    mode: str = ""
+    """``decide`` (a final decision), ``correct`` (an admin's correction) or '' (a status)."""
+    number: str = ""
+    """The decision number typed (checked)."""
+    day: str = ""
+    """The decision date typed (checked), ISO ``yyyy-mm-dd``."""
+    reason: str = ""
+    """The reason of a correction."""
+    key: str = ""
+    """The request key drawn when the confirmation was shown: a double tap records once."""
 
     def change(self) -> tuple[int, Status, Status] | None:
         """(registration id, from, to) of the pending change, or None if there is none."""

@@ -13,6 +13,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
+from typing import Any
 
 from bot.core.dispatcher import Dispatcher
 from bot.core.errors import PermissionDenied
@@ -45,6 +46,7 @@ from handlers.exit_registration._buttons import (
     Year,
 )
 from handlers.exit_registration._data import RegistrationForm, ResidentData
+from handlers.exit_registration._desk import new_registration_text
 from handlers.exit_registration._steps import (
     EDITABLE,
     FORM,
@@ -68,11 +70,13 @@ from handlers.exit_registration._steps import (
 )
 from handlers.wards import choose_ward, demo_aware_label
 from knowledge.money import in_monthly_income_range
+from storage.db import Step as DbStep
 from storage.registrations import (
     CAUSES,
     OPEN,
     SUPPORTS,
     NewRegistration,
+    Notify,
     Registration,
     RegistrationRepository,
     Status,
@@ -636,7 +640,11 @@ class ResidentFlow(StepFlow[ResidentData]):
             target_year=form.target_year,
         )
         registration, created = await self.repo.create(
-            new, token=data.token, now=turn.now, year=turn.today.year
+            new,
+            token=data.token,
+            now=turn.now,
+            year=turn.today.year,
+            notify=await self._officers_notice(turn, new.ward_id),
         )
         if created:
             log.info("registration submitted id=%s", registration.id)
@@ -644,6 +652,28 @@ class ResidentFlow(StepFlow[ResidentData]):
                 await turn.services.users.set_ward(turn.user.id, registration.ward_id)
         self.enter(turn, Step.DONE, ResidentData(rid=registration.id))
         return [self._done(turn, registration)]
+
+    async def _officers_notice(self, turn: Turn, ward_id: str) -> Notify:
+        """The steps telling the ward's officers of a new registration, once, by code and ward.
+
+        They run in the registration's own transaction (`RegistrationRepository.create`), so
+        the officers hear of it exactly when it is stored. No personal data in the message.
+        """
+        officers = await turn.services.users.staff(ward_id=ward_id)
+        ward = await turn.services.users.ward(ward_id)
+
+        def notify(registration: Registration) -> list[DbStep[Any]]:
+            steps = []
+            for officer in officers:
+                text = new_registration_text(
+                    officer.language, registration, ward.name if ward else ""
+                )
+                label = Translator(officer.language)(f"{K}officer.open_inbox")
+                reply = Reply(text, (Choice(label, "menu:registrations_admin"),))
+                steps.append(turn.push_step(officer.channel, officer.chat_id, reply))
+            return steps
+
+        return notify
 
     def _done(self, turn: Turn, registration: Registration) -> Reply:
         return turn.reply(f"{K}submitted", menu_choice(turn), code=registration.code)

@@ -8,7 +8,7 @@ from datetime import date
 from bot.core.i18n import Translator, format_day, format_moment, format_vnd
 from handlers.exit_registration._data import RegistrationForm
 from handlers.exit_registration._steps import mask_id
-from storage.registrations import HistoryEntry, Registration
+from storage.registrations import EntryKind, HistoryEntry, Registration
 
 K = "exit_registration."
 
@@ -72,14 +72,29 @@ def timeline(t: Translator, registration: Registration, history: list[HistoryEnt
             status=status_label(t, registration.status),
         )
     ]
-    for entry in history:
-        line = f"• {format_moment(entry.at, t.language)} — {status_label(t, entry.to_status)}"
-        if entry.note:
-            line += f": {entry.note}"
-        lines.append(line)
+    lines += [history_line(t, entry) for entry in history]
     if registration.question and registration.status == "needs_info":
         lines.append(t(f"{K}timeline.question", question=registration.question))
     return "\n".join(lines)
+
+
+def decision_text(t: Translator, number: str, iso_day: str) -> str:
+    """The words of a final decision: "Quyết định số … ngày …"."""
+    day = format_day(date.fromisoformat(iso_day), t.language) if iso_day else "—"
+    return t(f"{K}timeline.decision", number=number, date=day)
+
+
+def history_line(t: Translator, entry: HistoryEntry) -> str:
+    """One line of a timeline: when, the status, the decision it carries, the note or reason."""
+    line = f"• {format_moment(entry.at, t.language)} — "
+    if entry.kind is EntryKind.CORRECTION:
+        line += t(f"{K}timeline.corrected") + " "
+    line += status_label(t, entry.to_status)
+    if entry.decision_number:
+        line += f" ({decision_text(t, entry.decision_number, entry.decision_date)})"
+    if entry.note:
+        line += f": {entry.note}"
+    return line
 
 
 def list_label(registration: Registration) -> str:
@@ -115,10 +130,8 @@ def detail_text(
         )
         head = f"{registration.code}\n{summary_text(t, form, ward_name)}"
     lines = [head, t(f"{K}officer.status", status=status_label(t, registration.status))]
+    if registration.decision_number:
+        lines.append(decision_text(t, registration.decision_number, registration.decision_date))
     lines.append(t(f"{K}officer.history"))
-    for entry in history:
-        line = f"• {format_moment(entry.at, t.language)} — {status_label(t, entry.to_status)}"
-        if entry.note:
-            line += f": {entry.note}"
-        lines.append(line)
+    lines += [history_line(t, entry) for entry in history]
     return "\n".join(lines)

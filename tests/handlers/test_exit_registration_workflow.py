@@ -37,7 +37,11 @@ async def move(officer: Chat, registration_id: int, status: str, note: str = "")
     await officer.press("menu:registrations_admin")
     await officer.press(f"rgo:view:{registration_id}")
     await officer.press(f"rgo:set:{registration_id}:{status}")
-    if note:
+    if status in ("recognised_exited", "not_recognised"):
+        await officer.send(note or "15/QĐ-UBND")
+        await officer.send("21/11/2026")
+        await officer.tap("Xác nhận")
+    elif note:
         await officer.send(note)
     else:
         await officer.tap("Không ghi chú")
@@ -91,7 +95,8 @@ async def test_full_workflow_with_question_and_answer(
     ]
     assert history[3].note == "Hai người đi làm công nhân"
     actions = await audit_actions(app)
-    assert actions.count("registration.status") == 4
+    assert actions.count("registration.status") == 3
+    assert actions.count("registration.decision") == 1
     assert "registration.answer" in actions
     await resident.send("/trangthai")
     resident.expect("exit_registration.status.recognised_exited")
@@ -242,11 +247,12 @@ async def test_morning_reminder_lists_waiting_registrations(
 ) -> None:
     """After more than 7 days in a waiting status, the ward's officers get a reminder."""
     await submit(resident)
+    told_of_new = await outbox_to(app, "officer-1")
     await remind_waiting(app.services, clock())
-    assert await outbox_to(app, "officer-1") == []
+    assert await outbox_to(app, "officer-1") == told_of_new
     clock.advance(days=8)
     await remind_waiting(app.services, clock())
-    texts = await outbox_to(app, "officer-1")
+    texts = (await outbox_to(app, "officer-1"))[len(told_of_new) :]
     assert len(texts) == 1
     assert "TN-2026-000001" in texts[0] and "(8 ngày)" in texts[0]
     assert any(job.name == "exit_registration.reminder" for job in app.daily_jobs)
