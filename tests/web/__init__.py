@@ -1,0 +1,1 @@
+"""Browser and HTTP tests of the web site (fixtures in conftest.py)."""
