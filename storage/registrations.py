@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -577,11 +577,14 @@ class RegistrationRepository:
         now: datetime,
         action: str,
         notice: Notice | None = None,
+        then: Sequence[Step[Any]] = (),
     ) -> Registration | None:
         """Move a registration if it is still in `expected` and the move is legal.
 
         Returns the updated registration, or None (nothing changed) when it moved meanwhile or
-        the move is not allowed. A resident's withdrawal passes `target=WITHDRAWN`.
+        the move is not allowed. A resident's withdrawal passes `target=WITHDRAWN`. `then`:
+        more steps of the same change (the officers' notices), run in its transaction only
+        when the move is made.
         """
         moved: Registration | None = await self.db.write(
             lambda conn: self.transition_in(
@@ -594,6 +597,7 @@ class RegistrationRepository:
                 now=now,
                 action=action,
                 notice=notice,
+                then=then,
             )
         )
         return moved
@@ -610,11 +614,16 @@ class RegistrationRepository:
         now: datetime,
         action: str,
         notice: Notice | None = None,
+        then: Sequence[Step[Any]] = (),
     ) -> Registration | None:
-        """`transition`'s statements (change, history, audit, notice) in one transaction."""
+        """`transition`'s statements (change, history, audit, notice, `then`) in one transaction."""
         move = _Move(target, actor_user_id, note, now, action)
         applied = _apply_in(conn, registration_id, expected, move, notice)
-        return applied.registration if applied.outcome is Outcome.DONE else None
+        if applied.outcome is not Outcome.DONE:
+            return None
+        for step in then:
+            step(conn)
+        return applied.registration
 
     async def change(
         self,

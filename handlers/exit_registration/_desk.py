@@ -437,12 +437,6 @@ class Desk:
         body = Reply(text(Translator(resident.language))).to_json()
         return Notice(registration.channel, registration.chat_id, body)
 
-    # ------------------------------------------------------------ telling the officers
-
-    async def officers_of(self, ward_id: str) -> list[UserRow]:
-        """The active officers (and admins) of a ward, to be told of a new registration."""
-        return await self.users.staff(ward_id=ward_id)
-
 
 def new_registration_text(language: str, registration: Registration, ward_name: str) -> str:
     """What a ward's officer is told of a new registration: its code and the ward, no more."""

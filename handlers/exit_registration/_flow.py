@@ -733,10 +733,10 @@ class ResidentFlow(StepFlow[ResidentData]):
             note="",
             now=turn.now,
             action="registration.withdraw",
+            then=await self._tell_officers(turn, registration, f"{K}officer.push_withdrawn"),
         )
         if changed is None:
             return [turn.reply(f"{K}status.not_open"), *await self.status(turn)]
-        await self._tell_officers(turn, changed, f"{K}officer.push_withdrawn")
         return [turn.reply(f"{K}withdraw.done", code=changed.code), *await self.status(turn)]
 
     async def _ask_answer(self, turn: Turn, data: ResidentData, rid: int) -> list[Reply]:
@@ -765,16 +765,24 @@ class ResidentFlow(StepFlow[ResidentData]):
             note=checked.value,
             now=turn.now,
             action="registration.answer",
+            then=await self._tell_officers(turn, registration, f"{K}officer.push_answered"),
         )
         if changed is None:
             return [turn.reply(f"{K}status.no_question"), *await self.status(turn)]
-        await self._tell_officers(turn, changed, f"{K}officer.push_answered")
         return [turn.reply(f"{K}answer.done", code=changed.code), *await self.status(turn)]
 
-    async def _tell_officers(self, turn: Turn, registration: Registration, key: str) -> None:
-        for officer in await turn.services.users.staff(ward_id=registration.ward_id):
-            text = Translator(officer.language)(key, code=registration.code)
-            await turn.push(officer.channel, officer.chat_id, Reply(text))
+    async def _tell_officers(
+        self, turn: Turn, registration: Registration, key: str
+    ) -> list[DbStep[Any]]:
+        """The steps telling the ward's officers (by code only), for the change's transaction."""
+        return [
+            turn.push_step(
+                officer.channel,
+                officer.chat_id,
+                Reply(Translator(officer.language)(key, code=registration.code)),
+            )
+            for officer in await turn.services.users.staff(ward_id=registration.ward_id)
+        ]
 
 
 def _mark(

@@ -184,7 +184,7 @@ class OfficerFlow(StepFlow[OfficerData]):
         try:
             data.number = check_number(turn.text)
         except InvalidInput as error:
-            return await self._again(turn, data, self._ask_number, error)
+            return await self._ask_number(turn, data, error)
         return await self._ask_date(turn, data, None)
 
     async def on_date(self, turn: Turn, data: OfficerData) -> StepResult:
@@ -198,7 +198,7 @@ class OfficerFlow(StepFlow[OfficerData]):
         try:
             day = check_day(turn.text, registered_on=registered_on, today=turn.today)
         except InvalidInput as error:
-            return await self._again(turn, data, self._ask_date, error)
+            return await self._ask_date(turn, data, error)
         data.day = day.isoformat()
         if data.mode == CORRECT:
             return await self._ask_reason(turn, data, None)
@@ -211,7 +211,7 @@ class OfficerFlow(StepFlow[OfficerData]):
         reason = check_note(turn.text)
         if not reason:
             error = InvalidInput(f"{K}decision.reason_required")
-            return await self._again(turn, data, self._ask_reason, error)
+            return await self._ask_reason(turn, data, error)
         data.reason = reason
         return await self._confirm_screen(turn, data)
 
@@ -423,12 +423,8 @@ class OfficerFlow(StepFlow[OfficerData]):
             return pressed
         return await ask(turn, data, InvalidInput("common.choose_above"))
 
-    async def _again(
-        self, turn: Turn, data: OfficerData, ask: Asker, error: InvalidInput
-    ) -> list[Reply]:
-        return await ask(turn, data, error)
-
-    def _decision_nav(self, turn: Turn, registration: Registration) -> tuple[Choice, ...]:
+    @staticmethod
+    def _decision_nav(turn: Turn) -> tuple[Choice, ...]:
         return (CancelDecision().choice(turn.t(f"{K}decision.cancel")),)
 
     async def _ask_number(
@@ -444,7 +440,7 @@ class OfficerFlow(StepFlow[OfficerData]):
             code=registration.code,
             status=_render.status_label(turn.t, Status(data.to)),
         )
-        return [self._prompt(turn, text, error, self._decision_nav(turn, registration))]
+        return [self._prompt(turn, text, error, self._decision_nav(turn))]
 
     async def _ask_date(
         self, turn: Turn, data: OfficerData, error: InvalidInput | None
@@ -460,7 +456,7 @@ class OfficerFlow(StepFlow[OfficerData]):
             number=data.number,
             registered=turn.day(to_local(registration.created_at).date()),
         )
-        return [self._prompt(turn, text, error, self._decision_nav(turn, registration))]
+        return [self._prompt(turn, text, error, self._decision_nav(turn))]
 
     async def _ask_reason(
         self, turn: Turn, data: OfficerData, error: InvalidInput | None
@@ -471,7 +467,7 @@ class OfficerFlow(StepFlow[OfficerData]):
             return [await self._inbox(turn)]
         self.go(turn, OfficerStep.REASON)
         text = turn.t(f"{K}decision.ask_reason", code=registration.code)
-        return [self._prompt(turn, text, error, self._decision_nav(turn, registration))]
+        return [self._prompt(turn, text, error, self._decision_nav(turn))]
 
     @staticmethod
     def _prompt(

@@ -274,3 +274,18 @@ async def test_an_admin_corrects_a_decision_with_a_reason(
     assert (registration.status, registration.decision_number) == (Status.SURVEY_SCHEDULED, "")
     actions = [r["action"] for r in await app.db.fetchall("SELECT action FROM audit_log")]
     assert actions.count("registration.correction") == 2
+
+
+async def test_a_withdrawal_tells_the_officers_once(
+    app: App, resident: Chat, officer: Chat
+) -> None:
+    """The officers' notice goes with the withdrawal itself: a second press queues none."""
+    await submit(resident)
+    await resident.send("/trangthai")
+    await resident.tap("Rút đăng ký")
+    confirm = resident.payload_of("Rút hồ sơ")
+    await resident.press(confirm)
+    await resident.press(confirm)
+    told = VI(f"{K}officer.push_withdrawn", code=CODE)
+    assert (await texts_to(app, "officer-1")).count(told) == 1
+    assert await stored(app) is Status.WITHDRAWN
