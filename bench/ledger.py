@@ -226,14 +226,14 @@ async def _statement_child(path: Path, fmt: str) -> dict[str, float]:
     campaign = await ledger.campaign(1)
     assert campaign is not None
     t = Translator("vi")
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     statement = await make_statement(
         ledger, UserRepository(db), t, campaign=campaign, start=None, end=None, now=NOW
     )
-    built = time.perf_counter()
+    built, cpu_built = time.perf_counter(), time.process_time()
     peak_built = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     data = render(statement, t, fmt)
-    written = time.perf_counter()
+    written, cpu_written = time.perf_counter(), time.process_time()
     await db.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     checked = fmt == "csv" or len(statement.lines) <= 5_000  # reading PDF/XLSX back is slow
@@ -242,6 +242,8 @@ async def _statement_child(path: Path, fmt: str) -> dict[str, float]:
         "lines": float(len(statement.lines)),
         "build": built - started,
         "write": written - built,
+        "cpu_build": cpu_built - cpu_started,
+        "cpu_write": cpu_written - cpu_built,
         "peak_mb": peak,
         "built_mb": peak_built,
         "size_mb": len(data) / 1e6,
@@ -271,12 +273,14 @@ def run_statement(path: Path, fmt: str) -> dict[str, float]:
 
 def _statement_line(fmt: str, result: dict[str, float]) -> str:
     total = result["build"] + result["write"]
+    cpu = result["cpu_build"] + result["cpu_write"]
     intact = {1.0: "yes", 0.0: "NO", -1.0: "not checked"}[result["intact"]]
     return (
-        f"statement {fmt:<4} {int(result['lines']):>7,} lines  read+build {result['build']:5.2f} s"
-        f"  write {result['write']:5.2f} s  total {total:5.2f} s  peak RSS"
-        f" {result['peak_mb']:6.1f} MB (built {result['built_mb']:5.1f})"
-        f"  file {result['size_mb']:6.2f} MB  verify: {intact}"
+        f"statement {fmt:<4} {int(result['lines']):>7,} lines"
+        f"  wall {total:5.2f} s (read+build {result['build']:4.2f}, write {result['write']:4.2f})"
+        f"  CPU {cpu:5.2f} s (read+build {result['cpu_build']:4.2f},"
+        f" write {result['cpu_write']:4.2f})  peak RSS {result['peak_mb']:6.1f} MB"
+        f" (built {result['built_mb']:5.1f})  file {result['size_mb']:6.2f} MB  verify: {intact}"
     )
 
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from knowledge.text import strip_diacritics
@@ -40,6 +41,9 @@ __all__ = [
     "LedgerError",
     "NewDisbursement",
     "NewEntry",
+    "PeriodFigures",
+    "StatementGift",
+    "StatementOut",
     "Summary",
     "ward_code_base",
 ]
@@ -846,6 +850,38 @@ class Ledger:
         )
         return [_entry(row) for row in rows]
 
+    async def read_period(
+        self,
+        campaign_id: int,
+        start: date | None,
+        end: date | None,
+        consume: Callable[[PeriodFigures, Iterator[StatementGift], Iterator[StatementOut]], T],
+    ) -> T:
+        """Stream a campaign's rows of one period (None: an open end) into `consume`.
+
+        For the public statement (sao kê), which may run to 100,000 lines: `consume` gets the
+        period's figures, then the gift rows and the disbursement rows as lean tuples
+        (`StatementGift`, `StatementOut`: only the columns a public statement shows, a donor's
+        or beneficiary's name only with consent, days as ISO text), each ordered by day then
+        id and fetched from a cursor as `consume` iterates, never all at once. The figures and
+        the rows come from one snapshot of the ledger (one read transaction), so they agree.
+
+        On a file database `consume` runs on a worker thread with its own read-only
+        connection: in WAL mode that reader neither blocks the writer nor waits for it, and
+        the event loop stays free. An in-memory database has no second connection; there
+        `consume` runs in a batch on the loop's thread.
+        """
+        period = _Period(
+            campaign_id,
+            start.isoformat() if start else None,
+            end.isoformat() if end else None,
+        )
+        if str(self.db.path) == ":memory:":
+            return await self.db.run(
+                lambda conn: _read_period_in(conn, period, consume, snapshot=False)
+            )
+        return await asyncio.to_thread(_read_period_file, self.db.path, period, consume)
+
 
 def _summary_in(conn: sqlite3.Connection, campaign_id: int, ward_id: str | None) -> Summary:
     where, params = _where(campaign_id, ward_id)
@@ -1253,3 +1289,135 @@ def _audit_out_in(conn: sqlite3.Connection, row: Disbursement) -> None:
         detail=detail,
         now=row.recorded_at,
     )
+
+
+# ---- the statement's lean read (`Ledger.read_period`) ------------------------------------
+
+T = TypeVar("T")
+
+StatementGift = tuple[int, str, str, str, str | None, str, str, int, str, str, str, str]
+"""A gift row as the statement reads it: id, receipt, ward id, kind ("gift" / "reversal"), the
+reversed gift's receipt (None unless a reversal), donor type, the donor's name if they agreed to
+be named (else ""), amount (negative for a reversal), method, day given (ISO), goods, quantity."""
+
+StatementOut = tuple[int, str, str, str, str | None, str, str, int, str, str, str, str, str, str]
+"""A disbursement row as the statement reads it: id, voucher, ward id, kind, the reversed
+voucher (None unless a reversal), purpose, the beneficiary's name if the household consented
+(else ""), amount as recorded, goods, quantity, method, day paid (ISO), decision number,
+decision date (ISO)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodFigures:
+    """A campaign's sums for one period, read from the same snapshot as its rows.
+
+    `opening` is the gifts less the disbursements dated before the period (0 when it has no
+    start); then, within the period, the number of gift rows, the highest gift row id and
+    their sum, and the same for disbursement rows (a reversal subtracts).
+    """
+
+    opening: int
+    gifts: int
+    last_gift: int
+    money_in: int
+    outs: int
+    last_out: int
+    money_out: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Period:
+    campaign_id: int
+    start: str | None  # ISO day, or None
+    end: str | None
+
+
+def _within(day: str) -> str:
+    return f"(:start IS NULL OR {day} >= :start) AND (:end IS NULL OR {day} <= :end)"
+
+
+_OUT_AMOUNT = "CASE WHEN kind = 'reversal' THEN -ABS(amount) ELSE ABS(amount) END"
+_PERIOD_GIFTS = (
+    "SELECT COALESCE(SUM(CASE WHEN donated_on < :start THEN amount END), 0),"
+    f" COUNT(CASE WHEN {_within('donated_on')} THEN 1 END),"
+    f" COALESCE(MAX(CASE WHEN {_within('donated_on')} THEN id END), 0),"
+    f" COALESCE(SUM(CASE WHEN {_within('donated_on')} THEN amount END), 0)"
+    " FROM donation_entries WHERE campaign_id = :campaign"
+)
+_PERIOD_OUTS = (
+    f"SELECT COALESCE(SUM(CASE WHEN paid_on < :start THEN {_OUT_AMOUNT} END), 0),"
+    f" COUNT(CASE WHEN {_within('paid_on')} THEN 1 END),"
+    f" COALESCE(MAX(CASE WHEN {_within('paid_on')} THEN id END), 0),"
+    f" COALESCE(SUM(CASE WHEN {_within('paid_on')} THEN {_OUT_AMOUNT} END), 0)"
+    " FROM donation_disbursements WHERE campaign_id = :campaign"
+)
+_STATEMENT_GIFTS = (
+    "SELECT e.id, e.receipt, e.ward_id, e.kind, COALESCE(r.receipt, CAST(e.reverses_id AS TEXT)),"
+    " e.donor_type, CASE WHEN e.public THEN e.donor_name ELSE '' END, e.amount, e.method,"
+    " e.donated_on, e.goods, e.quantity"
+    " FROM donation_entries e LEFT JOIN donation_entries r"
+    " ON r.id = e.reverses_id AND r.campaign_id = e.campaign_id"
+    f" WHERE e.campaign_id = :campaign AND {_within('e.donated_on')}"
+    " ORDER BY e.donated_on, e.id"
+)
+_STATEMENT_OUTS = (
+    "SELECT o.id, o.voucher, o.ward_id, o.kind, COALESCE(r.voucher, CAST(o.reverses_id AS TEXT)),"
+    " o.purpose, CASE WHEN o.name_public THEN o.beneficiary_name ELSE '' END, o.amount, o.goods,"
+    " o.quantity, o.method, o.paid_on, o.decision_number, o.decision_date"
+    " FROM donation_disbursements o LEFT JOIN donation_disbursements r"
+    " ON r.id = o.reverses_id AND r.campaign_id = o.campaign_id"
+    f" WHERE o.campaign_id = :campaign AND {_within('o.paid_on')}"
+    " ORDER BY o.paid_on, o.id"
+)
+
+
+def _read_period_file(
+    path: Any,
+    period: _Period,
+    consume: Callable[[PeriodFigures, Iterator[StatementGift], Iterator[StatementOut]], T],
+) -> T:
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA query_only=ON")
+        conn.execute("PRAGMA busy_timeout=10000")
+        return _read_period_in(conn, period, consume, snapshot=True)
+    finally:
+        conn.close()
+
+
+def _read_period_in(
+    conn: sqlite3.Connection,
+    period: _Period,
+    consume: Callable[[PeriodFigures, Iterator[StatementGift], Iterator[StatementOut]], T],
+    *,
+    snapshot: bool,
+) -> T:
+    params = {"campaign": period.campaign_id, "start": period.start, "end": period.end}
+    if snapshot:
+        conn.execute("BEGIN")  # one read transaction: one snapshot for every query below
+    try:
+        before_in, gifts, last_gift, money_in = conn.execute(_PERIOD_GIFTS, params).fetchone()
+        before_out, outs, last_out, money_out = conn.execute(_PERIOD_OUTS, params).fetchone()
+        figures = PeriodFigures(
+            opening=int(before_in) - int(before_out),
+            gifts=int(gifts),
+            last_gift=int(last_gift),
+            money_in=int(money_in),
+            outs=int(outs),
+            last_out=int(last_out),
+            money_out=int(money_out),
+        )
+        gift_rows = conn.cursor()
+        gift_rows.row_factory = None  # plain tuples
+        gift_rows.execute(_STATEMENT_GIFTS, params)
+        out_rows = conn.cursor()
+        out_rows.row_factory = None
+        out_rows.execute(_STATEMENT_OUTS, params)
+        try:
+            return consume(figures, iter(gift_rows), iter(out_rows))
+        finally:
+            gift_rows.close()
+            out_rows.close()
+    finally:
+        if snapshot:
+            conn.execute("COMMIT")  # ends the read transaction (nothing was written)

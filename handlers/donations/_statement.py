@@ -1,8 +1,9 @@
 """The public statement (sao kê): made from the ledger, sent in the chat, checked by `verify`.
 
-`make_statement` reads a campaign's gifts and its money out (`money_out`, the one place that
-reads disbursements) and builds the statement (`_statement_data.build`); `render` writes it as
-PDF, CSV or XLSX (`_statement_render`). `statement_choices` gives `/minhbach` its statement
+`make_statement` streams a campaign's gifts and money out of one period from the ledger
+(`Ledger.read_period`, lean rows from one read transaction) into the builder
+(`_statement_data.build`, each line hashed as it is built); `render` writes it as PDF, CSV or
+XLSX (`_statement_render`). `statement_choices` gives `/minhbach` its statement
 buttons (`sk:pdf:<id>` for everyone, `sk:csv|xlsx:<id>` for officers of the campaign's ward),
 and `Statements.action` answers them with the file. `verify_bytes` recomputes a file's
 checksum and, given the ledger, whether the file still matches it.
@@ -11,13 +12,14 @@ checksum and, given the ledger, whether the file still matches it.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
 from bot.core.errors import PermissionDenied, UserFacingError
 from bot.core.flow import Payload
-from bot.core.i18n import Translator, format_day, format_moment, format_vnd
+from bot.core.i18n import Translator, format_day, format_moment, format_vnd, to_local
 from bot.core.turn import Turn
 from bot.core.types import Attachment, Choice, Reply
 from handlers.donations._statement_data import (
@@ -37,7 +39,13 @@ from handlers.donations._statement_render import (
     to_pdf,
     to_xlsx,
 )
-from storage.ledger import Campaign, Disbursement, Ledger
+from storage.ledger import (
+    Campaign,
+    Ledger,
+    PeriodFigures,
+    StatementGift,
+    StatementOut,
+)
 from storage.users import UserRepository
 
 __all__ = [
@@ -46,7 +54,6 @@ __all__ = [
     "Statements",
     "Verdict",
     "make_statement",
-    "money_out",
     "render",
     "statement_choices",
     "verify_bytes",
@@ -65,11 +72,6 @@ class StatementFile(Payload):
     prefix = "sk"
     fmt: Literal["pdf", "csv", "xlsx"]
     id: int = field(metadata={"min": 1, "max": MAX_ID})
-
-
-async def money_out(ledger: Ledger, campaign_id: int) -> list[Disbursement]:
-    """The campaign's disbursements and their reversals, in order of recording."""
-    return await ledger.disbursements(campaign_id=campaign_id)
 
 
 def labels_for(t: Translator) -> Labels:
@@ -106,9 +108,11 @@ async def make_statement(
     end: date | None,
     now: datetime,
 ) -> Statement:
-    """The statement of `campaign` from `start` to `end` (None: open-ended), made at `now`."""
-    gifts = await ledger.entries(campaign_id=campaign.id)
-    outs = await money_out(ledger, campaign.id)
+    """The statement of `campaign` from `start` to `end` (None: open-ended), made at `now`.
+
+    The ledger's rows stream from one read transaction (`Ledger.read_period`) into `build` on
+    a worker thread, each line built and hashed as its row arrives.
+    """
     wards = {ward.id: ward.name for ward in await users.wards(include_disabled=True)}
     source = Source(
         campaign_id=campaign.id,
@@ -116,18 +120,25 @@ async def make_statement(
         fund=campaign.fund,
         start=start,
         end=end,
-        gifts=gifts,
-        outs=outs,
         wards=wards,
     )
-    return await asyncio.to_thread(
-        build,
-        source,
-        t,
-        generated_at=now,
-        day=lambda day: format_day(day, t.language),
-        moment=lambda moment: format_moment(moment, t.language),
-    )
+
+    def consume(
+        figures: PeriodFigures, gifts: Iterator[StatementGift], outs: Iterator[StatementOut]
+    ) -> Statement:
+        return build(
+            source,
+            figures,
+            gifts,
+            outs,
+            t,
+            generated_at=now,
+            day=lambda day: format_day(day, t.language),
+            moment=lambda moment: format_moment(moment, t.language),
+            local=to_local,
+        )
+
+    return await ledger.read_period(campaign.id, start, end, consume)
 
 
 def render(statement: Statement, t: Translator, fmt: str) -> bytes:

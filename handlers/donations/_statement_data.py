@@ -26,7 +26,14 @@ from datetime import date, datetime
 from typing import Protocol
 
 from handlers.spreadsheet import safe_cell
-from storage.ledger import DONOR_TYPES, METHODS, PURPOSES, Disbursement, Entry
+from storage.ledger import (
+    DONOR_TYPES,
+    METHODS,
+    PURPOSES,
+    PeriodFigures,
+    StatementGift,
+    StatementOut,
+)
 
 __all__ = [
     "COLUMNS",
@@ -62,7 +69,8 @@ SEPARATOR = "¦"  # the PDF's invisible cell separator: never left inside a cell
 SOFT_HYPHEN = "\u00ad"  # the PDF's mark of a word broken across lines: never inside a text
 _SPACES = re.compile(r"\s+")
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*\Z")  # a receipt number: nothing to clean
-_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_quoted: Callable[[str], str] = json.encoder.encode_basestring
+"""A JSON string literal, non-ASCII kept (the encoder `json.dumps(ensure_ascii=False)` uses)."""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ufffe\uffff]")  # not allowed in XML or PDF text
 _STATE = re.compile(
     r"^sk1\|campaign=(?P<campaign>\d+)\|from=(?P<start>[0-9-]{10}|\*)\|to=(?P<end>[0-9-]{10}|\*)"
@@ -108,22 +116,17 @@ class Line:
     note: str
 
     def canonical(self) -> str:
-        """The line as one compact JSON array (the checksum's unit)."""
-        return _JSON.encode(
-            [
-                self.number,
-                self.day.isoformat(),
-                self.kind,
-                self.party,
-                self.category,
-                self.ward,
-                self.method,
-                self.goods,
-                self.quantity,
-                self.money_in,
-                self.money_out,
-                self.note,
-            ]
+        """The line as one compact JSON array (the checksum's unit).
+
+        Exactly `json.dumps([...], ensure_ascii=False, separators=(",", ":"))` of the twelve
+        cells (a test holds the two equal), built from the same string encoder without the
+        encoder's walk over a list, since it runs once per line of a 100,000-line statement.
+        """
+        q = _quoted
+        return (
+            f'[{q(self.number)},"{self.day.isoformat()}",{q(self.kind)},{q(self.party)},'
+            f"{q(self.category)},{q(self.ward)},{q(self.method)},{q(self.goods)},"
+            f"{q(self.quantity)},{int(self.money_in)},{int(self.money_out)},{q(self.note)}]"
         )
 
     def texts(self) -> tuple[str, ...]:
@@ -190,7 +193,8 @@ class Statement:
     campaign_name: str
     fund: str
     period: str
-    generated: str
+    generated: str  # when it was made, as shown (Asia/Ho_Chi_Minh)
+    generated_local: datetime  # the same moment in Asia/Ho_Chi_Minh, naive (an XLSX cell)
     state: State
     gifts: list[Line]
     outs: list[Line]
@@ -259,11 +263,6 @@ def checksum_of(state: State | str, lines: Iterable[Line]) -> str:
     return digest.hexdigest()
 
 
-def in_period(day: date, start: date | None, end: date | None) -> bool:
-    """Whether `day` falls within the period (open ends allowed)."""
-    return (start is None or day >= start) and (end is None or day <= end)
-
-
 def _label(t: Translate, key: str, fallback: str) -> str:
     return t(key) if t.has(key) else fallback
 
@@ -303,92 +302,185 @@ class _Labels:
         return name
 
 
-def gift_line(entry: Entry, labels: _Labels, numbers: Mapping[int, str]) -> Line:
-    """A gift (or its reversal) as a line; the donor is named only when they agreed."""
-    reversal = entry.kind == "reversal"
-    if entry.public and entry.donor_name.strip() and not reversal:
-        party = labels.text(entry.donor_name)
-    else:
-        party = labels.get("donations.statement.anonymous", "Nhà hảo tâm")
-    note = ""
-    if reversal and entry.reverses_id is not None:
-        note = clean(
-            labels.t(
-                "donations.statement.reverses",
-                number=numbers.get(entry.reverses_id, str(entry.reverses_id)),
-            )
-        )
-    return Line(
-        number=labels.text(entry.receipt),
-        day=entry.donated_on,
-        kind=labels.get(f"donations.statement.kind.{entry.kind}", entry.kind),
-        party=party,
-        category=labels.get(f"donations.type.{entry.donor_type}", entry.donor_type),
-        ward=labels.ward(entry.ward_id),
-        method=labels.get(f"donations.method.{entry.method}", entry.method),
-        goods=labels.text(entry.goods),
-        quantity=labels.text(entry.quantity),
-        money_in=entry.amount,
-        money_out=0,
-        note=note,
-    )
+_HASH_BATCH = 2_000  # canonical lines joined per digest update
 
 
-def out_line(
-    out: Disbursement, labels: _Labels, numbers: Mapping[int, str], day: Callable[[date], str]
-) -> Line:
-    """A disbursement (or its reversal) as a line; the beneficiary named only with consent."""
-    reversal = out.kind == "reversal"
-    party = clean(out.beneficiary_label) if out.beneficiary_label.strip() else ""
-    if not party:
-        party = labels.get("donations.statement.household", "Hộ được hỗ trợ")
-    notes: list[str] = []
-    if out.decision_number.strip():
-        notes.append(
-            labels.t(
-                "donations.statement.decision",
-                number=out.decision_number.strip(),
-                day=day(out.decision_date),
-            )
+class _Digest:
+    """SHA-256 of the state line and the canonical lines, fed as the lines are built."""
+
+    def __init__(self, state: State) -> None:
+        self.digest = hashlib.sha256(state.text().encode())
+        self.pending: list[str] = []
+
+    def add(self, line: Line) -> None:
+        self.pending.append(line.canonical())
+        if len(self.pending) >= _HASH_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.digest.update(("\n" + "\n".join(self.pending)).encode())
+            self.pending.clear()
+
+    def hexdigest(self) -> str:
+        self.flush()
+        return self.digest.hexdigest()
+
+
+class _Days:
+    """ISO day text → `date`, each distinct day parsed once and its object shared."""
+
+    def __init__(self) -> None:
+        self.known: dict[str, date] = {}
+
+    def __call__(self, text: str) -> date:
+        found = self.known.get(text)
+        if found is None:
+            found = self.known[text] = date.fromisoformat(text)
+        return found
+
+
+@dataclass(slots=True)
+class _Sums:
+    """Running sums of one section's lines: count, total and by key (type, method, purpose)."""
+
+    count: int = 0
+    total: int = 0
+    by_first: dict[str, int] = field(default_factory=dict)
+    by_second: dict[str, int] = field(default_factory=dict)
+
+    def add(self, first: str, second: str, amount: int) -> None:
+        self.count += 1
+        self.total += amount
+        self.by_first[first] = self.by_first.get(first, 0) + amount
+        self.by_second[second] = self.by_second.get(second, 0) + amount
+
+
+def gift_lines(
+    rows: Iterable[StatementGift], labels: _Labels, digest: _Digest, sums: _Sums
+) -> list[Line]:
+    """The gift lines (and reversals) of `rows`; a donor named only when they agreed.
+
+    Each line is hashed and summed (by donor type, then method) as it is built.
+    """
+    anonymous = labels.get("donations.statement.anonymous", "Nhà hảo tâm")
+    days = _Days()
+    lines: list[Line] = []
+    for (
+        _id,
+        receipt,
+        ward_id,
+        kind,
+        reversed_receipt,
+        donor_type,
+        name,
+        amount,
+        method,
+        day,
+        goods,
+        quantity,
+    ) in rows:
+        reversal = kind == "reversal"
+        party = labels.text(name) if name and not reversal else ""
+        note = ""
+        if reversal and reversed_receipt is not None:
+            note = clean(labels.t("donations.statement.reverses", number=reversed_receipt))
+        line = Line(
+            number=labels.text(receipt),
+            day=days(day),
+            kind=labels.get(f"donations.statement.kind.{kind}", kind),
+            party=party or anonymous,
+            category=labels.get(f"donations.type.{donor_type}", donor_type),
+            ward=labels.ward(ward_id),
+            method=labels.get(f"donations.method.{method}", method),
+            goods=labels.text(goods),
+            quantity=labels.text(quantity),
+            money_in=amount,
+            money_out=0,
+            note=note,
         )
-    if reversal and out.reverses_id is not None:
-        number = numbers.get(out.reverses_id, str(out.reverses_id))
-        notes.append(labels.t("donations.statement.reverses", number=number))
-    amount = abs(out.amount)
-    return Line(
-        number=labels.text(out.voucher),
-        day=out.paid_on,
-        kind=labels.get(f"donations.statement.kind.out_{out.kind}", out.kind),
-        party=party,
-        category=labels.get(f"donations.disburse.purpose.{out.purpose}", out.purpose),
-        ward=labels.ward(out.ward_id),
-        method=labels.get(f"donations.method.{out.method}", out.method),
-        goods=labels.text(out.goods),
-        quantity=labels.text(out.quantity),
-        money_in=0,
-        money_out=-amount if reversal else amount,
-        note=clean("; ".join(notes)),
-    )
+        lines.append(line)
+        digest.add(line)
+        sums.add(donor_type, method, amount)
+    return lines
+
+
+def out_lines(
+    rows: Iterable[StatementOut],
+    labels: _Labels,
+    digest: _Digest,
+    sums: _Sums,
+    day: Callable[[date], str],
+) -> list[Line]:
+    """The disbursement lines (and reversals); a beneficiary named only with consent.
+
+    Each line is hashed and summed (by method, then purpose) as it is built.
+    """
+    household = labels.get("donations.statement.household", "Hộ được hỗ trợ")
+    days = _Days()
+    lines: list[Line] = []
+    for (
+        _id,
+        voucher,
+        ward_id,
+        kind,
+        reversed_voucher,
+        purpose,
+        name,
+        recorded,
+        goods,
+        quantity,
+        method,
+        paid_on,
+        decision_number,
+        decision_date,
+    ) in rows:
+        reversal = kind == "reversal"
+        notes: list[str] = []
+        if decision_number.strip():
+            notes.append(
+                labels.t(
+                    "donations.statement.decision",
+                    number=decision_number.strip(),
+                    day=day(days(decision_date)),
+                )
+            )
+        if reversal and reversed_voucher is not None:
+            notes.append(labels.t("donations.statement.reverses", number=reversed_voucher))
+        amount = -abs(recorded) if reversal else abs(recorded)
+        line = Line(
+            number=labels.text(voucher),
+            day=days(paid_on),
+            kind=labels.get(f"donations.statement.kind.out_{kind}", kind),
+            party=(clean(name) if name.strip() else "") or household,
+            category=labels.get(f"donations.disburse.purpose.{purpose}", purpose),
+            ward=labels.ward(ward_id),
+            method=labels.get(f"donations.method.{method}", method),
+            goods=labels.text(goods),
+            quantity=labels.text(quantity),
+            money_in=0,
+            money_out=amount,
+            note=clean("; ".join(notes)),
+        )
+        lines.append(line)
+        digest.add(line)
+        sums.add(method, purpose, amount)
+    return lines
 
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """What a statement is made from (read by the caller, in one period)."""
+    """What a statement is of: the campaign, the period and the names of the wards."""
 
     campaign_id: int
     campaign_name: str
     fund: str
     start: date | None
     end: date | None
-    gifts: Sequence[Entry]  # every gift row of the campaign, in id order
-    outs: Sequence[Disbursement]  # every disbursement row of the campaign, in id order
     wards: Mapping[str, str]  # ward id → name
 
 
-def _sums(lines: Iterable[tuple[str, int]], order: Sequence[str]) -> list[tuple[str, int]]:
-    sums: dict[str, int] = {}
-    for key, amount in lines:
-        sums[key] = sums.get(key, 0) + amount
+def _sums(sums: Mapping[str, int], order: Sequence[str]) -> list[tuple[str, int]]:
     rank = {key: index for index, key in enumerate(order)}
     return sorted(
         ((key, total) for key, total in sums.items() if total),
@@ -396,73 +488,64 @@ def _sums(lines: Iterable[tuple[str, int]], order: Sequence[str]) -> list[tuple[
     )
 
 
-def _totals(
-    source: Source, gifts: list[Entry], outs: list[Disbursement], labels: _Labels
-) -> Totals:
-    def out_amount(out: Disbursement) -> int:
-        return -abs(out.amount) if out.kind == "reversal" else abs(out.amount)
+def _totals(money_in: _Sums, money_out: _Sums, labels: _Labels) -> Totals:
+    def named(prefix: str, pairs: list[tuple[str, int]]) -> list[tuple[str, int]]:
+        return [(labels.get(f"{prefix}{key}", key), amount) for key, amount in pairs]
 
-    by_type = _sums(((g.donor_type, g.amount) for g in gifts), DONOR_TYPES)
-    by_method_in = _sums(((g.method, g.amount) for g in gifts), METHODS)
-    by_method_out = _sums(((o.method, out_amount(o)) for o in outs), METHODS)
-    by_purpose = _sums(((o.purpose, out_amount(o)) for o in outs), PURPOSES)
     return Totals(
-        money_in=sum(g.amount for g in gifts),
-        money_out=sum(out_amount(o) for o in outs),
-        by_donor_type=[(labels.get(f"donations.type.{k}", k), v) for k, v in by_type],
-        by_method_in=[(labels.get(f"donations.method.{k}", k), v) for k, v in by_method_in],
-        by_method_out=[(labels.get(f"donations.method.{k}", k), v) for k, v in by_method_out],
-        by_purpose=[(labels.get(f"donations.disburse.purpose.{k}", k), v) for k, v in by_purpose],
+        money_in=money_in.total,
+        money_out=money_out.total,
+        by_donor_type=named("donations.type.", _sums(money_in.by_first, DONOR_TYPES)),
+        by_method_in=named("donations.method.", _sums(money_in.by_second, METHODS)),
+        by_method_out=named("donations.method.", _sums(money_out.by_first, METHODS)),
+        by_purpose=named("donations.disburse.purpose.", _sums(money_out.by_second, PURPOSES)),
     )
 
 
 def build(
     source: Source,
+    figures: PeriodFigures,
+    gifts: Iterable[StatementGift],
+    outs: Iterable[StatementOut],
     t: Translate,
     *,
     generated_at: datetime,
     day: Callable[[date], str],
     moment: Callable[[datetime], str],
+    local: Callable[[datetime], datetime],
 ) -> Statement:
     """The statement of `source`'s period: opening balance, lines, closing balance, totals.
 
-    The opening balance is everything dated before the period (gifts less disbursements);
-    lines are ordered by date, then by row id.
+    `figures` are the period's sums from the ledger (`Ledger.read_period`): they give the
+    state line, which the checksum starts with, so each line is hashed as it is built from
+    `gifts` and `outs` (the rows, ordered by day then id) and none is kept twice. The lines
+    must add up to the figures (one snapshot): a RuntimeError says they did not.
     """
     labels = _Labels(t, source.wards)
-    start, end = source.start, source.end
-    before_in = sum(g.amount for g in source.gifts if start is not None and g.donated_on < start)
-    before_out = sum(
-        -abs(o.amount) if o.kind == "reversal" else abs(o.amount)
-        for o in source.outs
-        if start is not None and o.paid_on < start
-    )
-    gifts = sorted(
-        (g for g in source.gifts if in_period(g.donated_on, start, end)),
-        key=lambda g: (g.donated_on, g.id),
-    )
-    outs = sorted(
-        (o for o in source.outs if in_period(o.paid_on, start, end)),
-        key=lambda o: (o.paid_on, o.id),
-    )
-    receipts = {g.id: g.receipt for g in source.gifts}
-    vouchers = {o.id: o.voucher for o in source.outs}
-    gift_lines = [gift_line(g, labels, receipts) for g in gifts]
-    out_lines = [out_line(o, labels, vouchers, day) for o in outs]
-    totals = _totals(source, gifts, outs, labels)
-    opening = before_in - before_out
     state = State(
         campaign_id=source.campaign_id,
-        start=start,
-        end=end,
+        start=source.start,
+        end=source.end,
         language=t.language,
-        opening=opening,
-        closing=opening + totals.money_in - totals.money_out,
-        gifts=len(gifts),
-        last_gift=max((g.id for g in gifts), default=0),
-        outs=len(outs),
-        last_out=max((o.id for o in outs), default=0),
+        opening=figures.opening,
+        closing=figures.opening + figures.money_in - figures.money_out,
+        gifts=figures.gifts,
+        last_gift=figures.last_gift,
+        outs=figures.outs,
+        last_out=figures.last_out,
     )
+    digest = _Digest(state)
+    money_in, money_out = _Sums(), _Sums()
+    gift_list = gift_lines(gifts, labels, digest, money_in)
+    out_list = out_lines(outs, labels, digest, money_out, day)
+    if (money_in.count, money_in.total, money_out.count, money_out.total) != (
+        figures.gifts,
+        figures.money_in,
+        figures.outs,
+        figures.money_out,
+    ):
+        raise RuntimeError("the statement's lines do not add up to the ledger's sums")
+    start, end = source.start, source.end
     if start is None and end is None:
         period = t("donations.statement.period_all")
     else:
@@ -477,9 +560,10 @@ def build(
         fund=clean(_label(t, f"donations.fund.{source.fund}", source.fund)),
         period=clean(period),
         generated=moment(generated_at),
+        generated_local=local(generated_at).replace(tzinfo=None),
         state=state,
-        gifts=gift_lines,
-        outs=out_lines,
-        totals=totals,
-        checksum=checksum_of(state, gift_lines + out_lines),
+        gifts=gift_list,
+        outs=out_list,
+        totals=_totals(money_in, money_out, labels),
+        checksum=digest.hexdigest(),
     )
