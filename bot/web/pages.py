@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.web import auth
+from bot.web import public as public_pages
 from bot.web.site import WebSite
 
 __all__ = ["DESK_AREAS", "PAGES", "PUBLIC_AREAS", "Area"]
@@ -28,8 +29,12 @@ class Area:
 
 PAGES: list[Callable[[WebSite], None]] = [
     auth.routes,
+    public_pages.routes,
 ]
 
-PUBLIC_AREAS: list[Area] = []
+PUBLIC_AREAS: list[Area] = [
+    Area("/chien-dich", "web.public.area_campaigns", "web.public.area_campaigns_about"),
+    Area("/tra-cuu", "web.public.area_lookup", "web.public.area_lookup_about"),
+]
 
 DESK_AREAS: list[Area] = []

@@ -1,0 +1,477 @@
+"""The fund's public pages, no sign-in: campaigns, each campaign's statement (sao kê), lookup.
+
+- `/chien-dich`: every campaign (or one ward's, with the province-wide ones), with progress.
+- `/chien-dich/<id>`: progress, balance (gifts minus disbursements, exact), the gifts (a donor
+  named only when they agreed, otherwise "Nhà hảo tâm"; goods and quantity for gifts in kind),
+  the payments (purpose, commune, amount; a beneficiary named only with the household's
+  consent), a bar chart by month drawn as inline SVG with its figures in a table, both lists
+  paged, the VietQR code to give (`/chien-dich/<id>/ma-qr.png`) with the account and transfer
+  note in words, and the statement PDF (`/chien-dich/<id>/sao-ke.pdf`, public like `/minhbach`;
+  the CSV and XLSX stay with the ward's officers).
+- `/tra-cuu?so=<số>`: a receipt (or payment voucher) looked up by the chat's own `/tracuu`.
+
+Every figure comes from the functions the chat uses, so the page and the chat agree: the
+totals from `Ledger.summary` (as `/minhbach` and `/baocao`), the money out from
+`Reports.spent`, the payments from `Ledger.disbursements` with `/minhbach`'s rule (payments not
+reversed), the lookup from `Reports.lookup`, the QR and its words from `DonorQR.qr_reply`, the
+statement from `make_statement` and `render`. The one query of its own is the page of gifts
+(`_GIFT_PAGE`): the ledger has no paged read yet, and a campaign may hold 100,000 gifts. It
+shows the same gifts `Ledger.summary` counts (not reversed) and applies the ledger's consent
+rule (`public` and a name), newest first.
+
+The ledger is append-only (its triggers refuse updates and deletes), so the highest row ids of
+a campaign's gifts and disbursements name its state exactly: the figures, the payments and the
+statement PDF are kept per campaign under that state and made again only when a row is added
+(two indexed look-ups per request, index in migration 0018). Nothing here writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from aiohttp import web
+
+from bot.core.i18n import Translator, to_local
+from bot.core.turn import Turn
+from bot.core.types import Inbound, Role, User
+from bot.web.site import WebSite
+from handlers.donations._account import DonorQR, bank_label
+from handlers.donations._campaign import CampaignFlow
+from handlers.donations._disburse import DisburseFlow
+from handlers.donations._flow import LogFlow
+from handlers.donations._reports import Reports
+from handlers.donations._statement import file_name, make_statement, render
+from storage.bank import Account, BankStore
+from storage.ledger import Campaign, Disbursement, Ledger, Summary
+from storage.registrations import RegistrationRepository
+from storage.sessions import Session
+
+__all__ = ["GIFTS_PER_PAGE", "PAYMENTS_PER_PAGE", "PublicPages", "routes"]
+
+GIFTS_PER_PAGE = 50
+PAYMENTS_PER_PAGE = 25
+MAX_RECEIPT = 40  # what `/tracuu` reads of its argument
+MAX_PAGE_DIGITS = 6
+KEPT_CAMPAIGNS = 64
+KEPT_FILES = 4
+CHART_WIDTH = 640
+CHART_HEIGHT = 220
+CHART_TOP = 16
+CHART_BOTTOM = 40
+_RECEIPT = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
+_P = "web.public."
+
+_STATE = (
+    "SELECT (SELECT id FROM donation_entries WHERE campaign_id = :c ORDER BY id DESC LIMIT 1),"
+    " (SELECT id FROM donation_disbursements WHERE campaign_id = :c ORDER BY id DESC LIMIT 1)"
+)
+_GIFT_PAGE = (
+    "SELECT e.receipt, e.donated_on, e.donor_type,"
+    " CASE WHEN e.public = 1 THEN e.donor_name ELSE '' END AS name,"
+    " e.amount, e.method, e.goods, e.quantity, e.ward_id"
+    " FROM donation_entries e"
+    " WHERE e.campaign_id = :c AND e.kind = 'gift'"
+    " AND NOT EXISTS (SELECT 1 FROM donation_entries r WHERE r.reverses_id = e.id)"
+    " ORDER BY e.id DESC LIMIT :limit OFFSET :offset"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """A campaign's public figures at one state of the ledger."""
+
+    summary: Summary
+    spent: int
+    payments: tuple[Disbursement, ...]
+    """Payments not reversed, newest first (what `/minhbach` lists)."""
+
+    @property
+    def available(self) -> int:
+        """Gifts minus disbursements: what is left, exact."""
+        return self.summary.raised - self.spent
+
+
+@dataclass(frozen=True, slots=True)
+class GiftRow:
+    """One gift as the public sees it."""
+
+    receipt: str
+    day: date
+    donor: str
+    donor_type: str
+    amount: int
+    method: str
+    goods: str
+    quantity: str
+    ward: str
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One month's bar of the chart, in SVG units."""
+
+    label: str
+    amount: int
+    total: int
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True, slots=True)
+class Pager:
+    """Which page of a list is shown, and the links to the others."""
+
+    page: int
+    pages: int
+    count: int
+    param: str
+
+    @property
+    def offset(self) -> int:
+        """Rows before this page."""
+        return (self.page - 1) * self.size
+
+    @property
+    def size(self) -> int:
+        """Rows per page."""
+        return GIFTS_PER_PAGE if self.param == "trang" else PAYMENTS_PER_PAGE
+
+
+def _page_number(raw: str) -> int:
+    """A page number from the query (ASCII digits only); 1 for anything else."""
+    if raw.isascii() and raw.isdigit() and len(raw) <= MAX_PAGE_DIGITS:
+        return max(int(raw), 1)
+    return 1
+
+
+def pager(request: web.Request, param: str, count: int) -> Pager:
+    """The page `param` asks for, kept within the list's pages."""
+    size = GIFTS_PER_PAGE if param == "trang" else PAYMENTS_PER_PAGE
+    pages = max((count + size - 1) // size, 1)
+    page = min(_page_number(request.query.get(param, "1")), pages)
+    return Pager(page, pages, count, param)
+
+
+def month_bars(by_day: list[tuple[date, int]], language: str) -> list[Bar]:
+    """The money received each month (reversals subtract) as bars scaled to the chart."""
+    months: dict[tuple[int, int], int] = {}
+    for day, amount in by_day:
+        months[(day.year, day.month)] = months.get((day.year, day.month), 0) + amount
+    if not months:
+        return []
+    highest = max(max(months.values()), 1)
+    room = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM
+    slot = CHART_WIDTH / len(months)
+    bars: list[Bar] = []
+    total = 0
+    for index, ((year, month), amount) in enumerate(sorted(months.items())):
+        total += amount
+        height = round(max(amount, 0) * room / highest, 1)
+        label = f"{month:02d}/{year}" if language == "vi" else f"{year}-{month:02d}"
+        bars.append(
+            Bar(
+                label=label,
+                amount=amount,
+                total=total,
+                x=round(index * slot + slot * 0.15, 1),
+                y=round(CHART_TOP + room - height, 1),
+                width=round(slot * 0.7, 1),
+                height=height,
+            )
+        )
+    return bars
+
+
+def visitor_turn(site: WebSite, language: str, argument: str = "") -> Turn:
+    """A turn of an anonymous visitor (a resident, no ward), to ask the chat's own functions."""
+    now = site.clock()
+    user = User(
+        id=0,
+        channel="web",
+        external_id="public",
+        chat_id="",
+        role=Role.RESIDENT,
+        ward_id=None,
+        language=language,
+    )
+    inbound = Inbound(
+        channel="web",
+        user_id="public",
+        chat_id="",
+        message_id="",
+        received_at=now,
+        text=argument,
+        language=language,
+    )
+    return Turn(
+        inbound=inbound,
+        user=user,
+        session=Session(channel="web", user_id="public"),
+        services=site.services,
+        t=Translator(language),
+        now=now,
+        argument=argument,
+    )
+
+
+class PublicPages:
+    """The public pages of one site, with the figures kept per campaign state."""
+
+    def __init__(self, site: WebSite) -> None:
+        self.site = site
+        self.ledger = Ledger(site.db)
+        self.bank = BankStore(site.db)
+        self.qr = DonorQR(self.ledger, self.bank)
+        self.reports = Reports(
+            self.ledger,
+            LogFlow(self.ledger),
+            CampaignFlow(self.ledger),
+            DisburseFlow(self.ledger, RegistrationRepository(site.db)),
+            self.bank,
+        )
+        self._figures: OrderedDict[int, tuple[tuple[int, int], Figures]] = OrderedDict()
+        self._files: OrderedDict[tuple[int, str], tuple[tuple[int, int], bytes, str]] = (
+            OrderedDict()
+        )
+        self._file_locks: dict[tuple[int, str], asyncio.Lock] = {}
+
+    # --- reading --------------------------------------------------------------------------
+
+    async def state(self, campaign_id: int) -> tuple[int, int]:
+        """The campaign's highest gift and disbursement row ids: its ledger state."""
+        row = await self.site.db.fetchone(_STATE, {"c": campaign_id})
+        assert row is not None
+        return int(row[0] or 0), int(row[1] or 0)
+
+    async def figures(self, campaign: Campaign) -> Figures:
+        """The campaign's totals and payments, made again only when the ledger grew."""
+        state = await self.state(campaign.id)
+        kept = self._figures.get(campaign.id)
+        if kept is not None and kept[0] == state:
+            self._figures.move_to_end(campaign.id)
+            return kept[1]
+        summary = await self.ledger.summary(campaign.id)
+        spent = await self.reports.spent(campaign, None)
+        rows = await self.ledger.disbursements(campaign_id=campaign.id)
+        reversed_ids = {row.reverses_id for row in rows if row.reverses_id is not None}
+        payments = tuple(
+            row for row in reversed(rows) if row.kind == "payment" and row.id not in reversed_ids
+        )
+        found = Figures(summary, spent, payments)
+        self._figures[campaign.id] = (state, found)
+        if len(self._figures) > KEPT_CAMPAIGNS:
+            self._figures.popitem(last=False)
+        return found
+
+    async def gift_page(self, campaign_id: int, page: Pager, t: Translator) -> list[GiftRow]:
+        """One page of the campaign's gifts (not reversed), newest first."""
+        rows = await self.site.db.fetchall(
+            _GIFT_PAGE, {"c": campaign_id, "limit": page.size, "offset": page.offset}
+        )
+        wards = await self._ward_names({str(row["ward_id"]) for row in rows})
+        anonymous = t("donations.statement.anonymous")
+        return [
+            GiftRow(
+                receipt=str(row["receipt"]),
+                day=date.fromisoformat(row["donated_on"]),
+                donor=str(row["name"]) or anonymous,
+                donor_type=str(row["donor_type"]),
+                amount=int(row["amount"]),
+                method=str(row["method"]),
+                goods=str(row["goods"]),
+                quantity=str(row["quantity"]),
+                ward=wards.get(str(row["ward_id"]), str(row["ward_id"])),
+            )
+            for row in rows
+        ]
+
+    async def _ward_names(self, ids: set[str]) -> dict[str, str]:
+        names: dict[str, str] = {}
+        for ward_id in ids:
+            ward = await self.site.services.users.ward(ward_id)
+            names[ward_id] = ward.name if ward else ward_id
+        return names
+
+    async def _campaign(self, request: web.Request) -> Campaign:
+        raw = request.match_info["id"]
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 12):
+            raise web.HTTPNotFound
+        campaign = await self.ledger.campaign(int(raw))
+        if campaign is None:
+            raise web.HTTPNotFound
+        return campaign
+
+    async def _open_account(self, campaign: Campaign) -> Account | None:
+        """The receiving account of an open campaign (the QR is offered only while open)."""
+        today = to_local(self.site.clock()).date()
+        if not campaign.is_open(today):
+            return None
+        return await self.bank.account(campaign.id)
+
+    # --- pages ----------------------------------------------------------------------------
+
+    async def campaigns(self, request: web.Request) -> web.StreamResponse:
+        """Every campaign with its progress, or one ward's (with its province's)."""
+        wards = await self.site.services.users.wards()
+        chosen = request.query.get("phuong", "").strip()
+        known = {ward.id for ward in wards}
+        problem = ""
+        if chosen and chosen not in known:
+            problem = self.site.translator(request)(_P + "ward_unknown")
+        if chosen and not problem:
+            found = await self.ledger.campaigns(ward_id=chosen)
+        else:
+            found = await self.ledger.campaigns(all_wards=True)
+        names = {ward.id: ward.name for ward in wards}
+        cards = [(c, await self.figures(c)) for c in reversed(found)]
+        return self.site.render(
+            request,
+            "public/campaigns.html",
+            status=400 if problem else 200,
+            cards=cards,
+            wards=wards,
+            chosen=chosen,
+            problem=problem,
+            ward_names=names,
+            today=to_local(self.site.clock()).date(),
+        )
+
+    async def campaign(self, request: web.Request) -> web.StreamResponse:
+        """One campaign: progress, balance, chart, gifts, payments, QR and statement."""
+        campaign = await self._campaign(request)
+        language = self.site.language(request)
+        t = Translator(language)
+        figures = await self.figures(campaign)
+        gifts_at = pager(request, "trang", figures.summary.gifts)
+        payments_at = pager(request, "trang_chi", len(figures.payments))
+        gifts = await self.gift_page(campaign.id, gifts_at, t)
+        shown = figures.payments[payments_at.offset : payments_at.offset + payments_at.size]
+        communes = await self._ward_names({row.ward_id for row in shown})
+        account = await self._open_account(campaign)
+        qr_lines: list[str] = []
+        if account is not None:
+            reply = self.qr.qr_reply(visitor_turn(self.site, language), campaign, account, None)
+            qr_lines = reply.text.splitlines()
+        ward = await self.site.services.users.ward(campaign.ward_id) if campaign.ward_id else None
+        return self.site.render(
+            request,
+            "public/campaign.html",
+            campaign=campaign,
+            ward=ward,
+            figures=figures,
+            percent=_percent(figures.summary.raised, campaign.target),
+            bars=month_bars(figures.summary.by_day, language),
+            chart=_chart_box(),
+            gifts=gifts,
+            gifts_at=gifts_at,
+            payments=shown,
+            payments_at=payments_at,
+            communes=communes,
+            account=account,
+            bank=bank_label(account.bin) if account else "",
+            qr_lines=qr_lines,
+            today=to_local(self.site.clock()).date(),
+        )
+
+    async def qr_png(self, request: web.Request) -> web.StreamResponse:
+        """The VietQR code of an open campaign with a receiving account, as a PNG."""
+        campaign = await self._campaign(request)
+        account = await self._open_account(campaign)
+        if account is None:
+            raise web.HTTPNotFound
+        turn = visitor_turn(self.site, self.site.language(request))
+        reply = self.qr.qr_reply(turn, campaign, account, None)
+        assert reply.attachment is not None
+        return web.Response(
+            body=reply.attachment.data,
+            content_type="image/png",
+            headers={"Cache-Control": "public, max-age=300"},
+        )
+
+    async def statement_pdf(self, request: web.Request) -> web.StreamResponse:
+        """The campaign's whole statement (sao kê) as a PDF, public like `/minhbach`'s."""
+        campaign = await self._campaign(request)
+        language = self.site.language(request)
+        data, name = await self.statement(campaign, language)
+        return web.Response(
+            body=data,
+            content_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    async def statement(self, campaign: Campaign, language: str) -> tuple[bytes, str]:
+        """The PDF and its file name, made once per ledger state and language."""
+        key = (campaign.id, language)
+        lock = self._file_locks.setdefault(key, asyncio.Lock())
+        async with lock:  # many readers at once wait for one build
+            state = await self.state(campaign.id)
+            kept = self._files.get(key)
+            if kept is not None and kept[0] == state:
+                self._files.move_to_end(key)
+                return kept[1], kept[2]
+            t = Translator(language)
+            made = await make_statement(
+                self.ledger,
+                self.site.services.users,
+                t,
+                campaign=campaign,
+                start=None,
+                end=None,
+                now=self.site.clock(),
+            )
+            data = await asyncio.to_thread(render, made, t, "pdf")
+            name = file_name(made, "pdf")
+            self._files[key] = (state, data, name)
+            if len(self._files) > KEPT_FILES:
+                self._files.popitem(last=False)
+            return data, name
+
+    async def lookup(self, request: web.Request) -> web.StreamResponse:
+        """`/tra-cuu?so=…`: the chat's `/tracuu` answer; bad input told, the field kept."""
+        typed = request.query.get("so")
+        context: dict[str, Any] = {"typed": typed or "", "problem": "", "answer": []}
+        if typed is None:
+            return self.site.render(request, "public/lookup.html", **context)
+        t = self.site.translator(request)
+        receipt = typed.strip()
+        if not receipt:
+            context["problem"] = t(_P + "lookup_empty")
+        elif len(receipt) > MAX_RECEIPT or not _RECEIPT.fullmatch(receipt):
+            context["problem"] = t(_P + "lookup_malformed", most=MAX_RECEIPT)
+        if context["problem"]:
+            return self.site.render(request, "public/lookup.html", status=400, **context)
+        turn = visitor_turn(self.site, self.site.language(request), receipt)
+        replies = await self.reports.lookup(turn)
+        context["answer"] = [line for reply in replies for line in reply.text.splitlines()]
+        return self.site.render(request, "public/lookup.html", **context)
+
+
+def _percent(raised: int, target: int) -> str:
+    """Raised over target in percent with one decimal, as `/baocao` writes it (12,5)."""
+    return f"{raised * 100 / target:.1f}".replace(".", ",") if target else "0"
+
+
+def _chart_box() -> dict[str, int]:
+    return {
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "base": CHART_HEIGHT - CHART_BOTTOM,
+        "label_y": CHART_HEIGHT - CHART_BOTTOM + 18,
+    }
+
+
+def routes(site: WebSite) -> None:
+    """Add the campaigns, the campaign pages (QR, statement) and the receipt lookup."""
+    pages = PublicPages(site)
+    site.get("/chien-dich", pages.campaigns)
+    site.get("/chien-dich/{id}", pages.campaign)
+    site.get("/chien-dich/{id}/ma-qr.png", pages.qr_png)
+    site.get("/chien-dich/{id}/sao-ke.pdf", pages.statement_pdf)
+    site.get("/tra-cuu", pages.lookup)
