@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.web import auth, desk_registrations
+from bot.web import auth, desk_fund, desk_registrations
 from bot.web import public as public_pages
 from bot.web.site import WebSite
 
@@ -29,6 +29,7 @@ class Area:
 
 PAGES: list[Callable[[WebSite], None]] = [
     auth.routes,
+    desk_fund.routes,
     desk_registrations.routes,
     public_pages.routes,
 ]
@@ -39,5 +40,6 @@ PUBLIC_AREAS: list[Area] = [
 ]
 
 DESK_AREAS: list[Area] = [
+    Area("/can-bo/quy", "web.fund.area", "web.fund.area_about"),
     Area("/can-bo/dang-ky", "web_registrations.area_label", "web_registrations.area_about"),
 ]
