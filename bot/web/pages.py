@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.web import auth, desk_fund, desk_registrations
+from bot.web import chat as web_chat
 from bot.web import public as public_pages
 from bot.web.site import WebSite
 
@@ -32,11 +33,13 @@ PAGES: list[Callable[[WebSite], None]] = [
     desk_fund.routes,
     desk_registrations.routes,
     public_pages.routes,
+    web_chat.routes,
 ]
 
 PUBLIC_AREAS: list[Area] = [
     Area("/chien-dich", "web.public.area_campaigns", "web.public.area_campaigns_about"),
     Area("/tra-cuu", "web.public.area_lookup", "web.public.area_lookup_about"),
+    Area("/tro-chuyen", "web_chat.area_label", "web_chat.area_about"),
 ]
 
 DESK_AREAS: list[Area] = [
