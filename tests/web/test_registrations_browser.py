@@ -93,3 +93,41 @@ async def test_another_wards_registration_is_a_404_page(
     assert response is not None and response.status == 404
     await expect(page.locator("main")).not_to_contain_text("Nguyễn Văn An")
     await assert_accessible(page)
+
+
+async def decided(web_app: WebApp) -> None:
+    """One registration taken to "Được công nhận thoát nghèo" through the chat's inbox."""
+    await submit(Chat(web_app.app, "resident-1"))
+    officer = await web_app.officer()
+    await officer.press("menu:registrations_admin")
+    for status in ("in_review", "survey_scheduled"):
+        await officer.press(f"rgo:set:1:{status}")
+        await officer.tap("Không ghi chú")
+    await officer.press("rgo:set:1:recognised_exited")
+    await officer.send("3/QĐ-UBND")
+    await officer.send(TODAY)
+    await officer.tap("Xác nhận")
+
+
+async def test_an_admin_corrects_a_decision_in_the_browser(
+    web_app: WebApp, page: Page, officer_page: OfficerSignIn, assert_accessible: Accessibility
+) -> None:
+    """A decision made in the chat is corrected on the web with a reason, kept in the timeline."""
+    await decided(web_app)
+    await officer_page(page, role="admin")
+    await page.goto("/can-bo/dang-ky/1")
+    await page.get_by_role("link", name="Điều chỉnh quyết định").click()
+    await assert_accessible(page)
+    await page.get_by_label("Chưa được công nhận", exact=True).check()
+    await page.get_by_label("Số quyết định").fill("4/QĐ-UBND")
+    await page.get_by_label("Ngày ký quyết định").fill(TODAY)
+    await page.get_by_label("Lý do điều chỉnh").fill("Ghi nhầm kết quả của hộ")
+    await page.get_by_role("button", name="Tiếp tục").click()
+    await expect(page.locator("main dl")).to_contain_text("Ghi nhầm kết quả của hộ")
+    await assert_accessible(page)
+    await page.get_by_role("button", name="Xác nhận").click()
+    await expect(page.get_by_role("status")).to_contain_text("Đã điều chỉnh quyết định")
+    await expect(page.locator("ol.timeline")).to_contain_text("Lý do: Ghi nhầm kết quả của hộ")
+    stored = await RegistrationRepository(web_app.app.db).get(1)
+    assert stored is not None
+    assert (stored.status, stored.decision_number) == (Status.NOT_RECOGNISED, "4/QĐ-UBND")
