@@ -536,6 +536,13 @@ class Progress:
         return self.raised * 100 // self.target if self.target > 0 else 0
 
 
+def _width(amount: int, scale: float) -> int:
+    """A bar's width: within the chart, and at least 2 units when there is anything."""
+    if amount <= 0:
+        return 0
+    return min(CHART_WIDTH, max(2, round(amount * scale)))
+
+
 def chart(progress: Sequence[Progress]) -> tuple[list[Bar], int]:
     """Bars of raised and spent against each target (widths capped at the target); height."""
     bars: list[Bar] = []
@@ -545,8 +552,8 @@ def chart(progress: Sequence[Progress]) -> tuple[list[Bar], int]:
             Bar(
                 name=item.campaign.name[:70],
                 y=index * CHART_ROW,
-                raised=min(CHART_WIDTH, max(0, round(item.raised * scale))),
-                spent=min(CHART_WIDTH, max(0, round(item.spent * scale))),
+                raised=_width(item.raised, scale),
+                spent=_width(item.spent, scale),
                 percent=item.percent,
             )
         )
