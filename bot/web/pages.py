@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.web import auth, desk_fund, desk_registrations
+from bot.web import auth, desk_audit, desk_fund, desk_prescreen, desk_questions, desk_registrations
 from bot.web import chat as web_chat
 from bot.web import public as public_pages
 from bot.web.site import WebSite
@@ -34,6 +34,9 @@ PAGES: list[Callable[[WebSite], None]] = [
     desk_registrations.routes,
     public_pages.routes,
     web_chat.routes,
+    desk_questions.routes,
+    desk_prescreen.routes,
+    desk_audit.routes,
 ]
 
 PUBLIC_AREAS: list[Area] = [
@@ -45,4 +48,7 @@ PUBLIC_AREAS: list[Area] = [
 DESK_AREAS: list[Area] = [
     Area("/can-bo/quy", "web.fund.area", "web.fund.area_about"),
     Area("/can-bo/dang-ky", "web_registrations.area_label", "web_registrations.area_about"),
+    Area("/can-bo/cau-hoi", "web_desk.area.questions", "web_desk.area.questions_about"),
+    Area("/can-bo/sang-loc", "web_desk.area.prescreen", "web_desk.area.prescreen_about"),
+    Area("/can-bo/nhat-ky", "web_desk.area.audit", "web_desk.area.audit_about", admin_only=True),
 ]
