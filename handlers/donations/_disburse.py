@@ -398,10 +398,9 @@ class DisburseFlow(StepFlow[OutData]):
             amount = read_amount(turn, text)
         except UserFacingError as exc:
             return [Reply(turn.t(exc.key, **exc.params)), await self._prompt(turn, data)]
-        available = await self._available(data, None)
-        if amount > available:
+        if amount > await self._available(data, None):
             return [
-                turn.reply(_P + "over_balance", available=turn.money(available)),
+                await self._over(turn, data, _P + "over_balance", None),
                 await self._prompt(turn, data),
             ]
         data.amount = amount
@@ -416,6 +415,19 @@ class DisburseFlow(StepFlow[OutData]):
             whole = await self.ledger.balance(ward_id=data.ward, fund=data.fund, on=on)
             available = min(available, whole.available)
         return max(available, 0)
+
+    async def _over(self, turn: Turn, data: OutData, key: str, on: date | None) -> Reply:
+        """Why an amount is refused: over the source's balance, or the ward fund's when less."""
+        if data.campaign:
+            own = await self.ledger.balance(ward_id=data.ward, campaign_id=data.campaign, on=on)
+            whole = await self.ledger.balance(ward_id=data.ward, fund=data.fund, on=on)
+            if whole.available < own.available:
+                return turn.reply(
+                    _P + "over_fund",
+                    fund=turn.t(f"donations.fund.{data.fund or 'vnn'}"),
+                    available=turn.money(max(whole.available, 0)),
+                )
+        return turn.reply(key, available=turn.money(await self._available(data, on)))
 
     async def _record(self, turn: Turn, data: OutData) -> list[Reply]:
         """Records the disbursement (once per idempotency key) and shows the voucher."""
@@ -447,13 +459,16 @@ class DisburseFlow(StepFlow[OutData]):
         except LedgerError as exc:
             if exc.code != "balance":
                 raise UserFacingError(f"{_P}error.{exc.code}") from None
-            available = await self._available(data, new.paid_on)
             return [
-                turn.reply(_P + "error.balance", available=turn.money(available)),
+                await self._over(turn, data, _P + "error.balance", new.paid_on),
                 await self._prompt(turn, data),
             ]
         source = await self._source_label(turn, data)
-        left = await self._available(data, None)
+        # The source's own balance, as /baocao, /minhbach and the sao kê show it (what may be
+        # spent next can be less: a campaign's money is also within the ward's fund).
+        left = await self.ledger.balance(
+            ward_id=data.ward, fund=data.fund or "vnn", campaign_id=data.campaign or None
+        )
         self.enter(turn, OutStep.DONE, OutData(ward=data.ward, voucher=row.voucher))
         return [
             turn.reply(
@@ -463,7 +478,7 @@ class DisburseFlow(StepFlow[OutData]):
                 purpose=turn.t(f"{_P}purpose.{row.purpose}"),
                 day=turn.day(row.paid_on),
                 source=source,
-                available=turn.money(left),
+                available=turn.money(left.available),
             )
         ]
 

@@ -218,6 +218,44 @@ async def pay_out(officer: Person) -> None:
     assert f"Số dư còn lại của {CAMPAIGN}: 2.300.000 ₫" in done
 
 
+async def pay_from_the_fund_then_the_campaign(officer: Person) -> None:
+    """A fund-wide payment leaves the fund less than the campaign: the fund's balance limits."""
+    await officer.say("/chi", "Khoản chi lấy từ")
+    await officer.tap("Toàn Quỹ Vì người nghèo", "dùng vào việc gì")
+    await officer.tap("Cứu đói", "Hộ nhận hỗ trợ")
+    await officer.tap("Ghi tên người nhận", "Nhập họ tên")
+    await officer.say("Hoàng Thị Năm", "công khai tên")
+    await officer.tap("Hộ đồng ý", "số tiền chi")
+    await officer.say("80 triệu", "hình thức nào")
+    await officer.tap("Chuyển khoản", "Ngày chi")
+    await officer.tap("Hôm nay", "Số quyết định")
+    await officer.say("16/QĐ-BVĐ", "Ngày ký quyết định")
+    await officer.tap("Hôm nay", "Ghi chú thêm")
+    await officer.tap("Bỏ qua", "Kiểm tra lại khoản chi")
+    done = await officer.tap_text("Xác nhận", "phiếu chi số")
+    assert "VNN-HC-2026-C000002" in done and "600.000 ₫" in done
+
+    await officer.say("/chi", "Khoản chi lấy từ")
+    labels = [label for label, _ in officer.seen[-1].buttons()]
+    assert f"{CAMPAIGN} (còn 2.300.000 ₫)" in labels
+    await officer.tap(CAMPAIGN, "dùng vào việc gì")
+    await officer.tap("Hỗ trợ học tập", "Hộ nhận hỗ trợ")
+    await officer.tap("Ghi tên người nhận", "Nhập họ tên")
+    await officer.say("Phạm Thị Mai", "công khai tên")
+    await officer.tap("Không công khai", "số tiền chi")
+    over = await officer.say("1 triệu", "số dư toàn quỹ")
+    assert "toàn Quỹ Vì người nghèo của xã/phường (600.000 ₫)" in over
+    await officer.say("500.000", "hình thức nào")
+    await officer.tap("Tiền mặt", "Ngày chi")
+    await officer.tap("Hôm nay", "Số quyết định")
+    await officer.say("17/QĐ-BVĐ", "Ngày ký quyết định")
+    await officer.tap("Hôm nay", "Ghi chú thêm")
+    await officer.tap("Bỏ qua", "Kiểm tra lại khoản chi")
+    done = await officer.tap_text("Xác nhận", "phiếu chi số")
+    assert "VNN-HC-2026-C000003" in done
+    assert f"Số dư còn lại của {CAMPAIGN}: 1.800.000 ₫" in done  # its own, as /minhbach says
+
+
 async def check_public_side(resident: Person) -> None:
     """The resident: a QR with an amount, /minhbach's balance, the PDF read back and verified."""
     await resident.say("/ungho 500000", "Nội dung chuyển khoản")  # the one with an account
@@ -228,10 +266,12 @@ async def check_public_side(resident: Person) -> None:
 
     public = await resident.say("/minhbach", "Sao kê")
     assert "Đã thu: 10.300.000 ₫ / mục tiêu 200.000.000 ₫" in public
-    assert "Đã chi: 8.000.000 ₫ — Còn lại: 2.300.000 ₫" in public
+    assert "Đã chi: 8.500.000 ₫ — Còn lại: 1.800.000 ₫" in public
     assert "Toàn Quỹ Vì người nghèo của Phường Hòa Cường: thu 88.600.000 ₫" in public
+    assert "chi 88.500.000 ₫, số dư 100.000 ₫" in public
     assert "Xây, sửa nhà ở — Phường Hòa Cường — 8.000.000 ₫" in public
-    assert "Lê Văn Tám" not in public
+    assert "Cứu đói — Phường Hòa Cường — 80.000.000 ₫ — Hoàng Thị Năm" in public  # consented
+    assert "Lê Văn Tám" not in public and "Phạm Thị Mai" not in public
     assert not [label for label, _ in resident.seen[-1].buttons() if "CSV" in label]
     document = await resident.file(f"Sao kê (PDF) · {CAMPAIGN}")
     assert document.method == "sendDocument" and document.document_bytes is not None
@@ -240,13 +280,15 @@ async def check_public_side(resident: Person) -> None:
     text = pdf_text(document.document_bytes)
     assert "SAO KÊ THU – CHI CÔNG KHAI" in text
     assert "Số dư đầu kỳ: 0 ₫" in text
-    assert "Số dư cuối kỳ: 2.300.000 ₫" in text
+    assert "Số dư cuối kỳ: 1.800.000 ₫" in text
     for number in (6, 7, 8, 9):
         assert f"VNN-HC-2026-{number:06d}" in text
-    assert "VNN-HC-2026-C000001" in text
+    assert "VNN-HC-2026-C000001" in text and "VNN-HC-2026-C000003" in text
+    assert "VNN-HC-2026-C000002" not in text  # the fund's own payment, not this campaign's
     assert "Trần Thị Bích" in text and "Nhà hảo tâm" in text
     assert "gạo ST25" in text
-    assert "Lê Văn Tám" not in text and "NGUYEN THI LAN" not in text
+    assert "Lê Văn Tám" not in text and "Phạm Thị Mai" not in text
+    assert "NGUYEN THI LAN" not in text
 
 
 async def check_officer_files(officer: Person) -> None:
@@ -260,7 +302,7 @@ async def check_officer_files(officer: Person) -> None:
     cells = [cell for row in sheet.iter_rows(values_only=True) for cell in row]
     for number in (6, 7, 8, 9):
         assert f"VNN-HC-2026-{number:06d}" in cells
-    assert "VNN-HC-2026-C000001" in cells
+    assert {"VNN-HC-2026-C000001", "VNN-HC-2026-C000003"} <= set(cells)
     assert any(isinstance(cell, date) for cell in cells)
     await officer.say("/minhbach", "Sao kê")
     csv_file = await officer.file(f"Sao kê CSV · {CAMPAIGN}")
@@ -268,17 +310,20 @@ async def check_officer_files(officer: Person) -> None:
     assert verify_bytes(csv_file.document_bytes).intact
     rows = list(csv.reader(io.StringIO(csv_file.document_bytes.decode("utf-8-sig"))))
     receipts = {cell for row in rows for cell in row if re.fullmatch(r"VNN-HC-2026-C?\d{6}", cell)}
-    assert receipts == {f"VNN-HC-2026-{n:06d}" for n in (6, 7, 8, 9)} | {"VNN-HC-2026-C000001"}
+    vouchers = {"VNN-HC-2026-C000001", "VNN-HC-2026-C000003"}
+    assert receipts == {f"VNN-HC-2026-{n:06d}" for n in (6, 7, 8, 9)} | vouchers
 
     report = await officer.say("/baocao", f"📈 {CAMPAIGN}")
-    assert "thu 88.600.000 ₫, chi 8.000.000 ₫, số dư 80.600.000 ₫" in report
-    assert "Đã chi: 8.000.000 ₫ — Số dư: 2.300.000 ₫" in report
+    assert "thu 88.600.000 ₫, chi 88.500.000 ₫, số dư 100.000 ₫" in report
+    assert "Đã chi: 8.500.000 ₫ — Số dư: 1.800.000 ₫" in report
 
 
 async def check_database(app: App) -> None:
     """Balance exact, each bank reference once, receipts and vouchers without a gap."""
     balance = await Ledger(app.db).balance(ward_id="20257", campaign_id=2)
-    assert (balance.gifts, balance.spent, balance.available) == (10_300_000, 8_000_000, 2_300_000)
+    assert (balance.gifts, balance.spent, balance.available) == (10_300_000, 8_500_000, 1_800_000)
+    fund = await Ledger(app.db).balance(ward_id="20257", fund="vnn")
+    assert (fund.gifts, fund.spent, fund.available) == (88_600_000, 88_500_000, 100_000)
     refs = await app.db.fetchall(
         "SELECT reference, COUNT(*) FROM donation_entries WHERE reference LIKE 'FT2632410%'"
         " GROUP BY reference ORDER BY reference"
@@ -291,7 +336,7 @@ async def check_database(app: App) -> None:
     receipts = await app.db.fetchall("SELECT receipt FROM donation_entries ORDER BY receipt")
     assert [row[0] for row in receipts] == [f"VNN-HC-2026-{n:06d}" for n in range(1, 10)]
     vouchers = await app.db.fetchall("SELECT voucher FROM donation_disbursements")
-    assert [row[0] for row in vouchers] == ["VNN-HC-2026-C000001"]
+    assert [row[0] for row in vouchers] == [f"VNN-HC-2026-C{n:06d}" for n in (1, 2, 3)]
     lines = await app.db.fetchone("SELECT COUNT(*) FROM donation_statement_lines")
     assert lines is not None and lines[0] == 3
 
@@ -307,6 +352,7 @@ async def test_the_whole_fund_story_on_telegram(app: App, fake_telegram: FakeBot
         await give_by_hand(officer)
         await import_statement(officer, fake_telegram)
         await pay_out(officer)
+        await pay_from_the_fund_then_the_campaign(officer)
         await check_public_side(resident)
         await check_officer_files(officer)
     await check_database(app)
