@@ -388,6 +388,8 @@ class _Pages:
             raise InvalidInput(f"{K}error.pick_status")
         if correcting and target not in correction_targets(registration):
             raise InvalidInput(f"{K}error.pick_status")
+        if not correcting and not is_final(target):
+            raise InvalidInput(f"{K}error.pick_status")
         today = to_local(self.site.clock()).date()
         decision = None
         if is_final(target):

@@ -158,6 +158,10 @@ async def test_status_changes_and_a_decision_over_http(web_app: WebApp) -> None:
         status, shown = await page(http, web_app, f"{BASE}/1/quyet-dinh?ket-qua=recognised_exited")
         assert status == 200
         form = {"csrf": csrf_of(shown), "truoc": "survey_scheduled", "ket-qua": "recognised_exited"}
+        forged = await post(
+            http, web_app, f"{BASE}/1/quyet-dinh", {**form, "ket-qua": "in_review", "so": "1/QĐ"}
+        )
+        assert forged[0] == 400 and "Bạn hãy chọn một trạng thái" in forged[1]
         bad = await post(
             http,
             web_app,
