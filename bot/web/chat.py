@@ -378,8 +378,11 @@ class _Pages:
 
 
 def _see_chat() -> web.Response:
-    """A redirect to the conversation, at the text box (returned, so the site's headers apply)."""
-    return web.Response(status=303, headers={"Location": PATH + "#nhap"})
+    """A redirect to the conversation, returned so the site's headers apply.
+
+    No `#fragment`: a targeted fragment stops the browser from focusing the text box.
+    """
+    return web.Response(status=303, headers={"Location": PATH})
 
 
 def _content_type(name: str) -> str:

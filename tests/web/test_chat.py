@@ -74,7 +74,7 @@ class Browser:
             if status != 303:
                 self.page = await response.text()
                 return self.page
-            assert response.headers["Location"] == "/tro-chuyen#nhap"
+            assert response.headers["Location"] == "/tro-chuyen"
         return await self.open()
 
     async def say(self, text: str, *, status: int = 303) -> str:
