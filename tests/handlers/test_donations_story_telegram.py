@@ -316,6 +316,11 @@ async def check_officer_files(officer: Person) -> None:
     report = await officer.say("/baocao", f"📈 {CAMPAIGN}")
     assert "thu 88.600.000 ₫, chi 88.500.000 ₫, số dư 100.000 ₫" in report
     assert "Đã chi: 8.500.000 ₫ — Số dư: 1.800.000 ₫" in report
+    ledger_file = await officer.file("CSV")  # the newest report's: this campaign's ledger
+    assert ledger_file.document_bytes is not None
+    table = list(csv.DictReader(io.StringIO(ledger_file.document_bytes.decode("utf-8-sig"))))
+    assert [row["Số biên nhận"] for row in table] == [f"VNN-HC-2026-{n:06d}" for n in (6, 7, 8, 9)]
+    assert all(row["Ghi lúc (giờ Việt Nam)"].endswith("+07:00") for row in table)
 
 
 async def check_database(app: App) -> None:
