@@ -84,14 +84,19 @@ async def test_a_resident_completes_the_self_check_with_the_keyboard_only(
     assert await conversation.get_attribute("aria-live") == "polite"
     assert (await focused(page))["id"] == "chat-text"
     await assert_accessible(page)
+    await screenshot(page, "web_chat_phone")
+    await assert_accessible(page)
     await screenshot(page, "web_chat")
     await page.reload()
     await at_text_box(page)
     assert "Kết quả tham khảo" in await page.locator("#messages").inner_text()
 
 
-async def test_an_officers_answer_reaches_the_open_page(page: Page, web_app: WebApp) -> None:
-    """A handed-over question's answer comes through the outbox and htmx, without a reload."""
+async def test_an_officers_answer_reaches_the_open_page(
+    phone_page: Page, web_app: WebApp, assert_accessible: Accessibility, screenshot: Screenshots
+) -> None:
+    """On a phone: a handed-over question's answer comes by the outbox and htmx, no reload."""
+    page = phone_page
     web_app.deliver()
     officer = await web_app.officer()
     await page.goto("/tro-chuyen")
@@ -108,3 +113,5 @@ async def test_an_officers_answer_reaches_the_open_page(page: Page, web_app: Web
     await answer.wait_for(timeout=15_000)  # the page polls every 5 s
     assert await page.evaluate("() => window.notReloaded === true")
     assert (await focused(page))["id"] == "chat-text"
+    await assert_accessible(page)
+    await screenshot(page, "web_chat_phone")
