@@ -54,6 +54,8 @@ ROW_GAP = 2.4  # extra space between lines of the statement
 FOOTER_Y = 14.0
 _DAY = re.compile(r"^\d{2}/\d{2}/\d{4}$")
 _ESCAPE = str.maketrans({"(": "\\(", ")": "\\)", "\\": "\\\\"})
+_ZEROS = str.maketrans("123456789", "000000000")
+_CACHED_CELLS = 20_000  # distinct values of a column kept with their operators
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,10 +152,15 @@ class _Encoder:
         """The width of `text` at `size` points."""
         found = self._width.get(text)
         if found is None:
-            get, default = self.widths.get, self.default_width
-            found = sum(get(ord(char), default) for char in text) / 1000
-            if len(self._width) < 20_000:
-                self._width[text] = found
+            # Every digit is as wide as "0" in DejaVu Sans: receipt numbers and amounts, all
+            # different, share a few entries.
+            shape = text.translate(_ZEROS)
+            found = self._width.get(shape)
+            if found is None:
+                get, default = self.widths.get, self.default_width
+                found = sum(get(ord(char), default) for char in shape) / 1000
+                if len(self._width) < 20_000:
+                    self._width[shape] = found
         return found * size
 
 
@@ -206,7 +213,7 @@ class _Pdf:
         self.statement = statement
         self.labels = labels
         self.page = 0
-        self.ops: list[str] = []
+        self.ops: list[str] = []  # the current page's rows not yet flushed
         self.y = 0.0
         starts = [MARGIN]
         for width in WIDTHS[:-1]:
@@ -214,36 +221,73 @@ class _Pdf:
         self.starts = starts
         self.left = [f"{x + PAD:.2f}" for x in starts]
         self.right = [x + w - PAD for x, w in zip(starts, WIDTHS, strict=True)]
-        self._head_ops = ""
+        self.sep = self.enc.ops(SEPARATOR, SIZE)
+        self._cells: list[dict[str | int | date, tuple[str, ...]]] = [{} for _ in WIDTHS]
+        self._empty = [f"{self.sep} {width:g} 0 Td " for width in WIDTHS]
+        self.heads_lines = 1
+        self._forms()
         self._new_page()
 
+    def _forms(self) -> None:
+        """The column heads and the page footer, drawn once and shown on every page.
+
+        Each is a form XObject drawn with reportlab's canvas API; a page refers to it
+        (`doForm`) instead of drawing its dozen texts again.
+        """
+        canvas, labels, statement = self.canvas, self.labels, self.statement
+        heads = [
+            _wrap(head, WIDTHS[i] - 2 * PAD, self.enc) for i, head in enumerate(labels.columns)
+        ]
+        self.heads_lines = max(len(pieces) for pieces in heads)
+        height = self.heads_lines * LEADING + ROW_GAP
+        canvas.beginForm("heads", lowerx=0, lowery=-height - 2, upperx=PAGE_W, uppery=2)
+        canvas.setFont(FONT_NAME, SIZE)
+        for index, pieces in enumerate(heads):  # no separators: `verify` skips the heads
+            for printed, piece in enumerate(pieces):
+                canvas.drawString(self.starts[index] + PAD, -SIZE - printed * LEADING, piece)
+        canvas.setLineWidth(0.3)
+        canvas.line(MARGIN, -height + 1, PAGE_W - MARGIN, -height + 1)
+        canvas.endForm()
+        canvas.beginForm("footer")
+        canvas.setFont(FONT_NAME, 6.5)
+        canvas.drawString(MARGIN, FOOTER_Y + 8, f"{labels.checksum}: {statement.checksum}")
+        canvas.drawString(MARGIN, FOOTER_Y, f"{labels.state}: {statement.state.text()}")
+        canvas.setLineWidth(0.3)
+        canvas.line(MARGIN, FOOTER_Y + 16, PAGE_W - MARGIN, FOOTER_Y + 16)
+        canvas.endForm()
+
+    def _flush(self) -> None:
+        """The rows drawn since the last flush, as one text object in its own graphics state.
+
+        `q` … `Q` keeps the font and the invisible text render mode of the rows from
+        leaking into what the canvas draws next.
+        """
+        if self.ops:
+            self.canvas.addLiteral(
+                f"q BT {self.enc.name(0)} {SIZE:g} Tf\n" + "\n".join(self.ops) + "\nET Q"
+            )
+            self.ops = []
+
     def text(self, x: float, y: float, text: str, size: float = SIZE) -> None:
-        """Draw one text at (x, y), ending in subset 0 at the table size."""
-        self.ops.append(
-            f"0 Tr {self.enc.name(0)} {size:g} Tf 1 0 0 1 {x:.2f} {y:.2f} Tm"
-            f" {self.enc.ops(text, size)} {self.enc.name(0)} {SIZE:g} Tf"
-        )
+        """Draw one text at (x, y) with the canvas (titles, totals, page heads)."""
+        self._flush()
+        self.canvas.setFont(FONT_NAME, size)
+        self.canvas.drawString(x, y, text)
 
     def _new_page(self) -> None:
         if self.page:
             self._finish_page()
         self.page += 1
-        self.ops = ["BT"]
         self.y = PAGE_H - MARGIN
-        label = f"{self.statement.campaign_name} · {self.statement.period}"
-        self.text(MARGIN, self.y, label, 7)
-        page = self.labels.page.format(page=self.page)
-        self.text(PAGE_W - MARGIN - self.enc.width(page, 7), self.y, page, 7)
+        self.text(MARGIN, self.y, f"{self.statement.campaign_name} · {self.statement.period}", 7)
+        self.canvas.drawRightString(
+            PAGE_W - MARGIN, self.y, self.labels.page.format(page=self.page)
+        )
         self.y -= 14
 
     def _finish_page(self) -> None:
-        statement, labels = self.statement, self.labels
-        self.text(MARGIN, FOOTER_Y + 8, f"{labels.checksum}: {statement.checksum}", 6.5)
-        self.text(MARGIN, FOOTER_Y, f"{labels.state}: {statement.state.text()}", 6.5)
-        self.ops.append("ET")
-        self.canvas.addLiteral("\n".join(self.ops))
-        self.canvas.setLineWidth(0.3)
-        self.canvas.line(MARGIN, FOOTER_Y + 16, PAGE_W - MARGIN, FOOTER_Y + 16)
+        self._flush()
+        self.canvas.doForm("footer")
         self.canvas.showPage()
 
     def room(self, height: float) -> None:
@@ -258,46 +302,90 @@ class _Pdf:
         self.y -= size + 4
 
     def column_heads(self) -> None:
-        """The column heads (no separators: `verify` skips them)."""
-        heads = [
-            _wrap(head, WIDTHS[i] - 2 * PAD, self.enc) for i, head in enumerate(self.labels.columns)
-        ]
-        height = max(len(pieces) for pieces in heads)
-        self.room(LEADING * (height + 1) + ROW_GAP)
-        for index, pieces in enumerate(heads):
-            for printed, piece in enumerate(pieces):
-                self.text(self.starts[index] + PAD, self.y - SIZE - printed * LEADING, piece)
-        self.y -= height * LEADING + ROW_GAP
-        self.canvas.setLineWidth(0.3)
-        self.canvas.line(MARGIN, self.y + 1, PAGE_W - MARGIN, self.y + 1)
+        """The column heads (the form drawn by `_forms`) and the rule under them."""
+        self.room(LEADING * (self.heads_lines + 1) + ROW_GAP)
+        self._flush()
+        self.canvas.saveState()
+        self.canvas.translate(0, self.y)
+        self.canvas.doForm("heads")
+        self.canvas.restoreState()
+        self.y -= self.heads_lines * LEADING + ROW_GAP
 
-    def row(self, cells: Sequence[str], section: str) -> None:
+    def _cell(self, index: int, value: str | int | date) -> tuple[str, ...]:
+        """A cell's printed pieces as operators that need no coordinate of the page.
+
+        Each piece moves (`Td`, relative to where the cell starts) to where its text starts,
+        shows it and its separator, and moves on to the next column, so a printed line is
+        one `Tm` followed by its cells' pieces as they are. Each distinct value of a column
+        is wrapped and encoded once per document (`row` looks it up first): labels, wards,
+        names, days and amounts repeat over a statement's lines.
+        """
+        if isinstance(value, date):
+            text = value.strftime("%d/%m/%Y")
+        elif isinstance(value, int):
+            text = dotted(value)
+        else:
+            text = value
+        room = WIDTHS[index] - 2 * PAD
+        pieces = [text] if index in RIGHT else _wrap(text, room, self.enc)
+        fragments: list[str] = []
+        for piece in pieces:
+            if not piece:  # an empty cell is only its separator (still invisible)
+                fragments.append(f"{self.sep} {WIDTHS[index]:g} 0 Td ")
+                continue
+            ops = f"0 Tr {self.enc.ops(piece, SIZE)} 3 Tr {self.sep}"
+            if index in RIGHT:
+                shift = room - self.enc.width(piece, SIZE)
+                fragments.append(f"{shift:.2f} 0 Td {ops} {WIDTHS[index] - shift:.2f} 0 Td ")
+            else:
+                fragments.append(f"{ops} {WIDTHS[index]:g} 0 Td ")
+        found = tuple(fragments)
+        cache = self._cells[index]
+        if len(cache) < _CACHED_CELLS:
+            cache[value] = found
+        return found
+
+    def row(self, line: Line, section: str) -> None:
         """One statement line: each cell wrapped, every printed line with its separators."""
-        wrapped = [
-            [cell] if index in RIGHT else _wrap(cell, WIDTHS[index] - 2 * PAD, self.enc)
-            for index, cell in enumerate(cells)
-        ]
-        height = max(len(pieces) for pieces in wrapped)
+        values: tuple[str | int | date, ...] = (
+            line.number,
+            line.day,
+            line.kind,
+            line.party,
+            line.category,
+            line.ward,
+            line.method,
+            line.goods,
+            line.quantity,
+            line.money_in,
+            line.money_out,
+            line.note,
+        )
+        caches = self._cells
+        wrapped: list[tuple[str, ...]] = []
+        for index, value in enumerate(values):
+            found = caches[index].get(value)
+            wrapped.append(self._cell(index, value) if found is None else found)
+        height = max(map(len, wrapped))
         if self.y - height * LEADING - ROW_GAP < FOOTER_Y + 24:
             self._new_page()
             self.heading(section, 7)
             self.column_heads()
-        sep = self.enc.ops(SEPARATOR, SIZE)
-        ops = self.ops
-        for printed in range(height):
-            y = f"{self.y - SIZE - printed * LEADING:.2f}"
-            parts = [f"1 0 0 1 {self.left[0]} {y} Tm"]  # every printed line starts at its y
-            for index, pieces in enumerate(wrapped):
-                piece = pieces[printed] if printed < len(pieces) else ""
-                if not piece:  # an empty cell is only its separator (still invisible)
-                    parts.append(sep)
-                    continue
-                if index in RIGHT:
-                    x = f"{self.right[index] - self.enc.width(piece, SIZE):.2f}"
-                else:
-                    x = self.left[index]
-                parts.append(f"0 Tr 1 0 0 1 {x} {y} Tm {self.enc.ops(piece, SIZE)} 3 Tr {sep}")
-            ops.append(" ".join(parts))
+        start = f"1 0 0 1 {self.left[0]} "  # every printed line starts at its own y
+        if height == 1:
+            y = f"{self.y - SIZE:.2f}"
+            self.ops.append(f"{start}{y} Tm {''.join([pieces[0] for pieces in wrapped])}")
+        else:
+            empty = self._empty
+            for printed in range(height):
+                y = f"{self.y - SIZE - printed * LEADING:.2f}"
+                shown = "".join(
+                    [
+                        pieces[printed] if printed < len(pieces) else empty[index]
+                        for index, pieces in enumerate(wrapped)
+                    ]
+                )
+                self.ops.append(f"{start}{y} Tm {shown}")
         self.y -= height * LEADING + ROW_GAP
 
     def finish(self) -> bytes:
@@ -324,7 +412,7 @@ def to_pdf(statement: Statement, labels: Labels) -> bytes:
         pdf.heading(section, 9)
         pdf.column_heads()
         for line in lines:
-            pdf.row(line.texts(), section)
+            pdf.row(line, section)
         if not lines and section == labels.section_out:
             pdf.heading(labels.no_outs, 7)
         pdf.heading(f"{total_label}: {labels.money(total)}", 8)
