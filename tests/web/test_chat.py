@@ -12,6 +12,7 @@ import aiohttp
 from bot.core.i18n import Translator
 from bot.core.types import Attachment, Reply
 from storage import web_chat
+from tests.handlers.test_exit_registration_helpers import FORM_INPUTS
 from tests.web.conftest import WebApp
 
 VI = Translator("vi")
@@ -82,10 +83,14 @@ class Browser:
         return await self.post({**self.fields(), "text": text}, status=status)
 
     async def press(self, label_part: str) -> str:
-        """Press the last button whose label contains `label_part`."""
-        matching = [b for b in self.buttons() if label_part.lower() in b.label.lower()]
-        assert matching, f"no button {label_part!r} in {[b.label for b in self.buttons()]}"
-        button = matching[-1]
+        """Press the first button containing `label_part` of the newest message offering one."""
+        buttons = self.buttons()
+        newest: dict[str, Button] = {}
+        for button in buttons:  # later messages' forms override earlier ones
+            if label_part.lower() in button.label.lower():
+                newest.setdefault(button.fields.get("ref", ""), button)
+        assert newest, f"no button {label_part!r} in {[b.label for b in buttons]}"
+        button = list(newest.values())[-1]
         return await self.post({**button.fields, button.name: button.value})
 
     def text(self) -> str:
@@ -297,3 +302,23 @@ async def test_a_post_without_the_csrf_token_is_refused(web_app: WebApp) -> None
         async with http.post(web_app.url("/tro-chuyen"), data=data) as refused:
             assert refused.status == 403
         assert await chat_rows(web_app) == []
+
+
+async def test_a_toggled_choice_changes_its_message_in_place(web_app: WebApp) -> None:
+    """Ticking a cause edits the pressed message (as Telegram does), adding no bubble."""
+    async with web_app.client() as http:
+        browser = Browser(web_app, http)
+        await browser.open()
+        await browser.say("/start")
+        await browser.press("Đăng ký thoát nghèo")
+        for kind, value in FORM_INPUTS[:12]:
+            await (browser.press(value) if kind == "tap" else browser.say(value))
+        before = await chat_rows(web_app)
+        await browser.press("Thiếu vốn")
+        assert "✅ Thiếu vốn" in [button.label for button in browser.buttons()]
+        await browser.press("Thiếu vốn")
+        assert "▫️ Thiếu vốn" in [button.label for button in browser.buttons()]
+        assert len(await chat_rows(web_app)) == len(before)
+        await browser.press("Thiếu vốn")
+        await browser.press("Xong")
+        assert VI("exit_registration.ask.supports") in browser.text()
