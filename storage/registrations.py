@@ -3,7 +3,11 @@
 A household registers its causes of poverty and the support it wishes for; ward officers
 (cán bộ xã/phường) move the registration through a fixed workflow (`TRANSITIONS`). Every change
 is written with its history row, an audit entry and, when given, the resident's notification
-in the outbox, all in one transaction.
+in the outbox, all in one transaction, and once per request key (stored unique with the history
+row, so a double submit records once). The two final statuses (`FINAL`) are reached only by
+`decide`, with the decision's number and date; an admin's `correct` changes a final decision
+with a reason. The causes and supports are also kept as bit masks in a covering index, so the
+desk's filtered list (`search`) reads the index only.
 
 Personal data: `erase_user` anonymises rather than deletes. The personal fields (name, date of
 birth, ID-card number, phone, address, household code, income, free texts, notes) are blanked

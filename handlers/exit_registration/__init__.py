@@ -1,9 +1,14 @@
 """Registration to exit poverty (đăng ký thoát nghèo bền vững), end to end in the chat.
 
 Residents fill a guided form (after consent) and follow their registrations with /trangthai;
-ward officers (cán bộ xã/phường) work an inbox by status, change statuses with a note, see the
-ward's summary and export the list. The national form to be recognised as having exited is
-Mẫu số 04, handled in the monthly review from the 15th; the bot never states official status.
+the ward's officers are told of each new one (by code and ward) in its own transaction. Ward
+officers (cán bộ xã/phường) work an inbox by status, change statuses with a note, record the
+final decision (quyết định công nhận / không công nhận) with its number and date after a
+confirmation, see the ward's summary and export the list; an admin may correct a decision with
+a reason kept in the history. The rules live in `_desk.py`, which the web desk calls too.
+
+The national form to be recognised as having exited is Mẫu số 04, handled in the monthly
+review from the 15th; the bot never states official status.
 
 Personal data: /xoadulieu anonymises the user's registrations (see `storage.registrations`).
 """

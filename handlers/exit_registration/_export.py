@@ -29,6 +29,8 @@ COLUMNS = (
     "causes",
     "supports",
     "target_year",
+    "decision_number",
+    "decision_date",
 )
 
 
@@ -60,6 +62,8 @@ def rows(t: Translator, registrations: list[Registration]) -> list[list[str | in
             "; ".join(causes),
             "; ".join(supports),
             r.target_year,
+            r.decision_number,
+            _render.birth_text(t, r.decision_date) if r.decision_date else "",
         ]
         table.append(cells)
     return table

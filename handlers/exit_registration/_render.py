@@ -29,7 +29,7 @@ def status_label(t: Translator, status: str) -> str:
 
 
 def birth_text(t: Translator, iso: str) -> str:
-    """A stored ISO date of birth as dd/mm/yyyy."""
+    """A stored ISO date (of birth, of a decision) as dd/mm/yyyy."""
     return format_day(date.fromisoformat(iso), t.language) if iso else "—"
 
 

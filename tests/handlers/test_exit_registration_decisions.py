@@ -289,3 +289,20 @@ async def test_a_withdrawal_tells_the_officers_once(
     told = VI(f"{K}officer.push_withdrawn", code=CODE)
     assert (await texts_to(app, "officer-1")).count(told) == 1
     assert await stored(app) is Status.WITHDRAWN
+
+
+async def test_the_export_carries_the_decision(app: App, resident: Chat, officer: Chat) -> None:
+    """The ward's CSV export has the decision number and date of a decided registration."""
+    await submit(resident)
+    await to_survey(officer)
+    await officer.press("rgo:view:1")
+    await officer.tap("Được công nhận thoát nghèo")
+    await officer.send("5/QĐ-UBND")
+    await officer.send(TODAY)
+    await officer.tap("Xác nhận")
+    await officer.press("rgo:csv")
+    attachment = officer.last.attachment
+    assert attachment is not None
+    lines = attachment.data.decode("utf-8-sig").splitlines()
+    assert lines[0].endswith("Số quyết định,Ngày quyết định")
+    assert lines[1].endswith(f"5/QĐ-UBND,{TODAY}")
