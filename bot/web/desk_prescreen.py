@@ -79,7 +79,8 @@ class Prescreens:
         self._results: dict[str, Prescreen] = {}
 
     def add(self, result: Prescreen) -> None:
-        """Keep `result` (its token is random, 32 bytes)."""
+        """Keep `result` (its token is random, 32 bytes); drop the expired ones."""
+        self.purge(result.created_at)
         self._results[result.token] = result
 
     def find(self, token: str, *, user_id: int, session_hash: str, now: datetime) -> Prescreen:
