@@ -292,11 +292,14 @@ class OfficerFlow(StepFlow[OfficerData]):
 
     async def _list(self, turn: Turn, ward_id: str, status: Status, page: int) -> Reply:
         self.go(turn, OfficerStep.LIST)
-        rows = await self.repo.in_ward(ward_id, status=status, limit=PAGE + 1, offset=page * PAGE)
-        choices = [View(r.id).choice(_render.list_label(r)) for r in rows[:PAGE]]
+        listed = await self.desk(turn).page(
+            turn.user, ward_id, status=status, page=page + 1, per_page=PAGE
+        )
+        rows = listed.items
+        choices = [View(r.id).choice(_render.list_label(r)) for r in rows]
         if page > 0:
             choices.append(ListPage(status, page - 1).choice(turn.t("common.prev_page")))
-        if len(rows) > PAGE:
+        if listed.page < listed.pages:
             choices.append(ListPage(status, page + 1).choice(turn.t("common.next_page")))
         choices.append(ToInbox().choice(turn.t(f"{K}officer.to_inbox")))
         key = f"{K}officer.list" if rows else f"{K}officer.list_empty"

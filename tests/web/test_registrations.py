@@ -252,3 +252,21 @@ async def test_an_admin_corrects_a_decision_over_http(web_app: WebApp) -> None:
     last = (await repo.history(1))[-1]
     assert (last.kind, last.note) == (EntryKind.CORRECTION, "Nhập nhầm kết quả")
     assert "Nhập nhầm kết quả" in (await resident_texts(web_app))[-1]
+
+
+async def test_an_admin_picks_the_ward_listed(web_app: WebApp) -> None:
+    """An admin sees a ward picker and each ward's registrations; an officer has no picker."""
+    await submit(Chat(web_app.app, "resident-1"))
+    other = await web_app.add_ward()
+    async with web_app.client() as http:
+        await signed_in(web_app, http, role="admin")
+        _, own = await page(http, web_app, BASE)
+        assert 'name="xa"' in own and "TN-2026-000001" in own
+        _, elsewhere = await page(http, web_app, f"{BASE}?xa={other.id}")
+        assert "Tìm thấy 0 hồ sơ." in elsewhere and other.name in elsewhere
+        status, _ = await page(http, web_app, f"{BASE}/1")
+        assert status == 200
+    async with web_app.client() as http:
+        await signed_in(web_app, http, ward_id=other.id)
+        _, shown = await page(http, web_app, f"{BASE}?xa=20257")
+        assert 'name="xa"' not in shown and "TN-2026-000001" not in shown
