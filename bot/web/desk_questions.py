@@ -210,13 +210,19 @@ class _Pages:
         status = request.query.get("trang-thai", "open")
         status = status if status in STATUSES else "open"
         page = page_number(request)
+        scope = self._scope(officer)
         listed, more = await self.site.db.run(
-            partial(inbox_page_in, ward_id=self._scope(officer), status=status, page=page)
+            partial(inbox_page_in, ward_id=scope, status=status, page=page)
         )
+        wards: dict[str, str] = {}
+        if scope is None:  # an admin sees every ward's questions: say whose each is
+            stored = await self.site.services.users.wards(include_disabled=True)
+            wards = {ward.id: ward.name for ward in stored}
         return self.site.render(
             request,
             "questions/inbox.html",
             listed=listed,
+            wards=wards,
             shown=status,
             statuses=STATUSES,
             page=page,

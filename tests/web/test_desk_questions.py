@@ -254,3 +254,23 @@ async def test_another_wards_unanswered_question_is_not_found(web_app: WebApp) -
         async with http.post(attach, data={"csrf": token, "entry": "bhyt-ho-ngheo"}) as posted:
             assert posted.status == 404
     assert await web_app.app.db.fetchall("SELECT id FROM learned_phrasings") == []
+
+
+async def test_an_admin_sees_every_wards_questions_with_their_ward(web_app: WebApp) -> None:
+    """An admin's inbox lists each ward's questions with the ward's name, and opens them."""
+    other = await web_app.add_ward(OTHER_WARD_CODE)
+    ours = await hand_over(web_app, "res-7", "Câu hỏi của phường này", DEMO_WARD_ID)
+    theirs = await hand_over(web_app, "res-8", "Câu hỏi của phường kia", other.id)
+    async with web_app.client() as http:
+        await signed_in(web_app, http, role="admin")
+        async with http.get(web_app.url("/can-bo/cau-hoi")) as inbox:
+            page = await inbox.text()
+        assert T("web_desk.questions.col_ward") in page
+        assert other.name in page and "Phường Hòa Cường" in page
+        assert page.index(f"/can-bo/cau-hoi/{theirs}") < page.index(f"/can-bo/cau-hoi/{ours}")
+        async with http.get(web_app.url(f"/can-bo/cau-hoi/{theirs}")) as detail:
+            assert detail.status == 200
+    async with web_app.client() as http:
+        await signed_in(web_app, http)
+        async with http.get(web_app.url("/can-bo/cau-hoi")) as inbox:
+            assert T("web_desk.questions.col_ward") not in await inbox.text()
