@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot import monitoring
 from bot.app import CHANNELS, App, start_outbox
 from bot.channels.base import Channel, ChannelContext, ClientSettings
 from bot.channels.console import ConsoleChannel
@@ -176,6 +177,7 @@ async def serve(
             stack.push_async_callback(site.close)
             running.senders.update(site.senders)
         if http:
+            monitoring.install(app, running.server, lambda: list(running.senders))
             await running.server.start()
             stack.push_async_callback(running.server.stop)
         await app.intake.sweep()  # what a previous run stored and did not finish
@@ -254,6 +256,7 @@ async def _serve_web_beside(app: App, stack: contextlib.AsyncExitStack) -> None:
     """Start the HTTP server with the web site for `run_console` (its own outbox worker)."""
     server = HttpServer(app.config.http_listen, app.config.http_port)
     site = WebSite(app)
+    monitoring.install(app, server, lambda: list(site.senders))
     await site.mount(server)
     await app.intake.start()
     stack.push_async_callback(app.intake.stop)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage.clock import to_db
+from storage.clock import from_db, to_db
 
 MAX_ATTEMPTS = 3
 """Handling attempts that failed outside the dispatcher's error boundary before giving up."""
@@ -277,3 +277,28 @@ def heartbeat_in(
 def leave_in(conn: sqlite3.Connection, me: WorkerId) -> None:
     """Unlist this worker on a clean stop (its claims lapse at once)."""
     conn.execute("DELETE FROM workers WHERE id = ?", (me.id,))
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """What waits in the inbox: rows not yet delivered, and the age of the oldest (seconds)."""
+
+    open: int
+    oldest_seconds: float
+
+
+def backlog_in(conn: sqlite3.Connection, now: datetime, channels: Sequence[str]) -> Backlog:
+    """The backlog of `channels` at `now` (for `/healthz` and `/metrics`).
+
+    Only the channels some process serves: a row of a channel switched off waits for the
+    nightly purge and says nothing about the health of the others.
+    """
+    marks = ", ".join("?" for _ in channels) or "NULL"
+    row = conn.execute(
+        "SELECT COUNT(*), MIN(stored_at) FROM inbox WHERE delivered_at IS NULL"
+        f" AND channel IN ({marks})",
+        tuple(channels),
+    ).fetchone()
+    count, oldest = int(row[0]), row[1]
+    age = 0.0 if oldest is None else max(0.0, (now - from_db(str(oldest))).total_seconds())
+    return Backlog(count, age)

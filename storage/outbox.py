@@ -139,6 +139,14 @@ class Outbox:
             for r in rows
         ]
 
+    async def depth(self) -> int:
+        """Messages still to send (not sent and not given up), for `/metrics`."""
+        row = await self.db.fetchone(
+            "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND attempts < ?",
+            (self.MAX_ATTEMPTS,),
+        )
+        return 0 if row is None else int(row[0])
+
     async def mark_sent(self, message_id: int, *, now: datetime) -> None:
         """Settle a delivered message; its text is not kept once the channel has it."""
         await self.db.execute(

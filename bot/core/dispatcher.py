@@ -98,6 +98,8 @@ class Dispatcher:
     def __init__(self, services: Services, registry: Registry) -> None:
         self.services = services
         self.registry = registry
+        self.errors = 0
+        """Handler failures answered with the apology, in this process (for `/metrics`)."""
         self.locks = KeyedLocks()
         self.on_push: Callable[[], None] | None = None
 
@@ -167,6 +169,7 @@ class Dispatcher:
             await self._save(session, inbound, replies, keep_offered=True, inbox_id=inbox_id)
             return replies
         except Exception as exc:
+            self.errors += 1
             ref = secrets.token_hex(4).upper()
             log.error(
                 "handler failed ref=%s flow=%s step=%s error=%s at %s",

@@ -139,7 +139,8 @@ class Intake:
         self._slots = asyncio.Semaphore(concurrency)
         self._drains: set[asyncio.Task[None]] = set()
         self._sweeper: asyncio.Task[None] | None = None
-        self.handled = 0  # rows handled by this process (tests and benches read it)
+        self.handled = 0  # rows handled by this process (tests, benches and /metrics read it)
+        self.failures = 0  # rows that failed outside the dispatcher's boundary (/metrics)
         self._closing = False
 
     def limit(self, concurrency: int) -> None:
@@ -252,6 +253,7 @@ class Intake:
     async def _failed(self, row: Stored, exc: Exception) -> Stored | None:
         """An error outside the dispatcher's boundary: retry later, or apologise and give up."""
         ref = secrets.token_hex(4).upper()
+        self.failures += 1
         attempts = await self.db.write(partial(inbox.failed_in, row_id=row.id))
         log.error(
             "inbox row failed ref=%s id=%s attempts=%d error=%s",

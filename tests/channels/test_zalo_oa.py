@@ -233,13 +233,13 @@ async def test_pushes_go_through_the_shared_outbox(zapp: App, fake_zalo: FakeZal
 
 
 async def test_healthz_on_the_shared_server(zapp: App, fake_zalo: FakeZalo) -> None:
-    """The server that takes the Zalo webhooks also answers /healthz."""
+    """The server that takes the Zalo webhooks also answers /healthz and serves the web chat."""
     del fake_zalo
     async with serving(zapp, ["zalo_oa", "zalo_bot"]) as running:
         url = f"http://127.0.0.1:{running.server.port}/healthz"
         async with aiohttp.ClientSession() as http, http.get(url) as response:
             assert response.status == 200
-        assert sorted(running.senders) == ["zalo_bot", "zalo_oa"]
+        assert sorted(running.senders) == ["web", "zalo_bot", "zalo_oa"]  # the web chat too
 
 
 def test_more_than_five_choices_become_numbered_lines() -> None:
@@ -262,7 +262,7 @@ async def test_telegram_and_both_zalo_channels_in_one_process(
     app = await build_app(make_config(tmp_path / "all.sqlite3", **settings), clock=clock)
     try:
         async with serving(app, ["telegram", "zalo_oa", "zalo_bot"]) as running:
-            assert sorted(running.senders) == ["telegram", "zalo_bot", "zalo_oa"]
+            assert sorted(running.senders) == ["telegram", "web", "zalo_bot", "zalo_oa"]
             fake_telegram.push_message(4242, "/xoadulieu")
             await say(running, fake_zalo, "/xoadulieu", "m1")
             fake_zalo.push_bot_text("zb-1", "/xoadulieu")
