@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import aiohttp
 
-from bot.core.i18n import Translator
+from bot.core.i18n import Translator, load_catalog
 from bot.core.types import Attachment, Reply
 from storage import web_chat
 from tests.handlers.test_exit_registration_helpers import FORM_INPUTS
@@ -322,3 +324,21 @@ async def test_a_toggled_choice_changes_its_message_in_place(web_app: WebApp) ->
         await browser.press("Thiếu vốn")
         await browser.press("Xong")
         assert VI("exit_registration.ask.supports") in browser.text()
+
+
+def test_the_chats_messages_are_used_and_match_in_both_languages() -> None:
+    """Every `web_chat.*` message is used, NFC, with the same placeholders in vi and en."""
+    root = Path(__file__).resolve().parents[2]
+    sources = (root / "bot" / "web" / "chat.py").read_text(encoding="utf-8") + "".join(
+        path.read_text(encoding="utf-8")
+        for path in (root / "bot" / "web" / "templates" / "chat").glob("*.html")
+    )
+    sources += (root / "bot" / "web" / "pages.py").read_text(encoding="utf-8")
+    vi, en = load_catalog("vi"), load_catalog("en")
+    keys = [key for key in vi if key.startswith("web_chat.")]
+    assert len(keys) >= 15
+    for key in keys:
+        assert f'"{key}"' in sources or f"'{key}'" in sources, f"{key} is not used"
+        assert unicodedata.is_normalized("NFC", vi[key]), key
+        assert set(re.findall(r"{\w+}", vi[key])) == set(re.findall(r"{\w+}", en[key])), key
+    assert "{count}" in vi["privacy.kind.web_chat_messages"]
