@@ -239,11 +239,11 @@ async def run_console(
     user_id = DEMO_OFFICER_ID if as_officer else CONSOLE_RESIDENT_ID
     console = ConsoleChannel(app.dispatcher, user_id=user_id)
     start_outbox(app, {console.name: console}, only_chat=user_id)
-    jobs = DailyJobs(app.daily_jobs if daily_jobs else (), app.services)
-    jobs.start()
     async with contextlib.AsyncExitStack() as stack:
         if web:
-            await _serve_web_beside(app, stack)
+            await _serve_web_beside(app, stack)  # first: its pages add daily jobs
+        jobs = DailyJobs(app.daily_jobs if daily_jobs else (), app.services)
+        jobs.start()
         try:
             await console.run()
         finally:
