@@ -452,7 +452,7 @@ def _rows(statement: Statement, labels: Labels) -> Iterator[list[Any]]:
     yield guarded(labels.title)
     yield guarded(statement.campaign_name, statement.fund)
     yield guarded(statement.period)
-    yield guarded(labels.generated, statement.generated)
+    yield guarded(labels.generated, statement.generated_local)  # CSV: `statement.generated`
     yield guarded(labels.checksum, statement.checksum)
     yield guarded(labels.state, statement.state.text())
     yield []
@@ -498,7 +498,9 @@ def to_csv(statement: Statement, labels: Labels) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in _rows(statement, labels):
-        if len(row) == len(COLUMNS) and isinstance(row[1], date):
+        if len(row) == 2 and isinstance(row[1], datetime):  # when it was made, as text
+            row = [row[0], statement.generated]
+        elif len(row) == len(COLUMNS) and isinstance(row[1], date):
             row = [*row]
             row[1] = row[1].strftime("%d/%m/%Y")
             row[9] = "" if row[9] is None else row[9]
@@ -508,7 +510,10 @@ def to_csv(statement: Statement, labels: Labels) -> bytes:
 
 
 def to_xlsx(statement: Statement, labels: Labels, sheet: str) -> bytes:
-    """The statement as XLSX (streamed): dates as dates (DD/MM/YYYY), amounts as numbers."""
+    """The statement as XLSX (streamed): dates as dates (DD/MM/YYYY), amounts as numbers.
+
+    When it was made is a real time too, in Asia/Ho_Chi_Minh (HH:MM DD/MM/YYYY).
+    """
     return write_xlsx(
         _rows(statement, labels),
         sheet=sheet,
@@ -582,7 +587,9 @@ def _from_rows(rows: Iterator[Sequence[Any]]) -> Extracted:
                 states.append(cell)
             elif isinstance(cell, str) and CHECKSUM_PATTERN.fullmatch(cell):
                 checksums.append(cell)
-        if len(cells) >= 2 and cells[0] and _is_day(cells[1]):
+        # A line has its number, its day and an amount in or out (the tenth or eleventh
+        # cell: never 0); "made at" (a time in XLSX) has two cells.
+        if len(cells) >= 10 and cells[0] and _is_day(cells[1]):
             cells += [None] * (len(COLUMNS) - len(cells))
             lines.append(_line(cells[: len(COLUMNS)]))
     return Extracted(states, checksums, lines)
