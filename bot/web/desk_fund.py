@@ -24,7 +24,8 @@ import asyncio
 import re
 import secrets
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -54,6 +55,7 @@ from storage.ledger import (
     METHODS,
     MIN_AMOUNT,
     PURPOSES,
+    Balance,
     Campaign,
     Entry,
     Ledger,
@@ -411,19 +413,26 @@ def _pages(total: int) -> int:
     return max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
 
 
-async def _gift_page(ledger: Ledger, campaign_id: int, ward_id: str, page: int) -> Paged:
+async def _gift_page(ledger: Ledger, campaign: Campaign, ward_id: str, page: int) -> Paged:
+    """A page of the ward's gifts to `campaign`, newest first.
+
+    A ward's own campaign has only that ward's gifts, so its ids are read from the index on
+    (campaign_id, id) alone; a province-wide campaign's are filtered by ward.
+    """
     db = ledger.db
-    count = await db.fetchone(
-        "SELECT COUNT(*) FROM donation_entries WHERE campaign_id = ? AND ward_id = ?",
-        (campaign_id, ward_id),
-    )
+    where = "campaign_id = ?"
+    params: list[Any] = [campaign.id]
+    if campaign.ward_id != ward_id:  # province-wide: this ward's part
+        where = "campaign_id = ? AND ward_id = ?"
+        params = [campaign.id, ward_id]
+    count = await db.fetchone(f"SELECT COUNT(*) FROM donation_entries WHERE {where}", params)
     total = int(count[0]) if count else 0
     page = min(page, _pages(total))
     rows = await db.fetchall(
-        "SELECT e.*, r.receipt AS reversed_by FROM donation_entries e"
-        " LEFT JOIN donation_entries r ON r.reverses_id = e.id"
-        " WHERE e.campaign_id = ? AND e.ward_id = ? ORDER BY e.id DESC LIMIT ? OFFSET ?",
-        (campaign_id, ward_id, PAGE_SIZE, (page - 1) * PAGE_SIZE),
+        "SELECT e.*, (SELECT r.receipt FROM donation_entries r WHERE r.reverses_id = e.id)"
+        " AS reversed_by FROM donation_entries e WHERE e.id IN (SELECT id FROM"
+        f" donation_entries WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?) ORDER BY e.id DESC",
+        [*params, PAGE_SIZE, (page - 1) * PAGE_SIZE],
     )
     found = [
         GiftRow(
@@ -455,9 +464,10 @@ async def _out_page(ledger: Ledger, campaign_id: int, ward_id: str, page: int) -
     total = int(count[0]) if count else 0
     page = min(page, _pages(total))
     rows = await db.fetchall(
-        "SELECT d.*, r.voucher AS reversed_by FROM donation_disbursements d"
-        " LEFT JOIN donation_disbursements r ON r.reverses_id = d.id"
-        " WHERE d.campaign_id = ? AND d.ward_id = ? ORDER BY d.id DESC LIMIT ? OFFSET ?",
+        "SELECT d.*, (SELECT r.voucher FROM donation_disbursements r WHERE r.reverses_id = d.id)"
+        " AS reversed_by FROM donation_disbursements d WHERE d.id IN (SELECT id FROM"
+        " donation_disbursements WHERE campaign_id = ? AND ward_id = ?"
+        " ORDER BY id DESC LIMIT ? OFFSET ?) ORDER BY d.id DESC",
         (campaign_id, ward_id, PAGE_SIZE, (page - 1) * PAGE_SIZE),
     )
     found = [
@@ -528,7 +538,6 @@ class Progress:
     raised: int
     spent: int
     available: int
-    gifts: int
 
     @property
     def percent(self) -> int:
@@ -563,6 +572,37 @@ def chart(progress: Sequence[Progress]) -> tuple[list[Bar], int]:
 # ---- the pages ----------------------------------------------------------------------------
 
 
+class Kept:
+    """Figures and files kept per ledger state, the least recently used dropped first.
+
+    The ledger is append-only (its triggers refuse updates and deletes), so its highest gift
+    and disbursement ids name its state exactly: a kept value is good until a row is added
+    (by this process or another one on the same database).
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: OrderedDict[tuple[Any, ...], tuple[tuple[int, int], Any]] = OrderedDict()
+
+    async def get(
+        self,
+        key: tuple[Any, ...],
+        state: tuple[int, int],
+        make: Callable[[], Awaitable[Any]],
+    ) -> Any:
+        """The value kept under `key` for `state`, or made by `make` (and kept)."""
+        found = self.items.get(key)
+        if found is not None and found[0] == state:
+            self.items.move_to_end(key)
+            return found[1]
+        value = await make()
+        self.items[key] = (state, value)
+        self.items.move_to_end(key)
+        while len(self.items) > self.size:
+            self.items.popitem(last=False)
+        return value
+
+
 class FundDesk:
     """The fund pages of one site."""
 
@@ -572,6 +612,8 @@ class FundDesk:
         self.bank = BankStore(site.db)
         self.reconciler = Reconciler(self.ledger, self.bank)
         self.registrations = RegistrationRepository(site.db)
+        self.kept = Kept(256)
+        self.files = Kept(4)
 
     # --- scope ---
 
@@ -594,18 +636,33 @@ class FundDesk:
             raise web.HTTPNotFound
         return Scope(officer, ward, campaign)
 
-    async def progress(self, campaign: Campaign, ward_id: str) -> Progress:
-        """The campaign's figures for the ward (gifts minus disbursements, exact)."""
-        summary = await self.ledger.summary(campaign.id, ward_id=ward_id)
-        balance = await self.ledger.balance(ward_id=ward_id, campaign_id=campaign.id)
-        return Progress(
-            campaign,
-            campaign.target,
-            balance.gifts,
-            balance.spent,
-            balance.available,
-            summary.gifts,
+    async def state(self) -> tuple[int, int]:
+        """The ledger's state: its highest gift and disbursement ids (it is append-only)."""
+        row = await self.site.db.fetchone(
+            "SELECT (SELECT COALESCE(MAX(id), 0) FROM donation_entries),"
+            " (SELECT COALESCE(MAX(id), 0) FROM donation_disbursements)"
         )
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    async def balance(
+        self, ward_id: str, fund: str, campaign_id: int | None, state: tuple[int, int]
+    ) -> Balance:
+        """`Ledger.balance` (today, all dates), kept until the ledger changes."""
+        key = ("balance", ward_id, fund, campaign_id)
+
+        async def make() -> Balance:
+            return await self.ledger.balance(ward_id=ward_id, fund=fund, campaign_id=campaign_id)
+
+        found: Balance = await self.kept.get(key, state, make)
+        return found
+
+    async def progress(
+        self, campaign: Campaign, ward_id: str, state: tuple[int, int] | None = None
+    ) -> Progress:
+        """The campaign's figures for the ward (gifts minus disbursements, exact)."""
+        state = state or await self.state()
+        balance = await self.balance(ward_id, campaign.fund, campaign.id, state)
+        return Progress(campaign, campaign.target, balance.gifts, balance.spent, balance.available)
 
     def page(self, request: web.Request, template: str, **context: Any) -> web.Response:
         """A fund page (status from `context["status"]`, default 200)."""
@@ -626,11 +683,12 @@ class FundDesk:
             campaigns = [(c, c.ward_id) for c in every if c.ward_id is not None]
         else:
             raise web.HTTPNotFound
-        progress = [await self.progress(c, ward) for c, ward in campaigns]
+        state = await self.state()
+        progress = [await self.progress(c, ward, state) for c, ward in campaigns]
         funds = []
         if officer.ward_id is not None:
             for fund in sorted({c.fund for c, _ in campaigns}):
-                funds.append((fund, await self.ledger.balance(ward_id=officer.ward_id, fund=fund)))
+                funds.append((fund, await self.balance(officer.ward_id, fund, None, state)))
         ward = await self.site.services.users.ward(officer.ward_id) if officer.ward_id else None
         bars, height = chart(progress)
         return self.page(
@@ -651,7 +709,7 @@ class FundDesk:
         scope = await self.scope(request)
         figures = await self.progress(scope.campaign, scope.ward_id)
         gifts = await _gift_page(
-            self.ledger, scope.campaign.id, scope.ward_id, _page(request, "trang-thu")
+            self.ledger, scope.campaign, scope.ward_id, _page(request, "trang-thu")
         )
         outs = await _out_page(
             self.ledger, scope.campaign.id, scope.ward_id, _page(request, "trang-chi")
@@ -836,8 +894,6 @@ class FundDesk:
         status: int = 200,
     ) -> web.Response:
         campaign = scope.campaign
-        part = await self.ledger.balance(ward_id=scope.ward_id, campaign_id=campaign.id)
-        whole = await self.ledger.balance(ward_id=scope.ward_id, fund=campaign.fund)
         return self.page(
             request,
             "out_form.html",
@@ -847,20 +903,25 @@ class FundDesk:
             errors=errors,
             purposes=PURPOSES,
             methods=OUT_METHODS,
-            part=min(part.available, whole.available),
-            whole=whole.available,
+            part=await self.available(scope, campaign.id, None),
+            whole=await self.available(scope, None, None),
             today=self._today().isoformat(),
         )
 
     async def available(self, scope: Scope, campaign_id: int | None, on: date | None) -> int:
         """What may be paid out (the chat's rule: a campaign's part within the ward's fund)."""
         fund = scope.campaign.fund
-        balance = await self.ledger.balance(
-            ward_id=scope.ward_id, fund=fund, campaign_id=campaign_id, on=on
-        )
-        available = balance.available
-        if campaign_id is not None:
+        if on is None:  # today: the kept balances
+            state = await self.state()
+            balance = await self.balance(scope.ward_id, fund, campaign_id, state)
+            whole = await self.balance(scope.ward_id, fund, None, state)
+        else:
+            balance = await self.ledger.balance(
+                ward_id=scope.ward_id, fund=fund, campaign_id=campaign_id, on=on
+            )
             whole = await self.ledger.balance(ward_id=scope.ward_id, fund=fund, on=on)
+        available = balance.available
+        if campaign_id is not None:  # a campaign's money is also within the ward's fund
             available = min(available, whole.available)
         return max(available, 0)
 
@@ -972,31 +1033,41 @@ class FundDesk:
     # --- the statement (sao kê) ---
 
     async def statement(self, request: web.Request) -> web.StreamResponse:
-        """The campaign's statement as PDF, CSV or XLSX (period from `tu` / `den`, optional)."""
+        """The campaign's statement as PDF, CSV or XLSX (period from `tu` / `den`, optional).
+
+        The file is kept until the ledger changes (it would be the same, but for the time it
+        says it was made); every download is audited with its checksum, as in the chat.
+        """
         scope = await self.scope(request)
         fmt = request.match_info["fmt"]
         t = self.site.translator(request)
         start = read_day(request.query.get("tu", ""))
         end = read_day(request.query.get("den", ""))
         now = self.site.clock()
-        made = await make_statement(
-            self.ledger,
-            self.site.services.users,
-            t,
-            campaign=scope.campaign,
-            start=start,
-            end=end,
-            now=now,
-        )
-        data = await asyncio.to_thread(render, made, t, fmt)
+        campaign = scope.campaign
+
+        async def make() -> tuple[bytes, str, str]:
+            made = await make_statement(
+                self.ledger,
+                self.site.services.users,
+                t,
+                campaign=campaign,
+                start=start,
+                end=end,
+                now=now,
+            )
+            data = await asyncio.to_thread(render, made, t, fmt)
+            return data, file_name(made, fmt), made.checksum
+
+        key = ("statement", campaign.id, fmt, t.language, start, end)
+        data, name, checksum = await self.files.get(key, await self.state(), make)
         await self.site.services.audit.record(
             actor_user_id=scope.officer.id,
             action="donations.statement_exported",
-            target=f"campaign:{scope.campaign.id}",
-            detail={"format": fmt, "checksum": made.checksum, "via": "web"},
+            target=f"campaign:{campaign.id}",
+            detail={"format": fmt, "checksum": checksum, "via": "web"},
             now=now,
         )
-        name = file_name(made, fmt)
         return web.Response(
             body=data,
             content_type=_MIME[fmt].split(";")[0],
