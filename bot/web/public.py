@@ -32,11 +32,12 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from aiohttp import web
 
-from bot.core.i18n import Translator, to_local
+from bot.core.i18n import Translator, format_day, format_vnd, to_local
 from bot.core.turn import Turn
 from bot.core.types import Inbound, Role, User
 from bot.web.site import WebSite
@@ -67,18 +68,122 @@ _RECEIPT = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
 _P = "web.public."
 
 _STATE = (
-    "SELECT (SELECT id FROM donation_entries WHERE campaign_id = :c ORDER BY id DESC LIMIT 1),"
-    " (SELECT id FROM donation_disbursements WHERE campaign_id = :c ORDER BY id DESC LIMIT 1)"
+    "SELECT MAX(COALESCE((SELECT MAX(id) FROM donation_entries"
+    " WHERE campaign_id = :c AND kind = 'gift'), 0),"
+    " COALESCE((SELECT MAX(id) FROM donation_entries"
+    " WHERE campaign_id = :c AND kind = 'reversal'), 0)),"
+    " (SELECT COALESCE(MAX(id), 0) FROM donation_disbursements WHERE campaign_id = :c)"
+)
+_REVERSALS = (
+    "SELECT COUNT(*) FROM donation_entries WHERE campaign_id = :c AND kind = 'reversal'"
+    " AND id <= :top"
+)
+_NEW_ROWS = (
+    "SELECT id, kind, donor_type, method, donated_on, amount FROM donation_entries"
+    " WHERE campaign_id = :c AND id > :after ORDER BY id"
 )
 _GIFT_PAGE = (
     "SELECT e.receipt, e.donated_on, e.donor_type,"
     " CASE WHEN e.public = 1 THEN e.donor_name ELSE '' END AS name,"
-    " e.amount, e.method, e.goods, e.quantity, e.ward_id"
-    " FROM donation_entries e"
-    " WHERE e.campaign_id = :c AND e.kind = 'gift'"
-    " AND NOT EXISTS (SELECT 1 FROM donation_entries r WHERE r.reverses_id = e.id)"
-    " ORDER BY e.id DESC LIMIT :limit OFFSET :offset"
+    " e.amount, e.method, e.goods, e.quantity, e.ward_id,"
+    " (SELECT r.receipt FROM donation_entries r WHERE r.reverses_id = e.id) AS reversed_by"
+    " FROM donation_entries e WHERE e.id IN (SELECT id FROM donation_entries"
+    " WHERE campaign_id = :c AND kind = 'gift' ORDER BY id DESC LIMIT :limit OFFSET :offset)"
+    " ORDER BY e.id DESC"
 )
+
+
+@lru_cache(maxsize=8192)
+def _money(amount: int, language: str) -> str:
+    """`format_vnd`, kept: Babel takes a good half millisecond per amount."""
+    return format_vnd(amount, language)
+
+
+@lru_cache(maxsize=4096)
+def _day(value: date, language: str) -> str:
+    """`format_day`, kept."""
+    return format_day(value, language)
+
+
+def writers(language: str) -> dict[str, Any]:
+    """`vnd(amount)` and `when(day)` for templates: the site's `money` and `day`, kept."""
+    return {
+        "vnd": lambda amount: _money(int(amount), language),
+        "when": lambda value: _day(value, language) if isinstance(value, date) else "",
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """A campaign's gift sums up to row `top`, as `Ledger.summary` counts them.
+
+    Made once from `Ledger.summary`, then moved on by the rows added since (the ledger is
+    append-only): a gift adds its amount and one gift; a reversal (negative) subtracts its
+    amount and the gift it reverses. `summary()` gives them back in `Ledger.summary`'s shape
+    and order (a test holds the two equal).
+    """
+
+    top: int
+    raised: int
+    gifts: int
+    reversals: int
+    by_type: dict[str, int]
+    by_method: dict[str, int]
+    by_day: dict[date, int]
+
+    @classmethod
+    def of(cls, summary: Summary, *, top: int, reversals: int) -> Tally:
+        """The tally of a summary read at state `top`."""
+        return cls(
+            top=top,
+            raised=summary.raised,
+            gifts=summary.gifts,
+            reversals=reversals,
+            by_type=dict(summary.by_donor_type),
+            by_method=dict(summary.by_method),
+            by_day=dict(summary.by_day),
+        )
+
+    def plus(self, rows: list[Any]) -> Tally:
+        """This tally moved on by `rows` (id, kind, donor type, method, day, amount)."""
+        if not rows:
+            return self
+        by_type, by_method, by_day = dict(self.by_type), dict(self.by_method), dict(self.by_day)
+        raised, gifts, reversals = self.raised, self.gifts, self.reversals
+        for _id, kind, donor_type, method, day_text, amount in rows:
+            day = date.fromisoformat(day_text)
+            raised += amount
+            gifts += 1 if kind == "gift" else -1
+            reversals += 0 if kind == "gift" else 1
+            by_type[donor_type] = by_type.get(donor_type, 0) + amount
+            by_method[method] = by_method.get(method, 0) + amount
+            by_day[day] = by_day.get(day, 0) + amount
+        top = int(rows[-1][0])
+        return Tally(top, raised, gifts, reversals, by_type, by_method, by_day)
+
+    @property
+    def gift_rows(self) -> int:
+        """Gift rows, reversed or not (each reversal un-counts exactly one gift)."""
+        return self.gifts + self.reversals
+
+    def summary(self) -> Summary:
+        """As `Ledger.summary`: sums by key order, zero sums left out but for days."""
+        return Summary(
+            raised=self.raised,
+            gifts=self.gifts,
+            by_donor_type={k: v for k, v in sorted(self.by_type.items()) if v},
+            by_method={k: v for k, v in sorted(self.by_method.items()) if v},
+            by_day=sorted(self.by_day.items()),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MoneyOut:
+    """A campaign's disbursements up to row `top`: their sum and the payments shown."""
+
+    top: int
+    spent: int
+    payments: tuple[Disbursement, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +191,8 @@ class Figures:
     """A campaign's public figures at one state of the ledger."""
 
     summary: Summary
+    gift_rows: int
+    """Gift rows listed (the reversed ones too, marked): the gift list's length."""
     spent: int
     payments: tuple[Disbursement, ...]
     """Payments not reversed, newest first (what `/minhbach` lists)."""
@@ -98,17 +205,19 @@ class Figures:
 
 @dataclass(frozen=True, slots=True)
 class GiftRow:
-    """One gift as the public sees it."""
+    """One gift as the public sees it, its day and amount already written out."""
 
     receipt: str
-    day: date
+    day: str
     donor: str
     donor_type: str
-    amount: int
+    amount: str
     method: str
     goods: str
     quantity: str
     ward: str
+    reversed_by: str
+    """The receipt of the reversal that undid it ("" when none)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +345,8 @@ class PublicPages:
             DisburseFlow(self.ledger, RegistrationRepository(site.db)),
             self.bank,
         )
-        self._figures: OrderedDict[int, tuple[tuple[int, int], Figures]] = OrderedDict()
+        self._tallies: OrderedDict[int, Tally] = OrderedDict()
+        self._outs: dict[int, MoneyOut] = {}
         self._files: OrderedDict[tuple[int, str], tuple[tuple[int, int], bytes, str]] = (
             OrderedDict()
         )
@@ -245,49 +355,90 @@ class PublicPages:
     # --- reading --------------------------------------------------------------------------
 
     async def state(self, campaign_id: int) -> tuple[int, int]:
-        """The campaign's highest gift and disbursement row ids: its ledger state."""
+        """The campaign's highest gift-ledger and disbursement row ids: its ledger state."""
         row = await self.site.db.fetchone(_STATE, {"c": campaign_id})
         assert row is not None
         return int(row[0] or 0), int(row[1] or 0)
 
     async def figures(self, campaign: Campaign) -> Figures:
-        """The campaign's totals and payments, made again only when the ledger grew."""
-        state = await self.state(campaign.id)
-        kept = self._figures.get(campaign.id)
-        if kept is not None and kept[0] == state:
-            self._figures.move_to_end(campaign.id)
-            return kept[1]
-        summary = await self.ledger.summary(campaign.id)
-        spent = await self.reports.spent(campaign, None)
+        """The campaign's totals and payments at the ledger's current state."""
+        gift_top, out_top = await self.state(campaign.id)
+        tally = await self._tally(campaign.id, gift_top)
+        out = self._outs.get(campaign.id)
+        if out is None or out.top != out_top:
+            out = await self._money_out(campaign)
+            self._outs[campaign.id] = out
+        return Figures(tally.summary(), tally.gift_rows, out.spent, out.payments)
+
+    async def _tally(self, campaign_id: int, top: int) -> Tally:
+        """The kept tally moved on by the rows added since; made afresh the first time."""
+        kept = self._tallies.get(campaign_id)
+        if kept is None or kept.top > top:
+            kept = await self._fresh_tally(campaign_id, top)
+            if kept is None:
+                return await self._unkept_tally(campaign_id)
+        elif kept.top < top:
+            rows = await self.site.db.fetchall(_NEW_ROWS, {"c": campaign_id, "after": kept.top})
+            kept = kept.plus([tuple(row) for row in rows])
+        self._tallies[campaign_id] = kept
+        self._tallies.move_to_end(campaign_id)
+        if len(self._tallies) > KEPT_CAMPAIGNS:
+            self._tallies.popitem(last=False)
+        return kept
+
+    async def _fresh_tally(self, campaign_id: int, top: int) -> Tally | None:
+        """`Ledger.summary` at state `top`; None when gifts keep landing while it is read.
+
+        The summary is known to be of `top` when the state is still `top` after it was read
+        (row ids only grow), so a later step never counts a row twice.
+        """
+        for _ in range(3):
+            summary = await self.ledger.summary(campaign_id)
+            row = await self.site.db.fetchone(_REVERSALS, {"c": campaign_id, "top": top})
+            now_top, _out = await self.state(campaign_id)
+            if now_top == top and row is not None:
+                return Tally.of(summary, top=top, reversals=int(row[0]))
+            top = now_top  # a gift landed meanwhile: read again at the new state
+        return None
+
+    async def _unkept_tally(self, campaign_id: int) -> Tally:
+        """The summary as it is now, not kept (its state is not known for sure)."""
+        summary = await self.ledger.summary(campaign_id)
+        row = await self.site.db.fetchone(_REVERSALS, {"c": campaign_id, "top": 1 << 62})
+        return Tally.of(summary, top=-1, reversals=int(row[0]) if row else 0)
+
+    async def _money_out(self, campaign: Campaign) -> MoneyOut:
+        """The campaign's disbursements: their sum (as `Reports.spent`) and the payments shown.
+
+        One read: the state, the sum and the list come from the same rows.
+        """
         rows = await self.ledger.disbursements(campaign_id=campaign.id)
         reversed_ids = {row.reverses_id for row in rows if row.reverses_id is not None}
         payments = tuple(
             row for row in reversed(rows) if row.kind == "payment" and row.id not in reversed_ids
         )
-        found = Figures(summary, spent, payments)
-        self._figures[campaign.id] = (state, found)
-        if len(self._figures) > KEPT_CAMPAIGNS:
-            self._figures.popitem(last=False)
-        return found
+        top = max((row.id for row in rows), default=0)
+        return MoneyOut(top, sum(row.amount for row in rows), payments)
 
-    async def gift_page(self, campaign_id: int, page: Pager, t: Translator) -> list[GiftRow]:
-        """One page of the campaign's gifts (not reversed), newest first."""
+    async def gift_page(self, campaign_id: int, page: Pager, language: str) -> list[GiftRow]:
+        """One page of the campaign's gifts, newest first (the reversed ones marked)."""
         rows = await self.site.db.fetchall(
             _GIFT_PAGE, {"c": campaign_id, "limit": page.size, "offset": page.offset}
         )
         wards = await self._ward_names({str(row["ward_id"]) for row in rows})
-        anonymous = t("donations.statement.anonymous")
+        anonymous = Translator(language)("donations.statement.anonymous")
         return [
             GiftRow(
                 receipt=str(row["receipt"]),
-                day=date.fromisoformat(row["donated_on"]),
+                day=_day(date.fromisoformat(row["donated_on"]), language),
                 donor=str(row["name"]) or anonymous,
                 donor_type=str(row["donor_type"]),
-                amount=int(row["amount"]),
+                amount=_money(int(row["amount"]), language),
                 method=str(row["method"]),
                 goods=str(row["goods"]),
                 quantity=str(row["quantity"]),
                 ward=wards.get(str(row["ward_id"]), str(row["ward_id"])),
+                reversed_by=str(row["reversed_by"] or ""),
             )
             for row in rows
         ]
@@ -341,17 +492,17 @@ class PublicPages:
             problem=problem,
             ward_names=names,
             today=to_local(self.site.clock()).date(),
+            **writers(self.site.language(request)),
         )
 
     async def campaign(self, request: web.Request) -> web.StreamResponse:
         """One campaign: progress, balance, chart, gifts, payments, QR and statement."""
         campaign = await self._campaign(request)
         language = self.site.language(request)
-        t = Translator(language)
         figures = await self.figures(campaign)
-        gifts_at = pager(request, "trang", figures.summary.gifts)
+        gifts_at = pager(request, "trang", figures.gift_rows)
         payments_at = pager(request, "trang_chi", len(figures.payments))
-        gifts = await self.gift_page(campaign.id, gifts_at, t)
+        gifts = await self.gift_page(campaign.id, gifts_at, language)
         shown = figures.payments[payments_at.offset : payments_at.offset + payments_at.size]
         communes = await self._ward_names({row.ward_id for row in shown})
         account = await self._open_account(campaign)
@@ -378,6 +529,7 @@ class PublicPages:
             bank=bank_label(account.bin) if account else "",
             qr_lines=qr_lines,
             today=to_local(self.site.clock()).date(),
+            **writers(language),
         )
 
     async def qr_png(self, request: web.Request) -> web.StreamResponse:

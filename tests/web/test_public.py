@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import io
+import random
 import re
 from datetime import date
 
@@ -11,6 +12,7 @@ import zxingcpp
 from PIL import Image
 
 from bot.core.i18n import Translator
+from bot.web.public import PublicPages
 from handlers.donations._statement import verify_bytes
 from storage.bank import BankStore
 from storage.ledger import Ledger, NewDisbursement, NewEntry
@@ -41,19 +43,27 @@ async def get(web_app: WebApp, path: str) -> tuple[int, str]:
 
 
 async def gift(
-    web_app: WebApp, amount: int, *, name: str = "", public: bool = False, key: str = ""
+    web_app: WebApp,
+    amount: int,
+    *,
+    name: str = "",
+    public: bool = False,
+    key: str = "",
+    day: date = date(2026, 11, 20),
+    method: str = "cash",
+    donor_type: str = "person",
 ) -> str:
-    """Record a cash gift to the demo campaign; its receipt."""
+    """Record a gift to the demo campaign (cash by default); its receipt."""
     entry = await Ledger(web_app.app.db).append(
         NewEntry(
             campaign_id=1,
             ward_id=WARD,
-            donor_type="person",
+            donor_type=donor_type,
             donor_name=name,
             public=public,
             amount=amount,
-            method="cash",
-            donated_on=date(2026, 11, 20),
+            method=method,
+            donated_on=day,
             recorded_by=None,
             idempotency_key=key or None,
         ),
@@ -129,14 +139,11 @@ async def test_the_page_agrees_with_minhbach(web_app: WebApp) -> None:
     _, page = await get(web_app, "/chien-dich/1")
     assert f"Còn lại {money(DEMO_RAISED - 3_000_000)}" in visible(page)
     _, listing = await get(web_app, "/chien-dich")
-    assert (
-        vi(
-            "web.public.card_balance",
-            spent=money(3_000_000),
-            available=money(DEMO_RAISED - 3_000_000),
-        )
-        in visible(listing)
-    )
+    assert vi(
+        "web.public.card_balance",
+        spent=money(3_000_000),
+        available=money(DEMO_RAISED - 3_000_000),
+    ) in visible(listing)
 
 
 async def test_a_new_gift_shows_at_once(web_app: WebApp) -> None:
@@ -153,8 +160,43 @@ async def test_a_new_gift_shows_at_once(web_app: WebApp) -> None:
     assert entry is not None
     await ledger.reverse(entry.id, reason="ghi nhầm", recorded_by=None, now=web_app.clock())
     _, undone = await get(web_app, "/chien-dich/1")
-    assert f"Đã thu (các khoản ủng hộ) {money(DEMO_RAISED)}" in visible(undone)
-    assert receipt not in undone
+    text = visible(undone)
+    assert f"Đã thu (các khoản ủng hộ) {money(DEMO_RAISED)}" in text
+    assert "Số khoản ủng hộ: 5" in text
+    reversal = await ledger.reversal_of(entry.id)
+    assert reversal is not None
+    assert f"{receipt} {vi('web.public.reversed', number=reversal.receipt)}" in text
+
+
+async def test_the_kept_figures_are_the_ledgers_summary(web_app: WebApp) -> None:
+    """Gifts and reversals landing between views: the page's figures stay `Ledger.summary`'s."""
+    pages = PublicPages(web_app.site)
+    ledger = Ledger(web_app.app.db)
+    campaign = await ledger.campaign(1)
+    assert campaign is not None
+    rng = random.Random(5)
+    open_receipts: list[str] = []
+    for step in range(40):
+        if rng.random() < 0.7 or not open_receipts:
+            receipt = await gift(
+                web_app,
+                rng.randrange(1, 500) * 10_000,
+                key=f"kept-{step}",
+                day=date(2026, rng.choice((3, 10, 11)), rng.randint(1, 20)),
+                method=rng.choice(("cash", "transfer")),
+                donor_type=rng.choice(("person", "business", "salary")),
+            )
+            open_receipts.append(receipt)
+        else:
+            entry = await ledger.by_receipt(open_receipts.pop(rng.randrange(len(open_receipts))))
+            assert entry is not None
+            await ledger.reverse(entry.id, reason="thử", recorded_by=None, now=web_app.clock())
+        if step % 3 == 0 or step == 39:
+            kept = (await pages.figures(campaign)).summary
+            truth = await ledger.summary(1)
+            assert kept == truth
+            assert list(kept.by_donor_type.items()) == list(truth.by_donor_type.items())
+            assert list(kept.by_method.items()) == list(truth.by_method.items())
 
 
 async def test_long_lists_are_paged(web_app: WebApp) -> None:
@@ -224,8 +266,11 @@ async def test_the_lookup_gives_the_chats_answer(web_app: WebApp) -> None:
     resident = Chat(web_app.app, "resident-lookup")
     await resident.send("/start")
     for number in ("VNN-HC-2026-000001", "VNN-HC-2026-000005", voucher, "VNN-HC-2026-999999"):
-        chat = [line for reply in await resident.send(f"/tracuu {number}") for line in
-                reply.text.splitlines()]
+        chat = [
+            line
+            for reply in await resident.send(f"/tracuu {number}")
+            for line in reply.text.splitlines()
+        ]
         status, page = await get(web_app, f"/tra-cuu?so={number}")
         assert status == 200
         assert f'value="{number}"' in page
@@ -243,9 +288,10 @@ async def test_bad_lookups_are_told_and_keep_the_field(web_app: WebApp) -> None:
     assert status == 400
     assert vi("web.public.lookup_empty") in html.unescape(empty)
     typed = '<b>VNN"</b>'
-    async with web_app.client() as http, http.get(
-        web_app.url("/tra-cuu"), params={"so": typed}
-    ) as response:
+    async with (
+        web_app.client() as http,
+        http.get(web_app.url("/tra-cuu"), params={"so": typed}) as response,
+    ):
         assert response.status == 400
         page = await response.text()
     assert vi("web.public.lookup_malformed", most=40) in html.unescape(page)
