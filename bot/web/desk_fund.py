@@ -783,6 +783,9 @@ class FundDesk:
             return self._gift_page(request, scope, values, form.errors, "", 400)
         warning = await self._duplicate(scope, values, t)
         if warning:
+            done = await _used_entry(self.ledger, _ledger_key(scope.officer, key))
+            if done is not None:  # the reference is this form's own gift, pressed twice
+                raise web.HTTPSeeOther(f"/can-bo/quy/{scope.campaign.id}/thu/{done}")
             return self._gift_page(request, scope, values, {}, warning, 400)
         try:
             entry = await self.ledger.append(form.entry(scope, key), now=self.site.clock())

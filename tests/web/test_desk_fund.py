@@ -117,6 +117,8 @@ async def test_a_gift_is_recorded_once_and_its_receipt_shown_after_commit(
         assert first.status == second.status == 303
         target = first.headers["Location"]
         assert second.headers["Location"].split("?")[0] == target.split("?")[0]
+        first.release()
+        second.release()
         async with http.post(url, data=data, allow_redirects=False) as third:
             assert third.headers["Location"].split("?")[0] == target.split("?")[0]
         async with http.get(web_app.url(target)) as page:
@@ -382,3 +384,53 @@ async def test_the_desk_needs_a_signed_in_officer(web_app: WebApp) -> None:
         for path in ("/can-bo/quy", f"/can-bo/quy/{cid}", f"/can-bo/quy/{cid}/sao-ke.pdf"):
             async with http.get(web_app.url(path), allow_redirects=False) as page:
                 assert page.status == 303 and page.headers["Location"] == "/dang-nhap"
+
+
+async def test_a_gift_in_kind_keeps_its_goods_and_a_transfer_pressed_twice_is_one(
+    web_app: WebApp,
+) -> None:
+    """Goods and quantity reach the ledger and the receipt; a transfer sent twice at once is one."""
+    cid = await demo_campaign(web_app)
+    before = await count(web_app, "donation_entries")
+    url = web_app.url(f"/can-bo/quy/{cid}/ghi-nhan")
+    async with await signed_in(web_app) as http:
+        _, token, key = await form(http, url)
+        goods = {**GIFT, "method": "in_kind", "goods": "gạo ST25", "quantity": "20 bao 10 kg"}
+        async with http.post(url, data={**goods, "csrf": token, "key": key}) as page:
+            text = await page.text()
+        assert "gạo ST25 · 20 bao 10 kg" in text and "Số biên nhận" in text
+        _, token, key = await form(http, url)
+        transfer = {**GIFT, "method": "transfer", "reference": "FT-NEW-1", "csrf": token}
+        pressed = await asyncio.gather(
+            *(http.post(url, data={**transfer, "key": key}, allow_redirects=False) for _ in "ab")
+        )
+        assert [r.status for r in pressed] == [303, 303]
+        assert len({r.headers["Location"].split("?")[0] for r in pressed}) == 1
+        for response in pressed:
+            response.release()
+    assert await count(web_app, "donation_entries") == before + 2
+    found = await Ledger(web_app.app.db).entries(campaign_id=cid)
+    assert (found[-2].goods, found[-2].quantity) == ("gạo ST25", "20 bao 10 kg")
+    assert found[-1].reference == "FT-NEW-1"
+
+
+async def test_goods_paid_from_the_whole_fund_to_a_household_code(web_app: WebApp) -> None:
+    """A payment in kind from the ward's whole fund, to a household code, keeps its goods."""
+    cid = await demo_campaign(web_app)
+    async with await signed_in(web_app) as http:
+        url = web_app.url(f"/can-bo/quy/{cid}/chi")
+        _, token, key = await form(http, url)
+        bad = {**OUT, "source": "fund", "beneficiary": "code", "code": "ab", "kind": "goods"}
+        async with http.post(
+            url, data={**bad, "amount": "3 triệu", "csrf": token, "key": key}
+        ) as r:
+            text = await r.text()
+        assert "Chưa nhận ra mã hồ sơ hay mã hộ" in text and "Hãy ghi hiện vật là gì." in text
+        data = {**bad, "code": "hc-048-0012", "goods": "gạo", "quantity": "10 bao"}
+        async with http.post(
+            url, data={**data, "amount": "3 triệu", "csrf": token, "key": key}
+        ) as r:
+            assert "Đã ghi phiếu chi số" in await r.text()
+    (row,) = await Ledger(web_app.app.db).disbursements(ward_id=DEMO_WARD.id)
+    assert row.campaign_id is None and row.method == "in_kind"
+    assert (row.goods, row.quantity, row.household_code) == ("gạo", "10 bao", "HC-048-0012")
