@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import date
 
 import aiohttp
 
@@ -434,3 +435,69 @@ async def test_goods_paid_from_the_whole_fund_to_a_household_code(web_app: WebAp
     (row,) = await Ledger(web_app.app.db).disbursements(ward_id=DEMO_WARD.id)
     assert row.campaign_id is None and row.method == "in_kind"
     assert (row.goods, row.quantity, row.household_code) == ("gạo", "10 bao", "HC-048-0012")
+
+
+async def pay(http: aiohttp.ClientSession, web_app: WebApp, cid: int, amount: str) -> str:
+    """Record a payment through the form; the address of its voucher page."""
+    url = web_app.url(f"/can-bo/quy/{cid}/chi")
+    _, token, key = await form(http, url)
+    data = {**OUT, "amount": amount, "csrf": token, "key": key}
+    async with http.post(url, data=data, allow_redirects=False) as done:
+        assert done.status == 303, await done.text()
+        return done.headers["Location"].split("?")[0]
+
+
+async def test_a_payment_is_reversed_and_a_gift_already_spent_cannot_be(web_app: WebApp) -> None:
+    """Reversing a payment gives the money back; a gift whose money was paid out stays."""
+    cid = await demo_campaign(web_app)
+    ledger = Ledger(web_app.app.db)
+    biggest = max(await ledger.entries(campaign_id=cid), key=lambda e: e.amount)
+    async with await signed_in(web_app) as http:
+        voucher_page = await pay(http, web_app, cid, "70 triệu")
+        gift_page = web_app.url(f"/can-bo/quy/{cid}/thu/{biggest.id}")
+        _, token, key = await form(http, gift_page)
+        data = {"csrf": token, "key": key, "reason": "ghi nhầm"}
+        async with http.post(gift_page + "/dao", data=data) as refused:
+            assert refused.status == 400
+            assert "tiền của nó đã được chi" in await refused.text()
+        _, token, key = await form(http, web_app.url(voucher_page))
+        data = {"csrf": token, "key": key, "reason": "chi nhầm hộ"}
+        async with http.post(web_app.url(voucher_page + "/dao"), data=data) as done:
+            assert "Đã ghi bút toán đảo" in await done.text()
+        async with http.get(web_app.url(f"/can-bo/quy/{cid}")) as page:
+            assert 'id="available">78.300.000\u00a0₫<' in await page.text()
+    balance = await ledger.balance(ward_id=DEMO_WARD.id, campaign_id=cid)
+    assert (balance.spent, balance.available) == (0, DEMO_RAISED)
+    assert await ledger.reversal_of(biggest.id) is None
+
+
+async def test_a_statement_in_xlsx_is_read_as_the_bank_exports_it(web_app: WebApp) -> None:
+    """An XLSX with the bank's heading rows above the table: its line is proposed and recorded."""
+    from io import BytesIO
+
+    from openpyxl import Workbook
+
+    cid = await demo_campaign(web_app)
+    await BankStore(web_app.app.db).set_account(
+        cid, bin_code="970436", number="0011", name="UBMTTQ", actor=None, now=web_app.clock()
+    )
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["NGÂN HÀNG TMCP NGOẠI THƯƠNG VIỆT NAM"])
+    sheet.append(["Ngày GD", "Ghi có", "Diễn giải", "Số bút toán"])
+    sheet.append([date(2026, 11, 19), 1_200_000, f"UNG HO GN{cid}", "XL1"])
+    data = BytesIO()
+    book.save(data)
+    async with await signed_in(web_app) as http:
+        url = web_app.url(f"/can-bo/quy/{cid}/doi-soat")
+        async with http.get(url) as page:
+            token = csrf_of(await page.text())
+        text = await upload(http, url, token, data.getvalue())
+        assert "Đề xuất ghi nhận (1)" in text and "XL1" in text
+        action = re.search(r'action="(/can-bo/quy/\d+/doi-soat/\d+/ghi)"', text)
+        assert action is not None
+        async with http.post(web_app.url(action[1]), data={"csrf": token, "line": "all"}) as r:
+            assert "Số biên nhận" in await r.text()
+    (found,) = await Ledger(web_app.app.db).gifts_with_reference(DEMO_WARD.id, "XL1")
+    assert found.amount == 1_200_000 and found.donated_on == date(2026, 11, 19)
