@@ -60,10 +60,11 @@ MAX_RECEIPT = 40  # what `/tracuu` reads of its argument
 MAX_PAGE_DIGITS = 6
 KEPT_CAMPAIGNS = 64
 KEPT_FILES = 4
-CHART_WIDTH = 640
-CHART_HEIGHT = 220
-CHART_TOP = 16
-CHART_BOTTOM = 40
+CHART_WIDTH = 340  # CSS pixels: fits a phone; a slot of at least CHART_SLOT per month
+CHART_SLOT = 34
+CHART_HEIGHT = 200
+CHART_TOP = 12
+CHART_BOTTOM = 30
 _RECEIPT = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
 _P = "web.public."
 
@@ -225,6 +226,8 @@ class Bar:
     """One month's bar of the chart, in SVG units."""
 
     label: str
+    short: str
+    """The label under the bar (03/26)."""
     amount: int
     total: int
     x: float
@@ -268,6 +271,11 @@ def pager(request: web.Request, param: str, count: int) -> Pager:
     return Pager(page, pages, count, param)
 
 
+def chart_width(months: int) -> int:
+    """The chart's width for `months` bars."""
+    return max(CHART_WIDTH, CHART_SLOT * months)
+
+
 def month_bars(by_day: list[tuple[date, int]], language: str) -> list[Bar]:
     """The money received each month (reversals subtract) as bars scaled to the chart."""
     months: dict[tuple[int, int], int] = {}
@@ -277,7 +285,7 @@ def month_bars(by_day: list[tuple[date, int]], language: str) -> list[Bar]:
         return []
     highest = max(max(months.values()), 1)
     room = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM
-    slot = CHART_WIDTH / len(months)
+    slot = chart_width(len(months)) / len(months)
     bars: list[Bar] = []
     total = 0
     for index, ((year, month), amount) in enumerate(sorted(months.items())):
@@ -287,6 +295,7 @@ def month_bars(by_day: list[tuple[date, int]], language: str) -> list[Bar]:
         bars.append(
             Bar(
                 label=label,
+                short=f"{month:02d}/{year % 100:02d}",
                 amount=amount,
                 total=total,
                 x=round(index * slot + slot * 0.15, 1),
@@ -511,6 +520,7 @@ class PublicPages:
             reply = self.qr.qr_reply(visitor_turn(self.site, language), campaign, account, None)
             qr_lines = reply.text.splitlines()
         ward = await self.site.services.users.ward(campaign.ward_id) if campaign.ward_id else None
+        bars = month_bars(figures.summary.by_day, language)
         return self.site.render(
             request,
             "public/campaign.html",
@@ -518,8 +528,8 @@ class PublicPages:
             ward=ward,
             figures=figures,
             percent=_percent(figures.summary.raised, campaign.target),
-            bars=month_bars(figures.summary.by_day, language),
-            chart=_chart_box(),
+            bars=bars,
+            chart=_chart_box(chart_width(len(bars))),
             gifts=gifts,
             gifts_at=gifts_at,
             payments=shown,
@@ -610,12 +620,12 @@ def _percent(raised: int, target: int) -> str:
     return f"{raised * 100 / target:.1f}".replace(".", ",") if target else "0"
 
 
-def _chart_box() -> dict[str, int]:
+def _chart_box(width: int) -> dict[str, int]:
     return {
-        "width": CHART_WIDTH,
+        "width": width,
         "height": CHART_HEIGHT,
         "base": CHART_HEIGHT - CHART_BOTTOM,
-        "label_y": CHART_HEIGHT - CHART_BOTTOM + 18,
+        "label_y": CHART_HEIGHT - CHART_BOTTOM + 17,
     }
 
 
