@@ -312,8 +312,8 @@ class _Digest:
         self.digest = hashlib.sha256(state.text().encode())
         self.pending: list[str] = []
 
-    def add(self, line: Line) -> None:
-        self.pending.append(line.canonical())
+    def add(self, canonical: str) -> None:
+        self.pending.append(canonical)
         if len(self.pending) >= _HASH_BATCH:
             self.flush()
 
@@ -328,15 +328,16 @@ class _Digest:
 
 
 class _Days:
-    """ISO day text → `date`, each distinct day parsed once and its object shared."""
+    """ISO day text → `date` and its own ISO text, each distinct day parsed once, shared."""
 
     def __init__(self) -> None:
-        self.known: dict[str, date] = {}
+        self.known: dict[str, tuple[date, str]] = {}
 
-    def __call__(self, text: str) -> date:
+    def __call__(self, text: str) -> tuple[date, str]:
         found = self.known.get(text)
         if found is None:
-            found = self.known[text] = date.fromisoformat(text)
+            day = date.fromisoformat(text)
+            found = self.known[text] = (day, day.isoformat())
         return found
 
 
@@ -356,16 +357,64 @@ class _Sums:
         self.by_second[second] = self.by_second.get(second, 0) + amount
 
 
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What gift lines of one donor, kind, method and goods share: their cells and JSON."""
+
+    kind: str
+    party: str
+    category: str
+    ward: str
+    method: str
+    goods: str
+    quantity: str
+    note: str
+    middle: str  # the canonical JSON of the cells from `kind` to `quantity`
+    tail: str  # and of `note`
+
+
+def _gift_shape(
+    labels: _Labels,
+    ward_id: str,
+    kind: str,
+    reversed_receipt: str | None,
+    donor_type: str,
+    name: str,
+    method: str,
+    goods: str,
+    quantity: str,
+) -> _Shape:
+    reversal = kind == "reversal"
+    party = labels.text(name) if name and not reversal else ""
+    note = ""
+    if reversal and reversed_receipt is not None:
+        note = clean(labels.t("donations.statement.reverses", number=reversed_receipt))
+    cells = (
+        labels.get(f"donations.statement.kind.{kind}", kind),
+        party or labels.get("donations.statement.anonymous", "Nhà hảo tâm"),
+        labels.get(f"donations.type.{donor_type}", donor_type),
+        labels.ward(ward_id),
+        labels.get(f"donations.method.{method}", method),
+        labels.text(goods),
+        labels.text(quantity),
+    )
+    return _Shape(*cells, note, ",".join(map(_quoted, cells)), _quoted(note))
+
+
 def gift_lines(
     rows: Iterable[StatementGift], labels: _Labels, digest: _Digest, sums: _Sums
 ) -> list[Line]:
     """The gift lines (and reversals) of `rows`; a donor named only when they agreed.
 
-    Each line is hashed and summed (by donor type, then method) as it is built.
+    Each line is hashed and summed (by donor type, then method) as it is built. Lines of one
+    donor, kind, method and goods share their cells (a `_Shape`, made once); a line's
+    canonical text is put together from the shape's, the same text as `Line.canonical`
+    (which the tests and `verify` recompute from the lines themselves).
     """
-    anonymous = labels.get("donations.statement.anonymous", "Nhà hảo tâm")
     days = _Days()
+    shapes: dict[tuple[str, str, str | None, str, str, str, str, str], _Shape] = {}
     lines: list[Line] = []
+    quoted = _quoted
     for (
         _id,
         receipt,
@@ -376,31 +425,35 @@ def gift_lines(
         name,
         amount,
         method,
-        day,
+        day_text,
         goods,
         quantity,
     ) in rows:
-        reversal = kind == "reversal"
-        party = labels.text(name) if name and not reversal else ""
-        note = ""
-        if reversal and reversed_receipt is not None:
-            note = clean(labels.t("donations.statement.reverses", number=reversed_receipt))
-        line = Line(
-            number=labels.text(receipt),
-            day=days(day),
-            kind=labels.get(f"donations.statement.kind.{kind}", kind),
-            party=party or anonymous,
-            category=labels.get(f"donations.type.{donor_type}", donor_type),
-            ward=labels.ward(ward_id),
-            method=labels.get(f"donations.method.{method}", method),
-            goods=labels.text(goods),
-            quantity=labels.text(quantity),
-            money_in=amount,
-            money_out=0,
-            note=note,
+        key = (ward_id, kind, reversed_receipt, donor_type, name, method, goods, quantity)
+        shape = shapes.get(key)
+        if shape is None:
+            shape = _gift_shape(labels, *key)
+            if len(shapes) < 100_000:
+                shapes[key] = shape
+        number = labels.text(receipt)
+        day, iso = days(day_text)
+        lines.append(
+            Line(
+                number,
+                day,
+                shape.kind,
+                shape.party,
+                shape.category,
+                shape.ward,
+                shape.method,
+                shape.goods,
+                shape.quantity,
+                amount,
+                0,
+                shape.note,
+            )
         )
-        lines.append(line)
-        digest.add(line)
+        digest.add(f'[{quoted(number)},"{iso}",{shape.middle},{int(amount)},0,{shape.tail}]')
         sums.add(donor_type, method, amount)
     return lines
 
@@ -442,7 +495,7 @@ def out_lines(
                 labels.t(
                     "donations.statement.decision",
                     number=decision_number.strip(),
-                    day=day(days(decision_date)),
+                    day=day(days(decision_date)[0]),
                 )
             )
         if reversal and reversed_voucher is not None:
@@ -450,7 +503,7 @@ def out_lines(
         amount = -abs(recorded) if reversal else abs(recorded)
         line = Line(
             number=labels.text(voucher),
-            day=days(paid_on),
+            day=days(paid_on)[0],
             kind=labels.get(f"donations.statement.kind.out_{kind}", kind),
             party=(clean(name) if name.strip() else "") or household,
             category=labels.get(f"donations.disburse.purpose.{purpose}", purpose),
@@ -463,7 +516,7 @@ def out_lines(
             note=clean("; ".join(notes)),
         )
         lines.append(line)
-        digest.add(line)
+        digest.add(line.canonical())
         sums.add(method, purpose, amount)
     return lines
 
