@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bot.core import cli_types
 from bot.core.config import Config
-from bot.core.i18n import format_vnd
+from bot.core.i18n import Translator, format_vnd
 from handlers.donations._import import DuplicateTransfer, Reconciler, StatementError
 from knowledge.text import strip_diacritics
 from storage.bank import BankStore, StoredLine
@@ -73,9 +73,11 @@ async def _progress(done: int, total: int) -> None:
 
 async def _record_all(
     reconciler: Reconciler, campaigns: dict[int, Campaign], lines: list[StoredLine], ward: str
-) -> tuple[int, int]:
-    """Record proposed lines in groups; (recorded, refused)."""
-    recorded = refused = 0
+) -> tuple[int, list[tuple[StoredLine, str]]]:
+    """Record proposed lines in groups; (how many recorded, each refused line and why)."""
+    recorded = 0
+    refused: list[tuple[StoredLine, str]] = []
+    why = Translator("vi")
 
     async def one(line: StoredLine) -> bool:
         assert line.matched_campaign_id is not None
@@ -83,14 +85,17 @@ async def _record_all(
             await reconciler.record(
                 line, campaigns[line.matched_campaign_id], ward_id=ward, actor=None, now=utc_now()
             )
-        except (DuplicateTransfer, LedgerError):
+        except DuplicateTransfer as exc:
+            refused.append((line, f"= {exc.recorded.receipt}"))
+            return False
+        except LedgerError as exc:
+            refused.append((line, why(f"donations.ledger.{exc.code}")))
             return False
         return True
 
     for start in range(0, len(lines), RECORD_GROUP):
         results = await asyncio.gather(*(one(x) for x in lines[start : start + RECORD_GROUP]))
         recorded += sum(results)
-        refused += len(results) - sum(results)
         done = min(start + RECORD_GROUP, len(lines))
         print(f"ghi nhận / recorded {done}/{len(lines)}", file=sys.stderr, flush=True)
     return recorded, refused
@@ -142,7 +147,9 @@ async def cmd_import(args: argparse.Namespace, config: Config) -> int:
             ids = {cid for line in report.proposed if (cid := line.matched_campaign_id)}
             campaigns = {c.id: c for c in await ledger.campaigns(ward_id=ward) if c.id in ids}
             done, refused = await _record_all(reconciler, campaigns, report.proposed, ward)
-            print(f"Đã ghi nhận / now recorded: {done}; từ chối / refused: {refused}")
+            print(f"Đã ghi nhận / now recorded: {done}; từ chối / refused: {len(refused)}")
+            for line, reason in refused[: args.show]:
+                print(_show(line, f"  ✗ {reason}"))
     return 0
 
 

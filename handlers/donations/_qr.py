@@ -31,17 +31,30 @@ def qr_png(data: str, *, scale: int = 8) -> bytes:
 
 
 def _fonts() -> tuple[str, str, bool]:
-    """(regular, bold, whether they draw Vietnamese): DejaVu if bundled, else Helvetica."""
+    """(regular, bold, whether they draw Vietnamese): DejaVu if bundled, else Helvetica.
+
+    The regular face is the one font object the sao kê registers (same name and options): two
+    reportlab fonts over one file in one process made every later statement PDF fail
+    ("redefining named object: toUnicodeCMap:AAAAAA+DejaVuSans"), so a poster printed once
+    broke the sao kê until a restart. Without the bold file, bold is that same font.
+    """
+    from handlers.donations._statement_render import FONT_NAME, FONT_PATH
+
     regular, bold = (FONT_DIR / name for name in _FONT_FILES)
     if not regular.is_file():
         return "Helvetica", "Helvetica-Bold", False
     from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped,unused-ignore]
     from reportlab.pdfbase.ttfonts import TTFont  # type: ignore[import-untyped,unused-ignore]
 
-    if "GNDejaVu" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont("GNDejaVu", str(regular)))
-        pdfmetrics.registerFont(TTFont("GNDejaVuBold", str(bold if bold.is_file() else regular)))
-    return "GNDejaVu", "GNDejaVuBold", True
+    known = pdfmetrics.getRegisteredFontNames()
+    if FONT_NAME not in known:
+        font = TTFont(FONT_NAME, str(FONT_PATH), asciiReadable=True, shapable=False)
+        pdfmetrics.registerFont(font)
+    if not bold.is_file():
+        return FONT_NAME, FONT_NAME, True
+    if "GNDejaVuBold" not in known:
+        pdfmetrics.registerFont(TTFont("GNDejaVuBold", str(bold)))
+    return FONT_NAME, "GNDejaVuBold", True
 
 
 def _wrap(text: str, font: str, size: float, width: float) -> list[str]:

@@ -128,7 +128,10 @@ def giamngheo(db: Path, folder: Path, *args: str) -> subprocess.CompletedProcess
 
 
 def statement_csv() -> str:
-    """The account's statement: a hand-recorded transfer, a GN2 one, one unmatched, a debit."""
+    """The statement: 5 lines, one before the campaign began (refused, with the reason).
+
+    The others: a hand-recorded transfer again, a GN2 one, one without reference, a debit.
+    """
     rows = [
         "Sao kê tài khoản 1234567890",
         "STT,Ngày giao dịch,Số tham chiếu,Số tiền ghi nợ,Số tiền ghi có,Nội dung",
@@ -136,6 +139,7 @@ def statement_csv() -> str:
         f'2,{day(-1)},FT26CON101,,"5.000.000",MBVCB.998877.GN2 NGUYEN THI LAN UNG HO',
         f'3,{day(-1)},FT26CON102,,"300.000",CHUYEN TIEN',
         f'4,{day(-1)},FT26CON103,"22.000",,PHI SMS',
+        f'5,{day(-60)},FT26CON104,,"700.000",GN2 TRUOC DOT',
     ]
     return "\n".join(rows) + "\n"
 
@@ -227,20 +231,22 @@ async def give_by_hand(console: Console) -> None:
 
 
 def import_statement(db: Path, folder: Path, first_gift: str) -> None:
-    """`import-statement --record`: one recorded, one duplicate flagged, one left to assign."""
+    """`import-statement --record`: one recorded, one refused, one duplicate, one to assign."""
     saoke = folder / "saoke-bidv.csv"
     saoke.write_text(statement_csv(), encoding="utf-8")
     args = ("donations", "import-statement", str(saoke), "--campaign", "2", "--record")
     out = giamngheo(db, folder, *args).stdout
-    assert "3 dòng có / credit lines, 3 mới / new" in out
-    assert "Đề xuất ghi nhận / proposed: 1" in out
+    assert "4 dòng có / credit lines, 4 mới / new" in out
+    assert "Đề xuất ghi nhận / proposed: 2" in out
     assert "Trùng khoản đã ghi / duplicates: 1" in out
     assert re.search(rf"FT26CON100 .*= {first_gift}", out)
     assert "Chưa rõ đợt / unmatched: 1" in out and "FT26CON102" in out
-    assert "Đã ghi nhận / now recorded: 1; từ chối / refused: 0" in out
+    assert "Đã ghi nhận / now recorded: 1; từ chối / refused: 1" in out
+    assert re.search(r"FT26CON104 .*✗ Ngày ủng hộ trước ngày bắt đầu đợt vận động", out)
     again = giamngheo(db, folder, *args).stdout
-    assert "3 dòng có / credit lines, 0 mới / new" in again
-    assert "Đề xuất ghi nhận / proposed: 0" in again and "now recorded" not in again
+    assert "4 dòng có / credit lines, 0 mới / new" in again
+    assert "Đã ghi / recorded: 1" in again
+    assert "Đã ghi nhận / now recorded: 0; từ chối / refused: 1" in again
 
 
 def import_killed_then_again(db: Path, folder: Path) -> None:
@@ -366,7 +372,7 @@ def check_database(db: Path, base: int) -> list[str]:
         vouchers = [row[0] for row in conn.execute("SELECT voucher FROM donation_disbursements")]
         lines = conn.execute("SELECT COUNT(*) FROM donation_statement_lines").fetchone()[0]
     assert (gifts, spent) == (10_000_000 + BIG_SUM, 20_000_000)
-    assert twice == [] and refs == BIG and lines == 3 + BIG
+    assert twice == [] and refs == BIG and lines == 4 + BIG
     year = today().year
     assert receipts[:base] and sorted(receipts) == receipts
     own = [int(r.rsplit("-", 1)[1]) for r in receipts if r.startswith(f"VNN-HC-{year}-")]
