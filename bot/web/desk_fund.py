@@ -33,7 +33,7 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from bot.core.i18n import Translator, format_vnd
+from bot.core.i18n import Translator, format_vnd, to_local
 from bot.core.types import Role, User
 from bot.web.site import WebSite
 from handlers.donations._dates import parse_day
@@ -116,6 +116,7 @@ def _fields(form: MultiDictProxy[Any]) -> dict[str, str]:
 
 
 def _fresh_key() -> str:
+    """A new idempotency key for a form (drawn when it is rendered)."""
     return secrets.token_hex(12)
 
 
@@ -187,6 +188,7 @@ class _GiftForm:
         self._check_day()
 
     def _check_amount(self) -> None:
+        """The amount in range; from 1 tỷ ₫ only with the confirmation ticked."""
         self.amount, problem = read_amount(self.t, self.values.get("amount", ""))
         if problem:
             self.errors["amount"] = problem
@@ -196,6 +198,7 @@ class _GiftForm:
             )
 
     def _check_method(self) -> None:
+        """The method, and what it needs: a bank reference, or the goods and quantity."""
         v, t = self.values, self.t
         method = v.get("method")
         if method not in METHODS:
@@ -208,6 +211,7 @@ class _GiftForm:
                     self.errors[name] = t(_F + f"err.{name}")
 
     def _check_day(self) -> None:
+        """The gift's date: not in the future, not before the campaign began."""
         day = _day(self.values.get("donated_on", ""), self.today)
         if day is None:
             self.errors["donated_on"] = self.t("donations.date_bad")
@@ -283,6 +287,7 @@ class _OutForm:
             self.errors["decision"] = t("donations.disburse.decision_bad")
 
     def _check_days(self) -> None:
+        """The payment's date (not in the future) and its decision's (not after it)."""
         v, t = self.values, self.t
         self.paid_on = _day(v.get("paid_on", ""), self.today)
         if self.paid_on is None:
@@ -354,6 +359,7 @@ class _OutForm:
 
 
 def _form_key(values: Form) -> str:
+    """The form's idempotency key, or "" when it is missing or malformed."""
     key = values.get("key", "")
     return key if _KEY.fullmatch(key) else ""
 
@@ -410,6 +416,7 @@ class Paged:
 
 
 def _pages(total: int) -> int:
+    """How many pages `total` rows fill (at least one)."""
     return max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
 
 
@@ -581,6 +588,7 @@ class Kept:
     """
 
     def __init__(self, size: int) -> None:
+        """Keep at most `size` values."""
         self.size = size
         self.items: OrderedDict[tuple[Any, ...], tuple[tuple[int, int], Any]] = OrderedDict()
 
@@ -607,6 +615,7 @@ class FundDesk:
     """The fund pages of one site."""
 
     def __init__(self, site: WebSite) -> None:
+        """The pages over the site's database (the same ledger tables the chat writes)."""
         self.site = site
         self.ledger = Ledger(site.db)
         self.bank = BankStore(site.db)
@@ -726,14 +735,13 @@ class FundDesk:
             bars=bars,
             chart_height=height,
             chart_width=CHART_WIDTH,
-            is_open=scope.campaign.is_open(self.site.clock().date()),
+            is_open=scope.campaign.is_open(self._today()),
         )
 
     # --- a gift ---
 
     def _today(self) -> date:
-        from bot.core.i18n import to_local
-
+        """Today's date in Vietnam (as the chat's `Turn.today`)."""
         return to_local(self.site.clock()).date()
 
     async def gift_form(self, request: web.Request) -> web.StreamResponse:
