@@ -36,6 +36,7 @@ from functools import lru_cache
 from typing import Any
 
 from aiohttp import web
+from markupsafe import Markup
 
 from bot.core.i18n import Translator, format_day, format_vnd, to_local
 from bot.core.turn import Turn
@@ -60,6 +61,7 @@ MAX_RECEIPT = 40  # what `/tracuu` reads of its argument
 MAX_PAGE_DIGITS = 6
 KEPT_CAMPAIGNS = 64
 KEPT_FILES = 4
+KEPT_TABLES = 256
 CHART_WIDTH = 340  # CSS pixels: fits a phone; a slot of at least CHART_SLOT per month
 CHART_SLOT = 34
 CHART_HEIGHT = 200
@@ -192,6 +194,8 @@ class Figures:
     """A campaign's public figures at one state of the ledger."""
 
     summary: Summary
+    gift_top: int
+    """The highest gift or reversal row id the figures count (-1: not known for sure)."""
     gift_rows: int
     """Gift rows listed (the reversed ones too, marked): the gift list's length."""
     spent: int
@@ -360,6 +364,7 @@ class PublicPages:
             OrderedDict()
         )
         self._file_locks: dict[tuple[int, str], asyncio.Lock] = {}
+        self._tables: OrderedDict[tuple[int, int, int, int, str], Markup] = OrderedDict()
 
     # --- reading --------------------------------------------------------------------------
 
@@ -377,7 +382,7 @@ class PublicPages:
         if out is None or out.top != out_top:
             out = await self._money_out(campaign)
             self._outs[campaign.id] = out
-        return Figures(tally.summary(), tally.gift_rows, out.spent, out.payments)
+        return Figures(tally.summary(), tally.top, tally.gift_rows, out.spent, out.payments)
 
     async def _tally(self, campaign_id: int, top: int) -> Tally:
         """The kept tally moved on by the rows added since; made afresh the first time."""
@@ -452,6 +457,31 @@ class PublicPages:
             for row in rows
         ]
 
+    async def gift_table(
+        self, campaign_id: int, figures: Figures, at: Pager, other: Pager, language: str
+    ) -> Markup:
+        """The page of gifts as HTML, kept per ledger state, page and language.
+
+        The figures' state covers every gift row and reversal, so a kept table is the one a
+        fresh read would give; the other list's page is in the key (the pager's links keep it).
+        """
+        key = (campaign_id, figures.gift_top, at.page, other.page, language)
+        kept = self._tables.get(key)
+        if kept is not None:
+            self._tables.move_to_end(key)
+            return kept
+        gifts = await self.gift_page(campaign_id, at, language)
+        html = self.site.env.get_template("public/_gifts.html").render(
+            t=Translator(language), gifts=gifts, gifts_at=at, payments_at=other
+        )
+        table = Markup(html)  # noqa: S704 - made by the autoescaping environment just above
+        if figures.gift_top < 0:
+            return table  # a state not known for sure is never kept
+        self._tables[key] = table
+        if len(self._tables) > KEPT_TABLES:
+            self._tables.popitem(last=False)
+        return table
+
     async def _ward_names(self, ids: set[str]) -> dict[str, str]:
         names: dict[str, str] = {}
         for ward_id in ids:
@@ -511,7 +541,7 @@ class PublicPages:
         figures = await self.figures(campaign)
         gifts_at = pager(request, "trang", figures.gift_rows)
         payments_at = pager(request, "trang_chi", len(figures.payments))
-        gifts = await self.gift_page(campaign.id, gifts_at, language)
+        gift_table = await self.gift_table(campaign.id, figures, gifts_at, payments_at, language)
         shown = figures.payments[payments_at.offset : payments_at.offset + payments_at.size]
         communes = await self._ward_names({row.ward_id for row in shown})
         account = await self._open_account(campaign)
@@ -530,7 +560,8 @@ class PublicPages:
             percent=_percent(figures.summary.raised, campaign.target),
             bars=bars,
             chart=_chart_box(chart_width(len(bars))),
-            gifts=gifts,
+            gift_rows=figures.gift_rows,
+            gift_table=gift_table,
             gifts_at=gifts_at,
             payments=shown,
             payments_at=payments_at,

@@ -168,6 +168,15 @@ async def test_a_new_gift_shows_at_once(web_app: WebApp) -> None:
     assert f"{receipt} {vi('web.public.reversed', number=reversal.receipt)}" in text
 
 
+async def test_names_are_escaped_in_the_kept_tables(web_app: WebApp) -> None:
+    """A donor's name with markup is shown as text, on the first view and on a kept one."""
+    await gift(web_app, 100_000, name='<script>alert("x")</script> Bà Năm', public=True)
+    for _ in range(2):
+        _, page = await get(web_app, "/chien-dich/1")
+        assert "<script>alert" not in page
+        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; Bà Năm" in page
+
+
 async def test_the_kept_figures_are_the_ledgers_summary(web_app: WebApp) -> None:
     """Gifts and reversals landing between views: the page's figures stay `Ledger.summary`'s."""
     pages = PublicPages(web_app.site)
