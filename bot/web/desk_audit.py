@@ -1,9 +1,10 @@
 """The desk's audit log (`/can-bo/nhat-ky`), for admins only: who did what, when.
 
-Newest first, 50 a page, filtered by the start of the action's name (`faq.`, `registration.`,
-`web.sign_in`). The log holds ids, never personal data (`storage.audit`): the page shows the
-actor's internal number, the action, the target and the detail as they were recorded. An
-officer who is not an admin gets a 404 (the address tells nothing).
+Newest first, 50 a page (paged by id, so a deep page is as quick as the first), filtered by
+the start of the action's name (`faq.`, `registration.`, `web.sign_in`). The log holds ids,
+never personal data (`storage.audit`): the page shows the actor's internal number, the
+action, the target and the detail as they were recorded. An officer who is not an admin gets
+a 404 (the address tells nothing).
 """
 
 from __future__ import annotations
@@ -22,18 +23,24 @@ from storage.clock import from_db
 __all__ = ["audit_page_in", "routes"]
 
 PAGE_SIZE = 50
-MAX_PAGE = 100_000
+MAX_ID = 2**63 - 1
+SUGGESTED_FROM = 2000
 PREFIX = re.compile(r"[a-z0-9_.]{0,60}")
 
 
 def audit_page_in(
-    conn: sqlite3.Connection, prefix: str, page: int
-) -> tuple[list[AuditEntry], bool]:
-    """One page of the log, newest first, actions starting with `prefix`; more after it?"""
+    conn: sqlite3.Connection, prefix: str, before: int | None
+) -> tuple[list[AuditEntry], int | None]:
+    """A page of the log, newest first, actions starting with `prefix`, ids below `before`.
+
+    Paged by id (keyset), so a deep page costs what the first one does. Returns the entries
+    and the `before` of the next (older) page, None when there is none.
+    """
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     rows = conn.execute(
-        "SELECT * FROM audit_log WHERE action LIKE ? ESCAPE '\\' ORDER BY id DESC LIMIT ? OFFSET ?",
-        (escaped + "%", PAGE_SIZE + 1, (page - 1) * PAGE_SIZE),
+        "SELECT * FROM audit_log WHERE action LIKE ? ESCAPE '\\' AND id < ?"
+        " ORDER BY id DESC LIMIT ?",
+        (escaped + "%", before if before is not None else MAX_ID, PAGE_SIZE + 1),
     ).fetchall()
     entries = [
         AuditEntry(
@@ -46,18 +53,25 @@ def audit_page_in(
         )
         for row in rows[:PAGE_SIZE]
     ]
-    return entries, len(rows) > PAGE_SIZE
+    older = entries[-1].id if len(rows) > PAGE_SIZE else None
+    return entries, older
 
 
 def actions_in(conn: sqlite3.Connection) -> list[str]:
-    """The actions recorded so far, for the filter's suggestions."""
-    return [str(row[0]) for row in conn.execute("SELECT DISTINCT action FROM audit_log ORDER BY 1")]
+    """The actions of the latest entries, for the filter's suggestions (a bounded read)."""
+    rows = conn.execute(
+        "SELECT DISTINCT action FROM (SELECT action FROM audit_log ORDER BY id DESC LIMIT ?)"
+        " ORDER BY 1",
+        (SUGGESTED_FROM,),
+    )
+    return [str(row[0]) for row in rows]
 
 
-def _page_number(request: web.Request) -> int:
-    text = request.query.get("trang", "1")
-    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_PAGE:
-        return 1
+def _before(request: web.Request) -> int | None:
+    """The `truoc` query parameter: an entry id (ASCII digits), else None (the newest)."""
+    text = request.query.get("truoc", "")
+    if not (text.isascii() and text.isdigit()) or len(text) > 18 or not 0 < int(text) < MAX_ID:
+        return None
     return int(text)
 
 
@@ -76,13 +90,15 @@ class _Pages:
         officer = await self.site.officer(request)
         self.site.require_admin(officer)
         prefix = request.query.get("hanh-dong", "").strip().lower()
-        page = _page_number(request)
+        before = _before(request)
         status, error = 200, ""
         if not PREFIX.fullmatch(prefix):
             status = 400
             error = self.site.translator(request)("web_desk.audit.bad_prefix")
             prefix = ""
-        entries, more = await self.site.db.run(partial(audit_page_in, prefix=prefix, page=page))
+        entries, older = await self.site.db.run(
+            partial(audit_page_in, prefix=prefix, before=before)
+        )
         actions = await self.site.db.run(actions_in)
         return self.site.render(
             request,
@@ -90,8 +106,8 @@ class _Pages:
             status=status,
             error=error,
             entries=entries,
-            more=more,
-            page=page,
+            older=older,
+            first=before is None,
             prefix=prefix,
             actions=actions,
             detail_text=detail_text,
