@@ -665,7 +665,11 @@ class StatementFlow(StepFlow[StatementData]):
         """A statement file: the import's result; text or an unreadable file: why, same step."""
         document = turn.inbound.document
         if document is None:
-            return [self._ask_file(turn, data)]
+            if not turn.text.strip():
+                return [self._ask_file(turn, data)]
+            # Typed, not sent: where no file can be sent (the console), the command line can.
+            hint = turn.reply("donations.bank.file_typed", campaign_id=data.campaign)
+            return [hint, self._ask_file(turn, data)]
         campaign = await require_campaign(turn, self.ledger, data.campaign)
         ward = turn.user.ward_id
         if ward is None:

@@ -395,6 +395,11 @@ async def test_the_whole_fund_story_in_one_console_conversation(tmp_path: Path) 
             ).fetchone()[0]
         await open_campaign_with_account(console)
         await give_by_hand(console)
+        await console.say("/doisoat", "Sao kê của tài khoản")
+        await console.say("2", "Gửi tệp sao kê")
+        hint = await console.say("saoke-bidv.csv", "Gửi tệp sao kê")  # a line, not a file
+        assert "giamngheo donations import-statement <tệp sao kê> --campaign 2" in hint
+        await console.say("/huy", "Đã huỷ")
         import_statement(db, tmp_path, console.receipt(1))
         import_killed_then_again(db, tmp_path)
         await pay_out(console)
