@@ -232,6 +232,7 @@ class _Pdf:
         self.right = [x + w - PAD for x, w in zip(starts, WIDTHS, strict=True)]
         self.sep = self.enc.ops(SEPARATOR, SIZE)
         self._cells: list[dict[str | int | date, tuple[str, ...]]] = [{} for _ in WIDTHS]
+        self._gets = [cache.get for cache in self._cells]
         self._empty = [f"{self.sep} {width:g} 0 Td " for width in WIDTHS]
         self.heads_lines = 1
         self._forms()
@@ -356,25 +357,21 @@ class _Pdf:
 
     def row(self, line: Line, section: str) -> None:
         """One statement line: each cell wrapped, every printed line with its separators."""
-        values: tuple[str | int | date, ...] = (
-            line.number,
-            line.day,
-            line.kind,
-            line.party,
-            line.category,
-            line.ward,
-            line.method,
-            line.goods,
-            line.quantity,
-            line.money_in,
-            line.money_out,
-            line.note,
+        get, cell = self._gets, self._cell  # a cached cell is never an empty tuple
+        wrapped = (
+            get[0](line.number) or cell(0, line.number),
+            get[1](line.day) or cell(1, line.day),
+            get[2](line.kind) or cell(2, line.kind),
+            get[3](line.party) or cell(3, line.party),
+            get[4](line.category) or cell(4, line.category),
+            get[5](line.ward) or cell(5, line.ward),
+            get[6](line.method) or cell(6, line.method),
+            get[7](line.goods) or cell(7, line.goods),
+            get[8](line.quantity) or cell(8, line.quantity),
+            get[9](line.money_in) or cell(9, line.money_in),
+            get[10](line.money_out) or cell(10, line.money_out),
+            get[11](line.note) or cell(11, line.note),
         )
-        caches = self._cells
-        wrapped: list[tuple[str, ...]] = []
-        for index, value in enumerate(values):
-            found = caches[index].get(value)
-            wrapped.append(self._cell(index, value) if found is None else found)
         height = max(map(len, wrapped))
         if self.y - height * LEADING - ROW_GAP < FOOTER_Y + 24:
             self._new_page()
