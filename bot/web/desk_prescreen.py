@@ -172,6 +172,8 @@ class _Pages:
     def __init__(self, site: WebSite) -> None:
         self.site = site
         self.results = Prescreens()
+        self.running = asyncio.Semaphore(1)
+        """One list at a time per process: the classifier is CPU-bound (the GIL is shared)."""
         site.cleanups.append(self.results.close)
 
     def _today(self) -> date:
@@ -250,15 +252,16 @@ class _Pages:
         if not upload:
             return again("web_desk.prescreen.empty")
         try:
-            path, report = await asyncio.to_thread(
-                run_classify,
-                upload,
-                suffix,
-                self.results.folder,
-                day=day,
-                locality=locality or None,
-                compare=compare,
-            )
+            async with self.running:
+                path, report = await asyncio.to_thread(
+                    run_classify,
+                    upload,
+                    suffix,
+                    self.results.folder,
+                    day=day,
+                    locality=locality or None,
+                    compare=compare,
+                )
         except NoStandardError:
             return again("web_desk.prescreen.no_standard", day=day.strftime("%d/%m/%Y"))
         except BatchFormatError as error:
