@@ -1,9 +1,10 @@
 """The fund's whole story on Telegram: real PTB Application against the fake Bot API.
 
 One officer and one resident, as they would use it: a campaign with a receiving account, its
-VietQR decoded back, gifts by hand and from a bank statement (a duplicate and an unmatched line),
-a payment refused over the balance and one recorded, the sao kê in PDF (text read back), CSV and
-XLSX, `/minhbach` and `/baocao` with the balance; the database checked at the end.
+VietQR decoded back and its A4 poster, gifts by hand and from a bank statement (a duplicate and
+an unmatched line), a payment refused over the balance and one recorded, a payment from the fund
+as a whole after which the fund's balance limits the campaign's, the sao kê in PDF (text read
+back), CSV and XLSX, `/minhbach` and `/baocao` with the balance; the database checked at the end.
 """
 
 from __future__ import annotations
@@ -135,6 +136,9 @@ async def make_campaign_with_account(officer: Person) -> None:
     shown = read(qr_text(photo))
     assert (shown.bin, shown.account, shown.amount) == ("970418", "1234567890", None)
     assert shown.note.startswith("GN2 ")
+    poster = await officer.file("Áp phích A4")  # its button rides on the QR photo
+    assert poster.document_bytes is not None and poster.document_name == "ap-phich-GN2.pdf"
+    assert "1234567890" in pdf_text(poster.document_bytes)
 
 
 async def give_by_hand(officer: Person) -> None:
