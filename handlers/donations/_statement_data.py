@@ -1,7 +1,8 @@
 """The public statement (sao kê) of a campaign as data: its lines, balances, totals and checksum.
 
-Pure code, no I/O: `build` turns the gifts and disbursements (khoản chi) of one period into a
-`Statement` whose every text is final (translated, NFC, whitespace collapsed, passed through
+Pure code, no I/O: `build` turns the rows of the gifts and disbursements (khoản chi) of one
+period, as the ledger streams them (`Ledger.read_period`), into a `Statement` whose every text
+is final (translated, NFC, whitespace collapsed, passed through
 the spreadsheet formula guard), so the PDF, the CSV and the XLSX show the same cells, and a
 reader of any of them can rebuild the same canonical text.
 
@@ -11,7 +12,8 @@ rows in the period and the highest row id: the ledger state the statement was ma
 followed by one JSON array per line. Two copies of one statement, in any of the three formats,
 carry the same checksum; any change to a line, a balance or the ledger state changes it. It is
 a checksum, not a signature: whether a file still matches the ledger is for `verify --db` to
-say, against the ledger itself.
+say, against the ledger itself. The state line comes from the ledger's sums of the period,
+known before the first row, so each line is hashed as it is built.
 """
 
 from __future__ import annotations
