@@ -10,19 +10,22 @@
   the CSV and XLSX stay with the ward's officers).
 - `/tra-cuu?so=<số>`: a receipt (or payment voucher) looked up by the chat's own `/tracuu`.
 
-Every figure comes from the functions the chat uses, so the page and the chat agree: the
-totals from `Ledger.summary` (as `/minhbach` and `/baocao`), the money out from
-`Reports.spent`, the payments from `Ledger.disbursements` with `/minhbach`'s rule (payments not
-reversed), the lookup from `Reports.lookup`, the QR and its words from `DonorQR.qr_reply`, the
-statement from `make_statement` and `render`. The one query of its own is the page of gifts
-(`_GIFT_PAGE`): the ledger has no paged read yet, and a campaign may hold 100,000 gifts. It
-shows the same gifts `Ledger.summary` counts (not reversed) and applies the ledger's consent
-rule (`public` and a name), newest first.
+Every figure comes from what the chat uses, so the page and the chat agree: the totals from
+`Ledger.summary` (as `/minhbach` and `/baocao`), the money out as `Reports.spent` sums it and
+the payments with `/minhbach`'s rule (payments not reversed), both from
+`Ledger.disbursements`; the lookup is the app's registered `/tracuu` (`Reports.lookup`), the
+QR and its words `DonorQR.qr_reply`, the statement `make_statement` and `render`.
 
-The ledger is append-only (its triggers refuse updates and deletes), so the highest row ids of
-a campaign's gifts and disbursements name its state exactly: the figures, the payments and the
-statement PDF are kept per campaign under that state and made again only when a row is added
-(two indexed look-ups per request, index in migration 0018). Nothing here writes.
+The ledger is append-only (its triggers refuse updates and deletes), so the highest gift and
+disbursement row ids of a campaign name its state exactly; they are read on every request
+(`_STATE`, two index look-ups, index in migration 0018). A campaign's gift figures are read
+from `Ledger.summary` once, then moved on by the rows added since (`Tally.plus`, held equal
+to `Ledger.summary` by a test); its payments are read again when a disbursement row is added;
+the statement PDF is made again when either changed. The queries of its own are the state,
+the new rows and the page of gifts (`_GIFT_PAGE`: the ledger has no paged read, and a campaign
+may hold 100,000 gifts): every gift row newest first, an offset into the index, a donor named
+by the ledger's consent rule (`public` and a name), a reversed gift marked with its reversal.
+The page of gifts is kept as HTML per state, page and language. Nothing here writes.
 """
 
 from __future__ import annotations
@@ -43,14 +46,9 @@ from bot.core.turn import Turn
 from bot.core.types import Inbound, Role, User
 from bot.web.site import WebSite
 from handlers.donations._account import DonorQR, bank_label
-from handlers.donations._campaign import CampaignFlow
-from handlers.donations._disburse import DisburseFlow
-from handlers.donations._flow import LogFlow
-from handlers.donations._reports import Reports
 from handlers.donations._statement import file_name, make_statement, render
 from storage.bank import Account, BankStore
 from storage.ledger import Campaign, Disbursement, Ledger, Summary
-from storage.registrations import RegistrationRepository
 from storage.sessions import Session
 
 __all__ = ["GIFTS_PER_PAGE", "PAYMENTS_PER_PAGE", "PublicPages", "routes"]
@@ -58,6 +56,7 @@ __all__ = ["GIFTS_PER_PAGE", "PAYMENTS_PER_PAGE", "PublicPages", "routes"]
 GIFTS_PER_PAGE = 50
 PAYMENTS_PER_PAGE = 25
 MAX_RECEIPT = 40  # what `/tracuu` reads of its argument
+LOOKUP_COMMAND = "/tracuu"
 MAX_PAGE_DIGITS = 6
 KEPT_CAMPAIGNS = 64
 KEPT_FILES = 4
@@ -351,13 +350,10 @@ class PublicPages:
         self.ledger = Ledger(site.db)
         self.bank = BankStore(site.db)
         self.qr = DonorQR(self.ledger, self.bank)
-        self.reports = Reports(
-            self.ledger,
-            LogFlow(self.ledger),
-            CampaignFlow(self.ledger),
-            DisburseFlow(self.ledger, RegistrationRepository(site.db)),
-            self.bank,
-        )
+        found = site.app.registry.find_command(LOOKUP_COMMAND)
+        assert found is not None, f"{LOOKUP_COMMAND} is not registered"
+        self.tracuu = found[0].handler
+        """The chat's own `/tracuu` (`Reports.lookup`), as the app registered it."""
         self._tallies: OrderedDict[int, Tally] = OrderedDict()
         self._outs: dict[int, MoneyOut] = {}
         self._files: OrderedDict[tuple[int, str], tuple[tuple[int, int], bytes, str]] = (
@@ -641,7 +637,7 @@ class PublicPages:
         if context["problem"]:
             return self.site.render(request, "public/lookup.html", status=400, **context)
         turn = visitor_turn(self.site, self.site.language(request), receipt)
-        replies = await self.reports.lookup(turn)
+        replies = await self.tracuu(turn)
         context["answer"] = [line for reply in replies for line in reply.text.splitlines()]
         return self.site.render(request, "public/lookup.html", **context)
 
