@@ -104,7 +104,19 @@ def install(ctx: FeatureContext) -> None:
     campaign_flow = CampaignFlow(ledger)
     disburse_flow = DisburseFlow(ledger, RegistrationRepository(ctx.services.db))
     bank = BankStore(ctx.services.db)
-    reports = Reports(ledger, log_flow, campaign_flow, disburse_flow, bank)
+    donor_qr = DonorQR(ledger, bank)
+    reconciler = Reconciler(ledger, bank)
+    account_flow = AccountFlow(ledger, bank, donor_qr)
+    statement_flow = StatementFlow(ledger, reconciler)
+    reports = Reports(
+        ledger,
+        log_flow,
+        campaign_flow,
+        disburse_flow,
+        bank,
+        account_flow=account_flow,
+        statement_flow=statement_flow,
+    )
     registry = ctx.registry
     registry.add_menu_item(MenuItem("donations", "donations.menu", reports.hub, STAFF, order=50))
     registry.add_menu_item(
@@ -140,11 +152,7 @@ def install(ctx: FeatureContext) -> None:
     )
 
     # Paying by bank transfer: accounts, donors' VietQR, statement reconciliation.
-    donor_qr = DonorQR(ledger, bank)
-    reconciler = Reconciler(ledger, bank)
-    account_flow = AccountFlow(ledger, bank, donor_qr)
     registry.add_flow(account_flow)
-    statement_flow = StatementFlow(ledger, reconciler)
     registry.add_flow(statement_flow)
     registry.add_action(Action("bq", donor_qr.action, EVERYONE))
     registry.add_action(Action("bk", LineActions(ledger, bank, reconciler).action, STAFF))

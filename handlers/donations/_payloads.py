@@ -241,10 +241,10 @@ class ConfirmCampaign(Payload):
 
 @dataclass(frozen=True)
 class HubAction(Payload):
-    """A button of the officers' fund menu (``rep:log``, ``rep:camp``, ``rep:report``)."""
+    """A button of the officers' fund menu (``rep:log``, ``rep:camp``, ``rep:report``, …)."""
 
     prefix = "rep"
-    what: Literal["log", "camp", "report", "disburse"]
+    what: Literal["log", "camp", "report", "disburse", "account", "import"]
 
 
 @dataclass(frozen=True)

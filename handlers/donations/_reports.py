@@ -11,10 +11,11 @@ from bot.core.flow import menu_choice
 from bot.core.i18n import Translator
 from bot.core.turn import Turn
 from bot.core.types import Attachment, Choice, Reply, Role
-from handlers.donations._account import ShowQR
+from handlers.donations._account import AccountFlow, ShowQR
 from handlers.donations._campaign import CampaignFlow
 from handlers.donations._disburse import DisburseFlow, is_voucher, public_line
 from handlers.donations._flow import LogFlow, require_campaign
+from handlers.donations._import import StatementFlow
 from handlers.donations._payloads import CampaignFile, HubAction
 from handlers.donations._render import chart_png, export_rows, to_csv, to_xlsx
 from handlers.donations._statement import statement_choices
@@ -65,27 +66,33 @@ class Reports:
         campaign_flow: CampaignFlow,
         disburse_flow: DisburseFlow,
         bank: BankStore,
+        *,
+        account_flow: AccountFlow | None = None,
+        statement_flow: StatementFlow | None = None,
     ) -> None:
         self.ledger = ledger
         self.log_flow = log_flow
         self.campaign_flow = campaign_flow
         self.disburse_flow = disburse_flow
         self.bank = bank
+        self.account_flow = account_flow
+        self.statement_flow = statement_flow
 
     async def hub(self, turn: Turn) -> list[Reply]:
-        """The officers' fund menu: log a gift, create a campaign, reports."""
+        """The officers' fund menu: gifts, payments, reports, campaigns, account, statements."""
         turn.require_staff()
         turn.session.clear()
-        return [
-            turn.reply(
-                "donations.hub",
-                HubAction("log").choice(turn.t("donations.hub_log")),
-                HubAction("disburse").choice(turn.t("donations.disburse.hub")),
-                HubAction("report").choice(turn.t("donations.hub_report")),
-                HubAction("camp").choice(turn.t("donations.hub_campaign")),
-                menu_choice(turn),
-            )
+        choices = [
+            HubAction("log").choice(turn.t("donations.hub_log")),
+            HubAction("disburse").choice(turn.t("donations.disburse.hub")),
+            HubAction("report").choice(turn.t("donations.hub_report")),
+            HubAction("camp").choice(turn.t("donations.hub_campaign")),
         ]
+        if self.account_flow is not None:
+            choices.append(HubAction("account").choice(turn.t("donations.hub_account")))
+        if self.statement_flow is not None:
+            choices.append(HubAction("import").choice(turn.t("donations.hub_import")))
+        return [turn.reply("donations.hub", *choices, menu_choice(turn))]
 
     async def action(self, turn: Turn) -> list[Reply]:
         """Report buttons: `rep:log`, `rep:camp`, `rep:report`, `rep:chart|csv|xlsx:<id>`."""
@@ -109,6 +116,10 @@ class Reports:
             return await self.campaign_flow.start(turn)
         if hub.what == "disburse":
             return await self.disburse_flow.start(turn)
+        if hub.what == "account" and self.account_flow is not None:
+            return await self.account_flow.start(turn)
+        if hub.what == "import" and self.statement_flow is not None:
+            return await self.statement_flow.start(turn)
         return await self.report(turn)
 
     async def _export(self, turn: Turn, campaign: Campaign, ward: str | None, fmt: str) -> Reply:

@@ -166,7 +166,9 @@ async def open_campaign_with_account(console: Console) -> None:
     await console.say(day(-40), "Ngày kết thúc")
     await console.say(day(60), 'Bấm "Xác nhận" để tạo')
     assert "(mã 2)" in await console.say("1", "Đã tạo đợt vận động")
-    await console.say("/taikhoan", "cho đợt vận động nào")
+    hub = await console.say("💰 Quỹ Vì người nghèo", "Bạn muốn làm gì")  # the fund menu
+    assert "🔁 Đối soát sao kê ngân hàng" in hub
+    await console.say("🏦 Tài khoản nhận và mã QR", "cho đợt vận động nào")
     await console.say("2", "chọn ngân hàng")
     await console.say("BIDV", "Số tài khoản")
     await console.say("1234 5678 90", "Tên chủ tài khoản")
@@ -395,7 +397,8 @@ async def test_the_whole_fund_story_in_one_console_conversation(tmp_path: Path) 
             ).fetchone()[0]
         await open_campaign_with_account(console)
         await give_by_hand(console)
-        await console.say("/doisoat", "Sao kê của tài khoản")
+        await console.say("💰 Quỹ Vì người nghèo", "Bạn muốn làm gì")
+        await console.say("🔁 Đối soát sao kê ngân hàng", "Sao kê của tài khoản")
         await console.say("2", "Gửi tệp sao kê")
         hint = await console.say("saoke-bidv.csv", "Gửi tệp sao kê")  # a line, not a file
         assert "giamngheo donations import-statement <tệp sao kê> --campaign 2" in hint
