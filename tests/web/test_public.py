@@ -340,3 +340,21 @@ async def test_unknown_campaigns_are_404(web_app: WebApp) -> None:
     for path in ("/chien-dich/999", "/chien-dich/abc", "/chien-dich/1x/sao-ke.pdf"):
         status, page = await get(web_app, path)
         assert status == 404 and "Không tìm thấy" in page
+
+
+async def test_the_public_pages_read_in_both_languages(web_app: WebApp) -> None:
+    """Every public page is whole in Vietnamese and in English: no message id shows through."""
+    await pay(web_app, 1_000_000, name="Hộ ông Tám", public=False)
+    paths = ("/chien-dich", "/chien-dich/1", "/tra-cuu", "/tra-cuu?so=VNN-HC-2026-000001")
+    async with web_app.client() as http:
+        for language, word in (("vi", "Số dư"), ("en", "Balance")):
+            async with http.get(web_app.url(f"/ngon-ngu?lang={language}&next=/")):
+                pass
+            for path in paths:
+                async with http.get(web_app.url(path)) as response:
+                    page = await response.text()
+                assert response.status == 200, path
+                assert f'<html lang="{language}">' in page
+                assert not re.search(r"\b(web\.public|donations)\.[a-z_.]+", visible(page)), path
+            async with http.get(web_app.url("/chien-dich/1")) as response:
+                assert word in visible(await response.text())

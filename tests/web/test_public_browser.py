@@ -61,6 +61,7 @@ async def test_a_phone_reads_the_campaign_page(
     await furnish(web_app)
     page = phone_page
     await page.goto("/")
+    await assert_accessible(page)
     await page.get_by_role("link", name=vi("web.public.area_campaigns")).click()
     await page.wait_for_url("**/chien-dich")
     await assert_accessible(page)
