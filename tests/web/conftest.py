@@ -23,9 +23,10 @@ them out). Plain HTTP tests use `web_app.client()` (an aiohttp session keeping c
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,15 @@ from typing import Any
 import aiohttp
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, Page, Playwright, ViewportSize, async_playwright
+from playwright.async_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    ViewportSize,
+    async_playwright,
+)
+from playwright.async_api import Error as PlaywrightError
 
 from bot.app import App, start_outbox
 from bot.demo import DEMO_WARD
@@ -87,6 +96,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
         if used & {"web_app", "browser"} and pytest_asyncio.is_async_test(item):
             item.add_marker(session_loop, append=False)
+
+
+_CALL_REPORT = pytest.StashKey[pytest.TestReport]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item,
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Keep each test's call report, so `pages` can tell a failed test at teardown."""
+    report = yield
+    if report.when == "call":
+        item.stash[_CALL_REPORT] = report
+    return report
 
 
 @dataclass
@@ -206,6 +229,7 @@ class Pages:
         self.browser = browser
         self.base_url = base_url
         self.errors: list[str] = []
+        self.opened: list[Page] = []
         self._contexts: list[Any] = []
 
     async def open(self, *, phone: bool = False) -> Page:
@@ -223,7 +247,26 @@ class Pages:
         self._contexts.append(context)
         page = await context.new_page()
         page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
+        page.on("console", lambda message: self._console(page, message))
+        self.opened.append(page)
         return page
+
+    def _console(self, page: Page, message: ConsoleMessage) -> None:
+        """A script or style the site's Content-Security-Policy blocked is a page error too."""
+        if message.type == "error" and "Content Security Policy" in message.text:
+            self.errors.append(f"{page.url}: {message.text}")
+
+    async def keep_for_failure(self, folder: Path) -> list[Path]:
+        """Screenshots of every open page into `folder` (when the test failed)."""
+        kept = []
+        for number, page in enumerate(self.opened, start=1):
+            if page.is_closed():
+                continue
+            path = folder / f"failed-page-{number}.png"
+            with contextlib.suppress(PlaywrightError):
+                await page.screenshot(path=path, full_page=True, timeout=5_000)
+                kept.append(path)
+        return kept
 
     async def close(self) -> None:
         """Close every context opened."""
@@ -232,11 +275,21 @@ class Pages:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def pages(browser: Browser, web_app: WebApp) -> AsyncIterator[Pages]:
-    """`await pages.open(phone=...)` for more pages (another officer, a second browser)."""
+async def pages(
+    browser: Browser, web_app: WebApp, request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[Pages]:
+    """`await pages.open(phone=...)` for more pages (another officer, a second browser).
+
+    When the test fails, each open page is kept as a screenshot in its temporary folder (the
+    path is in the report).
+    """
     opened = Pages(browser, web_app.base_url)
     try:
         yield opened
+        report = request.node.stash.get(_CALL_REPORT, None)
+        if report is not None and report.failed:
+            for path in await opened.keep_for_failure(tmp_path):
+                print(f"page at failure: {path}")  # shown in the failure report
     finally:
         await opened.close()
     assert not opened.errors, "JavaScript errors on the page:\n" + "\n".join(opened.errors)

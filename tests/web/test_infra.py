@@ -31,6 +31,9 @@ T = Translator("vi")
 PROBE = "/thu-nghiem/phuong/{ward_id}"
 """A test-only page of one ward, guarded like every desk page (`officer`, `require_ward`)."""
 
+INLINE = "/thu-nghiem/kich-ban-noi-dong"
+"""A test-only page with an inline script, which the site's Content-Security-Policy blocks."""
+
 _CSRF = re.compile(r'"X-CSRF-Token": "([^"]+)"')
 
 
@@ -42,7 +45,16 @@ def probe_routes(site: WebSite) -> None:
         site.require_ward(officer, request.match_info["ward_id"])
         return web.Response(text="ward page", content_type="text/plain")
 
+    async def inline_script(request: web.Request) -> web.StreamResponse:
+        del request
+        return web.Response(
+            text='<html lang="vi"><body><h1>Thử</h1><script>document.title = "x"</script>'
+            "</body></html>",
+            content_type="text/html",
+        )
+
     site.get(PROBE, ward_page)
+    site.get(INLINE, inline_script)
 
 
 @pytest.fixture
@@ -202,3 +214,20 @@ async def test_screenshot_is_a_full_page_png(page: Page, tmp_path: Path) -> None
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", data[16:24])
     assert (width, height) == (1280, 2000)
+
+
+async def test_a_script_blocked_by_the_csp_is_a_page_error(page: Page, pages: Pages) -> None:
+    """An inline script the site's CSP refuses is recorded as an error (failing the test)."""
+    await page.goto(INLINE)
+    await page.locator("h1").wait_for()
+    assert await page.title() != "x"
+    assert any("Content Security Policy" in error for error in pages.errors)
+    pages.errors.clear()  # seen: this test expects it
+
+
+async def test_failure_screenshots_are_kept(page: Page, pages: Pages, tmp_path: Path) -> None:
+    """The pages open when a test fails are kept as PNG files in its temporary folder."""
+    await page.goto("/dang-nhap")
+    kept = await pages.keep_for_failure(tmp_path)
+    assert [path.name for path in kept] == ["failed-page-1.png"]
+    assert kept[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
