@@ -7,6 +7,9 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+MAX_BODY = 12 * 1024 * 1024
+"""The largest request body: a 10 MB household list or bank statement with its form around it."""
+
 
 class HttpServer:
     """An aiohttp server; channels add their routes before `start()`."""
@@ -14,7 +17,7 @@ class HttpServer:
     def __init__(self, host: str, port: int) -> None:
         self.host = host
         self.port = port
-        self.app = web.Application(client_max_size=2 * 1024 * 1024)
+        self.app = web.Application(client_max_size=MAX_BODY)
         self.app.router.add_get("/healthz", self._health)
         self._runner: web.AppRunner | None = None
         self.checks: dict[str, Callable[[], Awaitable[bool]]] = {}

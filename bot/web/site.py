@@ -275,6 +275,8 @@ class WebSite:
             response = self.error_page(request, 403, "web.error.forbidden")
         except web.HTTPMethodNotAllowed:
             response = self.error_page(request, 405, "web.error.not_found")
+        except web.HTTPRequestEntityTooLarge:
+            response = self.error_page(request, 413, "web.error.too_large")
         self._headers(response, request, new_browser=new_browser)
         return response
 

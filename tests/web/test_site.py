@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -204,3 +205,17 @@ async def test_a_resident_gets_no_link(served: Running) -> None:
     assert "/dang-nhap/" not in "\n".join(r.text for r in replies)
     count = await served.app.db.fetchone("SELECT COUNT(*) FROM web_links")
     assert count is not None and count[0] == 0
+
+
+async def test_a_body_over_the_limit_gets_a_vietnamese_413(served: Running) -> None:
+    """A 13 MB upload gets a Vietnamese page saying the limit, not aiohttp's plain 413."""
+    form = aiohttp.FormData()
+    form.add_field("csrf", "x")
+    form.add_field("file", io.BytesIO(b"a" * (13 * 1024 * 1024)), filename="big.csv")
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with (
+        aiohttp.ClientSession(cookie_jar=jar) as http,
+        http.post(served.base_url + "/dang-xuat", data=form) as response,
+    ):
+        assert response.status == 413
+        assert "tối đa 10 MB" in await response.text()
