@@ -72,7 +72,7 @@ async def test_sign_in_link_works_once(web_app: WebApp, page: Page, pages: Pages
     chat = await web_app.officer()
     link = await web_app.sign_in_link(chat)
     await sign_in(page, link)
-    assert await _heading(page) != T("web.auth.dead_title")
+    assert await _heading(page) == T("web.desk.title")
     other = await pages.open()
     response = await other.goto(link)
     assert response is not None and response.status == 410
@@ -163,6 +163,7 @@ async def test_idle_session_ends(web_app: WebApp, page: Page, officer_page: Offi
     web_app.clock.advance(minutes=29)
     await page.goto("/can-bo")
     assert page.url.endswith("/can-bo")
+    assert await _heading(page) == T("web.desk.title")
     web_app.clock.advance(minutes=31)
     await page.goto("/can-bo")
     assert page.url.endswith("/dang-nhap")
