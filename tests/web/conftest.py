@@ -36,6 +36,7 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import (
     Browser,
+    BrowserContext,
     ConsoleMessage,
     Page,
     Playwright,
@@ -230,7 +231,7 @@ class Pages:
         self.base_url = base_url
         self.errors: list[str] = []
         self.opened: list[Page] = []
-        self._contexts: list[Any] = []
+        self._contexts: list[BrowserContext] = []
 
     async def open(self, *, phone: bool = False) -> Page:
         """A page in a new context (its own cookies): Vietnamese, Hà Nội time, desktop or phone."""
