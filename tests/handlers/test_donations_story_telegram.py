@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import date
 
 import zxingcpp
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from PIL import Image
 from pypdf import PdfReader
 
@@ -196,6 +196,31 @@ async def import_statement(officer: Person, fake: FakeBotApi) -> None:
     again = "\n".join(m.plain_text for m in await officer.until(mark, has("Đã có trong sổ")))
     assert "0 khoản mới" in again
     assert "Đề xuất ghi nhận: 0" in again
+
+    await officer.say("/doisoat", "Sao kê của tài khoản")  # the same lines, as the bank's XLSX
+    await officer.tap(CAMPAIGN, "Gửi tệp sao kê tài khoản")
+    mark = fake.mark(OFFICER)
+    fake.push_document(OFFICER, "saoke-bidv.xlsx", statement_xlsx())
+    as_xlsx = "\n".join(m.plain_text for m in await officer.until(mark, has("Đã có trong sổ")))
+    assert "3 khoản tiền vào (0 khoản mới" in as_xlsx
+    assert "Đã ghi trước đó: 2 · Trùng khoản đã ghi: 1" in as_xlsx
+
+
+def statement_xlsx() -> bytes:
+    """`STATEMENT` as an XLSX workbook (dates as dates, amounts as numbers)."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for number, row in enumerate(csv.reader(io.StringIO(STATEMENT), delimiter=";")):
+        if number < 2:
+            sheet.append(row)
+            continue
+        day, month, year = (int(part) for part in row[1].split("/"))
+        debit, credit = (int(x.replace(".", "")) if x else None for x in row[3:5])
+        sheet.append([int(row[0]), date(year, month, day), row[2], debit, credit, row[5]])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
 async def pay_out(officer: Person) -> None:
