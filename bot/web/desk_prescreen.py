@@ -49,6 +49,8 @@ from storage.audit import audit_step
 __all__ = ["Prescreens", "routes"]
 
 KEEP_FOR = timedelta(minutes=30)
+MAX_FILE_MB = 10
+"""The largest list taken (the HTTP server takes bodies up to 12 MB: the file and its form)."""
 MAX_ERRORS_SHOWN = 20
 FORMATS = {
     ".csv": "text/csv",
@@ -207,6 +209,7 @@ class _Pages:
             compare=compare,
             localities=LOCALITY_NAMES_VI,
             required=REQUIRED_COLUMNS,
+            max_mb=MAX_FILE_MB,
             switch_day=SWITCH_DAY,
         )
 
@@ -251,6 +254,8 @@ class _Pages:
         upload = field.file.read()
         if not upload:
             return again("web_desk.prescreen.empty")
+        if len(upload) > MAX_FILE_MB * 1024 * 1024:
+            return again("web_desk.prescreen.too_big", size=MAX_FILE_MB)
         try:
             async with self.running:
                 path, report = await asyncio.to_thread(

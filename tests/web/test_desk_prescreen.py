@@ -76,7 +76,7 @@ def upload_form(token: str, data: bytes, name: str, **fields: str) -> aiohttp.Fo
     form.add_field("csrf", token)
     for key, value in fields.items():
         form.add_field(key, value)
-    form.add_field("tep", data, filename=name, content_type="application/octet-stream")
+    form.add_field("tep", io.BytesIO(data), filename=name, content_type="application/octet-stream")
     return form
 
 
@@ -153,7 +153,7 @@ async def test_an_xlsx_list_gives_an_xlsx_result_kept_thirty_minutes(web_app: We
 
 
 async def test_bad_files_get_a_clear_vietnamese_message(web_app: WebApp) -> None:
-    """A wrong type, an empty file, a broken XLSX, a missing column: a message on the form."""
+    """A wrong type, an empty, broken or too large file, a missing column: a message on the form."""
     async with web_app.client() as http:
         token = await signed_in(web_app, http, "off-d")
         cases = [
@@ -162,6 +162,7 @@ async def test_bad_files_get_a_clear_vietnamese_message(web_app: WebApp) -> None
             (b"not a workbook", "ho.xlsx", T("web_desk.prescreen.unreadable", kind="XLSX")),
             (csv_bytes(ROWS, ["id", "area", "members"]), "ho.csv", "Lỗi định dạng tệp:"),
             ("id;area\nH1;rural\n".encode("cp1258"), "ho.csv", "Lỗi định dạng tệp:"),
+            (b"a" * (10 * 1024 * 1024 + 1), "ho.csv", T("web_desk.prescreen.too_big", size=10)),
         ]
         for data, name, message in cases:
             async with http.post(

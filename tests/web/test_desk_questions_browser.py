@@ -95,7 +95,7 @@ async def test_an_officer_answers_a_question_and_pre_screens_a_list(
     await assert_accessible(page)
     source = tmp_path / "danh-sach.csv"
     source.write_text(LIST, encoding="utf-8-sig")
-    await page.get_by_label(T("web_desk.prescreen.file_label")).set_input_files(source)
+    await page.get_by_label(T("web_desk.prescreen.file_label", size=10)).set_input_files(source)
     await page.get_by_role("button", name=T("web_desk.prescreen.submit")).click()
     await expect(page.locator("main h1")).to_have_text(T("web_desk.prescreen.result_title"))
     await expect(page.locator("main")).to_contain_text(
