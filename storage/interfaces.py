@@ -400,9 +400,19 @@ class QuestionLog(Protocol):
         ...
 
     async def record_answer(
-        self, question_id: int, *, answer: str, officer_id: int, now: datetime
+        self,
+        question_id: int,
+        *,
+        answer: str,
+        officer_id: int,
+        now: datetime,
+        notify: dict[str, Any] | None = None,
+        via: str = "chat",
     ) -> bool:
-        """Record an officer's answer with its audit row; False if already answered."""
+        """Record an officer's answer, its audit row and the resident's copy (`notify`) at once.
+
+        False (nothing written) if the question was answered already.
+        """
         ...
 
     async def log(

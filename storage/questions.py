@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import aiosqlite
@@ -20,6 +21,7 @@ from knowledge.text import normalize
 from storage.audit import audit_step, record_in
 from storage.clock import from_db, to_db
 from storage.db import Database, Step, call
+from storage.outbox import enqueue_in
 
 MAX_QUESTION_CHARS = 1000
 
@@ -192,27 +194,63 @@ class QuestionRepository:
         )
 
     async def record_answer(
-        self, question_id: int, *, answer: str, officer_id: int, now: datetime
+        self,
+        question_id: int,
+        *,
+        answer: str,
+        officer_id: int,
+        now: datetime,
+        notify: dict[str, Any] | None = None,
+        via: str = "chat",
     ) -> bool:
-        """Record an officer's answer with its audit row, in one unit; False if already answered.
+        """Record an officer's answer, its audit row and the resident's copy, in one unit.
 
-        (The resident's copy is queued by the caller's push, in the outbox.)
+        `notify` is the resident's message (`Reply.to_json()`), queued in the outbox to the
+        question's channel and chat in the same transaction: an answer is never recorded
+        without its delivery. False (nothing written) if the question was answered already.
         """
-
-        def step(conn: sqlite3.Connection) -> bool:
-            if not self.answer_in(conn, question_id, answer=answer, officer_id=officer_id, now=now):
-                return False
-            record_in(
-                conn,
-                actor_user_id=officer_id,
-                action="faq.answer",
-                target=f"question:{question_id}",
+        answered: bool = await self.db.write(
+            partial(
+                self.answer_and_queue_in,
+                question_id=question_id,
+                answer=answer,
+                officer_id=officer_id,
                 now=now,
+                notify=notify,
+                via=via,
             )
-            return True
-
-        answered: bool = await self.db.write(step)
+        )
         return answered
+
+    @classmethod
+    def answer_and_queue_in(
+        cls,
+        conn: sqlite3.Connection,
+        question_id: int,
+        *,
+        answer: str,
+        officer_id: int,
+        now: datetime,
+        notify: dict[str, Any] | None,
+        via: str,
+    ) -> bool:
+        """`record_answer`'s statements, as a step of the caller's transaction."""
+        if not cls.answer_in(conn, question_id, answer=answer, officer_id=officer_id, now=now):
+            return False
+        record_in(
+            conn,
+            actor_user_id=officer_id,
+            action="faq.answer",
+            target=f"question:{question_id}",
+            detail={"via": via},
+            now=now,
+        )
+        if notify is not None:
+            row = conn.execute(
+                "SELECT channel, chat_id FROM handover_questions WHERE id = ?", (question_id,)
+            ).fetchone()
+            enqueue_in(conn, channel=str(row[0]), chat_id=str(row[1]), body=notify, now=now)
+        return True
 
     @staticmethod
     def answer_in(

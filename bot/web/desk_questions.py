@@ -19,21 +19,18 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
 from functools import partial
 
 from aiohttp import web
 
-from bot.core.flow import BACK_TO_MENU
 from bot.core.i18n import Translator
-from bot.core.types import Choice, Reply, Role, User
+from bot.core.types import Role, User
 from bot.web.site import WebSite
+from handlers.faq._chat import delivered_reply
 from handlers.faq._curator import CuratorDesk, LearnedSearch
 from knowledge.faq import Entry, KnowledgeBase
 from knowledge.text import normalize
-from storage.audit import record_in
 from storage.clock import from_db
-from storage.outbox import enqueue_in
 from storage.questions import (
     MAX_QUESTION_CHARS,
     FrequentQuestion,
@@ -42,7 +39,7 @@ from storage.questions import (
     QuestionRepository,
 )
 
-__all__ = ["answer_and_deliver_in", "routes"]
+__all__ = ["routes"]
 
 PAGE_SIZE = 20
 MIN_ANSWER_CHARS = 2
@@ -100,46 +97,6 @@ def inbox_page_in(
         (ward_id, ward_id, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE),
     ).fetchall()
     return [_handover(row) for row in rows[:PAGE_SIZE]], len(rows) > PAGE_SIZE
-
-
-def delivered_reply(t: Translator, question: HandoverQuestion, answer: str) -> Reply:
-    """The resident's message, as the chat inbox sends it (`faq.answer_delivered`)."""
-    return Reply(
-        t("faq.answer_delivered", number=question.id, question=question.text, answer=answer),
-        (Choice(t("menu.back_to_menu"), BACK_TO_MENU),),
-    )
-
-
-def answer_and_deliver_in(
-    conn: sqlite3.Connection,
-    question: HandoverQuestion,
-    *,
-    answer: str,
-    reply: Reply,
-    officer_id: int,
-    now: datetime,
-) -> bool:
-    """Answer an open question, audit it and queue the resident's copy, in one transaction.
-
-    Returns:
-        False (and nothing written) when the question was already answered.
-    """
-    if not QuestionRepository.answer_in(
-        conn, question.id, answer=answer, officer_id=officer_id, now=now
-    ):
-        return False
-    record_in(
-        conn,
-        actor_user_id=officer_id,
-        action="faq.answer",
-        target=f"question:{question.id}",
-        detail={"via": "web"},
-        now=now,
-    )
-    enqueue_in(
-        conn, channel=question.channel, chat_id=question.chat_id, body=reply.to_json(), now=now
-    )
-    return True
 
 
 def chat_search(site: WebSite, questions: QuestionRepository) -> LearnedSearch:
@@ -281,15 +238,13 @@ class _Pages:
         reply = delivered_reply(
             Translator(resident.language if resident else "vi"), question, typed
         )
-        answered = await self.site.db.write(
-            partial(
-                answer_and_deliver_in,
-                question=question,
-                answer=typed,
-                reply=reply,
-                officer_id=officer.id,
-                now=self.site.clock(),
-            )
+        answered = await self.questions.record_answer(
+            question.id,
+            answer=typed,
+            officer_id=officer.id,
+            now=self.site.clock(),
+            notify=reply.to_json(),
+            via="web",
         )
         if not answered:
             fresh = await self.questions.get(question.id)

@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.core.dispatcher import Dispatcher
 from bot.core.flow import (
+    BACK_TO_MENU,
     FlowData,
     Payload,
     Signal,
@@ -19,6 +20,7 @@ from bot.core.flow import (
     cancel_choice,
     menu_choice,
 )
+from bot.core.i18n import Translator
 from bot.core.registry import EVERYONE, STAFF
 from bot.core.turn import Turn
 from bot.core.types import Choice, Reply
@@ -417,24 +419,20 @@ class InboxFlow(StepFlow[InboxData]):
             turn.session.clear()
             return [turn.reply("faq.question_gone")]
         turn.require_staff(question.ward_id)
+        resident = await turn.services.users.get(question.user_id)
+        reply = delivered_reply(
+            Translator(resident.language if resident else "vi"), question, turn.text
+        )
         if not await self.questions.record_answer(
-            question.id, answer=turn.text, officer_id=turn.user.id, now=turn.now
+            question.id,
+            answer=turn.text,
+            officer_id=turn.user.id,
+            now=turn.now,
+            notify=reply.to_json(),
         ):
             turn.session.clear()
             return [turn.reply("faq.question_gone")]
-        await turn.push(
-            question.channel,
-            question.chat_id,
-            Reply(
-                turn.t(
-                    "faq.answer_delivered",
-                    number=question.id,
-                    question=question.text,
-                    answer=turn.text,
-                ),
-                (menu_choice(turn),),
-            ),
-        )
+        turn.pushed.append((question.channel, question.chat_id))  # wakes the outbox worker
         turn.session.clear()
         return [
             turn.reply(
@@ -444,3 +442,11 @@ class InboxFlow(StepFlow[InboxData]):
                 number=question.id,
             )
         ]
+
+
+def delivered_reply(t: Translator, question: HandoverQuestion, answer: str) -> Reply:
+    """The resident's copy of an officer's answer (the chat's inbox and the web desk send it)."""
+    return Reply(
+        t("faq.answer_delivered", number=question.id, question=question.text, answer=answer),
+        (Choice(t("menu.back_to_menu"), BACK_TO_MENU),),
+    )

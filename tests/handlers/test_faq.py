@@ -431,3 +431,32 @@ def test_button_labels_are_never_cut_inside_a_word() -> None:
     for entry in KnowledgeBase.load().entries:
         cut = short(entry.question).removesuffix("…").split()
         assert all(word in entry.question.split() for word in cut), entry.id
+
+
+async def test_an_answer_is_recorded_only_with_its_delivery(
+    app: App, resident: Chat, officer: Chat
+) -> None:
+    """The answer and the resident's queued copy commit together: no copy, no answer."""
+    await resident.send("/hoicanbo")
+    await resident.send("Bao giờ có kết quả rà soát?")
+    await resident.tap("Hòa Cường")
+    await resident.press("faqh:send")
+    await officer.send("/hopthu")
+    await officer.press("faqo:a:1")
+    await app.services.db.execute(  # the outbox refuses the resident's copy (a full disk, say)
+        "CREATE TEMP TRIGGER refuse AFTER INSERT ON outbox WHEN NEW.body LIKE '%Tháng 12%'"
+        " BEGIN SELECT RAISE(ABORT, 'refused'); END"
+    )
+    await officer.send("Tháng 12 có kết quả")
+    assert Translator("vi")("faq.answer_sent", number=1) not in officer.last.text
+    row = await app.services.db.fetchone("SELECT answered_at FROM handover_questions WHERE id = 1")
+    assert row is not None and row["answered_at"] is None  # still open, to answer again
+    await app.services.db.execute("DROP TRIGGER refuse")
+    await officer.send("/hopthu")
+    await officer.press("faqo:a:1")
+    await officer.send("Tháng 12 có kết quả")
+    officer.expect("faq.answer_sent", number=1)
+    queued = await app.services.db.fetchall(
+        "SELECT body FROM outbox WHERE chat_id = ?", ("resident-1",)
+    )
+    assert sum("Tháng 12 có kết quả" in r["body"] for r in queued) == 1
