@@ -129,16 +129,7 @@ class Dispatcher:
                 display_name=inbound.display_name,
                 now=now,
             )
-        user = User(
-            id=row.id,
-            channel=row.channel,
-            external_id=row.external_id,
-            chat_id=row.chat_id,
-            role=Role(row.role),
-            ward_id=row.ward_id,
-            language=row.language,
-            display_name=row.display_name,
-        )
+        user = User.from_row(row)
         translator = Translator(user.language)
         inbound = replace(inbound, text=nfc(inbound.text))
         if inbound.payload is None and len(inbound.text) > MAX_INPUT_CHARS:

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from storage.sessions import Session
+from storage.users import UserRow
 
 __all__ = [
     "Attachment",
@@ -115,6 +116,20 @@ class User:
     def is_staff(self) -> bool:
         """Whether this user may use officer features."""
         return self.role.is_staff
+
+    @classmethod
+    def from_row(cls, row: UserRow) -> User:
+        """The user a stored row describes."""
+        return cls(
+            id=row.id,
+            channel=row.channel,
+            external_id=row.external_id,
+            chat_id=row.chat_id,
+            role=Role(row.role),
+            ward_id=row.ward_id,
+            language=row.language,
+            display_name=row.display_name,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -168,16 +168,7 @@ class WebSite:
         row = await self.services.users.get(session.user_id)
         if row is None or not Role(row.role).is_staff:
             return None
-        return User(
-            id=row.id,
-            channel=row.channel,
-            external_id=row.external_id,
-            chat_id=row.chat_id,
-            role=Role(row.role),
-            ward_id=row.ward_id,
-            language=row.language,
-            display_name=row.display_name,
-        )
+        return User.from_row(row)
 
     async def officer(self, request: web.Request) -> User:
         """The signed-in officer or admin; otherwise a redirect to the sign-in help page.
