@@ -9,9 +9,11 @@ way of joining a unit of work (`storage.db.Database.unit`) and are not part of t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
+from storage.db import Step
 from storage.ledger import (
     Balance,
     Campaign,
@@ -31,6 +33,9 @@ from storage.questions import (
     Notify,
 )
 from storage.registrations import (
+    Applied,
+    Decision,
+    Filters,
     HistoryEntry,
     NewRegistration,
     Notice,
@@ -38,6 +43,7 @@ from storage.registrations import (
     Status,
     WardSummary,
 )
+from storage.registrations import Notify as RegistrationNotify
 from storage.sessions import Session
 from storage.users import UserRow, Ward
 
@@ -325,12 +331,18 @@ class LedgerStore(Protocol):
 
 @runtime_checkable
 class RegistrationStore(Protocol):
-    """Registrations to exit poverty and their status history."""
+    """Registrations to exit poverty, their status history and the desk's changes."""
 
     async def create(
-        self, new: NewRegistration, *, token: str, now: datetime, year: int
+        self,
+        new: NewRegistration,
+        *,
+        token: str,
+        now: datetime,
+        year: int,
+        notify: RegistrationNotify | None = None,
     ) -> tuple[Registration, bool]:
-        """Store a registration once per token."""
+        """Store a registration once per token (and notify the ward's officers, once)."""
         ...
 
     async def get(self, registration_id: int) -> Registration | None:
@@ -366,8 +378,66 @@ class RegistrationStore(Protocol):
         now: datetime,
         action: str,
         notice: Notice | None = None,
+        then: Sequence[Step[Any]] = (),
     ) -> Registration | None:
-        """Move a registration (with history, audit and notice) if still `expected`."""
+        """Move a registration (history, audit, notice, `then` steps) if still `expected`."""
+        ...
+
+    async def change(
+        self,
+        registration_id: int,
+        *,
+        expected: Status,
+        target: Status,
+        actor_user_id: int | None,
+        note: str,
+        now: datetime,
+        request_key: str | None = None,
+        notice: Notice | None = None,
+    ) -> Applied:
+        """An officer's status change with a note, once per request key."""
+        ...
+
+    async def decide(
+        self,
+        registration_id: int,
+        *,
+        expected: Status,
+        target: Status,
+        decision: Decision,
+        actor_user_id: int | None,
+        note: str,
+        now: datetime,
+        request_key: str | None = None,
+        notice: Notice | None = None,
+    ) -> Applied:
+        """A final decision with its number and date, once per request key."""
+        ...
+
+    async def correct(
+        self,
+        registration_id: int,
+        *,
+        expected: Status,
+        target: Status,
+        decision: Decision | None,
+        actor_user_id: int | None,
+        reason: str,
+        now: datetime,
+        request_key: str | None = None,
+        notice: Notice | None = None,
+    ) -> Applied:
+        """An admin's correction of a final decision, its reason kept in the history."""
+        ...
+
+    async def key_used(self, request_key: str | None) -> bool:
+        """Whether a change was already recorded under the request key."""
+        ...
+
+    async def search(
+        self, ward_id: str, filters: Filters, *, limit: int, offset: int
+    ) -> tuple[list[Registration], int]:
+        """One page of a ward's registrations narrowed by `filters`, and the total."""
         ...
 
     async def summary(self, ward_id: str) -> WardSummary:

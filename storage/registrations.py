@@ -30,7 +30,7 @@ import aiosqlite
 
 from storage.audit import record_in
 from storage.clock import from_db, to_db, utc_now
-from storage.db import Database, Step, call
+from storage.db import Database, Params, Step, call
 from storage.outbox import enqueue_in
 
 
@@ -408,6 +408,23 @@ def _apply_in(
     return Applied(Outcome.DONE, _one(conn, registration_id))
 
 
+def _transition_in(
+    conn: sqlite3.Connection,
+    registration_id: int,
+    expected: Status,
+    move: _Move,
+    notice: Notice | None,
+    then: Sequence[Step[Any]],
+) -> Registration | None:
+    """`_apply_in`, then the `then` steps when the move was made; None when it was not."""
+    applied = _apply_in(conn, registration_id, expected, move, notice)
+    if applied.outcome is not Outcome.DONE:
+        return None
+    for step in then:
+        step(conn)
+    return applied.registration
+
+
 def _legal(current: Status, move: _Move) -> bool:
     """Whether `move` may be written from `current` (each kind has its own rule)."""
     target = move.target
@@ -529,10 +546,9 @@ class RegistrationRepository:
 
     async def for_user(self, user_id: int) -> list[Registration]:
         """A resident's own registrations, newest first."""
-        rows = await self.db.fetchall(
+        return await self._select(
             "SELECT * FROM exit_registrations WHERE user_id = ? ORDER BY id DESC", (user_id,)
         )
-        return [_registration(r) for r in rows]
 
     async def count(self) -> int:
         """How many registrations exist (all wards)."""
@@ -543,12 +559,11 @@ class RegistrationRepository:
         self, ward_id: str, *, status: Status | None = None, limit: int = 1000, offset: int = 0
     ) -> list[Registration]:
         """A ward's registrations (optionally one status), oldest first."""
-        rows = await self.db.fetchall(
+        return await self._select(
             "SELECT * FROM exit_registrations WHERE ward_id = ? AND (? IS NULL OR status = ?)"
             " ORDER BY id LIMIT ? OFFSET ?",
             (ward_id, status, status, limit, offset),
         )
-        return [_registration(r) for r in rows]
 
     async def history(self, registration_id: int) -> list[HistoryEntry]:
         """The status changes of a registration, oldest first."""
@@ -590,19 +605,9 @@ class RegistrationRepository:
         more steps of the same change (the officers' notices), run in its transaction only
         when the move is made.
         """
+        move = _Move(target, actor_user_id, note, now, action)
         moved: Registration | None = await self.db.write(
-            lambda conn: self.transition_in(
-                conn,
-                registration_id,
-                expected=expected,
-                target=target,
-                actor_user_id=actor_user_id,
-                note=note,
-                now=now,
-                action=action,
-                notice=notice,
-                then=then,
-            )
+            lambda conn: _transition_in(conn, registration_id, expected, move, notice, then)
         )
         return moved
 
@@ -622,12 +627,7 @@ class RegistrationRepository:
     ) -> Registration | None:
         """`transition`'s statements (change, history, audit, notice, `then`) in one transaction."""
         move = _Move(target, actor_user_id, note, now, action)
-        applied = _apply_in(conn, registration_id, expected, move, notice)
-        if applied.outcome is not Outcome.DONE:
-            return None
-        for step in then:
-            step(conn)
-        return applied.registration
+        return _transition_in(conn, registration_id, expected, move, notice, then)
 
     async def change(
         self,
@@ -649,10 +649,7 @@ class RegistrationRepository:
         move = _Move(
             target, actor_user_id, note, now, "registration.status", request_key=request_key
         )
-        applied: Applied = await self.db.write(
-            lambda conn: _apply_in(conn, registration_id, expected, move, notice)
-        )
-        return applied
+        return await self._apply(registration_id, expected, move, notice)
 
     async def decide(
         self,
@@ -674,14 +671,11 @@ class RegistrationRepository:
             note,
             now,
             "registration.decision",
-            kind=EntryKind.DECISION,
-            decision=decision,
-            request_key=request_key,
+            EntryKind.DECISION,
+            decision,
+            request_key,
         )
-        applied: Applied = await self.db.write(
-            lambda conn: _apply_in(conn, registration_id, expected, move, notice)
-        )
-        return applied
+        return await self._apply(registration_id, expected, move, notice)
 
     async def correct(
         self,
@@ -707,10 +701,16 @@ class RegistrationRepository:
             reason,
             now,
             "registration.correction",
-            kind=EntryKind.CORRECTION,
-            decision=decision,
-            request_key=request_key,
+            EntryKind.CORRECTION,
+            decision,
+            request_key,
         )
+        return await self._apply(registration_id, expected, move, notice)
+
+    async def _apply(
+        self, registration_id: int, expected: Status, move: _Move, notice: Notice | None
+    ) -> Applied:
+        """`_apply_in` as one write: the change, its history, audit and notice together."""
         applied: Applied = await self.db.write(
             lambda conn: _apply_in(conn, registration_id, expected, move, notice)
         )
@@ -783,11 +783,15 @@ class RegistrationRepository:
     async def waiting(self, now: datetime, *, days: int = 7) -> list[Registration]:
         """Registrations in submitted/in_review/needs_info for more than `days` days."""
         marks = ",".join("?" for _ in WAITING)
-        rows = await self.db.fetchall(
+        return await self._select(
             f"SELECT * FROM exit_registrations WHERE status IN ({marks})"
             " AND status_changed_at < ? ORDER BY ward_id, id",
             (*WAITING, to_db(now - timedelta(days=days))),
         )
+
+    async def _select(self, sql: str, params: Params) -> list[Registration]:
+        """The registrations a query's rows stand for, in its order."""
+        rows = await self.db.fetchall(sql, params)
         return [_registration(r) for r in rows]
 
 
