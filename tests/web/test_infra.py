@@ -178,17 +178,17 @@ async def test_sign_in_pages_pass_axe_and_are_shot(
     """Sign-in help, confirm and desk home pass axe on a desktop and a phone; shots written."""
     for phone in (False, True):
         page = await pages.open(phone=phone)
-        suffix = "-phone" if phone else ""
+        suffix = "_phone" if phone else ""
         await page.goto("/dang-nhap")
         await assert_accessible(page)
         link = await web_app.sign_in_link(await web_app.officer())
         await page.goto(link)
         await assert_accessible(page)
-        await screenshot(page, f"sign-in{suffix}")
+        await screenshot(page, f"sign_in{suffix}")
         await page.locator("main form button[type=submit]").click()
         await page.wait_for_url("**/can-bo")
         await assert_accessible(page)
-        await screenshot(page, f"desk-home{suffix}")
+        await screenshot(page, f"desk_home{suffix}")
         width = await page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= (PHONE["width"] if phone else 1280), "the page scrolls sideways"
 
