@@ -10,8 +10,9 @@ money out through `Ledger.disburse` (which refuses an amount above the balance a
 inside the write transaction), reversals through `Ledger.reverse` / `reverse_disbursement`,
 the statement through `make_statement` / `render`, and bank statements through the chat's
 `Reconciler` (same ledger key `bank:<reference>`, so a line is recorded once whichever way).
-The form rules are the chat's steps' rules, read here from one form instead of one question
-at a time (`_GiftForm`, `_OutForm`).
+The form rules are the chat's steps' rules, called from `handlers.donations.rules` (amounts,
+dates against the campaign, decisions, the beneficiary's code) and read here from one form
+instead of one question at a time (`_GiftForm`, `_OutForm`).
 
 Double submit records once: the form carries an idempotency key drawn when it is rendered;
 the ledger stores it unique, and a key already used shows the row it recorded. A receipt or
@@ -37,7 +38,6 @@ from bot.core.i18n import Translator, format_vnd, to_local
 from bot.core.types import Role, User
 from bot.web.site import WebSite
 from handlers.donations._dates import parse_day
-from handlers.donations._disburse import _HOUSEHOLD, _TN_CODE
 from handlers.donations._flow import BIG_AMOUNT
 from handlers.donations._import import (
     DuplicateTransfer,
@@ -47,13 +47,20 @@ from handlers.donations._import import (
     bank_key,
 )
 from handlers.donations._statement import file_name, make_statement, render
-from knowledge.money import parse_money
+from handlers.donations.rules import (
+    Problem,
+    check_amount,
+    check_decision,
+    check_decision_day,
+    check_gift_day,
+    check_paid_day,
+    has_letter,
+    resolve_code,
+)
 from storage.bank import BankStore, StoredLine
 from storage.ledger import (
     DONOR_TYPES,
-    MAX_AMOUNT,
     METHODS,
-    MIN_AMOUNT,
     PURPOSES,
     Balance,
     Campaign,
@@ -70,7 +77,6 @@ __all__ = ["routes"]
 PAGE_SIZE = 20
 MAX_TEXT = 200
 """Longest text kept from a field (the chat keeps as much of a typed message)."""
-MAX_DECISION = 60
 OUT_METHODS = ("cash", "transfer")
 _KEY = re.compile(r"[0-9a-f]{24}")
 _CID = r"{cid:\d{1,12}}"
@@ -85,6 +91,8 @@ CHART_WIDTH = 640
 CHART_ROW = 56
 
 Form = Mapping[str, str]
+_WEB_WORDS = {"donations.disburse.beneficiary_bad": _F + "err.household"}
+"""The chat's messages that name its buttons, said for the web's form instead."""
 
 
 # ---- what an officer may see ---------------------------------------------------------------
@@ -129,17 +137,11 @@ def _ledger_key(officer: User, key: str) -> str:
 
 
 def read_amount(t: Translator, text: str) -> tuple[int, str]:
-    """An amount of đồng typed by an officer within 1.000 ₫ – 100 tỷ ₫, or why not ("" = ok)."""
+    """An amount of đồng typed by an officer (the chat's `check_amount`), or why not ("" = ok)."""
     if not text:
         return 0, t(_F + "err.required")
-    parsed = parse_money(text)
-    if parsed.amount is None:
-        key = "ambiguous" if parsed.problem == "ambiguous" else "bad"
-        return 0, t(f"donations.amount_{key}")
-    if not MIN_AMOUNT <= parsed.amount <= MAX_AMOUNT:
-        low, high = format_vnd(MIN_AMOUNT), format_vnd(MAX_AMOUNT)
-        return 0, t("donations.amount_range", low=low, high=high)
-    return parsed.amount, ""
+    amount, problem = check_amount(text)
+    return amount, "" if problem is None else problem.text(t)
 
 
 def read_day(text: str) -> date | None:
@@ -181,7 +183,7 @@ class _GiftForm:
             self.errors["donor_type"] = t(_F + "err.choose")
         if v.get("named") not in ("yes", "no"):
             self.errors["named"] = t(_F + "err.choose")
-        elif v["named"] == "yes" and not any(c.isalpha() for c in v.get("donor_name", "")):
+        elif v["named"] == "yes" and not has_letter(v.get("donor_name", "")):
             self.errors["donor_name"] = t(_F + "err.donor_name")
         self._check_amount()
         self._check_method()
@@ -214,12 +216,11 @@ class _GiftForm:
         """The gift's date: not in the future, not before the campaign began."""
         day = _day(self.values.get("donated_on", ""), self.today)
         if day is None:
-            self.errors["donated_on"] = self.t("donations.date_bad")
-        elif day > self.today:
-            self.errors["donated_on"] = self.t("donations.date_future")
-        elif day < self.campaign.starts_on:
-            start = day_text(self.campaign.starts_on)
-            self.errors["donated_on"] = self.t("donations.date_before_start", start=start)
+            problem: Problem | None = Problem("donations.date_bad")
+        else:
+            problem = check_gift_day(day, self.today, self.campaign)
+        if problem is not None:
+            self.errors["donated_on"] = problem.text(self.t)
         self.donated_on = day
 
     def entry(self, scope: Scope, key: str) -> NewEntry:
@@ -272,9 +273,9 @@ class _OutForm:
             self.errors["source"] = t(_F + "err.choose")
         if v.get("purpose") not in PURPOSES:
             self.errors["purpose"] = t(_F + "err.choose")
-        self.amount, problem = read_amount(t, v.get("amount", ""))
-        if problem:
-            self.errors["amount"] = problem
+        self.amount, wrong = read_amount(t, v.get("amount", ""))
+        if wrong:
+            self.errors["amount"] = wrong
         if v.get("kind") == "goods":
             for name in ("goods", "quantity"):
                 if not v.get(name):
@@ -282,25 +283,23 @@ class _OutForm:
         elif v.get("method") not in OUT_METHODS:
             self.errors["method"] = t(_F + "err.choose")
         self._check_days()
-        decision = v.get("decision", "")
-        if not any(c.isdigit() for c in decision) or len(decision) > MAX_DECISION:
-            self.errors["decision"] = t("donations.disburse.decision_bad")
+        problem = check_decision(v.get("decision", ""))
+        if problem is not None:
+            self.errors["decision"] = problem.text(t)
 
     def _check_days(self) -> None:
         """The payment's date (not in the future) and its decision's (not after it)."""
         v, t = self.values, self.t
+        bad = Problem("donations.date_bad")
         self.paid_on = _day(v.get("paid_on", ""), self.today)
-        if self.paid_on is None:
-            self.errors["paid_on"] = t("donations.date_bad")
-        elif self.paid_on > self.today:
-            self.errors["paid_on"] = t("donations.date_future")
+        paid = bad if self.paid_on is None else check_paid_day(self.paid_on, self.today)
         self.decision_date = _day(v.get("decision_date", ""), self.today)
-        if self.decision_date is None:
-            self.errors["decision_date"] = t("donations.date_bad")
-        elif self.paid_on is not None and self.decision_date > self.paid_on:
-            self.errors["decision_date"] = t(
-                "donations.disburse.decision_after", day=day_text(self.paid_on)
-            )
+        decided = bad if self.decision_date is None else None
+        if decided is None and self.paid_on is not None and self.decision_date is not None:
+            decided = check_decision_day(self.decision_date, self.paid_on)
+        for name, problem in (("paid_on", paid), ("decision_date", decided)):
+            if problem is not None:
+                self.errors[name] = problem.text(t)
 
     async def beneficiary(self, registrations: RegistrationRepository, ward_id: str) -> None:
         """The household paid: a registration (TN code), a household code, or a name."""
@@ -308,27 +307,17 @@ class _OutForm:
         how = v.get("beneficiary")
         code = v.get("code", "")
         if how == "name":
-            if not any(c.isalpha() for c in v.get("name", "")):
+            if not has_letter(v.get("name", "")):
                 self.errors["name"] = t("donations.disburse.name_bad")
             return
         if how not in ("code",):
             self.errors["beneficiary"] = t(_F + "err.choose")
             return
-        tn = _TN_CODE.match(code)
-        if tn is not None:
-            found = await registrations.get(int(tn.group(2)))
-            if found is None or found.ward_id != ward_id:
-                self.errors["code"] = t("donations.disburse.registration_missing")
-            else:
-                self.registration_id = found.id
+        found = await resolve_code(registrations, ward_id, code)
+        if isinstance(found, Problem):  # the web's words for a form (a list, not buttons)
+            self.errors["code"] = t(_WEB_WORDS.get(found.key, found.key))
             return
-        if _HOUSEHOLD.match(code) is None or not any(c.isdigit() for c in code):
-            self.errors["code"] = t(_F + "err.household")
-            return
-        self.household = code.upper()
-        for known in await registrations.in_ward(ward_id, limit=10_000):
-            if known.household_code.strip().upper() == self.household:  # linked when known
-                self.registration_id = known.id
+        self.registration_id, self.household = found.registration_id, found.household
 
     def payment(self, scope: Scope, key: str) -> NewDisbursement:
         """The payment to record (call when no field has a problem)."""

@@ -41,13 +41,19 @@ from handlers.donations._payloads import (
     OutSource,
 )
 from handlers.donations._steps import OutStep
+from handlers.donations.rules import (
+    Problem,
+    check_decision,
+    check_decision_day,
+    check_paid_day,
+    has_letter,
+    resolve_code,
+)
 from storage.ledger import FUNDS, PURPOSES, Campaign, Disbursement, Ledger, LedgerError
 from storage.ledger import NewDisbursement as NewOut
 from storage.registrations import RegistrationRepository, Status
 
 MAX_REGISTRATIONS_SHOWN = 5
-_TN_CODE = re.compile(r"^TN-(\d{4})-(\d{1,9})$", re.IGNORECASE)
-_HOUSEHOLD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9./_-]{2,39}$")  # 3 characters or more
 _VOUCHER = re.compile(r"^[A-Z]+-[A-Z0-9]+-\d{4}-C\d{6}$", re.IGNORECASE)
 _P = "donations.disburse."
 
@@ -230,15 +236,11 @@ class DisburseFlow(StepFlow[OutData]):
         text = typed(turn).strip()
         if not text:
             return [await self._prompt(turn, data)]
-        code = _TN_CODE.match(text)
-        if code is not None:
-            return await self._take_registration(turn, data, int(code.group(2)))
-        if _HOUSEHOLD.match(text) is None or not any(c.isdigit() for c in text):
-            return [turn.reply(_P + "beneficiary_bad"), await self._prompt(turn, data)]
-        data.household = text.upper()
-        for found in await self.registrations.in_ward(data.ward, limit=10_000):
-            if found.household_code.strip().upper() == data.household:  # link it when known
-                data.registration, data.reg_code = found.id, found.code
+        found = await resolve_code(self.registrations, data.ward, text)
+        if isinstance(found, Problem):
+            return [Reply(found.text(turn.t)), await self._prompt(turn, data)]
+        data.registration = found.registration_id or 0
+        data.reg_code, data.household = found.registration_code, found.household
         return await self._advance(turn, data)
 
     async def on_name(self, turn: Turn, data: OutData) -> StepResult:
@@ -246,7 +248,7 @@ class DisburseFlow(StepFlow[OutData]):
         name = typed(turn).strip()
         if not name:
             return [await self._prompt(turn, data)]
-        if not any(c.isalpha() for c in name):
+        if not has_letter(name):
             return [turn.reply(_P + "name_bad"), await self._prompt(turn, data)]
         data.name = name
         return await self._advance(turn, data)
@@ -291,8 +293,9 @@ class DisburseFlow(StepFlow[OutData]):
         day = _day_given(turn)
         if day is None:
             return [turn.reply("donations.date_bad"), await self._prompt(turn, data)]
-        if day > turn.today:
-            return [turn.reply("donations.date_future"), await self._prompt(turn, data)]
+        problem = check_paid_day(day, turn.today)
+        if problem is not None:
+            return [Reply(problem.text(turn.t)), await self._prompt(turn, data)]
         data.date = day.isoformat()
         if data.decision_date and data.decision_date > data.date:
             data.decision_date = ""  # the decision must come first: asked again
@@ -303,8 +306,9 @@ class DisburseFlow(StepFlow[OutData]):
         text = typed(turn).strip()
         if not text:
             return [await self._prompt(turn, data)]
-        if not any(c.isdigit() for c in text) or len(text) > 60:
-            return [turn.reply(_P + "decision_bad"), await self._prompt(turn, data)]
+        problem = check_decision(text)
+        if problem is not None:
+            return [Reply(problem.text(turn.t)), await self._prompt(turn, data)]
         data.decision = text
         return await self._advance(turn, data)
 
@@ -313,12 +317,9 @@ class DisburseFlow(StepFlow[OutData]):
         day = _day_given(turn)
         if day is None:
             return [turn.reply("donations.date_bad"), await self._prompt(turn, data)]
-        paid = date.fromisoformat(data.date)
-        if day > paid:
-            return [
-                turn.reply(_P + "decision_after", day=turn.day(paid)),
-                await self._prompt(turn, data),
-            ]
+        problem = check_decision_day(day, date.fromisoformat(data.date))
+        if problem is not None:
+            return [Reply(problem.text(turn.t)), await self._prompt(turn, data)]
         data.decision_date = day.isoformat()
         return await self._advance(turn, data)
 

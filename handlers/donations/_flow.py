@@ -35,12 +35,10 @@ from handlers.donations._payloads import (
     SkipNote,
 )
 from handlers.donations._steps import LogStep
-from knowledge.money import parse_money
+from handlers.donations.rules import check_amount, check_gift_day, has_letter
 from storage.ledger import (
     DONOR_TYPES,
-    MAX_AMOUNT,
     METHODS,
-    MIN_AMOUNT,
     Campaign,
     Entry,
     Ledger,
@@ -53,24 +51,15 @@ MAX_TEXT = 200
 
 
 def read_amount(turn: Turn, text: str) -> int:
-    """An amount of đồng typed by an officer, within 1.000 ₫ – 100 tỷ ₫.
+    """An amount of đồng typed by an officer, within 1.000 ₫ – 100 tỷ ₫ (`check_amount`).
 
     Raises:
         UserFacingError: the text is not an amount, is ambiguous or is out of range.
     """
-    parsed = parse_money(text)
-    if parsed.amount is None:
-        key = (
-            "donations.amount_ambiguous"
-            if parsed.problem == "ambiguous"
-            else "donations.amount_bad"
-        )
-        raise UserFacingError(key)
-    if not MIN_AMOUNT <= parsed.amount <= MAX_AMOUNT:
-        raise UserFacingError(
-            "donations.amount_range", low=turn.money(MIN_AMOUNT), high=turn.money(MAX_AMOUNT)
-        )
-    return parsed.amount
+    amount, problem = check_amount(text)
+    if problem is not None:
+        raise problem.error(turn.language)
+    return amount
 
 
 async def require_campaign(turn: Turn, ledger: Ledger, campaign_id: object) -> Campaign:
@@ -247,7 +236,7 @@ class LogFlow(StepFlow[LogData]):
         name = typed(turn).strip()
         if not name:
             return [self._prompt(turn, data)]
-        if not any(c.isalpha() for c in name):  # "1" was likely meant as button 1
+        if not has_letter(name):  # "1" was likely meant as button 1
             data.pending_name = name
             return self._go(turn, LogStep.NAME_CHECK, data)
         return self._take_name(turn, data, name)
@@ -646,8 +635,5 @@ def _detail(turn: Turn, data: LogData) -> str:
 
 def _day_problem(turn: Turn, day: date, campaign: Campaign) -> Reply | None:
     """Why a gift cannot be dated `day` (in the future, before the campaign), or None."""
-    if day > turn.today:
-        return turn.reply("donations.date_future")
-    if day < campaign.starts_on:
-        return turn.reply("donations.date_before_start", start=turn.day(campaign.starts_on))
-    return None
+    problem = check_gift_day(day, turn.today, campaign)
+    return None if problem is None else Reply(problem.text(turn.t))
