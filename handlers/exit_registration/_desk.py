@@ -15,7 +15,7 @@ ward is `NotFound`, exactly like an unknown one (the web answers 404, not 403).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -322,26 +322,28 @@ class Desk:
         """
         registration = await self.load(actor, registration_id)
         note = check_note(note)
-        if await self.repo.key_used(request_key):
-            return Result(Outcome.REPEATED, registration)
-        if target is Status.NEEDS_INFO and not note:
-            raise InvalidInput(f"{K}officer.question_required")
-        if is_final(target) or target not in self.targets(actor, registration):
-            return Result(Outcome.REFUSED, registration)
-        notice = await self._notice(
-            registration, lambda rt: _status_text(rt, registration, target, note)
+
+        def refused() -> bool:
+            if target is Status.NEEDS_INFO and not note:
+                raise InvalidInput(f"{K}officer.question_required")
+            return is_final(target) or target not in self.targets(actor, registration)
+
+        return await self._submit(
+            registration,
+            request_key,
+            refused,
+            lambda rt: _status_text(rt, registration, target, note),
+            lambda notice: self.repo.change(
+                registration.id,
+                expected=expected,
+                target=target,
+                actor_user_id=actor.id,
+                note=note,
+                now=now,
+                request_key=request_key,
+                notice=notice,
+            ),
         )
-        applied = await self.repo.change(
-            registration.id,
-            expected=expected,
-            target=target,
-            actor_user_id=actor.id,
-            note=note,
-            now=now,
-            request_key=request_key,
-            notice=notice,
-        )
-        return _result(applied, notice)
 
     async def record_decision(
         self,
@@ -361,26 +363,24 @@ class Desk:
         decision, its number and date in the same transaction.
         """
         registration = await self.load(actor, registration_id)
-        if await self.repo.key_used(request_key):
-            return Result(Outcome.REPEATED, registration)
-        if not is_final(target) or target not in self.targets(actor, registration):
-            return Result(Outcome.REFUSED, registration)
         note = check_note(note)
-        notice = await self._notice(
-            registration, lambda rt: _decision_text(rt, registration, target, decision)
+        return await self._submit(
+            registration,
+            request_key,
+            lambda: not is_final(target) or target not in self.targets(actor, registration),
+            lambda rt: _decision_text(rt, registration, target, decision),
+            lambda notice: self.repo.decide(
+                registration.id,
+                expected=expected,
+                target=target,
+                decision=decision,
+                actor_user_id=actor.id,
+                note=note,
+                now=now,
+                request_key=request_key,
+                notice=notice,
+            ),
         )
-        applied = await self.repo.decide(
-            registration.id,
-            expected=expected,
-            target=target,
-            decision=decision,
-            actor_user_id=actor.id,
-            note=note,
-            now=now,
-            request_key=request_key,
-            notice=notice,
-        )
-        return _result(applied, notice)
 
     async def correct_decision(
         self,
@@ -402,30 +402,56 @@ class Desk:
         """
         registration = await self.load(actor, registration_id)
         reason = check_note(reason)
+        carried = decision if is_final(target) else None
+
+        def refused() -> bool:
+            if not reason:
+                raise InvalidInput(f"{K}decision.reason_required")
+            if actor.role is not Role.ADMIN or target not in correction_targets(registration):
+                return True
+            return is_final(target) and decision is None
+
+        return await self._submit(
+            registration,
+            request_key,
+            refused,
+            lambda rt: _corrected_text(rt, registration, target, carried, reason),
+            lambda notice: self.repo.correct(
+                registration.id,
+                expected=expected,
+                target=target,
+                decision=carried,
+                actor_user_id=actor.id,
+                reason=reason,
+                now=now,
+                request_key=request_key,
+                notice=notice,
+            ),
+        )
+
+    async def _submit(
+        self,
+        registration: Registration,
+        request_key: str | None,
+        refused: Callable[[], bool],
+        text: Callable[[Translator], str],
+        write: Callable[[Notice | None], Awaitable[Applied]],
+    ) -> Result:
+        """The steps every change shares: a repeated key first, then the change's own checks.
+
+        `refused()` may raise `InvalidInput` (a bad note) or say the change is not allowed;
+        otherwise the resident's message (`text`) is drawn and `write` records it all at once.
+        """
         if await self.repo.key_used(request_key):
             return Result(Outcome.REPEATED, registration)
-        if not reason:
-            raise InvalidInput(f"{K}decision.reason_required")
-        if actor.role is not Role.ADMIN or target not in correction_targets(registration):
+        if refused():
             return Result(Outcome.REFUSED, registration)
-        if is_final(target) and decision is None:
-            return Result(Outcome.REFUSED, registration)
-        carried = decision if is_final(target) else None
-        notice = await self._notice(
-            registration, lambda rt: _corrected_text(rt, registration, target, carried, reason)
+        notice = await self._notice(registration, text)
+        applied = await write(notice)
+        notified = (
+            [(notice.channel, notice.chat_id)] if notice and applied.outcome is Outcome.DONE else []
         )
-        applied = await self.repo.correct(
-            registration.id,
-            expected=expected,
-            target=target,
-            decision=carried,
-            actor_user_id=actor.id,
-            reason=reason,
-            now=now,
-            request_key=request_key,
-            notice=notice,
-        )
-        return _result(applied, notice)
+        return Result(applied.outcome, applied.registration, notified)
 
     async def _notice(
         self, registration: Registration, text: Callable[[Translator], str]
@@ -445,13 +471,6 @@ def new_registration_text(language: str, registration: Registration, ward_name: 
     )
 
 
-def _result(applied: Applied, notice: Notice | None) -> Result:
-    notified = (
-        [(notice.channel, notice.chat_id)] if notice and applied.outcome is Outcome.DONE else []
-    )
-    return Result(applied.outcome, applied.registration, notified)
-
-
 def _status_text(rt: Translator, registration: Registration, target: Status, note: str) -> str:
     key = "push_needs_info" if target is Status.NEEDS_INFO else "push_status"
     return rt(
@@ -465,13 +484,7 @@ def _status_text(rt: Translator, registration: Registration, target: Status, not
 def _decision_text(
     rt: Translator, registration: Registration, target: Status, decision: Decision
 ) -> str:
-    return rt(
-        f"{K}push_decision",
-        code=registration.code,
-        status=_render.status_label(rt, target),
-        number=decision.number,
-        date=format_day(date.fromisoformat(decision.day), rt.language),
-    )
+    return rt(f"{K}push_decision", **_decision_words(rt, registration, target, decision))
 
 
 def _corrected_text(
@@ -488,11 +501,17 @@ def _corrected_text(
             status=_render.status_label(rt, target),
             reason=reason,
         )
-    return rt(
-        f"{K}push_corrected",
-        code=registration.code,
-        status=_render.status_label(rt, target),
-        number=decision.number,
-        date=format_day(date.fromisoformat(decision.day), rt.language),
-        reason=reason,
-    )
+    words = _decision_words(rt, registration, target, decision)
+    return rt(f"{K}push_corrected", **words, reason=reason)
+
+
+def _decision_words(
+    rt: Translator, registration: Registration, target: Status, decision: Decision
+) -> dict[str, str]:
+    """The code, status, number and date a decision's message names."""
+    return {
+        "code": registration.code,
+        "status": _render.status_label(rt, target),
+        "number": decision.number,
+        "date": format_day(date.fromisoformat(decision.day), rt.language),
+    }
