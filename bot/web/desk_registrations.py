@@ -136,6 +136,17 @@ class DecisionForm:
     expected: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class _Sent:
+    """A decision or correction form as posted, with who sent it and for which registration."""
+
+    officer: User
+    registration: Registration
+    correcting: bool
+    form: MultiDictProxy[Any]
+    typed: DecisionForm
+
+
 class _Pages:
     """The registrations pages of one site."""
 
@@ -276,13 +287,9 @@ class _Pages:
         note = self._text(form, "ghi-chu")
         target = _status(self._text(form, "den", 40))
         expected = _status(self._text(form, "truoc", 40))
-        t = self.site.translator(request)
-        if target is None or expected is None:
-            error = t(f"{K}error.pick_status")
-            return await self._detail_page(
-                request, officer, registration, status=400, error=error, note=note
-            )
         try:
+            if target is None or expected is None:
+                raise InvalidInput(f"{K}error.pick_status")
             result = await self.desk.change_status(
                 officer,
                 registration.id,
@@ -298,9 +305,9 @@ class _Pages:
                 officer,
                 registration,
                 status=400,
-                error=t(refused.key, **refused.params),
+                error=self.site.translator(request)(refused.key, **refused.params),
                 note=note,
-                chosen=target.value,
+                chosen=target.value if target is not None and expected is not None else "",
             )
         return await self._answer(request, officer, registration, result, "trang-thai", note)
 
@@ -401,59 +408,66 @@ class _Pages:
             raise InvalidInput("exit_registration.decision.reason_required")
         return expected, target, decision, reason
 
-    async def check(self, request: web.Request) -> web.StreamResponse:
-        """The decision (or correction) form sent: its confirmation page, or the form again."""
+    async def _sent(self, request: web.Request, suffix: str) -> _Sent:
+        """A decision or correction form as sent (a correction only by an admin)."""
         officer = await self.site.officer(request)
-        correcting = request.path.endswith("/dieu-chinh")
+        correcting = request.path.endswith(suffix)
         if correcting:
             self.site.require_admin(officer)
         registration = await self._load(officer, request)
-        typed = self._typed(await self._form(request))
+        form = await self._form(request)
+        return _Sent(officer, registration, correcting, form, self._typed(form))
+
+    def _checked_or_form(
+        self, request: web.Request, sent: _Sent
+    ) -> tuple[Status, Status, Decision | None, str] | web.Response:
+        """`_checked` on what was sent, or the form again (400) saying what is wrong."""
         try:
-            expected, target, decision, reason = self._checked(
-                registration, typed, correcting=correcting
-            )
+            return self._checked(sent.registration, sent.typed, correcting=sent.correcting)
         except InvalidInput as refused:
             error = self.site.translator(request)(refused.key, **refused.params)
             return self._decision_form(
-                request, registration, typed, correcting=correcting, status=400, error=error
+                request,
+                sent.registration,
+                sent.typed,
+                correcting=sent.correcting,
+                status=400,
+                error=error,
             )
+
+    async def check(self, request: web.Request) -> web.StreamResponse:
+        """The decision (or correction) form sent: its confirmation page, or the form again."""
+        sent = await self._sent(request, "/dieu-chinh")
+        checked = self._checked_or_form(request, sent)
+        if isinstance(checked, web.Response):
+            return checked
+        expected, target, decision, reason = checked
         return self.site.render(
             request,
             "registrations/confirm.html",
-            r=registration,
-            form=typed,
+            r=sent.registration,
+            form=sent.typed,
             target=target,
             expected=expected,
             decision=decision,
             decision_day=date.fromisoformat(decision.day) if decision else None,
             reason=reason,
-            correcting=correcting,
+            correcting=sent.correcting,
             action=request.path,
             key=_key(),
         )
 
     async def confirm(self, request: web.Request) -> web.StreamResponse:
         """Xác nhận: recorded once (its key), the resident told; Sửa: the form again."""
-        officer = await self.site.officer(request)
-        correcting = request.path.endswith("/dieu-chinh/xac-nhan")
-        if correcting:
-            self.site.require_admin(officer)
-        registration = await self._load(officer, request)
-        form = await self._form(request)
-        typed = self._typed(form)
-        if self._text(form, "lam", 10) == "sua":
-            return self._decision_form(request, registration, typed, correcting=correcting)
-        try:
-            expected, target, decision, reason = self._checked(
-                registration, typed, correcting=correcting
-            )
-        except InvalidInput as refused:
-            error = self.site.translator(request)(refused.key, **refused.params)
-            return self._decision_form(
-                request, registration, typed, correcting=correcting, status=400, error=error
-            )
-        key = self._text(form, "khoa", 64) or None
+        sent = await self._sent(request, "/dieu-chinh/xac-nhan")
+        officer, registration, correcting = sent.officer, sent.registration, sent.correcting
+        if self._text(sent.form, "lam", 10) == "sua":
+            return self._decision_form(request, registration, sent.typed, correcting=correcting)
+        checked = self._checked_or_form(request, sent)
+        if isinstance(checked, web.Response):
+            return checked
+        expected, target, decision, reason = checked
+        key = self._text(sent.form, "khoa", 64) or None
         now = self.site.clock()
         if correcting:
             result = await self.desk.correct_decision(
