@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Awaitable
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from handlers.exit_registration._desk import (
     Desk,
     InvalidInput,
     NotFound,
+    Result,
     check_day,
     check_decision,
     check_number,
@@ -212,103 +215,53 @@ async def test_status_change_decision_and_correction_through_the_desk(app: App) 
     desk, officer, uid = await setup(app)
     [registration] = await make(app, uid, 1)
     rid, now = registration.id, app.services.clock()
-    final = await desk.change_status(
-        officer, rid, expected=Status.SUBMITTED, target=Status.RECOGNISED_EXITED, note="", now=now
-    )
+    change = partial(desk.change_status, officer, rid, now=now)
+    final = await change(expected=Status.SUBMITTED, target=Status.RECOGNISED_EXITED, note="")
     assert final.outcome is Outcome.REFUSED  # a decision is never a plain status change
     with pytest.raises(InvalidInput):
-        await desk.change_status(
-            officer, rid, expected=Status.SUBMITTED, target=Status.NEEDS_INFO, note="", now=now
+        await change(expected=Status.SUBMITTED, target=Status.NEEDS_INFO, note="")
+    first, again = [
+        await change(
+            expected=Status.SUBMITTED, target=Status.IN_REVIEW, note="Đã nhận", request_key="k1"
         )
-    first = await desk.change_status(
-        officer,
-        rid,
-        expected=Status.SUBMITTED,
-        target=Status.IN_REVIEW,
-        note="Đã nhận",
-        now=now,
-        request_key="k1",
-    )
-    again = await desk.change_status(
-        officer,
-        rid,
-        expected=Status.SUBMITTED,
-        target=Status.IN_REVIEW,
-        note="Đã nhận",
-        now=now,
-        request_key="k1",
-    )
+        for _ in range(2)
+    ]
     assert (first.outcome, again.outcome) == (Outcome.DONE, Outcome.REPEATED)
     assert first.notified == [("test", "resident-1")] and again.notified == []
-    await desk.change_status(
-        officer, rid, expected=Status.IN_REVIEW, target=Status.SURVEY_SCHEDULED, note="", now=now
-    )
+    await change(expected=Status.IN_REVIEW, target=Status.SURVEY_SCHEDULED, note="")
     decision = check_decision(
         "12/QĐ-UBND", "21/11/2026", registration=registration, today=date(2026, 11, 21)
     )
-    early = await desk.record_decision(
-        officer,
-        rid,
-        expected=Status.IN_REVIEW,
-        target=Status.RECOGNISED_EXITED,
-        decision=decision,
-        now=now,
+    decide = partial(
+        desk.record_decision, officer, rid, target=Status.RECOGNISED_EXITED, decision=decision
     )
+    early = await decide(expected=Status.IN_REVIEW, now=now)
     assert early.outcome is Outcome.REFUSED  # the registration moved on meanwhile
-    recorded = await desk.record_decision(
-        officer,
-        rid,
-        expected=Status.SURVEY_SCHEDULED,
-        target=Status.RECOGNISED_EXITED,
-        decision=decision,
-        now=now,
-        request_key="d1",
-    )
-    twice = await desk.record_decision(
-        officer,
-        rid,
-        expected=Status.SURVEY_SCHEDULED,
-        target=Status.RECOGNISED_EXITED,
-        decision=decision,
-        now=now,
-        request_key="d1",
-    )
+    recorded, twice = [
+        await decide(expected=Status.SURVEY_SCHEDULED, now=now, request_key="d1") for _ in range(2)
+    ]
     assert (recorded.outcome, twice.outcome) == (Outcome.DONE, Outcome.REPEATED)
-    fix = Decision("13/QĐ-UBND", "2026-11-21")
-    by_officer = await desk.correct_decision(
-        officer,
-        rid,
-        expected=Status.RECOGNISED_EXITED,
-        target=Status.NOT_RECOGNISED,
-        decision=fix,
-        reason="Nhầm",
-        now=now,
-    )
-    assert by_officer.outcome is Outcome.REFUSED
     admin_chat = Chat(app, "admin-1")
     await make_officer(app, admin_chat, role="admin")
     admin = await user(app, admin_chat)
-    with pytest.raises(InvalidInput):
-        await desk.correct_decision(
-            admin,
+
+    def correct(actor: User, reason: str, key: str | None = None) -> Awaitable[Result]:
+        """The correction to "Chưa được công nhận" (decision 13/QĐ-UBND) by `actor`."""
+        return desk.correct_decision(
+            actor,
             rid,
             expected=Status.RECOGNISED_EXITED,
             target=Status.NOT_RECOGNISED,
-            decision=fix,
-            reason="  ",
+            decision=Decision("13/QĐ-UBND", "2026-11-21"),
+            reason=reason,
             now=now,
+            request_key=key,
         )
-    corrected = await desk.correct_decision(
-        admin,
-        rid,
-        expected=Status.RECOGNISED_EXITED,
-        target=Status.NOT_RECOGNISED,
-        decision=fix,
-        reason="Nhầm hộ",
-        now=now,
-        request_key="c1",
-    )
-    assert corrected.outcome is Outcome.DONE
+
+    assert (await correct(officer, "Nhầm")).outcome is Outcome.REFUSED
+    with pytest.raises(InvalidInput):
+        await correct(admin, "  ")
+    assert (await correct(admin, "Nhầm hộ", "c1")).outcome is Outcome.DONE
     detail = await desk.detail(officer, rid)
     assert [(e.kind, e.to_status) for e in detail.timeline] == [
         (EntryKind.STATUS, Status.SUBMITTED),
