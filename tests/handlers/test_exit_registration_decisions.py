@@ -6,7 +6,7 @@ import json
 
 from bot.app import App
 from bot.core.i18n import Translator
-from storage.registrations import EntryKind, RegistrationRepository, Status
+from storage.registrations import EntryKind, Registration, RegistrationRepository, Status
 from storage.users import Ward
 from tests.handlers.test_exit_registration_helpers import submit
 from tests.harness import Chat, make_officer
@@ -39,11 +39,26 @@ async def to_survey(officer: Chat, rid: int = 1) -> None:
         await officer.tap("Không ghi chú")
 
 
-async def stored(app: App, rid: int = 1) -> Status:
-    """The stored status of a registration."""
+async def record(app: App, rid: int = 1) -> Registration:
+    """A registration as stored."""
     registration = await RegistrationRepository(app.db).get(rid)
     assert registration is not None
-    return registration.status
+    return registration
+
+
+async def stored(app: App, rid: int = 1) -> Status:
+    """The stored status of a registration."""
+    return (await record(app, rid)).status
+
+
+async def enter_decision(officer: Chat, label: str, number: str, *, confirm: bool = False) -> None:
+    """Open registration 1 and type a final decision (`label`, `number`, today); confirm it?"""
+    await officer.press("rgo:view:1")
+    await officer.tap(label)
+    await officer.send(number)
+    await officer.send(TODAY)
+    if confirm:
+        await officer.tap("Xác nhận")
 
 
 async def test_a_new_registration_reaches_the_wards_officers_once(
@@ -115,8 +130,7 @@ async def test_a_final_decision_needs_number_date_and_confirmation(
     await officer.send(TODAY)
     await officer.tap("Xác nhận")
     assert officer.history[-2].text == VI(f"{K}decision.recorded", code=CODE, status=status)
-    registration = await RegistrationRepository(app.db).get(1)
-    assert registration is not None
+    registration = await record(app)
     assert registration.status is Status.RECOGNISED_EXITED
     assert (registration.decision_number, registration.decision_date) == (
         "16/QĐ-UBND",
@@ -153,10 +167,7 @@ async def test_a_double_tap_on_confirm_records_once(
     """The same "Xác nhận" pressed twice writes one history row and one message."""
     await submit(resident)
     await to_survey(officer)
-    await officer.press("rgo:view:1")
-    await officer.tap("Chưa được công nhận")
-    await officer.send("7/QĐ-UBND")
-    await officer.send(TODAY)
+    await enter_decision(officer, "Chưa được công nhận", "7/QĐ-UBND")
     confirm = officer.payload_of("Xác nhận")
     await officer.press(confirm)
     await officer.press(confirm)
@@ -172,10 +183,7 @@ async def test_cancel_records_nothing(app: App, resident: Chat, officer: Chat) -
     """Cancelling ("Huỷ") the confirmation leaves the registration as it was."""
     await submit(resident)
     await to_survey(officer)
-    await officer.press("rgo:view:1")
-    await officer.tap("Được công nhận thoát nghèo")
-    await officer.send("9/QĐ-UBND")
-    await officer.send(TODAY)
+    await enter_decision(officer, "Được công nhận thoát nghèo", "9/QĐ-UBND")
     confirm = officer.payload_of("Xác nhận")
     await officer.tap("Huỷ")
     assert officer.history[-2].text == VI(f"{K}decision.cancelled")
@@ -203,11 +211,7 @@ async def test_forged_decision_payloads_are_refused(
         await other.press(payload)
         other.expect("error.permission")
     assert await stored(app) is Status.SURVEY_SCHEDULED
-    await officer.press("rgo:view:1")
-    await officer.tap("Được công nhận thoát nghèo")
-    await officer.send("3/QĐ-UBND")
-    await officer.send(TODAY)
-    await officer.tap("Xác nhận")
+    await enter_decision(officer, "Được công nhận thoát nghèo", "3/QĐ-UBND", confirm=True)
     assert not any("Điều chỉnh" in c.label for c in officer.last.choices)
     await officer.press("rgo:fix:1")  # an officer is not an admin
     officer.expect("error.permission")
@@ -222,11 +226,7 @@ async def test_an_admin_corrects_a_decision_with_a_reason(
     """The admin's correction asks the status, number, date and reason; the resident is told."""
     await submit(resident)
     await to_survey(officer)
-    await officer.press("rgo:view:1")
-    await officer.tap("Được công nhận thoát nghèo")
-    await officer.send("3/QĐ-UBND")
-    await officer.send(TODAY)
-    await officer.tap("Xác nhận")
+    await enter_decision(officer, "Được công nhận thoát nghèo", "3/QĐ-UBND", confirm=True)
     admin = Chat(app, "admin-1")
     await make_officer(app, admin, role="admin")
     await admin.press("menu:registrations_admin")
@@ -242,8 +242,7 @@ async def test_an_admin_corrects_a_decision_with_a_reason(
     await admin.tap("Xác nhận")
     status = VI(f"{K}status.not_recognised")
     assert admin.history[-2].text == VI(f"{K}decision.corrected", code=CODE, status=status)
-    registration = await RegistrationRepository(app.db).get(1)
-    assert registration is not None
+    registration = await record(app)
     assert (registration.status, registration.decision_number) == (
         Status.NOT_RECOGNISED,
         "4/QĐ-UBND",
@@ -269,8 +268,7 @@ async def test_an_admin_corrects_a_decision_with_a_reason(
     await admin.tap("Đã hẹn khảo sát")
     await admin.send("Quyết định bị thu hồi")
     await admin.tap("Xác nhận")
-    registration = await RegistrationRepository(app.db).get(1)
-    assert registration is not None
+    registration = await record(app)
     assert (registration.status, registration.decision_number) == (Status.SURVEY_SCHEDULED, "")
     actions = [r["action"] for r in await app.db.fetchall("SELECT action FROM audit_log")]
     assert actions.count("registration.correction") == 2
@@ -295,11 +293,7 @@ async def test_the_export_carries_the_decision(app: App, resident: Chat, officer
     """The ward's CSV export has the decision number and date of a decided registration."""
     await submit(resident)
     await to_survey(officer)
-    await officer.press("rgo:view:1")
-    await officer.tap("Được công nhận thoát nghèo")
-    await officer.send("5/QĐ-UBND")
-    await officer.send(TODAY)
-    await officer.tap("Xác nhận")
+    await enter_decision(officer, "Được công nhận thoát nghèo", "5/QĐ-UBND", confirm=True)
     await officer.press("rgo:csv")
     attachment = officer.last.attachment
     assert attachment is not None
