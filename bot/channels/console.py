@@ -1,7 +1,9 @@
 """The console channel: the same flows over stdin/stdout, choices as numbered lines.
 
 Works with piped input, so a scripted conversation can run in tests: each input line is one
-message; the program ends at end of input.
+message; the program ends at end of input. A line `/tep PATH` (or `📎 PATH`) sends that file,
+as a document sent on Telegram does (a bank statement for `/doisoat`): a regular file of at
+most 10 MB; anything else is refused with a message and nothing is sent.
 """
 
 from __future__ import annotations
@@ -19,11 +21,14 @@ from bot.channels.base import ChannelError
 from bot.channels.text_menu import render
 from bot.core.delivery import deliver_or_queue
 from bot.core.dispatcher import Dispatcher
-from bot.core.types import Inbound, Reply
+from bot.core.i18n import Translator
+from bot.core.types import MAX_DOCUMENT_BYTES, Inbound, Reply
 from bot.http_server import HttpServer
 from storage.files import UnsafeTarget, private_folder, write_private
 
 CHANNEL = "console"
+FILE_PREFIXES = ("/tep ", "/tep\t", "📎 ")
+"""A line starting so sends a file (`/tep bank.csv`)."""
 
 
 class ConsoleChannel:
@@ -90,6 +95,25 @@ class ConsoleChannel:
         for reply in replies:
             await self.send_one(chat_id, reply)
 
+    def _read_file(self, raw: str) -> bytes | None:
+        """The bytes of the file a `/tep` line names, or None after saying why not."""
+        t = Translator(self.dispatcher.services.config.default_language)
+        path = Path(raw.strip().strip('"')).expanduser()
+        try:
+            if not raw.strip():
+                problem = t("console.file_how")
+            elif not path.is_file():
+                problem = t("console.file_missing", path=raw.strip())
+            elif path.stat().st_size > MAX_DOCUMENT_BYTES:
+                problem = t("console.file_too_large", limit=MAX_DOCUMENT_BYTES // (1024 * 1024))
+            else:
+                return path.read_bytes()
+        except OSError:
+            problem = t("console.file_unreadable", path=raw.strip())
+        self.stdout.write(problem + "\n\n")
+        self.stdout.flush()
+        return None
+
     async def run(self) -> None:
         """Read until end of input, handling each line as one message."""
         loop = asyncio.get_running_loop()
@@ -100,6 +124,12 @@ class ConsoleChannel:
             text = line.rstrip("\r\n")
             if not text.strip():
                 continue
+            document: bytes | None = None
+            if text.startswith(FILE_PREFIXES) or text.strip() in {"/tep", "📎"}:
+                document = self._read_file(text.split(maxsplit=1)[1] if " " in text else "")
+                if document is None:
+                    continue
+                text = ""
             inbound = Inbound(
                 channel=CHANNEL,
                 user_id=self.user_id,
@@ -108,6 +138,7 @@ class ConsoleChannel:
                 received_at=datetime.now(UTC),
                 text=text,
                 display_name=self.display_name,
+                document=document,
             )
             replies = await self.dispatcher.handle(inbound)
             await deliver_or_queue(

@@ -46,7 +46,7 @@ from bot.core.delivery import deliver_or_queue
 from bot.core.dispatcher import Dispatcher
 from bot.core.intake import Intake, context_of, incoming, stored_inbound
 from bot.core.text import split_text
-from bot.core.types import Inbound, Reply
+from bot.core.types import MAX_DOCUMENT_BYTES, Inbound, Reply
 from bot.http_server import HttpServer
 from storage.inbox import Incoming, Stored
 
@@ -60,7 +60,6 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 
 UpdateSink = Callable[[dict[str, Any]], Awaitable[None]]
 ALLOWED_UPDATES = ("message", "callback_query")
-MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 """The largest file read from a chat (a household list or a bank statement); bigger ones reach
 the flow empty, which answers that it cannot read them."""
 

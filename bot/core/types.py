@@ -11,6 +11,7 @@ from storage.sessions import Session
 from storage.users import UserRow
 
 __all__ = [
+    "MAX_DOCUMENT_BYTES",
     "Attachment",
     "Choice",
     "Inbound",
@@ -20,6 +21,10 @@ __all__ = [
     "Session",
     "User",
 ]
+
+
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+"""The largest file a user may send (a household list, a bank statement), on every channel."""
 
 
 class Role(StrEnum):

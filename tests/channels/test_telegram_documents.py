@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.app import App
-from bot.channels.telegram import MAX_DOCUMENT_BYTES
+from bot.core.types import MAX_DOCUMENT_BYTES
 from tests.fakes.telegram_api import FakeBotApi
 from tests.handlers.test_donations_bank import STATEMENT, set_account
 from tests.harness import Chat, make_officer, telegram_running
