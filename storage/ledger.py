@@ -18,7 +18,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from knowledge.text import strip_diacritics
@@ -41,6 +41,7 @@ __all__ = [
     "LedgerError",
     "NewDisbursement",
     "NewEntry",
+    "Page",
     "PeriodFigures",
     "StatementGift",
     "StatementOut",
@@ -232,6 +233,27 @@ class Balance:
     def available(self) -> int:
         """What is left to disburse."""
         return self.gifts - self.spent
+
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[R]):
+    """One page of a campaign's rows, newest first, and where it stands in the whole list.
+
+    Each row comes with the number (receipt or voucher) of its reversal, "" when none.
+    """
+
+    rows: list[tuple[R, str]]
+    page: int
+    pages: int
+    total: int
+
+
+def _pages(total: int, size: int) -> int:
+    """How many pages of `size` rows `total` rows fill (at least one)."""
+    return max(1, (total + size - 1) // size)
 
 
 _KIND_WORDS = (("dac", "khu"), ("phuong",), ("xa",))
@@ -850,6 +872,81 @@ class Ledger:
         )
         return [_entry(row) for row in rows]
 
+    async def state(self, campaign_id: int | None = None) -> tuple[int, int]:
+        """The highest gift-ledger and disbursement ids, of one campaign or of the whole ledger.
+
+        The ledger is append-only (its triggers refuse updates and deletes), so the pair names
+        its state exactly: a value worked out from it is good until a row is added.
+        """
+        if campaign_id is None:
+            row = await self.db.fetchone(
+                "SELECT (SELECT COALESCE(MAX(id), 0) FROM donation_entries),"
+                " (SELECT COALESCE(MAX(id), 0) FROM donation_disbursements)"
+            )
+        else:  # gifts and reversals apart: two look-ups on (campaign_id, kind, id)
+            row = await self.db.fetchone(_CAMPAIGN_STATE, {"c": campaign_id})
+        return (int(row[0] or 0), int(row[1] or 0)) if row else (0, 0)
+
+    async def entry_by_key(self, key: str) -> Entry | None:
+        """The entry recorded with this idempotency key, if any (a second submit)."""
+        row = await self.db.fetchone(
+            "SELECT * FROM donation_entries WHERE idempotency_key = ?", (key,)
+        )
+        return _entry(row) if row else None
+
+    async def disbursement_by_key(self, key: str) -> Disbursement | None:
+        """The disbursement recorded with this idempotency key, if any (a second submit)."""
+        return await self.db.run(lambda conn: _disbursement_by_key_in(conn, key))
+
+    async def entry_page(
+        self, campaign_id: int, *, ward_id: str | None, page: int, size: int
+    ) -> Page[Entry]:
+        """A page of a campaign's entries (gifts and reversals), newest first.
+
+        Args:
+            campaign_id: The campaign.
+            ward_id: Only this ward's entries (None: every ward's; a ward's own campaign has
+                only its own, read from the (campaign_id, id) index alone).
+            page: The page wanted, from 1 (past the last: the last).
+            size: Rows per page.
+        """
+        where = "campaign_id = ?" if ward_id is None else "campaign_id = ? AND ward_id = ?"
+        params: list[Any] = [campaign_id] if ward_id is None else [campaign_id, ward_id]
+        count = await self.db.fetchone(
+            f"SELECT COUNT(*) FROM donation_entries WHERE {where}", params
+        )
+        total = int(count[0]) if count else 0
+        page = min(page, _pages(total, size))
+        rows = await self.db.fetchall(
+            "SELECT e.*, (SELECT r.receipt FROM donation_entries r WHERE r.reverses_id = e.id)"
+            " AS reversed_by FROM donation_entries e WHERE e.id IN (SELECT id FROM"
+            f" donation_entries WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?)"
+            " ORDER BY e.id DESC",
+            [*params, size, (page - 1) * size],
+        )
+        found = [(_entry(r), str(r["reversed_by"] or "")) for r in rows]
+        return Page(found, page, _pages(total, size), total)
+
+    async def disbursement_page(
+        self, campaign_id: int, *, ward_id: str, page: int, size: int
+    ) -> Page[Disbursement]:
+        """A page of a ward's disbursements (and reversals) out of a campaign, newest first."""
+        count = await self.db.fetchone(
+            "SELECT COUNT(*) FROM donation_disbursements WHERE campaign_id = ? AND ward_id = ?",
+            (campaign_id, ward_id),
+        )
+        total = int(count[0]) if count else 0
+        page = min(page, _pages(total, size))
+        rows = await self.db.fetchall(
+            "SELECT d.*, (SELECT r.voucher FROM donation_disbursements r"
+            " WHERE r.reverses_id = d.id) AS reversed_by FROM donation_disbursements d"
+            " WHERE d.id IN (SELECT id FROM donation_disbursements WHERE campaign_id = ?"
+            " AND ward_id = ? ORDER BY id DESC LIMIT ? OFFSET ?) ORDER BY d.id DESC",
+            (campaign_id, ward_id, size, (page - 1) * size),
+        )
+        found = [(_disbursement(r), str(r["reversed_by"] or "")) for r in rows]
+        return Page(found, page, _pages(total, size), total)
+
     async def read_period(
         self,
         campaign_id: int,
@@ -1182,6 +1279,15 @@ def _disbursement(row: sqlite3.Row) -> Disbursement:
         beneficiary_name=str(row["beneficiary_name"]),
         name_public=public,
     )
+
+
+_CAMPAIGN_STATE = (
+    "SELECT MAX(COALESCE((SELECT MAX(id) FROM donation_entries"
+    " WHERE campaign_id = :c AND kind = 'gift'), 0),"
+    " COALESCE((SELECT MAX(id) FROM donation_entries"
+    " WHERE campaign_id = :c AND kind = 'reversal'), 0)),"
+    " (SELECT COALESCE(MAX(id), 0) FROM donation_disbursements WHERE campaign_id = :c)"
+)
 
 
 def _disbursement_in(conn: sqlite3.Connection, disbursement_id: int) -> Disbursement | None:

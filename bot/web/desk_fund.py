@@ -24,9 +24,7 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
-import sqlite3
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -36,6 +34,7 @@ from multidict import MultiDictProxy
 
 from bot.core.i18n import Translator, format_vnd, to_local
 from bot.core.types import Role, User
+from bot.web.public import Kept
 from bot.web.site import WebSite
 from handlers.donations._dates import parse_day
 from handlers.donations._flow import BIG_AMOUNT
@@ -353,162 +352,16 @@ def _form_key(values: Form) -> str:
     return key if _KEY.fullmatch(key) else ""
 
 
-# ---- reads for the pages (lean rows, one page at a time) ----------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class GiftRow:
-    """One line of the gifts table."""
-
-    id: int
-    receipt: str
-    kind: str
-    donated_on: date
-    donor_type: str
-    donor_name: str
-    public: bool
-    amount: int
-    method: str
-    reference: str
-    goods: str
-    quantity: str
-    reversed_by: str
-
-
-@dataclass(frozen=True, slots=True)
-class OutRow:
-    """One line of the disbursements table."""
-
-    id: int
-    voucher: str
-    kind: str
-    paid_on: date
-    purpose: str
-    beneficiary: str
-    amount: int
-    goods: str
-    quantity: str
-    method: str
-    decision_number: str
-    decision_date: date
-    reversed_by: str
-
-
-@dataclass(frozen=True, slots=True)
-class Paged:
-    """A page of rows and where it is in the whole list."""
-
-    rows: Sequence[Any]
-    page: int
-    pages: int
-    total: int
-
-
-def _pages(total: int) -> int:
-    """How many pages `total` rows fill (at least one)."""
-    return max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
-
-
-async def _gift_page(ledger: Ledger, campaign: Campaign, ward_id: str, page: int) -> Paged:
-    """A page of the ward's gifts to `campaign`, newest first.
-
-    A ward's own campaign has only that ward's gifts, so its ids are read from the index on
-    (campaign_id, id) alone; a province-wide campaign's are filtered by ward.
-    """
-    db = ledger.db
-    where = "campaign_id = ?"
-    params: list[Any] = [campaign.id]
-    if campaign.ward_id != ward_id:  # province-wide: this ward's part
-        where = "campaign_id = ? AND ward_id = ?"
-        params = [campaign.id, ward_id]
-    count = await db.fetchone(f"SELECT COUNT(*) FROM donation_entries WHERE {where}", params)
-    total = int(count[0]) if count else 0
-    page = min(page, _pages(total))
-    rows = await db.fetchall(
-        "SELECT e.*, (SELECT r.receipt FROM donation_entries r WHERE r.reverses_id = e.id)"
-        " AS reversed_by FROM donation_entries e WHERE e.id IN (SELECT id FROM"
-        f" donation_entries WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?) ORDER BY e.id DESC",
-        [*params, PAGE_SIZE, (page - 1) * PAGE_SIZE],
-    )
-    found = [
-        GiftRow(
-            id=int(r["id"]),
-            receipt=str(r["receipt"]),
-            kind=str(r["kind"]),
-            donated_on=date.fromisoformat(r["donated_on"]),
-            donor_type=str(r["donor_type"]),
-            donor_name=str(r["donor_name"]),
-            public=bool(r["public"]),
-            amount=int(r["amount"]),
-            method=str(r["method"]),
-            reference=str(r["reference"]),
-            goods=str(r["goods"]),
-            quantity=str(r["quantity"]),
-            reversed_by=str(r["reversed_by"] or ""),
-        )
-        for r in rows
-    ]
-    return Paged(found, page, _pages(total), total)
-
-
-async def _out_page(ledger: Ledger, campaign_id: int, ward_id: str, page: int) -> Paged:
-    db = ledger.db
-    count = await db.fetchone(
-        "SELECT COUNT(*) FROM donation_disbursements WHERE campaign_id = ? AND ward_id = ?",
-        (campaign_id, ward_id),
-    )
-    total = int(count[0]) if count else 0
-    page = min(page, _pages(total))
-    rows = await db.fetchall(
-        "SELECT d.*, (SELECT r.voucher FROM donation_disbursements r WHERE r.reverses_id = d.id)"
-        " AS reversed_by FROM donation_disbursements d WHERE d.id IN (SELECT id FROM"
-        " donation_disbursements WHERE campaign_id = ? AND ward_id = ?"
-        " ORDER BY id DESC LIMIT ? OFFSET ?) ORDER BY d.id DESC",
-        (campaign_id, ward_id, PAGE_SIZE, (page - 1) * PAGE_SIZE),
-    )
-    found = [
-        OutRow(
-            id=int(r["id"]),
-            voucher=str(r["voucher"]),
-            kind=str(r["kind"]),
-            paid_on=date.fromisoformat(r["paid_on"]),
-            purpose=str(r["purpose"]),
-            beneficiary=_beneficiary_of(r),
-            amount=int(r["amount"]),
-            goods=str(r["goods"]),
-            quantity=str(r["quantity"]),
-            method=str(r["method"]),
-            decision_number=str(r["decision_number"]),
-            decision_date=date.fromisoformat(r["decision_date"]),
-            reversed_by=str(r["reversed_by"] or ""),
-        )
-        for r in rows
-    ]
-    return Paged(found, page, _pages(total), total)
-
-
-def _beneficiary_of(row: sqlite3.Row) -> str:
-    """The beneficiary as officers see it: name, household code, or registration code."""
-    parts = [str(row["beneficiary_name"] or ""), str(row["household_code"] or "")]
-    if row["registration_id"]:
-        parts.append(f"#{row['registration_id']}")
-    return " · ".join(p for p in parts if p)
-
-
 async def _used_entry(ledger: Ledger, key: str) -> int | None:
-    """The entry already recorded with this ledger key, if any (a second submit)."""
-    row = await ledger.db.fetchone(
-        "SELECT id FROM donation_entries WHERE idempotency_key = ?", (key,)
-    )
-    return int(row[0]) if row else None
+    """The id of the entry already recorded with this ledger key, if any (a second submit)."""
+    found = await ledger.entry_by_key(key)
+    return found.id if found is not None else None
 
 
 async def _used_out(ledger: Ledger, key: str) -> int | None:
-    """The payment already recorded with this ledger key, if any (a second submit)."""
-    row = await ledger.db.fetchone(
-        "SELECT id FROM donation_disbursements WHERE idempotency_key = ?", (key,)
-    )
-    return int(row[0]) if row else None
+    """The id of the payment already recorded with this ledger key, if any (a second submit)."""
+    found = await ledger.disbursement_by_key(key)
+    return found.id if found is not None else None
 
 
 # ---- the chart ---------------------------------------------------------------------------
@@ -568,38 +421,6 @@ def chart(progress: Sequence[Progress]) -> tuple[list[Bar], int]:
 # ---- the pages ----------------------------------------------------------------------------
 
 
-class Kept:
-    """Figures and files kept per ledger state, the least recently used dropped first.
-
-    The ledger is append-only (its triggers refuse updates and deletes), so its highest gift
-    and disbursement ids name its state exactly: a kept value is good until a row is added
-    (by this process or another one on the same database).
-    """
-
-    def __init__(self, size: int) -> None:
-        """Keep at most `size` values."""
-        self.size = size
-        self.items: OrderedDict[tuple[Any, ...], tuple[tuple[int, int], Any]] = OrderedDict()
-
-    async def get(
-        self,
-        key: tuple[Any, ...],
-        state: tuple[int, int],
-        make: Callable[[], Awaitable[Any]],
-    ) -> Any:
-        """The value kept under `key` for `state`, or made by `make` (and kept)."""
-        found = self.items.get(key)
-        if found is not None and found[0] == state:
-            self.items.move_to_end(key)
-            return found[1]
-        value = await make()
-        self.items[key] = (state, value)
-        self.items.move_to_end(key)
-        while len(self.items) > self.size:
-            self.items.popitem(last=False)
-        return value
-
-
 class FundDesk:
     """The fund pages of one site."""
 
@@ -636,11 +457,7 @@ class FundDesk:
 
     async def state(self) -> tuple[int, int]:
         """The ledger's state: its highest gift and disbursement ids (it is append-only)."""
-        row = await self.site.db.fetchone(
-            "SELECT (SELECT COALESCE(MAX(id), 0) FROM donation_entries),"
-            " (SELECT COALESCE(MAX(id), 0) FROM donation_disbursements)"
-        )
-        return (int(row[0]), int(row[1])) if row else (0, 0)
+        return await self.ledger.state()
 
     async def balance(
         self, ward_id: str, fund: str, campaign_id: int | None, state: tuple[int, int]
@@ -706,11 +523,16 @@ class FundDesk:
         """A campaign: its figures, gifts and disbursements (paged), the actions."""
         scope = await self.scope(request)
         figures = await self.progress(scope.campaign, scope.ward_id)
-        gifts = await _gift_page(
-            self.ledger, scope.campaign, scope.ward_id, _page(request, "trang-thu")
+        campaign = scope.campaign
+        own = campaign.ward_id == scope.ward_id  # a ward's own campaign has only its gifts
+        gifts = await self.ledger.entry_page(
+            campaign.id,
+            ward_id=None if own else scope.ward_id,
+            page=_page(request, "trang-thu"),
+            size=PAGE_SIZE,
         )
-        outs = await _out_page(
-            self.ledger, scope.campaign.id, scope.ward_id, _page(request, "trang-chi")
+        outs = await self.ledger.disbursement_page(
+            campaign.id, ward_id=scope.ward_id, page=_page(request, "trang-chi"), size=PAGE_SIZE
         )
         bars, height = chart([figures])
         return self.page(

@@ -18,13 +18,15 @@ QR and its words `DonorQR.qr_reply`, the statement `make_statement` and `render`
 
 The ledger is append-only (its triggers refuse updates and deletes), so the highest gift and
 disbursement row ids of a campaign name its state exactly; they are read on every request
-(`_STATE`, two index look-ups, index in migration 0018). A campaign's gift figures are read
-from `Ledger.summary` once, then moved on by the rows added since (`Tally.plus`, held equal
-to `Ledger.summary` by a test); its payments are read again when a disbursement row is added;
-the statement PDF is made again when either changed. The queries of its own are the state,
-the new rows and the page of gifts (`_GIFT_PAGE`: the ledger has no paged read, and a campaign
-may hold 100,000 gifts): every gift row newest first, an offset into the index, a donor named
-by the ledger's consent rule (`public` and a name), a reversed gift marked with its reversal.
+(`Ledger.state`, two index look-ups, index in migration 0018). A campaign's gift figures are
+read from `Ledger.summary` once, then moved on by the rows added since (`Tally.plus`, held
+equal to `Ledger.summary` by a test); its payments are read again when a disbursement row is
+added; the statement PDF is made again when either changed (all kept in `Kept`, which the
+officers' desk uses too). The queries of its own are the new rows and the page of gifts
+(`_GIFT_PAGE`: gifts only, lean columns, where the desk's `Ledger.entry_page` lists reversals
+too; a campaign may hold 100,000 gifts): every gift row newest first, an offset into the
+index, a donor named by the ledger's consent rule (`public` and a name), a reversed gift
+marked with its reversal.
 The page of gifts is kept as HTML per state, page and language. Nothing here writes.
 """
 
@@ -33,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -69,13 +72,6 @@ CHART_BOTTOM = 30
 _RECEIPT = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
 _P = "web.public."
 
-_STATE = (
-    "SELECT MAX(COALESCE((SELECT MAX(id) FROM donation_entries"
-    " WHERE campaign_id = :c AND kind = 'gift'), 0),"
-    " COALESCE((SELECT MAX(id) FROM donation_entries"
-    " WHERE campaign_id = :c AND kind = 'reversal'), 0)),"
-    " (SELECT COALESCE(MAX(id), 0) FROM donation_disbursements WHERE campaign_id = :c)"
-)
 _REVERSALS = (
     "SELECT COUNT(*) FROM donation_entries WHERE campaign_id = :c AND kind = 'reversal'"
     " AND id <= :top"
@@ -342,6 +338,34 @@ def visitor_turn(site: WebSite, language: str, argument: str = "") -> Turn:
     )
 
 
+class Kept:
+    """Figures and files kept per ledger state, the least recently used dropped first.
+
+    The ledger is append-only (its triggers refuse updates and deletes), so its highest gift
+    and disbursement ids name its state exactly (`Ledger.state`): a kept value is good until a
+    row is added (by this process or another one on the same database). The public pages and
+    the officers' desk keep their figures, tables and files here.
+    """
+
+    def __init__(self, size: int) -> None:
+        """Keep at most `size` values."""
+        self.size = size
+        self.items: OrderedDict[Hashable, tuple[Hashable, Any]] = OrderedDict()
+
+    async def get(self, key: Hashable, state: Hashable, make: Callable[[], Awaitable[Any]]) -> Any:
+        """The value kept under `key` for `state`, or made by `make` (and kept)."""
+        found = self.items.get(key)
+        if found is not None and found[0] == state:
+            self.items.move_to_end(key)
+            return found[1]
+        value = await make()
+        self.items[key] = (state, value)
+        self.items.move_to_end(key)
+        while len(self.items) > self.size:
+            self.items.popitem(last=False)
+        return value
+
+
 class PublicPages:
     """The public pages of one site, with the figures kept per campaign state."""
 
@@ -355,29 +379,26 @@ class PublicPages:
         self.tracuu = found[0].handler
         """The chat's own `/tracuu` (`Reports.lookup`), as the app registered it."""
         self._tallies: OrderedDict[int, Tally] = OrderedDict()
-        self._outs: dict[int, MoneyOut] = {}
-        self._files: OrderedDict[tuple[int, str], tuple[tuple[int, int], bytes, str]] = (
-            OrderedDict()
-        )
+        self._outs = Kept(KEPT_CAMPAIGNS)
+        self._files = Kept(KEPT_FILES)
         self._file_locks: dict[tuple[int, str], asyncio.Lock] = {}
-        self._tables: OrderedDict[tuple[int, int, int, int, str], Markup] = OrderedDict()
+        self._tables = Kept(KEPT_TABLES)
 
     # --- reading --------------------------------------------------------------------------
 
     async def state(self, campaign_id: int) -> tuple[int, int]:
         """The campaign's highest gift-ledger and disbursement row ids: its ledger state."""
-        row = await self.site.db.fetchone(_STATE, {"c": campaign_id})
-        assert row is not None
-        return int(row[0] or 0), int(row[1] or 0)
+        return await self.ledger.state(campaign_id)
 
     async def figures(self, campaign: Campaign) -> Figures:
         """The campaign's totals and payments at the ledger's current state."""
         gift_top, out_top = await self.state(campaign.id)
         tally = await self._tally(campaign.id, gift_top)
-        out = self._outs.get(campaign.id)
-        if out is None or out.top != out_top:
-            out = await self._money_out(campaign)
-            self._outs[campaign.id] = out
+
+        async def money_out() -> MoneyOut:
+            return await self._money_out(campaign)
+
+        out: MoneyOut = await self._outs.get(campaign.id, out_top, money_out)
         return Figures(tally.summary(), tally.top, tally.gift_rows, out.spent, out.payments)
 
     async def _tally(self, campaign_id: int, top: int) -> Tally:
@@ -461,21 +482,18 @@ class PublicPages:
         The figures' state covers every gift row and reversal, so a kept table is the one a
         fresh read would give; the other list's page is in the key (the pager's links keep it).
         """
-        key = (campaign_id, figures.gift_top, at.page, other.page, language)
-        kept = self._tables.get(key)
-        if kept is not None:
-            self._tables.move_to_end(key)
-            return kept
-        gifts = await self.gift_page(campaign_id, at, language)
-        html = self.site.env.get_template("public/_gifts.html").render(
-            t=Translator(language), gifts=gifts, gifts_at=at, payments_at=other
-        )
-        table = Markup(html)  # noqa: S704 - made by the autoescaping environment just above
+
+        async def make() -> Markup:
+            gifts = await self.gift_page(campaign_id, at, language)
+            html = self.site.env.get_template("public/_gifts.html").render(
+                t=Translator(language), gifts=gifts, gifts_at=at, payments_at=other
+            )
+            return Markup(html)  # noqa: S704 - made by the autoescaping environment just above
+
         if figures.gift_top < 0:
-            return table  # a state not known for sure is never kept
-        self._tables[key] = table
-        if len(self._tables) > KEPT_TABLES:
-            self._tables.popitem(last=False)
+            return await make()  # a state not known for sure is never kept
+        key = (campaign_id, at.page, other.page, language)
+        table: Markup = await self._tables.get(key, figures.gift_top, make)
         return table
 
     async def _ward_names(self, ids: set[str]) -> dict[str, str]:
@@ -599,12 +617,8 @@ class PublicPages:
         """The PDF and its file name, made once per ledger state and language."""
         key = (campaign.id, language)
         lock = self._file_locks.setdefault(key, asyncio.Lock())
-        async with lock:  # many readers at once wait for one build
-            state = await self.state(campaign.id)
-            kept = self._files.get(key)
-            if kept is not None and kept[0] == state:
-                self._files.move_to_end(key)
-                return kept[1], kept[2]
+
+        async def make() -> tuple[bytes, str]:
             t = Translator(language)
             made = await make_statement(
                 self.ledger,
@@ -616,11 +630,13 @@ class PublicPages:
                 now=self.site.clock(),
             )
             data = await asyncio.to_thread(render, made, t, "pdf")
-            name = file_name(made, "pdf")
-            self._files[key] = (state, data, name)
-            if len(self._files) > KEPT_FILES:
-                self._files.popitem(last=False)
-            return data, name
+            return data, file_name(made, "pdf")
+
+        async with lock:  # many readers at once wait for one build
+            found: tuple[bytes, str] = await self._files.get(
+                key, await self.state(campaign.id), make
+            )
+        return found
 
     async def lookup(self, request: web.Request) -> web.StreamResponse:
         """`/tra-cuu?so=…`: the chat's `/tracuu` answer; bad input told, the field kept."""

@@ -272,3 +272,27 @@ async def test_killed_writer_loses_and_duplicates_nothing(
         )
         assert keys is not None
         assert keys[0] == keys[1]
+
+
+async def test_the_ledger_reads_of_the_desk_page_and_find_by_key(app: App) -> None:
+    """The state moves with a gift; a page lists it first, its reversal marked; its key finds it."""
+    ledger = Ledger(app.db)
+    campaign_id = await demo_campaign(app)
+    before = await ledger.state(campaign_id)
+    assert await ledger.state() >= before
+    now = app.services.clock()
+    added = await ledger.append(gift(campaign_id, 2_000_000, key="page-key"), now=now)
+    assert await ledger.state(campaign_id) == (added.id, before[1])
+    assert (await ledger.state())[0] == added.id
+    found = await ledger.entry_by_key("page-key")
+    assert found is not None and found.id == added.id
+    assert await ledger.entry_by_key("no-such-key") is None
+    reversal = await ledger.reverse(added.id, reason="ghi nhầm", recorded_by=None, now=now)
+    first = await ledger.entry_page(campaign_id, ward_id=None, page=1, size=2)
+    assert first.total == 7 and first.pages == 4
+    assert [(e.id, by) for e, by in first.rows] == [(reversal.id, ""), (added.id, reversal.receipt)]
+    last = await ledger.entry_page(campaign_id, ward_id=WARD, page=99, size=2)
+    assert last.page == 4 and len(last.rows) == 1
+    outs = await ledger.disbursement_page(campaign_id, ward_id=WARD, page=1, size=20)
+    assert outs.total == 0 and outs.rows == [] and outs.pages == 1
+    assert await ledger.disbursement_by_key("no-such-key") is None
