@@ -434,43 +434,61 @@ class OfficerFlow(StepFlow[OfficerData]):
         self, turn: Turn, data: OfficerData, error: InvalidInput | None
     ) -> list[Reply]:
         """Asks for the decision number (headed by `error`)."""
-        registration = await self._pending(turn, data)
-        if registration is None:
-            return [await self._inbox(turn)]
-        self.go(turn, OfficerStep.NUMBER)
-        text = turn.t(
-            f"{K}decision.ask_number",
-            code=registration.code,
-            status=_render.status_label(turn.t, Status(data.to)),
+        return await self._ask_typed(
+            turn,
+            data,
+            OfficerStep.NUMBER,
+            error,
+            lambda registration: turn.t(
+                f"{K}decision.ask_number",
+                code=registration.code,
+                status=_render.status_label(turn.t, Status(data.to)),
+            ),
         )
-        return [self._prompt(turn, text, error, self._decision_nav(turn))]
 
     async def _ask_date(
         self, turn: Turn, data: OfficerData, error: InvalidInput | None
     ) -> list[Reply]:
         """Asks for the decision date (headed by `error`)."""
-        registration = await self._pending(turn, data)
-        if registration is None:
-            return [await self._inbox(turn)]
-        self.go(turn, OfficerStep.DATE)
-        text = turn.t(
-            f"{K}decision.ask_date",
-            code=registration.code,
-            number=data.number,
-            registered=turn.day(to_local(registration.created_at).date()),
+        return await self._ask_typed(
+            turn,
+            data,
+            OfficerStep.DATE,
+            error,
+            lambda registration: turn.t(
+                f"{K}decision.ask_date",
+                code=registration.code,
+                number=data.number,
+                registered=turn.day(to_local(registration.created_at).date()),
+            ),
         )
-        return [self._prompt(turn, text, error, self._decision_nav(turn))]
 
     async def _ask_reason(
         self, turn: Turn, data: OfficerData, error: InvalidInput | None
     ) -> list[Reply]:
         """Asks an admin for the reason of the correction (headed by `error`)."""
+        return await self._ask_typed(
+            turn,
+            data,
+            OfficerStep.REASON,
+            error,
+            lambda registration: turn.t(f"{K}decision.ask_reason", code=registration.code),
+        )
+
+    async def _ask_typed(
+        self,
+        turn: Turn,
+        data: OfficerData,
+        step: OfficerStep,
+        error: InvalidInput | None,
+        question: Callable[[Registration], str],
+    ) -> list[Reply]:
+        """Goes to the typed `step` and asks its `question` of the pending registration."""
         registration = await self._pending(turn, data)
         if registration is None:
             return [await self._inbox(turn)]
-        self.go(turn, OfficerStep.REASON)
-        text = turn.t(f"{K}decision.ask_reason", code=registration.code)
-        return [self._prompt(turn, text, error, self._decision_nav(turn))]
+        self.go(turn, step)
+        return [self._prompt(turn, question(registration), error, self._decision_nav(turn))]
 
     @staticmethod
     def _prompt(
