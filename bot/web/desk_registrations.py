@@ -467,32 +467,21 @@ class _Pages:
         if isinstance(checked, web.Response):
             return checked
         expected, target, decision, reason = checked
-        key = self._text(sent.form, "khoa", 64) or None
-        now = self.site.clock()
-        if correcting:
-            result = await self.desk.correct_decision(
-                officer,
-                registration.id,
-                expected=expected,
-                target=target,
-                decision=decision,
-                reason=reason,
-                now=now,
-                request_key=key,
-            )
-            return await self._answer(request, officer, registration, result, "dieu-chinh")
-        if decision is None:
-            raise web.HTTPNotFound
-        result = await self.desk.record_decision(
+        result = await self.desk.settle(
             officer,
             registration.id,
+            correcting=correcting,
             expected=expected,
             target=target,
             decision=decision,
-            now=now,
-            request_key=key,
+            reason=reason,
+            now=self.site.clock(),
+            request_key=self._text(sent.form, "khoa", 64) or None,
         )
-        return await self._answer(request, officer, registration, result, "quyet-dinh")
+        if result is None:
+            raise web.HTTPNotFound
+        done = "dieu-chinh" if correcting else "quyet-dinh"
+        return await self._answer(request, officer, registration, result, done)
 
 
 def routes(site: WebSite) -> None:

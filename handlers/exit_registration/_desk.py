@@ -429,6 +429,47 @@ class Desk:
             ),
         )
 
+    async def settle(
+        self,
+        actor: User,
+        registration_id: int,
+        *,
+        correcting: bool,
+        expected: Status,
+        target: Status,
+        decision: Decision | None,
+        reason: str,
+        now: datetime,
+        request_key: str | None,
+    ) -> Result | None:
+        """A confirmed decision (`record_decision`) or correction (`correct_decision`).
+
+        What the chat's and the web's "Xác nhận" both call; None when a decision (not a
+        correction) comes without its number and date, so there is nothing to record.
+        """
+        if correcting:
+            return await self.correct_decision(
+                actor,
+                registration_id,
+                expected=expected,
+                target=target,
+                decision=decision,
+                reason=reason,
+                now=now,
+                request_key=request_key,
+            )
+        if decision is None:
+            return None
+        return await self.record_decision(
+            actor,
+            registration_id,
+            expected=expected,
+            target=target,
+            decision=decision,
+            now=now,
+            request_key=request_key,
+        )
+
     async def _submit(
         self,
         registration: Registration,

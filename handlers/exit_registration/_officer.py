@@ -541,32 +541,22 @@ class OfficerFlow(StepFlow[OfficerData]):
         if change is None or pressed.key != data.key or pressed.rid != change[0]:
             return [turn.reply(f"{K}decision.stale"), await self._detail(turn, registration)]
         _, expected, target = change
-        desk = self.desk(turn)
-        decision = Decision(data.number, data.day) if data.number and data.day else None
-        if data.mode == CORRECT:
-            result = await desk.correct_decision(
-                turn.user,
-                registration.id,
-                expected=expected,
-                target=target,
-                decision=decision,
-                reason=data.reason,
-                now=turn.now,
-                request_key=data.key,
-            )
-            return await self._after(turn, result, registration, f"{K}decision.corrected")
-        if decision is None:
-            return [turn.reply(f"{K}decision.stale"), await self._detail(turn, registration)]
-        result = await desk.record_decision(
+        correcting = data.mode == CORRECT
+        result = await self.desk(turn).settle(
             turn.user,
             registration.id,
+            correcting=correcting,
             expected=expected,
             target=target,
-            decision=decision,
+            decision=Decision(data.number, data.day) if data.number and data.day else None,
+            reason=data.reason,
             now=turn.now,
             request_key=data.key,
         )
-        return await self._after(turn, result, registration, f"{K}decision.recorded")
+        if result is None:
+            return [turn.reply(f"{K}decision.stale"), await self._detail(turn, registration)]
+        done = f"{K}decision.corrected" if correcting else f"{K}decision.recorded"
+        return await self._after(turn, result, registration, done)
 
     async def _edit_decision(
         self, turn: Turn, data: OfficerData, pressed: EditDecision

@@ -347,3 +347,26 @@ async def test_the_list_reads_an_index_on_10000_registrations(app: App) -> None:
     )
     details = " ".join(str(row["detail"]) for row in unfiltered)
     assert "COVERING INDEX exit_registrations_ward_order" in details, details
+
+
+async def test_settle_records_a_decision_only_with_its_number_and_date(app: App) -> None:
+    """Confirming without a decision records nothing; with one it is the desk's decision."""
+    desk, officer, uid = await setup(app)
+    [registration] = await make(app, uid, 1)
+    await to_survey(desk, officer, registration.id, app)
+    settle = partial(
+        desk.settle,
+        officer,
+        registration.id,
+        correcting=False,
+        expected=Status.SURVEY_SCHEDULED,
+        target=Status.NOT_RECOGNISED,
+        reason="",
+        now=app.services.clock(),
+        request_key="s1",
+    )
+    assert await settle(decision=None) is None
+    assert (await desk.load(officer, registration.id)).status is Status.SURVEY_SCHEDULED
+    done = await settle(decision=Decision("8/QĐ-UBND", "2026-11-21"))
+    assert done is not None and done.outcome is Outcome.DONE
+    assert done.registration is not None and done.registration.decision_number == "8/QĐ-UBND"
