@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -63,6 +63,7 @@ from storage.ledger import (
     PURPOSES,
     Balance,
     Campaign,
+    Disbursement,
     Entry,
     Ledger,
     LedgerError,
@@ -90,6 +91,7 @@ CHART_WIDTH = 640
 CHART_ROW = 56
 
 Form = Mapping[str, str]
+_OUT_ERROR = "donations.disburse.error."
 _WEB_WORDS = {"donations.disburse.beneficiary_bad": _F + "err.household"}
 """The chat's messages that name its buttons, said for the web's form instead."""
 
@@ -352,16 +354,41 @@ def _form_key(values: Form) -> str:
     return key if _KEY.fullmatch(key) else ""
 
 
-async def _used_entry(ledger: Ledger, key: str) -> int | None:
-    """The id of the entry already recorded with this ledger key, if any (a second submit)."""
-    found = await ledger.entry_by_key(key)
-    return found.id if found is not None else None
+def _gift_problem(code: str) -> str:
+    """What to say when the ledger refuses a gift's reversal."""
+    return "donations.gift.reverse_balance" if code == "balance" else f"donations.ledger.{code}"
 
 
-async def _used_out(ledger: Ledger, key: str) -> int | None:
-    """The id of the payment already recorded with this ledger key, if any (a second submit)."""
-    found = await ledger.disbursement_by_key(key)
-    return found.id if found is not None else None
+def _out_problem(code: str) -> str:
+    """What to say when the ledger refuses a payment or its reversal."""
+    return _OUT_ERROR + code
+
+
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """A form page's state: the field problems, the values shown again, the HTTP status."""
+
+    errors: Mapping[str, str]
+    values: Form
+    status: int = 200
+
+
+@dataclass(frozen=True, slots=True)
+class _Reversing:
+    """What differs between reversing a gift and reversing a payment on the desk."""
+
+    path: str
+    """The record's address part: `thu` or `phieu-chi`."""
+    reason_key: str
+    """The message when no reason is given."""
+    used: Callable[[str], Awaitable[int | None]]
+    """The row already recorded with a ledger key (a second submit)."""
+    reverse: Callable[[str, str | None], Awaitable[int]]
+    """Record the reversal (reason, ledger key); its id. Raises `LedgerError`."""
+    problem: Callable[[str], str]
+    """The message key for a `LedgerError` code."""
+    again: Callable[[Mapping[str, str], Form], Awaitable[web.Response]]
+    """The record's page again, with the problem and the values."""
 
 
 # ---- the chart ---------------------------------------------------------------------------
@@ -458,6 +485,16 @@ class FundDesk:
     async def state(self) -> tuple[int, int]:
         """The ledger's state: its highest gift and disbursement ids (it is append-only)."""
         return await self.ledger.state()
+
+    async def _used_entry(self, key: str) -> int | None:
+        """The id of the entry already recorded with this ledger key (a second submit)."""
+        found = await self.ledger.entry_by_key(key)
+        return found.id if found is not None else None
+
+    async def _used_out(self, key: str) -> int | None:
+        """The id of the payment already recorded with this ledger key (a second submit)."""
+        found = await self.ledger.disbursement_by_key(key)
+        return found.id if found is not None else None
 
     async def balance(
         self, ward_id: str, fund: str, campaign_id: int | None, state: tuple[int, int]
@@ -593,7 +630,7 @@ class FundDesk:
         if not key:
             values["key"] = _fresh_key()
             return self._gift_page(request, scope, values, {"form": t(_F + "err.key")}, "", 400)
-        done = await _used_entry(self.ledger, _ledger_key(scope.officer, key))
+        done = await self._used_entry(_ledger_key(scope.officer, key))
         if done is not None:  # a second press of the same form
             raise web.HTTPSeeOther(f"/can-bo/quy/{scope.campaign.id}/thu/{done}")
         form = _GiftForm(values, self._today(), scope.campaign, t)
@@ -602,7 +639,7 @@ class FundDesk:
             return self._gift_page(request, scope, values, form.errors, "", 400)
         warning = await self._duplicate(scope, values, t)
         if warning:
-            done = await _used_entry(self.ledger, _ledger_key(scope.officer, key))
+            done = await self._used_entry(_ledger_key(scope.officer, key))
             if done is not None:  # the reference is this form's own gift, pressed twice
                 raise web.HTTPSeeOther(f"/can-bo/quy/{scope.campaign.id}/thu/{done}")
             return self._gift_page(request, scope, values, {}, warning, 400)
@@ -656,47 +693,76 @@ class FundDesk:
         original = (
             await self.ledger.entry(entry.reverses_id) if entry.reverses_id is not None else None
         )
+        shown = _Shown(errors, values, status)
+        return self._record_page(
+            request, scope, "gift.html", shown, e=entry, reversal=reversal, original=original
+        )
+
+    def _record_page(
+        self,
+        request: web.Request,
+        scope: Scope,
+        template: str,
+        shown: _Shown,
+        **context: Any,
+    ) -> web.Response:
+        """A recorded gift's or payment's page (see `fund/_record.html`)."""
         return self.page(
             request,
-            "gift.html",
-            status=status,
+            template,
+            status=shown.status,
             c=scope.campaign,
-            e=entry,
-            reversal=reversal,
-            original=original,
             fresh=request.query.get("moi") == "1",
-            errors=errors,
-            v=values,
+            errors=shown.errors,
+            v=shown.values,
+            **context,
         )
+
+    async def _reverse_form(
+        self, request: web.Request, scope: Scope, how: _Reversing
+    ) -> web.StreamResponse:
+        """Record a reversal from its posted form (a reason required), once per form key."""
+        values = _fields(await request.post())
+        t = self.site.translator(request)
+        key = _form_key(values)
+        ledger_key = _ledger_key(scope.officer, key) if key else None
+        done = await how.used(ledger_key) if ledger_key else None
+        base = f"/can-bo/quy/{scope.campaign.id}/{how.path}"
+        if done is not None:
+            raise web.HTTPSeeOther(f"{base}/{done}")
+        problem = "" if values.get("reason") else t(how.reason_key)
+        if not problem:
+            try:
+                made = await how.reverse(values["reason"], ledger_key)
+            except LedgerError as exc:
+                problem = t(how.problem(exc.code))
+            else:
+                raise web.HTTPSeeOther(f"{base}/{made}?moi=1")
+        values = {**values, "key": key or _fresh_key()}
+        return await how.again({"reason": problem}, values)
 
     async def gift_reverse(self, request: web.Request) -> web.StreamResponse:
         """Record the reversal of a gift (a reason required), once per form."""
         scope = await self.scope(request)
         entry = await self._own_entry(scope, request)
-        values = _fields(await request.post())
-        t = self.site.translator(request)
-        key = _form_key(values)
-        ledger_key = _ledger_key(scope.officer, key) if key else None
-        done = await _used_entry(self.ledger, ledger_key) if ledger_key else None
-        if done is not None:
-            raise web.HTTPSeeOther(f"/can-bo/quy/{scope.campaign.id}/thu/{done}")
-        problem = "" if values.get("reason") else t("donations.ledger.reason")
-        if not problem:
-            try:
-                reversal = await self.ledger.reverse(
-                    entry.id,
-                    reason=values["reason"],
-                    recorded_by=scope.officer.id,
-                    now=self.site.clock(),
-                    idempotency_key=ledger_key,
-                )
-            except LedgerError as exc:
-                code = "donations.gift.reverse_balance" if exc.code == "balance" else ""
-                problem = t(code or f"donations.ledger.{exc.code}")
-            else:
-                raise web.HTTPSeeOther(f"/can-bo/quy/{scope.campaign.id}/thu/{reversal.id}?moi=1")
-        values = {**values, "key": key or _fresh_key()}
-        return await self._gift_view(request, scope, entry, {"reason": problem}, values, 400)
+
+        async def reverse(reason: str, key: str | None) -> int:
+            made = await self.ledger.reverse(
+                entry.id,
+                reason=reason,
+                recorded_by=scope.officer.id,
+                now=self.site.clock(),
+                idempotency_key=key,
+            )
+            return made.id
+
+        async def again(errors: Mapping[str, str], values: Form) -> web.Response:
+            return await self._gift_view(request, scope, entry, errors, values, 400)
+
+        how = _Reversing(
+            "thu", "donations.ledger.reason", self._used_entry, reverse, _gift_problem, again
+        )
+        return await self._reverse_form(request, scope, how)
 
     # --- a disbursement ---
 
@@ -756,7 +822,7 @@ class FundDesk:
         if not key:
             values["key"] = _fresh_key()
             return await self._out_page(request, scope, values, {"form": t(_F + "err.key")}, 400)
-        done = await _used_out(self.ledger, _ledger_key(scope.officer, key))
+        done = await self._used_out(_ledger_key(scope.officer, key))
         if done is not None:
             raise web.HTTPSeeOther(f"/can-bo/quy/{scope.campaign.id}/phieu-chi/{done}")
         form = _OutForm(values, self._today(), t)
@@ -772,11 +838,11 @@ class FundDesk:
                 left = await self.available(scope, new.campaign_id, new.paid_on)
                 problem = t(_F + "err.balance", available=format_vnd(left))
                 return await self._out_page(request, scope, values, {"amount": problem}, 400)
-            problem = t(f"donations.disburse.error.{exc.code}")
+            problem = t(_out_problem(exc.code))
             return await self._out_page(request, scope, values, {"form": problem}, 400)
         raise web.HTTPSeeOther(f"/can-bo/quy/{scope.campaign.id}/phieu-chi/{row.id}?moi=1")
 
-    async def _own_out(self, scope: Scope, request: web.Request) -> Any:
+    async def _own_out(self, scope: Scope, request: web.Request) -> Disbursement:
         row = await self.ledger.disbursement(_number(request.match_info["rid"]))
         if row is None or row.ward_id != scope.ward_id:
             raise web.HTTPNotFound
@@ -797,7 +863,7 @@ class FundDesk:
         self,
         request: web.Request,
         scope: Scope,
-        row: Any,
+        row: Disbursement,
         errors: Mapping[str, str],
         values: Form,
         status: int = 200,
@@ -809,48 +875,40 @@ class FundDesk:
             await self.ledger.disbursement(row.reverses_id) if row.reverses_id is not None else None
         )
         left = await self.available(scope, row.campaign_id, None)
-        return self.page(
+        shown = _Shown(errors, values, status)
+        return self._record_page(
             request,
+            scope,
             "out.html",
-            status=status,
-            c=scope.campaign,
+            shown,
             d=row,
             reversal=reversal,
             original=original,
             available=left,
-            fresh=request.query.get("moi") == "1",
-            errors=errors,
-            v=values,
         )
 
     async def out_reverse(self, request: web.Request) -> web.StreamResponse:
         """Record the reversal of a payment (a reason required), once per form."""
         scope = await self.scope(request)
         row = await self._own_out(scope, request)
-        values = _fields(await request.post())
-        t = self.site.translator(request)
-        key = _form_key(values)
-        ledger_key = _ledger_key(scope.officer, key) if key else None
-        done = await _used_out(self.ledger, ledger_key) if ledger_key else None
-        if done is not None:
-            raise web.HTTPSeeOther(f"/can-bo/quy/{scope.campaign.id}/phieu-chi/{done}")
-        problem = "" if values.get("reason") else t("donations.disburse.error.reason")
-        if not problem:
-            try:
-                reversal = await self.ledger.reverse_disbursement(
-                    row.id,
-                    reason=values["reason"],
-                    recorded_by=scope.officer.id,
-                    now=self.site.clock(),
-                    idempotency_key=ledger_key,
-                )
-            except LedgerError as exc:
-                problem = t(f"donations.disburse.error.{exc.code}")
-            else:
-                target = f"/can-bo/quy/{scope.campaign.id}/phieu-chi/{reversal.id}?moi=1"
-                raise web.HTTPSeeOther(target)
-        values = {**values, "key": key or _fresh_key()}
-        return await self._out_view(request, scope, row, {"reason": problem}, values, 400)
+
+        async def reverse(reason: str, key: str | None) -> int:
+            made = await self.ledger.reverse_disbursement(
+                row.id,
+                reason=reason,
+                recorded_by=scope.officer.id,
+                now=self.site.clock(),
+                idempotency_key=key,
+            )
+            return made.id
+
+        async def again(errors: Mapping[str, str], values: Form) -> web.Response:
+            return await self._out_view(request, scope, row, errors, values, 400)
+
+        how = _Reversing(
+            "phieu-chi", _OUT_ERROR + "reason", self._used_out, reverse, _out_problem, again
+        )
+        return await self._reverse_form(request, scope, how)
 
     # --- the statement (sao kê) ---
 
