@@ -4,32 +4,13 @@ from __future__ import annotations
 
 import re
 
-import aiohttp
-
 from bot.core.i18n import Translator
 from tests.harness import Chat
 from tests.web.conftest import DEMO_WARD_ID, WebApp
+from tests.web.test_desk_questions import signed_in
 
 T = Translator("vi")
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 ROW = re.compile(r"<code>([a-z0-9_.]+)</code></td>\s*<td><code>")
-
-
-def csrf_of(page: str) -> str:
-    """The CSRF token of a page's forms."""
-    found = CSRF.search(page)
-    assert found is not None, "no CSRF field in the page"
-    return found[1]
-
-
-async def signed_in(web_app: WebApp, http: aiohttp.ClientSession, *, role: str) -> None:
-    """Sign a new staff member of the demo ward in through a real `/web` link."""
-    chat = await web_app.officer(ward_id=DEMO_WARD_ID, role=role)
-    link = await web_app.sign_in_link(chat)
-    async with http.get(link) as shown:
-        token = csrf_of(await shown.text())
-    async with http.post(link, data={"csrf": token}) as desk:
-        assert desk.status == 200
 
 
 async def test_an_officer_who_is_not_an_admin_gets_a_404(web_app: WebApp) -> None:

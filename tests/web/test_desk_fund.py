@@ -13,16 +13,11 @@ from handlers.donations._statement import verify_bytes
 from storage.bank import BankStore
 from storage.ledger import Ledger
 from tests.web.conftest import WebApp
+from tests.web.test_desk_questions import csrf_of
+from tests.web.test_desk_questions import signed_in as desk_signed_in
 
 DEMO_RAISED = 78_300_000
 """The demo campaign's gifts (five, 21/11/2026)."""
-
-
-def csrf_of(page: str) -> str:
-    """The CSRF token in a page's forms."""
-    found = re.search(r'name="csrf" value="([^"]+)"', page)
-    assert found is not None, "no CSRF field in the page"
-    return found[1]
 
 
 def key_of(page: str) -> str:
@@ -35,11 +30,7 @@ def key_of(page: str) -> str:
 async def signed_in(web_app: WebApp, ward_id: str = DEMO_WARD.id) -> aiohttp.ClientSession:
     """A client session of a new officer of `ward_id`, signed in through a real `/web` link."""
     http = web_app.client()
-    link = await web_app.sign_in_link(await web_app.officer(ward_id=ward_id))
-    async with http.get(link) as shown:
-        token = csrf_of(await shown.text())
-    async with http.post(link, data={"csrf": token}, allow_redirects=False) as done:
-        assert done.status == 303
+    await desk_signed_in(web_app, http, ward_id=ward_id)
     return http
 
 

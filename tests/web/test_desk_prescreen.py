@@ -14,9 +14,10 @@ from bot.core.i18n import Translator
 from bot.web.desk_prescreen import Prescreens
 from knowledge.batch import COMPARE_COLUMNS, OUTPUT_COLUMNS
 from tests.web.conftest import DEMO_WARD_ID, WebApp
+from tests.web.test_desk_questions import csrf_of
+from tests.web.test_desk_questions import signed_in as desk_signed_in
 
 T = Translator("vi")
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 RESULT = re.compile(r'href="(/can-bo/sang-loc/ket-qua/[A-Za-z0-9_-]+)"')
 HEADER = ["id", "area", "members", "monthly_income", "employment", "water", "sanitation"]
 ROWS = [
@@ -26,13 +27,6 @@ ROWS = [
     ["H4", "urban", "0", "1", "0", "0", "0"],
     ["H5", "nông thôn", "1", "1000000", "có", "", "x"],
 ]
-
-
-def csrf_of(page: str) -> str:
-    """The CSRF token of a page's forms."""
-    found = CSRF.search(page)
-    assert found is not None, "no CSRF field in the page"
-    return found[1]
 
 
 def csv_bytes(rows: list[list[str]], header: list[str] = HEADER) -> bytes:
@@ -59,12 +53,7 @@ def xlsx_bytes(rows: list[list[str]]) -> bytes:
 
 async def signed_in(web_app: WebApp, http: aiohttp.ClientSession, user_id: str) -> str:
     """Sign a new officer of the demo ward in through a real `/web` link; a CSRF token."""
-    chat = await web_app.officer(ward_id=DEMO_WARD_ID, user_id=user_id)
-    link = await web_app.sign_in_link(chat)
-    async with http.get(link) as shown:
-        token = csrf_of(await shown.text())
-    async with http.post(link, data={"csrf": token}) as desk:
-        assert desk.status == 200
+    await desk_signed_in(web_app, http, ward_id=DEMO_WARD_ID, user_id=user_id)
     async with http.get(web_app.url("/can-bo/sang-loc")) as form:
         assert form.status == 200
         return csrf_of(await form.text())

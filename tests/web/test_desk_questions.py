@@ -30,9 +30,14 @@ async def signed_in(
     *,
     ward_id: str = DEMO_WARD_ID,
     role: str = "officer",
+    user_id: str | None = None,
 ) -> str:
-    """Sign a new staff member in through a real `/web` link; the desk home's CSRF token."""
-    link = await web_app.sign_in_link(await web_app.officer(ward_id=ward_id, role=role))
+    """Sign a new staff member in through a real `/web` link; the desk home's CSRF token.
+
+    The desk's HTTP tests (questions, audit, pre-screening, fund) all sign in this way.
+    """
+    officer = await web_app.officer(ward_id=ward_id, role=role, user_id=user_id)
+    link = await web_app.sign_in_link(officer)
     async with http.get(link) as shown:
         token = csrf_of(await shown.text())
     async with http.post(link, data={"csrf": token}) as desk:

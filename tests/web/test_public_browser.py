@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from playwright.async_api import Page
 
 from bot.core.i18n import Translator
 from storage.bank import BankStore
-from storage.ledger import Ledger, NewDisbursement
 from tests.web.conftest import Accessibility, Screenshots, WebApp
+from tests.web.test_public import pay
 
 vi = Translator("vi")
 
@@ -24,30 +22,12 @@ async def furnish(web_app: WebApp) -> str:
         actor=None,
         now=web_app.clock(),
     )
-    ledger = Ledger(web_app.app.db)
     voucher = ""
     for amount, name, public in (
         (20_000_000, "Hộ ông Trần Văn Bình", True),
         (5_000_000, "Hộ bà Lê Thị Hoa", False),
     ):
-        out = await ledger.disburse(
-            NewDisbursement(
-                ward_id="20257",
-                fund="vnn",
-                campaign_id=1,
-                purpose="housing",
-                amount=amount,
-                method="transfer",
-                paid_on=date(2026, 11, 20),
-                decision_number="15/QĐ-MTTQ",
-                decision_date=date(2026, 11, 18),
-                recorded_by=None,
-                beneficiary_name=name,
-                name_public=public,
-            ),
-            now=web_app.clock(),
-        )
-        voucher = out.voucher
+        voucher = await pay(web_app, amount, name=name, public=public)
     return voucher
 
 
