@@ -383,12 +383,12 @@ class _Reversing:
     """The message when no reason is given."""
     used: Callable[[str], Awaitable[int | None]]
     """The row already recorded with a ledger key (a second submit)."""
-    reverse: Callable[[str, str | None], Awaitable[int]]
-    """Record the reversal (reason, ledger key); its id. Raises `LedgerError`."""
+    reverse: Callable[..., Awaitable[Entry | Disbursement]]
+    """The ledger's reversal (`Ledger.reverse` or `reverse_disbursement`)."""
     problem: Callable[[str], str]
     """The message key for a `LedgerError` code."""
-    again: Callable[[Mapping[str, str], Form], Awaitable[web.Response]]
-    """The record's page again, with the problem and the values."""
+    view: Callable[..., Awaitable[web.Response]]
+    """The record's page (request, scope, row, problems, values, status)."""
 
 
 # ---- the chart ---------------------------------------------------------------------------
@@ -719,7 +719,7 @@ class FundDesk:
         )
 
     async def _reverse_form(
-        self, request: web.Request, scope: Scope, how: _Reversing
+        self, request: web.Request, scope: Scope, row: Entry | Disbursement, how: _Reversing
     ) -> web.StreamResponse:
         """Record a reversal from its posted form (a reason required), once per form key."""
         values = _fields(await request.post())
@@ -733,36 +733,33 @@ class FundDesk:
         problem = "" if values.get("reason") else t(how.reason_key)
         if not problem:
             try:
-                made = await how.reverse(values["reason"], ledger_key)
+                made = await how.reverse(
+                    row.id,
+                    reason=values["reason"],
+                    recorded_by=scope.officer.id,
+                    now=self.site.clock(),
+                    idempotency_key=ledger_key,
+                )
             except LedgerError as exc:
                 problem = t(how.problem(exc.code))
             else:
-                raise web.HTTPSeeOther(f"{base}/{made}?moi=1")
+                raise web.HTTPSeeOther(f"{base}/{made.id}?moi=1")
         values = {**values, "key": key or _fresh_key()}
-        return await how.again({"reason": problem}, values)
+        return await how.view(request, scope, row, {"reason": problem}, values, 400)
 
     async def gift_reverse(self, request: web.Request) -> web.StreamResponse:
         """Record the reversal of a gift (a reason required), once per form."""
         scope = await self.scope(request)
         entry = await self._own_entry(scope, request)
-
-        async def reverse(reason: str, key: str | None) -> int:
-            made = await self.ledger.reverse(
-                entry.id,
-                reason=reason,
-                recorded_by=scope.officer.id,
-                now=self.site.clock(),
-                idempotency_key=key,
-            )
-            return made.id
-
-        async def again(errors: Mapping[str, str], values: Form) -> web.Response:
-            return await self._gift_view(request, scope, entry, errors, values, 400)
-
         how = _Reversing(
-            "thu", "donations.ledger.reason", self._used_entry, reverse, _gift_problem, again
+            "thu",
+            "donations.ledger.reason",
+            self._used_entry,
+            self.ledger.reverse,
+            _gift_problem,
+            self._gift_view,
         )
-        return await self._reverse_form(request, scope, how)
+        return await self._reverse_form(request, scope, entry, how)
 
     # --- a disbursement ---
 
@@ -891,24 +888,15 @@ class FundDesk:
         """Record the reversal of a payment (a reason required), once per form."""
         scope = await self.scope(request)
         row = await self._own_out(scope, request)
-
-        async def reverse(reason: str, key: str | None) -> int:
-            made = await self.ledger.reverse_disbursement(
-                row.id,
-                reason=reason,
-                recorded_by=scope.officer.id,
-                now=self.site.clock(),
-                idempotency_key=key,
-            )
-            return made.id
-
-        async def again(errors: Mapping[str, str], values: Form) -> web.Response:
-            return await self._out_view(request, scope, row, errors, values, 400)
-
         how = _Reversing(
-            "phieu-chi", _OUT_ERROR + "reason", self._used_out, reverse, _out_problem, again
+            "phieu-chi",
+            _OUT_ERROR + "reason",
+            self._used_out,
+            self.ledger.reverse_disbursement,
+            _out_problem,
+            self._out_view,
         )
-        return await self._reverse_form(request, scope, how)
+        return await self._reverse_form(request, scope, row, how)
 
     # --- the statement (sao kê) ---
 
