@@ -440,6 +440,10 @@ class RegistrationStore(Protocol):
         """One page of a ward's registrations narrowed by `filters`, and the total."""
         ...
 
+    async def replied(self, ids: Sequence[int]) -> set[int]:
+        """Which of `ids` the resident answered last (new to the officers)."""
+        ...
+
     async def summary(self, ward_id: str) -> WardSummary:
         """Counts by status, cause and wished support."""
         ...

@@ -720,6 +720,25 @@ class RegistrationRepository:
         """Whether a change was already recorded under `request_key` (a double submit)."""
         return await self.db.run(lambda conn: _key_used(conn, request_key))
 
+    async def replied(self, ids: Sequence[int]) -> set[int]:
+        """Which of `ids` the resident answered last (their reply to "cần bổ sung" waits).
+
+        A registration whose newest history row is the resident's own, moving it out of
+        "needs info", is new to the officers until one of them acts on it.
+        """
+        if not ids:
+            return set()
+        marks = ", ".join("?" for _ in ids)
+        rows = await self.db.fetchall(
+            "SELECT h.registration_id FROM exit_registration_history AS h"
+            " JOIN exit_registrations AS r ON r.id = h.registration_id"
+            f" WHERE h.registration_id IN ({marks}) AND h.from_status = ?"
+            " AND h.actor_user_id = r.user_id AND h.id = (SELECT MAX(id)"
+            " FROM exit_registration_history WHERE registration_id = h.registration_id)",
+            (*ids, Status.NEEDS_INFO.value),
+        )
+        return {int(row[0]) for row in rows}
+
     async def search(
         self, ward_id: str, filters: Filters, *, limit: int, offset: int
     ) -> tuple[list[Registration], int]:

@@ -131,6 +131,8 @@ class Page:
     page: int
     """From 1."""
     per_page: int
+    replied: frozenset[int] = frozenset()
+    """Ids of the page's registrations whose resident answered last (new to the officers)."""
 
     @property
     def pages(self) -> int:
@@ -250,7 +252,8 @@ class Desk:
         items, total = await self.repo.search(
             ward_id, filters, limit=per_page, offset=(page - 1) * per_page
         )
-        return Page(items, total, page, per_page)
+        replied = await self.repo.replied([item.id for item in items])
+        return Page(items, total, page, per_page, frozenset(replied))
 
     def targets(self, actor: User, registration: Registration) -> list[Status]:
         """The status changes `actor` may make now (none on an anonymised registration)."""

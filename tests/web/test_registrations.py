@@ -270,3 +270,24 @@ async def test_an_admin_picks_the_ward_listed(web_app: WebApp) -> None:
         await signed_in(web_app, http, ward_id=other.id)
         _, shown = await page(http, web_app, f"{BASE}?xa=20257")
         assert 'name="xa"' not in shown and "TN-2026-000001" not in shown
+
+
+async def test_a_residents_reply_shows_as_new_until_an_officer_acts(web_app: WebApp) -> None:
+    """After "cần bổ sung" the resident's answer marks the row new; the next change clears it."""
+    resident = Chat(web_app.app, "resident-1")
+    await submit(resident)
+    new_reply = "Mới: người dân đã trả lời"
+    async with web_app.client() as http:
+        await signed_in(web_app, http)
+        await status_change(http, web_app, 1, "in_review", "Đã nhận hồ sơ")
+        await status_change(http, web_app, 1, "needs_info", "Hộ có mấy người đang đi làm?")
+        _, listed = await page(http, web_app, BASE)
+        assert new_reply not in listed  # asked, not answered yet
+        await resident.send("/trangthai")
+        await resident.tap("Trả lời câu hỏi")
+        await resident.send("Hai người đi làm công nhân")
+        _, listed = await page(http, web_app, BASE)
+        assert listed.count(new_reply) == 1
+        await status_change(http, web_app, 1, "survey_scheduled", "Khảo sát ngày 25/11")
+        _, listed = await page(http, web_app, BASE)
+        assert new_reply not in listed
