@@ -269,4 +269,7 @@ async def _serve_web_beside(app: App, stack: contextlib.AsyncExitStack) -> None:
     stack.push_async_callback(server.stop)
     if site.senders:
         start_outbox(app, site.senders)
-    print(f"Trang web: {app.config.web_url}  (cán bộ: gõ /web trong trò chuyện để đăng nhập)")
+    print(
+        f"Trang web: {app.config.web_url}  (cán bộ đăng nhập: gõ /web trong Telegram/Zalo,"
+        " hoặc chạy giamngheo chat --as-officer --web rồi gõ /web)"
+    )
