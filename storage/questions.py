@@ -92,6 +92,24 @@ def _question(row: sqlite3.Row) -> HandoverQuestion:
     )
 
 
+def handover_page_in(
+    conn: sqlite3.Connection, ward_id: str | None, status: str, page: int, size: int
+) -> tuple[list[HandoverQuestion], bool]:
+    """One page of a ward's handed-over questions (every ward for None), newest first.
+
+    `status` is "open", "answered" or anything else for both; returns the page and whether
+    another page follows.
+    """
+    answered = {"open": "AND answered_at IS NULL", "answered": "AND answered_at IS NOT NULL"}
+    rows = conn.execute(
+        "SELECT * FROM handover_questions WHERE (? IS NULL OR ward_id = ?) "
+        + answered.get(status, "")
+        + " ORDER BY id DESC LIMIT ? OFFSET ?",
+        (ward_id, ward_id, size + 1, (page - 1) * size),
+    ).fetchall()
+    return [_question(row) for row in rows[:size]], len(rows) > size
+
+
 @dataclass(frozen=True, slots=True)
 class NewHandover:
     """A question to hand over; `key` (drawn when the flow starts) makes storing it idempotent."""

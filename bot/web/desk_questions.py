@@ -17,7 +17,6 @@ Every request re-reads the officer and checks the record's ward: another ward's 
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from functools import partial
 
@@ -30,13 +29,13 @@ from handlers.faq._chat import delivered_reply
 from handlers.faq._curator import CuratorDesk, LearnedSearch
 from knowledge.faq import Entry, KnowledgeBase
 from knowledge.text import normalize
-from storage.clock import from_db
 from storage.questions import (
     MAX_QUESTION_CHARS,
     FrequentQuestion,
     HandoverQuestion,
     LoggedQuestion,
     QuestionRepository,
+    handover_page_in,
 )
 
 __all__ = ["routes"]
@@ -69,34 +68,6 @@ def record_id(text: str) -> int:
     if not (text.isascii() and text.isdigit()) or len(text) > 13 or not 1 <= int(text) <= MAX_ID:
         raise web.HTTPNotFound
     return int(text)
-
-
-def _handover(row: sqlite3.Row) -> HandoverQuestion:
-    return HandoverQuestion(
-        id=int(row["id"]),
-        user_id=int(row["user_id"]),
-        ward_id=str(row["ward_id"]),
-        channel=str(row["channel"]),
-        chat_id=str(row["chat_id"]),
-        text=str(row["text"]),
-        created_at=from_db(row["created_at"]),
-        answer=row["answer"],
-        answered_at=from_db(row["answered_at"]) if row["answered_at"] else None,
-    )
-
-
-def inbox_page_in(
-    conn: sqlite3.Connection, ward_id: str | None, status: str, page: int
-) -> tuple[list[HandoverQuestion], bool]:
-    """One page of a ward's handover questions (all wards for None), newest first; more after?"""
-    answered = {"open": "AND answered_at IS NULL", "answered": "AND answered_at IS NOT NULL"}
-    rows = conn.execute(
-        "SELECT * FROM handover_questions WHERE (? IS NULL OR ward_id = ?) "
-        + answered.get(status, "")
-        + " ORDER BY id DESC LIMIT ? OFFSET ?",
-        (ward_id, ward_id, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE),
-    ).fetchall()
-    return [_handover(row) for row in rows[:PAGE_SIZE]], len(rows) > PAGE_SIZE
 
 
 def chat_search(site: WebSite, questions: QuestionRepository) -> LearnedSearch:
@@ -169,7 +140,7 @@ class _Pages:
         page = page_number(request)
         scope = self._scope(officer)
         listed, more = await self.site.db.run(
-            partial(inbox_page_in, ward_id=scope, status=status, page=page)
+            partial(handover_page_in, ward_id=scope, status=status, page=page, size=PAGE_SIZE)
         )
         wards: dict[str, str] = {}
         if scope is None:  # an admin sees every ward's questions: say whose each is
