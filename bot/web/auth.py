@@ -13,7 +13,7 @@ from functools import partial
 
 from aiohttp import web
 
-from bot.web.site import WebSite
+from bot.web.site import LANGUAGE_COOKIE, SESSION_COOKIE, WebSite
 from storage import web_auth
 from storage.audit import record_in
 
@@ -65,7 +65,7 @@ class _Pages:
         raise response
 
     async def sign_out(self, request: web.Request) -> web.StreamResponse:
-        session_id = request.cookies.get("gn_s", "")
+        session_id = request.cookies.get(SESSION_COOKIE, "")
         if session_id:
             await self.site.db.write(partial(web_auth.end_session_in, session_id=session_id))
         response = web.HTTPSeeOther("/")
@@ -89,7 +89,7 @@ class _Pages:
             back = "/"  # never an open redirect
         response = web.HTTPSeeOther(back)
         response.set_cookie(
-            "gn_lang",
+            LANGUAGE_COOKIE,
             "en" if chosen == "en" else "vi",
             max_age=400 * 24 * 3600,
             path="/",
