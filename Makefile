@@ -9,7 +9,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 export CHROMIUM_PATH ?= /usr/bin/chromium
 
-.PHONY: run test lint typecheck pytest chromium bench clean migrate
+.PHONY: run test lint typecheck pytest chromium postgres bench clean migrate
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,11 +32,16 @@ migrate: $(STAMP)
 	$(BIN)/giamngheo db migrate
 
 ## Install the dev tools and Chromium, then lint, typecheck and pytest (each also runs alone).
-test: chromium lint typecheck pytest
+test: chromium postgres lint typecheck pytest
 
 ## Debian's Chromium for the browser tests: installed (apt-get, as root) when missing, else stop.
 chromium:
 	scripts/ensure_chromium.sh
+
+## PostgreSQL's server programs for the throwaway test server (tests/pgserver.py): installed
+## (apt-get, as root) when missing, else stop. No running cluster is needed or used.
+postgres:
+	scripts/ensure_postgres.sh
 
 ## ruff (rules and formatting) and the knowledge-base lint.
 lint: $(DEV_STAMP)
@@ -49,7 +54,7 @@ typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
 ## The whole test suite, including the wheel test (tests/test_wheel.py, about 30 s).
-pytest: $(DEV_STAMP) chromium
+pytest: $(DEV_STAMP) chromium postgres
 	$(BIN)/python -m pytest -q
 
 bench: $(DEV_STAMP)

@@ -64,3 +64,33 @@ async def fake_telegram() -> AsyncIterator[FakeBotApi]:
     """A fake Telegram Bot API on 127.0.0.1."""
     async with FakeBotApi() as fake:
         yield fake
+
+
+# -- The throwaway PostgreSQL (tests/pgserver.py): started only when a test asks for it. --------
+
+import itertools  # noqa: E402
+
+from tests.pgserver import ThrowawayPostgres  # noqa: E402
+
+_PG_DATABASE_NUMBERS = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[ThrowawayPostgres]:
+    """One throwaway PostgreSQL for this pytest process, stopped and removed at the end.
+
+    Missing server programs fail the test with what to run (scripts/ensure_postgres.sh).
+    """
+    with ThrowawayPostgres() as server:
+        yield server
+
+
+@pytest.fixture
+def pg_url(pg_server: ThrowawayPostgres) -> Iterator[str]:
+    """The URL of a fresh empty database ``t_<n>`` on the throwaway server, dropped after."""
+    name = f"t_{next(_PG_DATABASE_NUMBERS)}"
+    url = pg_server.create_database(name)
+    try:
+        yield url
+    finally:
+        pg_server.drop_database(name)
