@@ -40,7 +40,7 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from storage.db import Database
+from storage.db import Database, SqliteDatabase
 from storage.ledger import Ledger, NewEntry
 
 WARD = "bench-ward"
@@ -48,7 +48,7 @@ NOW = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
 
 
 async def _prepare(path: Path) -> tuple[Database, int]:
-    db = Database(path)
+    db = SqliteDatabase(path)
     await db.open()
     await db.migrate()
     await db.execute("INSERT INTO wards (id, name) VALUES (?, ?)", (WARD, "Bench"))
@@ -226,7 +226,7 @@ async def _statement_child(path: Path, fmt: str) -> dict[str, float]:
     from handlers.donations._statement import make_statement, render, verify_bytes
     from storage.users import UserRepository
 
-    db = Database(path)
+    db = SqliteDatabase(path)
     await db.open()
     ledger = Ledger(db)
     campaign = await ledger.campaign(1)

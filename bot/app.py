@@ -35,7 +35,7 @@ from handlers import (
 from handlers.menu import MenuFeature
 from handlers.privacy import PrivacyFeature
 from storage.audit import AuditLog
-from storage.db import Database
+from storage.db import Database, connect
 from storage.outbox import Outbox
 from storage.sessions import SessionRepository
 from storage.users import UserRepository
@@ -79,7 +79,7 @@ async def build_app(
     config: Config, *, clock: Clock = utc_clock, extensions: Sequence[Extension] = ()
 ) -> App:
     """Open and migrate the database, build services and register every feature."""
-    db = Database(config.database_path)
+    db = connect(config.database)
     await db.open()
     await db.migrate()
     users = UserRepository(db)

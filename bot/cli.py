@@ -117,10 +117,10 @@ async def cmd_run(args: argparse.Namespace, config: Config) -> int:
 async def cmd_db(args: argparse.Namespace, config: Config) -> int:
     """`db migrate` and `db backup PATH`."""
     migrate = args.db_command == "migrate"
-    async with open_database(config.database_path, migrate=migrate) as db:
+    async with open_database(config.database, migrate=migrate) as db:
         if migrate:
             version = await db.schema_version()
-            print(f"Cơ sở dữ liệu ở phiên bản {version}: {config.database_path}")
+            print(f"Cơ sở dữ liệu ở phiên bản {version}: {db.describe()}")
         else:
             try:
                 await db.backup(Path(args.path))
@@ -133,7 +133,7 @@ async def cmd_db(args: argparse.Namespace, config: Config) -> int:
 
 async def cmd_officer(args: argparse.Namespace, config: Config) -> int:
     """`officer add|list|remove`; builds no app, so never loads the demo data."""
-    async with open_database(config.database_path) as db:
+    async with open_database(config.database) as db:
         users = UserRepository(db)
         audit = AuditLog(db)
         if args.officer_command == "add":

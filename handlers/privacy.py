@@ -16,15 +16,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
 
-import aiosqlite
-
 from bot.core.flow import FlowData, Payload, Signal, StepFlow, StepHandler, StepResult
 from bot.core.i18n import Translator
 from bot.core.registry import EVERYONE, Command, Erased, Registry, Withdrawn
 from bot.core.turn import Turn
-from bot.core.types import Reply, Role
+from bot.core.types import Reply, Role, User
 from storage.audit import record_audit
-from storage.db import call
+from storage.db import Connection, Tx, call
 from storage.outbox import erase_in as erase_outbox_in
 from storage.users import UserRepository
 
@@ -136,6 +134,30 @@ def done_text(t: Translator, report: Report, *, staff: bool) -> str:
     return "\n\n".join(parts)
 
 
+def _forget_in(conn: Connection, *, user: User) -> None:
+    """Forget the session; the account stays (to recognise the user).
+
+    A resident's chosen commune goes; an officer's ward is their role and stays.
+    """
+    conn.execute(
+        "DELETE FROM sessions WHERE channel = ? AND user_id = ?", (user.channel, user.external_id)
+    )
+    conn.execute(
+        "UPDATE users SET display_name = '',"
+        " ward_id = CASE WHEN role = 'resident' THEN NULL ELSE ward_id END WHERE id = ?",
+        (user.id,),
+    )
+
+
+def _queued_for_in(conn: Connection, *, user: User) -> int:
+    """Queued messages to the user's chat or carrying their data (what erasing would drop)."""
+    row = conn.execute(
+        "SELECT COUNT(*) FROM outbox WHERE subject_user_id = ? OR (channel = ? AND chat_id = ?)",
+        (user.id, user.channel, user.chat_id),
+    ).fetchone()
+    return int(row[0])
+
+
 class PrivacyFeature(StepFlow[NoData]):
     """Registers `/xoadulieu` and the privacy notice."""
 
@@ -193,17 +215,7 @@ class PrivacyFeature(StepFlow[NoData]):
         """
         async with turn.services.db.transaction() as conn:
             report = await self._run(conn, turn, dry_run=False)
-            await conn.execute(
-                "DELETE FROM sessions WHERE channel = ? AND user_id = ?",
-                (turn.user.channel, turn.user.external_id),
-            )
-            # The account stays (to recognise the user); a resident's chosen commune goes, an
-            # officer's ward is their role and stays.
-            await conn.execute(
-                "UPDATE users SET display_name = '',"
-                " ward_id = CASE WHEN role = 'resident' THEN NULL ELSE ward_id END WHERE id = ?",
-                (turn.user.id,),
-            )
+            await call(conn, partial(_forget_in, user=turn.user))
             await record_audit(
                 conn,
                 actor_user_id=turn.user.id,
@@ -215,20 +227,14 @@ class PrivacyFeature(StepFlow[NoData]):
             await self._tell_officers(conn, turn, report.withdrawn)
         return report
 
-    async def _run(self, conn: aiosqlite.Connection, turn: Turn, *, dry_run: bool) -> Report:
+    async def _run(self, conn: Tx, turn: Turn, *, dry_run: bool) -> Report:
         """Every eraser (and the outbox's part) for the user, as a dry run or for real."""
         report = Report()
         for eraser in self.registry.erasers.values():
             report.add(await eraser(conn, turn.user.id, dry_run=dry_run))
         user = turn.user
         if dry_run:
-            cursor = await conn.execute(
-                "SELECT COUNT(*) FROM outbox WHERE subject_user_id = ? OR (channel = ? AND"
-                " chat_id = ?)",
-                (user.id, user.channel, user.chat_id),
-            )
-            row = await cursor.fetchone()
-            messages = int(row[0]) if row is not None else 0
+            messages = await call(conn, partial(_queued_for_in, user=user))
         else:
             messages = await erase_outbox_in(
                 conn, user_id=user.id, channel=user.channel, chat_id=user.chat_id
@@ -236,9 +242,7 @@ class PrivacyFeature(StepFlow[NoData]):
         report.add(Erased(removed={OUTBOX: messages}))
         return report
 
-    async def _tell_officers(
-        self, conn: aiosqlite.Connection, turn: Turn, withdrawn: list[Withdrawn]
-    ) -> None:
+    async def _tell_officers(self, conn: Tx, turn: Turn, withdrawn: list[Withdrawn]) -> None:
         """Queue, in the deletion's transaction, a notice to each withdrawn case's officers.
 
         By its reference code only. Inside the transaction, so a crash cannot keep the deletion

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any
 
-import aiosqlite
-
 from storage.clock import from_db, to_db
-from storage.db import Database, Step, call
+from storage.db import Connection, Database, Step, Tx, call
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +25,7 @@ class AuditEntry:
 
 
 def record_in(
-    conn: sqlite3.Connection,
+    conn: Connection,
     *,
     actor_user_id: int | None,
     action: str,
@@ -58,7 +55,7 @@ def audit_step(
 
 
 async def record_audit(
-    conn: aiosqlite.Connection,
+    conn: Tx,
     *,
     actor_user_id: int | None,
     action: str,

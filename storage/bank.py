@@ -6,9 +6,9 @@ of the account's statement (sao kê tài khoản) can be traced back to its camp
 is append-only (SQLite triggers, migration 0014): a new account is a new row, the newest counts.
 
 Importing a statement is idempotent: the file is one row by the SHA-256 of its bytes, each
-credit line one row by its bank reference (số tham chiếu), both ``INSERT OR IGNORE``. Lines
-are written in chunks, each chunk its own durable write, so an import killed half-way keeps
-what it wrote and the next run of the same file adds only the rest. What became of a line (a
+credit line one row by its bank reference (số tham chiếu), both inserted with
+``ON CONFLICT DO NOTHING``. Lines are written in chunks, each chunk its own durable write, so
+an import killed half-way keeps what it wrote and the next run of the same file adds only the rest. What became of a line (a
 gift recorded from it, or an earlier gift that already carries its bank reference) is read
 from the ledger, never stored on the line.
 
@@ -17,7 +17,6 @@ Each statement is a step (``*_in``) of a unit of work, with its audit row in the
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -25,7 +24,7 @@ from functools import partial
 
 from storage.audit import record_in
 from storage.clock import from_db, to_db
-from storage.db import Database
+from storage.db import Connection, Database, Row
 
 __all__ = [
     "CHUNK",
@@ -108,7 +107,7 @@ class ImportOutcome:
     new_lines: int
 
 
-def _account(row: sqlite3.Row) -> Account:
+def _account(row: Row) -> Account:
     return Account(
         campaign_id=int(row["campaign_id"]),
         bin=str(row["bin"]),
@@ -120,7 +119,7 @@ def _account(row: sqlite3.Row) -> Account:
     )
 
 
-def _line(row: sqlite3.Row) -> StoredLine:
+def _line(row: Row) -> StoredLine:
     return StoredLine(
         id=int(row["id"]),
         bank_ref=str(row["bank_ref"]),
@@ -138,7 +137,7 @@ _ACCOUNT = (
 )
 
 
-def account_in(conn: sqlite3.Connection, campaign_id: int) -> Account | None:
+def account_in(conn: Connection, campaign_id: int) -> Account | None:
     """The campaign's newest account, with its reference."""
     row = conn.execute(
         f"{_ACCOUNT} WHERE a.campaign_id = ? ORDER BY a.id DESC LIMIT 1", (campaign_id,)
@@ -147,7 +146,7 @@ def account_in(conn: sqlite3.Connection, campaign_id: int) -> Account | None:
 
 
 def set_account_in(
-    conn: sqlite3.Connection,
+    conn: Connection,
     *,
     campaign_id: int,
     bin_code: str,
@@ -167,7 +166,8 @@ def set_account_in(
             assert found is not None
             return found
     conn.execute(
-        "INSERT OR IGNORE INTO donation_transfer_refs (campaign_id, reference) VALUES (?, ?)",
+        "INSERT INTO donation_transfer_refs (campaign_id, reference) VALUES (?, ?)"
+        " ON CONFLICT DO NOTHING",
         (campaign_id, reference_for(campaign_id)),
     )
     conn.execute(
@@ -181,7 +181,7 @@ def set_account_in(
 
 
 def open_statement_in(
-    conn: sqlite3.Connection,
+    conn: Connection,
     *,
     file_hash: str,
     campaign_id: int,
@@ -193,8 +193,9 @@ def open_statement_in(
 ) -> tuple[int, bool]:
     """The statement's row, added if this file was never seen; (id, whether it is new)."""
     cursor = conn.execute(
-        "INSERT OR IGNORE INTO donation_statements (file_hash, campaign_id, ward_id, filename,"
-        " line_count, imported_by, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO donation_statements (file_hash, campaign_id, ward_id, filename,"
+        " line_count, imported_by, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
         (file_hash, campaign_id, ward_id, filename[:120], line_count, actor, to_db(now)),
     )
     new = cursor.rowcount == 1
@@ -204,12 +205,12 @@ def open_statement_in(
     return int(row[0]), new
 
 
-def lines_in(conn: sqlite3.Connection, *, statement_id: int, lines: Sequence[LineIn]) -> int:
+def lines_in(conn: Connection, *, statement_id: int, lines: Sequence[LineIn]) -> int:
     """Add the lines not stored yet (by bank reference); how many were new."""
-    before = conn.total_changes
-    conn.executemany(
-        "INSERT OR IGNORE INTO donation_statement_lines (bank_ref, statement_id, posted_on,"
-        " amount, description, matched_campaign_id) VALUES (?, ?, ?, ?, ?, ?)",
+    cursor = conn.executemany(
+        "INSERT INTO donation_statement_lines (bank_ref, statement_id, posted_on,"
+        " amount, description, matched_campaign_id) VALUES (?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
         [
             (
                 line.bank_ref,
@@ -222,10 +223,10 @@ def lines_in(conn: sqlite3.Connection, *, statement_id: int, lines: Sequence[Lin
             for line in lines
         ],
     )
-    return conn.total_changes - before
+    return max(cursor.rowcount, 0)  # executemany sums the rows changed
 
 
-def recorded_in(conn: sqlite3.Connection, refs: Sequence[str]) -> dict[str, RecordedRef]:
+def recorded_in(conn: Connection, refs: Sequence[str]) -> dict[str, RecordedRef]:
     """Gifts (not reversed) whose reference is one of `refs` (any case), by upper-cased ref."""
     found: dict[str, RecordedRef] = {}
     wanted = sorted({ref.strip().upper() for ref in refs})
@@ -264,7 +265,7 @@ class BankStore:
     ) -> Account:
         """Give a campaign its receiving account (audited; a used `key` changes nothing)."""
 
-        def step(conn: sqlite3.Connection) -> Account:
+        def step(conn: Connection) -> Account:
             used = (
                 key is not None
                 and conn.execute(
@@ -329,7 +330,7 @@ class BankStore:
         `CHUNK` lines is one durable write. `progress(done, total)` is called after each.
         """
 
-        def open_in(conn: sqlite3.Connection) -> tuple[int, bool]:
+        def open_in(conn: Connection) -> tuple[int, bool]:
             statement_id, new = open_statement_in(
                 conn,
                 file_hash=file_hash,

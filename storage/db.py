@@ -28,22 +28,30 @@ commit and fsync. `Database.write` is a unit of one step.
 itself, through aiosqlite's worker thread: no batch runs inside it, so two coroutines never
 share a transaction (one's rollback can't undo another's commit); it too returns only after the
 WAL is on disk. Use it only for a read-modify-write whose steps need awaits in between (a call
-to another service, say); a step runs inside one with `await call(conn, step)`. The file is in
+to another service, say); a step runs inside one with `await call(tx, step)`. The file is in
 WAL mode with foreign keys on.
+
+Two backends share this interface (`Database`): `SqliteDatabase` here, the embedded default, and
+`storage.pg.PgDatabase` for a PostgreSQL server (`DATABASE_URL=postgresql://...`), where several
+worker processes share one database. A step sees a `Connection`: the plain `sqlite3` one here, a
+synchronous facade over asyncpg there, so each statement is written once for both dialects
+(`connect` picks the backend from the URL).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import aiosqlite
 
@@ -57,8 +65,73 @@ _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 Params = Sequence[Any] | dict[str, Any]
 T = TypeVar("T")
 
-Step = Callable[[sqlite3.Connection], T]
-"""Statements of a repository on a plain `sqlite3` connection; the caller owns the transaction."""
+
+class Row(Protocol):
+    """A result row: `sqlite3.Row` or `asyncpg.Record`; both index by column name and position."""
+
+    def __getitem__(self, key: int | str, /) -> Any:
+        """The value of a column, by name or position."""
+        ...
+
+    def keys(self) -> Any:
+        """The column names."""
+        ...
+
+
+class Cursor(Protocol):
+    """What a step reads back from a statement (the part of `sqlite3.Cursor` both backends have).
+
+    There is no `lastrowid`: an insert that needs its id says `RETURNING id`, in both dialects.
+    """
+
+    @property
+    def rowcount(self) -> int:
+        """Rows changed by an INSERT, UPDATE or DELETE (-1 for a SELECT)."""
+        ...
+
+    def fetchone(self) -> Any:
+        """The next row, or None."""
+        ...
+
+    def fetchall(self) -> list[Any]:
+        """The remaining rows."""
+        ...
+
+    def __iter__(self) -> Iterator[Any]:
+        """The remaining rows, one by one."""
+        ...
+
+
+class Connection(Protocol):
+    """The connection a step runs on: `sqlite3.Connection`, or `storage.pg`'s facade.
+
+    Statements use `?` (or `:name`) placeholders in both dialects.
+    """
+
+    def execute(self, sql: str, parameters: Params = (), /) -> Cursor:
+        """Run one statement."""
+        ...
+
+    def executemany(self, sql: str, seq_of_parameters: Iterable[Params], /) -> Cursor:
+        """Run one statement for each parameter set; `rowcount` is the total changed."""
+        ...
+
+
+Step = Callable[[Connection], T]
+"""Statements of a repository on a `Connection`; the caller owns the transaction."""
+
+
+def dialect_of(conn: Connection) -> str:
+    """`"sqlite"` or `"postgresql"`: for the rare statement written per dialect."""
+    return "sqlite" if isinstance(conn, sqlite3.Connection) else "postgresql"
+
+
+class Tx(Protocol):
+    """A transaction held across awaits (`Database.transaction()` / `exclusive()`)."""
+
+    async def run(self, step: Step[T]) -> T:
+        """Run a step inside the transaction."""
+        ...
 
 
 MAX_BATCH = 256
@@ -119,14 +192,25 @@ def _run_batch(
     return [_alone(conn, work) if atomic else _attempt(conn, work) for work, atomic in jobs]
 
 
-async def call(conn: aiosqlite.Connection, step: Step[T]) -> T:
-    """Run a `Step` inside a `Database.transaction()` block, on aiosqlite's thread.
+async def call(tx: Tx, step: Step[T]) -> T:
+    """Run a `Step` inside a `Database.transaction()` block.
 
     For code that holds the connection across awaits: the step's statements join the open
     transaction, so the same SQL serves both `Database.unit` and `transaction()`.
     """
-    result: T = await conn._execute(step, conn._conn)  # type: ignore[no-untyped-call]
-    return result
+    return await tx.run(step)
+
+
+class _SqliteTx:
+    """`Tx` on the aiosqlite connection: steps run on aiosqlite's thread."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def run(self, step: Step[T]) -> T:
+        """Run a step inside the transaction, on aiosqlite's worker thread."""
+        result: T = await self._conn._execute(step, self._conn._conn)  # type: ignore[no-untyped-call]
+        return result
 
 
 class Unit:
@@ -175,7 +259,94 @@ def migration_files(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
     return found
 
 
-class Database:
+class Database(ABC):
+    """A database both backends implement: batched steps, transactions, migrations, backups."""
+
+    dialect = "sqlite"
+    batches = 0  # transactions (SQLite: batches) that ran; the ledger counts commits with it
+
+    @abstractmethod
+    async def open(self) -> None:
+        """Connect (creating what is missing)."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Finish queued work, then disconnect."""
+
+    async def __aenter__(self) -> Database:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @abstractmethod
+    def describe(self) -> str:
+        """Where the data is, for messages (a file path, or a URL without its password)."""
+
+    @abstractmethod
+    def exclusive(self) -> contextlib.AbstractAsyncContextManager[Tx]:
+        """A connection held across awaits (see the module docstring)."""
+
+    @abstractmethod
+    def transaction(self) -> contextlib.AbstractAsyncContextManager[Tx]:
+        """A transaction held across awaits: committed on success, rolled back on error."""
+
+    @abstractmethod
+    async def run(self, work: Step[T]) -> T:
+        """Run a step (reads, or writes that need not be atomic)."""
+
+    @abstractmethod
+    async def write(self, work: Step[T], *, durable: bool = True) -> T:
+        """Run a step atomically; returns once committed (and, if durable, on disk)."""
+
+    def unit(self, *steps: Step[Any], durable: bool = True) -> Unit:
+        """A unit of work: the statements of one logical change, committed together.
+
+        `await db.unit(answer_in, audit_in, enqueue_in).commit()` runs the steps in order in
+        one transaction (`write`), with the batch's single commit and fsync on SQLite. More
+        steps can be added with `Unit.add` before `commit`. `durable=False` as for `write`.
+        """
+        return Unit(self, steps, durable=durable)
+
+    @abstractmethod
+    async def peek(self, work: Step[T]) -> T:
+        """A few point reads by key, as cheaply as the backend allows."""
+
+    @abstractmethod
+    async def snapshot(self, work: Step[T]) -> T:
+        """Run long reads from one consistent snapshot, off the event loop's thread."""
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Any:
+        """Run a read and return its first row."""
+        return await self.run(lambda conn: conn.execute(sql, params).fetchone())
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Any]:
+        """Run a read and return all rows."""
+        return await self.run(lambda conn: conn.execute(sql, params).fetchall())
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one write in its own transaction; returns the rows changed."""
+        return await self.write(lambda conn: conn.execute(sql, params).rowcount)
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        """Run one statement for many rows in one transaction."""
+        await self.write(lambda conn: conn.executemany(sql, rows))
+
+    @abstractmethod
+    async def schema_version(self) -> int:
+        """The applied migration number."""
+
+    @abstractmethod
+    async def migrate(self, directory: Path = MIGRATIONS_DIR) -> int:
+        """Apply pending migrations in order, each in its own transaction; returns the version."""
+
+    @abstractmethod
+    async def backup(self, target: Path) -> None:
+        """Copy the live database to `target` (safe while running)."""
+
+
+class SqliteDatabase(Database):
     """The process's single SQLite connection."""
 
     def __init__(self, path: Path | str) -> None:
@@ -245,15 +416,18 @@ class Database:
             await self._conn.close()
             self._conn = None
 
-    async def __aenter__(self) -> Database:
-        await self.open()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
+    def describe(self) -> str:
+        """The file's path."""
+        return str(self.path)
 
     @asynccontextmanager
-    async def exclusive(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def exclusive(self) -> AsyncIterator[Tx]:
+        """The connection to itself across awaits (as `_held`), as a `Tx`."""
+        async with self._held() as conn:
+            yield _SqliteTx(conn)
+
+    @asynccontextmanager
+    async def _held(self) -> AsyncIterator[aiosqlite.Connection]:
         """The connection to itself, for work spanning several awaits: no batch runs meanwhile.
 
         Waits for the scheduled batch (if any) to land; batches queued meanwhile go once
@@ -273,18 +447,18 @@ class Database:
                 self._send_batch()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[Tx]:
         """`BEGIN IMMEDIATE` on the exclusive connection; commit on success, roll back on error."""
-        async with self.exclusive() as conn:
+        async with self._held() as conn:
             await conn.execute("BEGIN IMMEDIATE")
             try:
-                yield conn
+                yield _SqliteTx(conn)
             except BaseException:
                 await conn.execute("ROLLBACK")
                 raise
             await conn.execute("COMMIT")
 
-    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    async def run(self, work: Step[T]) -> T:
         """Run `work` with the plain `sqlite3` connection, in the next batch.
 
         Everything queued during one turn of the event loop runs together at the start of the
@@ -295,7 +469,7 @@ class Database:
         """
         return await self._enqueue(work, atomic=False, durable=True)
 
-    async def write(self, work: Callable[[sqlite3.Connection], T], *, durable: bool = True) -> T:
+    async def write(self, work: Step[T], *, durable: bool = True) -> T:
         """Run `work` atomically: all of its statements are committed, or none.
 
         Writes in one batch share a `BEGIN IMMEDIATE` … `COMMIT`; if one of them raises, the
@@ -308,16 +482,7 @@ class Database:
         """
         return await self._enqueue(work, atomic=True, durable=durable)
 
-    def unit(self, *steps: Step[Any], durable: bool = True) -> Unit:
-        """A unit of work: the statements of one logical change, committed together.
-
-        `await db.unit(answer_in, audit_in, enqueue_in).commit()` runs the steps in order in
-        the next batch, atomically, with that batch's single commit and fsync (`write`). More
-        steps can be added with `Unit.add` before `commit`. `durable=False` as for `write`.
-        """
-        return Unit(self, steps, durable=durable)
-
-    async def peek(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    async def peek(self, work: Step[T]) -> T:
         """Run a few reads by key right here, on the event loop's thread, on a read-only connection.
 
         For the lookups every message makes (dedupe mark, user, session): each is an indexed
@@ -330,9 +495,32 @@ class Database:
             return await self.run(work)
         return work(self._reader)
 
-    async def _enqueue(
-        self, work: Callable[[sqlite3.Connection], T], *, atomic: bool, durable: bool
-    ) -> T:
+    async def snapshot(self, work: Step[T]) -> T:
+        """Run `work` on a worker thread with its own read-only connection, in one read transaction.
+
+        In WAL mode that reader neither blocks the writer nor waits for it, and the event loop
+        stays free while it reads. An in-memory database has no second connection; there
+        `work` runs in a batch on the loop's thread.
+        """
+        if self._reader is None:
+            return await self.run(work)
+        return await asyncio.to_thread(self._snapshot_in, work)
+
+    def _snapshot_in(self, work: Step[T]) -> T:
+        conn = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA query_only=ON")
+            conn.execute("PRAGMA busy_timeout=10000")
+            conn.execute("BEGIN")  # one read transaction: one snapshot for every query
+            try:
+                return work(conn)
+            finally:
+                conn.execute("COMMIT")  # nothing was written
+        finally:
+            conn.close()
+
+    async def _enqueue(self, work: Step[T], *, atomic: bool, durable: bool) -> T:
         self.conn  # noqa: B018 - raises if the database is not open
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.append(_Work(work, atomic, durable, future))
@@ -454,23 +642,6 @@ class Database:
             landing.set_result(None)
         return landing
 
-    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        """Run a read and return its first row."""
-        row: sqlite3.Row | None = await self.run(lambda conn: conn.execute(sql, params).fetchone())
-        return row
-
-    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        """Run a read and return all rows."""
-        return await self.run(lambda conn: conn.execute(sql, params).fetchall())
-
-    async def execute(self, sql: str, params: Params = ()) -> int:
-        """Run one write in its own transaction; returns the last row id."""
-        return await self.write(lambda conn: conn.execute(sql, params).lastrowid or 0)
-
-    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        """Run one statement for many rows in one transaction."""
-        await self.write(lambda conn: conn.executemany(sql, rows))
-
     async def schema_version(self) -> int:
         """The applied migration number (`PRAGMA user_version`)."""
         row = await self.fetchone("PRAGMA user_version")
@@ -483,7 +654,7 @@ class Database:
             if number <= current:
                 continue
             script = path.read_text(encoding="utf-8")
-            async with self.exclusive() as conn:
+            async with self._held() as conn:
                 try:
                     await conn.executescript(
                         f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
@@ -503,7 +674,7 @@ class Database:
         even a dangling one, raises `files.UnsafeTarget` and nothing is written.
         """
         await asyncio.to_thread(files.create_private, target, truncate=True)
-        async with self.exclusive() as conn:
+        async with self._held() as conn:
             dest = await aiosqlite.connect(target)
             try:
                 await conn.backup(dest)
@@ -513,15 +684,31 @@ class Database:
             files.tighten(Path(f"{target}{suffix}"))
 
 
+def connect(target: Path | str) -> Database:
+    """The database `target` names: `postgresql://...` (PostgreSQL), else a SQLite file.
+
+    A SQLite file may be given as a path or as `sqlite:///relative/path` or
+    `sqlite:////absolute/path`. Nothing is opened yet.
+    """
+    text = str(target)
+    if text.startswith(("postgresql://", "postgres://")):
+        from storage.pg import PgDatabase  # only a PostgreSQL deployment imports asyncpg
+
+        return PgDatabase(text)
+    if text.startswith("sqlite:///"):
+        text = text.removeprefix("sqlite:///")
+    return SqliteDatabase(text)
+
+
 @asynccontextmanager
-async def open_database(path: Path | str, *, migrate: bool = True) -> AsyncIterator[Database]:
+async def open_database(target: Path | str, *, migrate: bool = True) -> AsyncIterator[Database]:
     """The database for a command: opened (its folder created), migrated, closed at the end.
 
     Every command line tool opens the database through this and builds no app, so none of
     them loads demo data (only `chat`, `run` and `start` build the app). `migrate=False` leaves
     the schema as found (for `db backup`).
     """
-    db = Database(path)
+    db = connect(target)
     await db.open()
     try:
         if migrate:

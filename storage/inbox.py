@@ -22,13 +22,13 @@ from __future__ import annotations
 import json
 import os
 import socket
-import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from storage.clock import from_db, to_db
+from storage.db import Connection, Row
 
 MAX_ATTEMPTS = 3
 """Handling attempts that failed outside the dispatcher's error boundary before giving up."""
@@ -62,7 +62,7 @@ class Stored:
 _COLUMNS = "id, channel, message_id, user_id, body, attempts, handled_at, replies"
 
 
-def _stored(row: sqlite3.Row) -> Stored:
+def _stored(row: Row) -> Stored:
     return Stored(
         id=int(row["id"]),
         channel=str(row["channel"]),
@@ -75,7 +75,7 @@ def _stored(row: sqlite3.Row) -> Stored:
     )
 
 
-def _live(claimed_by: str | None, conn: sqlite3.Connection) -> bool:
+def _live(claimed_by: str | None, conn: Connection) -> bool:
     """Whether a claim is held by a listed worker."""
     if claimed_by is None:
         return False
@@ -83,7 +83,7 @@ def _live(claimed_by: str | None, conn: sqlite3.Connection) -> bool:
 
 
 def store_in(
-    conn: sqlite3.Connection, items: Sequence[Incoming], *, worker: str, now: datetime
+    conn: Connection, items: Sequence[Incoming], *, worker: str, now: datetime
 ) -> list[Stored]:
     """Store updates (a redelivered one is ignored); the rows this worker claimed at once.
 
@@ -93,9 +93,9 @@ def store_in(
     claimed: list[Stored] = []
     stored_at = to_db(now)
     for item in items:
-        cursor = conn.execute(
-            "INSERT OR IGNORE INTO inbox (channel, message_id, user_id, body, received_at,"
-            " stored_at) VALUES (?, ?, ?, ?, ?, ?)",
+        inserted = conn.execute(
+            "INSERT INTO inbox (channel, message_id, user_id, body, received_at, stored_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
             (
                 item.channel,
                 item.message_id,
@@ -104,10 +104,10 @@ def store_in(
                 to_db(item.received_at),
                 stored_at,
             ),
-        )
-        if cursor.rowcount != 1:
+        ).fetchone()
+        if inserted is None:
             continue  # a redelivery of a stored update
-        row_id = int(cursor.lastrowid or 0)
+        row_id = int(inserted[0])
         older = conn.execute(
             "SELECT 1 FROM inbox WHERE channel = ? AND user_id = ? AND delivered_at IS NULL"
             " AND id < ? LIMIT 1",
@@ -121,7 +121,7 @@ def store_in(
     return claimed
 
 
-def next_in(conn: sqlite3.Connection, channel: str, user_id: str, *, worker: str) -> Stored | None:
+def next_in(conn: Connection, channel: str, user_id: str, *, worker: str) -> Stored | None:
     """Claim the user's oldest open row for `worker` (None: none, or another worker holds it)."""
     row = conn.execute(
         f"SELECT {_COLUMNS}, claimed_by FROM inbox WHERE channel = ? AND user_id = ?"
@@ -139,7 +139,7 @@ def next_in(conn: sqlite3.Connection, channel: str, user_id: str, *, worker: str
 
 
 def handled_in(
-    conn: sqlite3.Connection, row_id: int, *, replies: list[dict[str, Any]], now: datetime
+    conn: Connection, row_id: int, *, replies: list[dict[str, Any]], now: datetime
 ) -> None:
     """Mark a row handled with the replies to deliver (in the dispatcher's final transaction)."""
     conn.execute(
@@ -148,9 +148,7 @@ def handled_in(
     )
 
 
-def delivered_in(
-    conn: sqlite3.Connection, row: Stored, *, worker: str, now: datetime
-) -> Stored | None:
+def delivered_in(conn: Connection, row: Stored, *, worker: str, now: datetime) -> Stored | None:
     """Mark a row delivered (its text erased) and claim the user's next row; that row or None."""
     conn.execute(
         "UPDATE inbox SET delivered_at = ?, handled_at = COALESCE(handled_at, ?), body = '',"
@@ -160,7 +158,7 @@ def delivered_in(
     return next_in(conn, row.channel, row.user_id, worker=worker)
 
 
-def failed_in(conn: sqlite3.Connection, row_id: int) -> int:
+def failed_in(conn: Connection, row_id: int) -> int:
     """Count a failed attempt and release the claim; the attempts made so far."""
     conn.execute(
         "UPDATE inbox SET attempts = attempts + 1, claimed_by = NULL WHERE id = ?", (row_id,)
@@ -170,7 +168,7 @@ def failed_in(conn: sqlite3.Connection, row_id: int) -> int:
 
 
 def orphans_in(
-    conn: sqlite3.Connection, channels: Sequence[str], *, worker: str, limit: int = 100
+    conn: Connection, channels: Sequence[str], *, worker: str, limit: int = 100
 ) -> list[Stored]:
     """Claim the oldest open row of each user nobody (alive) handles, on `channels`."""
     if not channels:
@@ -192,12 +190,12 @@ def orphans_in(
     return found
 
 
-def release_in(conn: sqlite3.Connection, row_id: int) -> None:
+def release_in(conn: Connection, row_id: int) -> None:
     """Give a claimed row back without counting an attempt (another worker may take it)."""
     conn.execute("UPDATE inbox SET claimed_by = NULL WHERE id = ?", (row_id,))
 
 
-def purge_in(conn: sqlite3.Connection, *, delivered_before: datetime) -> tuple[int, int]:
+def purge_in(conn: Connection, *, delivered_before: datetime) -> tuple[int, int]:
     """Delete rows older than `delivered_before`: delivered ones, and stuck ones; how many each.
 
     A delivered row holds only its ids. A row stored that long ago and never delivered (its
@@ -245,7 +243,7 @@ class WorkerId:
 
 
 def heartbeat_in(
-    conn: sqlite3.Connection,
+    conn: Connection,
     me: WorkerId,
     *,
     now: datetime,
@@ -274,7 +272,7 @@ def heartbeat_in(
     return len(dead)
 
 
-def leave_in(conn: sqlite3.Connection, me: WorkerId) -> None:
+def leave_in(conn: Connection, me: WorkerId) -> None:
     """Unlist this worker on a clean stop (its claims lapse at once)."""
     conn.execute("DELETE FROM workers WHERE id = ?", (me.id,))
 
@@ -287,7 +285,7 @@ class Backlog:
     oldest_seconds: float
 
 
-def backlog_in(conn: sqlite3.Connection, now: datetime, channels: Sequence[str]) -> Backlog:
+def backlog_in(conn: Connection, now: datetime, channels: Sequence[str]) -> Backlog:
     """The backlog of `channels` at `now` (for `/healthz` and `/metrics`).
 
     Only the channels some process serves: a row of a channel switched off waits for the

@@ -13,6 +13,7 @@ once that commit is on disk (its WAL fsynced), before a receipt number is handed
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -24,7 +25,7 @@ from zoneinfo import ZoneInfo
 from knowledge.text import strip_diacritics
 from storage.audit import record_in
 from storage.clock import from_db, to_db
-from storage.db import Database
+from storage.db import Connection, Database, Row
 
 __all__ = [
     "DONOR_TYPES",
@@ -274,7 +275,7 @@ def ward_code_base(name: str) -> str:
     return code or "P"
 
 
-def _campaign(row: sqlite3.Row) -> Campaign:
+def _campaign(row: Row) -> Campaign:
     return Campaign(
         id=int(row["id"]),
         ward_id=row["ward_id"],
@@ -288,7 +289,7 @@ def _campaign(row: sqlite3.Row) -> Campaign:
     )
 
 
-def _entry(row: sqlite3.Row) -> Entry:
+def _entry(row: Row) -> Entry:
     return Entry(
         id=int(row["id"]),
         receipt=str(row["receipt"]),
@@ -365,10 +366,11 @@ class Ledger:
         if ends_on < starts_on:
             raise LedgerError("dates")
 
-        def create_in(conn: sqlite3.Connection) -> int:
+        def create_in(conn: Connection) -> int:
             cursor = conn.execute(
                 "INSERT INTO donation_campaigns (ward_id, province_code, name, fund, target,"
-                " starts_on, ends_on, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " starts_on, ends_on, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " RETURNING id",
                 (
                     ward_id,
                     None if ward_id is not None else province_code,
@@ -381,7 +383,7 @@ class Ledger:
                     to_db(now),
                 ),
             )
-            campaign_id = int(cursor.lastrowid or 0)
+            campaign_id = int(cursor.fetchone()[0])
             record_in(
                 conn,
                 actor_user_id=created_by,
@@ -494,7 +496,7 @@ class Ledger:
         return result
 
     def _append_in(
-        self, conn: sqlite3.Connection, item: _Pending
+        self, conn: Connection, item: _Pending
     ) -> tuple[Entry | LedgerError, str | None]:
         """Check and insert one entry with its audit row, in a savepoint of the batch.
 
@@ -522,7 +524,7 @@ class Ledger:
         return outcome
 
     def _insert_in(
-        self, conn: sqlite3.Connection, item: _Pending
+        self, conn: Connection, item: _Pending
     ) -> tuple[Entry | LedgerError, str | None]:
         new = item.new
         campaign = _campaign_in(conn, new.campaign_id)
@@ -571,11 +573,11 @@ class Ledger:
             quantity=new.quantity,
         )
         cursor = conn.execute(_INSERT_ENTRY, _entry_row(entry, year, seq, new.idempotency_key))
-        entry = replace(entry, id=int(cursor.lastrowid or 0))
+        entry = replace(entry, id=int(cursor.fetchone()[0]))
         _audit_in(conn, entry)
         return entry, code
 
-    def _ward_code_in(self, conn: sqlite3.Connection, ward_id: str) -> str:
+    def _ward_code_in(self, conn: Connection, ward_id: str) -> str:
         """The ward's receipt code, made (unique, from its name) at its first entry."""
         known = self._codes.get(ward_id)
         if known is not None:
@@ -733,7 +735,7 @@ class Ledger:
         return result
 
     def _disburse_in(
-        self, conn: sqlite3.Connection, item: _PendingOut
+        self, conn: Connection, item: _PendingOut
     ) -> tuple[Disbursement | LedgerError, str | None]:
         """Check and insert one disbursement with its audit row, in a savepoint of the batch."""
         key = item.new.idempotency_key
@@ -751,7 +753,7 @@ class Ledger:
         return outcome
 
     def _insert_out_in(
-        self, conn: sqlite3.Connection, item: _PendingOut
+        self, conn: Connection, item: _PendingOut
     ) -> tuple[Disbursement | LedgerError, str | None]:
         new = item.new
         problem = _out_problem_in(conn, item)
@@ -787,7 +789,7 @@ class Ledger:
             name_public=new.name_public and bool(new.beneficiary_name),
         )
         cursor = conn.execute(_INSERT_OUT, _out_row(row, year, seq, new.idempotency_key))
-        row = replace(row, id=int(cursor.lastrowid or 0))
+        row = replace(row, id=int(cursor.fetchone()[0]))
         _audit_out_in(conn, row)
         return row, code
 
@@ -842,7 +844,7 @@ class Ledger:
             on: Count only gifts and disbursements dated on or before this day (None: all).
         """
 
-        def balance_in(conn: sqlite3.Connection) -> Balance:
+        def balance_in(conn: Connection) -> Balance:
             scope_fund = fund
             if campaign_id is not None:
                 campaign = _campaign_in(conn, campaign_id)
@@ -963,30 +965,25 @@ class Ledger:
         id and fetched from a cursor as `consume` iterates, never all at once. The figures and
         the rows come from one snapshot of the ledger (one read transaction), so they agree.
 
-        On a file database `consume` runs on a worker thread with its own read-only
-        connection: in WAL mode that reader neither blocks the writer nor waits for it, and
-        the event loop stays free. An in-memory database has no second connection; there
-        `consume` runs in a batch on the loop's thread.
+        `consume` runs in `Database.snapshot`: on a worker thread, with its own read-only
+        connection on a SQLite file (in WAL mode that reader neither blocks the writer nor
+        waits for it), in a READ ONLY transaction on PostgreSQL; the event loop stays free.
         """
         period = _Period(
             campaign_id,
             start.isoformat() if start else None,
             end.isoformat() if end else None,
         )
-        if str(self.db.path) == ":memory:":
-            return await self.db.run(
-                lambda conn: _read_period_in(conn, period, consume, snapshot=False)
-            )
-        return await asyncio.to_thread(_read_period_file, self.db.path, period, consume)
+        return await self.db.snapshot(lambda conn: _read_period_in(conn, period, consume))
 
 
-def _summary_in(conn: sqlite3.Connection, campaign_id: int, ward_id: str | None) -> Summary:
+def _summary_in(conn: Connection, campaign_id: int, ward_id: str | None) -> Summary:
     where, params = _where(campaign_id, ward_id)
 
     def number(sql: str) -> int:
         return int(conn.execute(sql, params).fetchone()[0])
 
-    def grouped(column: str) -> list[sqlite3.Row]:
+    def grouped(column: str) -> list[Row]:
         return conn.execute(
             f"SELECT {column} AS k, SUM(amount) AS s FROM donation_entries WHERE {where}"
             f" GROUP BY {column} ORDER BY {column}",
@@ -1004,12 +1001,12 @@ def _summary_in(conn: sqlite3.Connection, campaign_id: int, ward_id: str | None)
     return Summary(raised, gifts, by_type, by_method, by_day)
 
 
-def _campaign_in(conn: sqlite3.Connection, campaign_id: int) -> Campaign | None:
+def _campaign_in(conn: Connection, campaign_id: int) -> Campaign | None:
     row = conn.execute("SELECT * FROM donation_campaigns WHERE id = ?", (campaign_id,)).fetchone()
     return _campaign(row) if row else None
 
 
-def _total_in(conn: sqlite3.Connection, campaign_id: int, ward_id: str | None) -> int:
+def _total_in(conn: Connection, campaign_id: int, ward_id: str | None) -> int:
     where, params = _where(campaign_id, ward_id)
     sql = f"SELECT COALESCE(SUM(amount), 0) FROM donation_entries WHERE {where}"
     return int(conn.execute(sql, params).fetchone()[0])
@@ -1025,7 +1022,7 @@ _INSERT_ENTRY = (
     "INSERT INTO donation_entries (campaign_id, ward_id, year, seq, receipt, kind,"
     " reverses_id, donor_type, donor_name, public, amount, method, reference, donated_on,"
     " note, reason, recorded_by, recorded_at, idempotency_key, goods, quantity)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
 )
 
 
@@ -1072,7 +1069,7 @@ def _entry_row(entry: Entry, year: int, seq: int, key: str | None) -> tuple[Any,
     )
 
 
-def _audit_in(conn: sqlite3.Connection, entry: Entry) -> None:
+def _audit_in(conn: Connection, entry: Entry) -> None:
     detail: dict[str, Any] = {"receipt": entry.receipt, "amount": entry.amount}
     action = "donations.recorded"
     if entry.reverses_id is not None:
@@ -1129,7 +1126,7 @@ def _disbursement_shape(new: NewDisbursement) -> str | None:
     return None
 
 
-def _out_problem_in(conn: sqlite3.Connection, item: _PendingOut) -> str | None:
+def _out_problem_in(conn: Connection, item: _PendingOut) -> str | None:
     """Why the payment (or reversal) cannot be recorded now, or None."""
     new = item.new
     if item.reverses is not None:
@@ -1155,9 +1152,7 @@ def _out_problem_in(conn: sqlite3.Connection, item: _PendingOut) -> str | None:
     return "balance" if new.amount > flows.lowest_from(new.paid_on) else None
 
 
-def _campaign_problem_in(
-    conn: sqlite3.Connection, new: NewDisbursement, province_code: str
-) -> str | None:
+def _campaign_problem_in(conn: Connection, new: NewDisbursement, province_code: str) -> str | None:
     """Why the payment cannot come out of its campaign (none, other fund, other ward)."""
     campaign = _campaign_in(conn, new.campaign_id or 0)
     if campaign is None:
@@ -1171,7 +1166,7 @@ def _campaign_problem_in(
     return None
 
 
-def _spent_problem_in(conn: sqlite3.Connection, new: NewEntry, fund: str) -> str | None:
+def _spent_problem_in(conn: Connection, new: NewEntry, fund: str) -> str | None:
     """Refuses ("balance") a gift reversal that would leave less than was already paid out."""
     flows = _flows_in(conn, new.ward_id, fund, new.campaign_id)
     return "balance" if -new.amount > flows.lowest_from(new.donated_on) else None
@@ -1217,7 +1212,7 @@ class _Flows:
         return lowest
 
 
-def _flows_in(conn: sqlite3.Connection, ward_id: str, fund: str, campaign_id: int | None) -> _Flows:
+def _flows_in(conn: Connection, ward_id: str, fund: str, campaign_id: int | None) -> _Flows:
     """Gifts and disbursements per date of a ward's fund and one campaign's part, one pass each.
 
     Both statements read covering indexes (migration 0013) in date order.
@@ -1242,7 +1237,7 @@ def _flows_in(conn: sqlite3.Connection, ward_id: str, fund: str, campaign_id: in
     )
 
 
-def _next_voucher_seq_in(conn: sqlite3.Connection, ward_id: str, year: int) -> int:
+def _next_voucher_seq_in(conn: Connection, ward_id: str, year: int) -> int:
     """The next voucher number of the ward's year (gapless: a failed insert rolls back)."""
     (last,) = conn.execute(
         "SELECT COALESCE(MAX(seq), 0) FROM donation_disbursements WHERE ward_id = ? AND year = ?",
@@ -1251,7 +1246,7 @@ def _next_voucher_seq_in(conn: sqlite3.Connection, ward_id: str, year: int) -> i
     return int(last) + 1
 
 
-def _disbursement(row: sqlite3.Row) -> Disbursement:
+def _disbursement(row: Row) -> Disbursement:
     public = bool(row["name_public"])
     return Disbursement(
         id=int(row["id"]),
@@ -1290,35 +1285,35 @@ _CAMPAIGN_STATE = (
 )
 
 
-def _disbursement_in(conn: sqlite3.Connection, disbursement_id: int) -> Disbursement | None:
+def _disbursement_in(conn: Connection, disbursement_id: int) -> Disbursement | None:
     row = conn.execute(
         "SELECT * FROM donation_disbursements WHERE id = ?", (disbursement_id,)
     ).fetchone()
     return _disbursement(row) if row else None
 
 
-def _disbursement_by_key_in(conn: sqlite3.Connection, key: str) -> Disbursement | None:
+def _disbursement_by_key_in(conn: Connection, key: str) -> Disbursement | None:
     row = conn.execute(
         "SELECT * FROM donation_disbursements WHERE idempotency_key = ?", (key,)
     ).fetchone()
     return _disbursement(row) if row else None
 
 
-def _disbursement_by_voucher_in(conn: sqlite3.Connection, voucher: str) -> Disbursement | None:
+def _disbursement_by_voucher_in(conn: Connection, voucher: str) -> Disbursement | None:
     row = conn.execute(
         "SELECT * FROM donation_disbursements WHERE voucher = ?", (voucher,)
     ).fetchone()
     return _disbursement(row) if row else None
 
 
-def _out_reversal_in(conn: sqlite3.Connection, disbursement_id: int) -> Disbursement | None:
+def _out_reversal_in(conn: Connection, disbursement_id: int) -> Disbursement | None:
     row = conn.execute(
         "SELECT * FROM donation_disbursements WHERE reverses_id = ?", (disbursement_id,)
     ).fetchone()
     return _disbursement(row) if row else None
 
 
-def _disbursements_in(conn: sqlite3.Connection, query: _OutQuery) -> list[Disbursement]:
+def _disbursements_in(conn: Connection, query: _OutQuery) -> list[Disbursement]:
     rows = conn.execute(
         "SELECT * FROM donation_disbursements WHERE (? IS NULL OR campaign_id = ?)"
         " AND (? IS NULL OR ward_id = ?) AND (? IS NULL OR paid_on >= ?)"
@@ -1343,6 +1338,7 @@ _INSERT_OUT = (
     " amount, goods, quantity, method, paid_on, decision_number, decision_date, note, reason,"
     " recorded_by, recorded_at, idempotency_key)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " RETURNING id"
 )
 
 
@@ -1376,7 +1372,7 @@ def _out_row(row: Disbursement, year: int, seq: int, key: str | None) -> tuple[A
     )
 
 
-def _audit_out_in(conn: sqlite3.Connection, row: Disbursement) -> None:
+def _audit_out_in(conn: Connection, row: Disbursement) -> None:
     detail: dict[str, Any] = {
         "voucher": row.voucher,
         "amount": row.amount,
@@ -1477,53 +1473,43 @@ _STATEMENT_OUTS = (
 )
 
 
-def _read_period_file(
-    path: Any,
-    period: _Period,
-    consume: Callable[[PeriodFigures, Iterator[StatementGift], Iterator[StatementOut]], T],
-) -> T:
-    conn = sqlite3.connect(path, isolation_level=None)
-    try:
-        conn.execute("PRAGMA query_only=ON")
-        conn.execute("PRAGMA busy_timeout=10000")
-        return _read_period_in(conn, period, consume, snapshot=True)
-    finally:
-        conn.close()
-
-
 def _read_period_in(
-    conn: sqlite3.Connection,
+    conn: Connection,
     period: _Period,
     consume: Callable[[PeriodFigures, Iterator[StatementGift], Iterator[StatementOut]], T],
-    *,
-    snapshot: bool,
 ) -> T:
     params = {"campaign": period.campaign_id, "start": period.start, "end": period.end}
-    if snapshot:
-        conn.execute("BEGIN")  # one read transaction: one snapshot for every query below
+    before_in, gifts, last_gift, money_in = conn.execute(_PERIOD_GIFTS, params).fetchone()
+    before_out, outs, last_out, money_out = conn.execute(_PERIOD_OUTS, params).fetchone()
+    figures = PeriodFigures(
+        opening=int(before_in) - int(before_out),
+        gifts=int(gifts),
+        last_gift=int(last_gift),
+        money_in=int(money_in),
+        outs=int(outs),
+        last_out=int(last_out),
+        money_out=int(money_out),
+    )
+    with (
+        _plain_rows(conn, _STATEMENT_GIFTS, params) as gifts_found,
+        _plain_rows(conn, _STATEMENT_OUTS, params) as outs_found,
+    ):
+        return consume(figures, gifts_found, outs_found)
+
+
+@contextlib.contextmanager
+def _plain_rows(conn: Connection, sql: str, params: dict[str, Any]) -> Iterator[Iterator[Any]]:
+    """The rows of a long query, as they are fetched.
+
+    On SQLite, from a cursor of plain tuples (no `sqlite3.Row` object for each of a
+    statement's 100,000 rows); on PostgreSQL, asyncpg's records, which unpack the same way.
+    """
+    if not isinstance(conn, sqlite3.Connection):
+        yield iter(conn.execute(sql, params))
+        return
+    cursor = conn.cursor()
+    cursor.row_factory = None
     try:
-        before_in, gifts, last_gift, money_in = conn.execute(_PERIOD_GIFTS, params).fetchone()
-        before_out, outs, last_out, money_out = conn.execute(_PERIOD_OUTS, params).fetchone()
-        figures = PeriodFigures(
-            opening=int(before_in) - int(before_out),
-            gifts=int(gifts),
-            last_gift=int(last_gift),
-            money_in=int(money_in),
-            outs=int(outs),
-            last_out=int(last_out),
-            money_out=int(money_out),
-        )
-        gift_rows = conn.cursor()
-        gift_rows.row_factory = None  # plain tuples
-        gift_rows.execute(_STATEMENT_GIFTS, params)
-        out_rows = conn.cursor()
-        out_rows.row_factory = None
-        out_rows.execute(_STATEMENT_OUTS, params)
-        try:
-            return consume(figures, iter(gift_rows), iter(out_rows))
-        finally:
-            gift_rows.close()
-            out_rows.close()
+        yield iter(cursor.execute(sql, params))
     finally:
-        if snapshot:
-            conn.execute("COMMIT")  # ends the read transaction (nothing was written)
+        cursor.close()

@@ -7,16 +7,13 @@ channel accepted it, so nothing is lost if the bot restarts in between.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any
 
-import aiosqlite
-
 from storage.clock import to_db
-from storage.db import Database, Step, call
+from storage.db import Connection, Database, Step, Tx, call
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +28,7 @@ class OutboxMessage:
 
 
 def enqueue_in(
-    conn: sqlite3.Connection,
+    conn: Connection,
     *,
     channel: str,
     chat_id: str,
@@ -47,10 +44,10 @@ def enqueue_in(
     """
     cursor = conn.execute(
         "INSERT INTO outbox (channel, chat_id, body, created_at, subject_user_id)"
-        " VALUES (?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?) RETURNING id",
         (channel, chat_id, json.dumps(body, ensure_ascii=False), to_db(now), subject_user_id),
     )
-    return int(cursor.lastrowid or 0)
+    return int(cursor.fetchone()[0])
 
 
 def enqueue_step(
@@ -72,7 +69,7 @@ def enqueue_step(
     )
 
 
-def erase_user_in(conn: sqlite3.Connection, *, user_id: int, channel: str, chat_id: str) -> int:
+def erase_user_in(conn: Connection, *, user_id: int, channel: str, chat_id: str) -> int:
     """Delete the messages to a user's chat and those carrying their data (for /xoadulieu)."""
     cursor = conn.execute(
         "DELETE FROM outbox WHERE subject_user_id = ? OR (channel = ? AND chat_id = ?)",
@@ -81,7 +78,7 @@ def erase_user_in(conn: sqlite3.Connection, *, user_id: int, channel: str, chat_
     return max(cursor.rowcount, 0)
 
 
-async def erase_in(conn: aiosqlite.Connection, *, user_id: int, channel: str, chat_id: str) -> int:
+async def erase_in(conn: Tx, *, user_id: int, channel: str, chat_id: str) -> int:
     """`erase_user_in` inside a `Database.transaction()` block."""
     return await call(
         conn, partial(erase_user_in, user_id=user_id, channel=channel, chat_id=chat_id)

@@ -7,20 +7,17 @@ shown) and the asker's commune (officers see only theirs).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any
 
-import aiosqlite
-
 from knowledge.redact import mask_personal
 from knowledge.text import normalize
 from storage.audit import audit_step, record_in
 from storage.clock import from_db, to_db
-from storage.db import Database, Step, call
+from storage.db import Connection, Database, Row, Step, Tx, call
 from storage.outbox import enqueue_in
 
 MAX_QUESTION_CHARS = 1000
@@ -78,7 +75,7 @@ class LearnedPhrasing:
     exported: bool
 
 
-def _question(row: sqlite3.Row) -> HandoverQuestion:
+def _question(row: Row) -> HandoverQuestion:
     return HandoverQuestion(
         id=int(row["id"]),
         user_id=int(row["user_id"]),
@@ -93,7 +90,7 @@ def _question(row: sqlite3.Row) -> HandoverQuestion:
 
 
 def handover_page_in(
-    conn: sqlite3.Connection, ward_id: str | None, status: str, page: int, size: int
+    conn: Connection, ward_id: str | None, status: str, page: int, size: int
 ) -> tuple[list[HandoverQuestion], bool]:
     """One page of a ward's handed-over questions (every ward for None), newest first.
 
@@ -125,9 +122,7 @@ class NewHandover:
 Notify = Callable[[int], Sequence[Step[Any]]]
 
 
-def create_handover_in(
-    conn: sqlite3.Connection, new: NewHandover, *, now: datetime
-) -> tuple[int, bool]:
+def create_handover_in(conn: Connection, new: NewHandover, *, now: datetime) -> tuple[int, bool]:
     """`create_handover`'s statement: the existing question for `new.key`, or a new one."""
     if new.key:
         found = conn.execute(
@@ -137,7 +132,7 @@ def create_handover_in(
             return int(found["id"]), False
     cursor = conn.execute(
         "INSERT INTO handover_questions (user_id, ward_id, channel, chat_id, text, created_at,"
-        " request_key) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        " request_key) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             new.user_id,
             new.ward_id,
@@ -148,7 +143,7 @@ def create_handover_in(
             new.key or None,
         ),
     )
-    return int(cursor.lastrowid or 0), True
+    return int(cursor.fetchone()[0]), True
 
 
 class QuestionRepository:
@@ -166,7 +161,7 @@ class QuestionRepository:
         the same transaction, only when the question is new, so the officers are told once.
         """
 
-        def work(conn: sqlite3.Connection) -> tuple[int, bool]:
+        def work(conn: Connection) -> tuple[int, bool]:
             number, created = create_handover_in(conn, new, now=now)
             if created and notify is not None:
                 for step in notify(number):
@@ -196,7 +191,7 @@ class QuestionRepository:
 
     async def answer(
         self,
-        conn: aiosqlite.Connection,
+        conn: Tx,
         question_id: int,
         *,
         answer: str,
@@ -243,7 +238,7 @@ class QuestionRepository:
     @classmethod
     def answer_and_queue_in(
         cls,
-        conn: sqlite3.Connection,
+        conn: Connection,
         question_id: int,
         *,
         answer: str,
@@ -272,7 +267,7 @@ class QuestionRepository:
 
     @staticmethod
     def answer_in(
-        conn: sqlite3.Connection, question_id: int, *, answer: str, officer_id: int, now: datetime
+        conn: Connection, question_id: int, *, answer: str, officer_id: int, now: datetime
     ) -> bool:
         """Record the answer (a `Step` of a unit of work); False if already answered."""
         cursor = conn.execute(
@@ -380,7 +375,7 @@ class QuestionRepository:
 
     @staticmethod
     def keep_phrasing_in(
-        conn: sqlite3.Connection,
+        conn: Connection,
         question: LoggedQuestion,
         entry_id: str,
         *,
@@ -389,8 +384,8 @@ class QuestionRepository:
     ) -> bool:
         """Store a phrasing once per entry and normalised text; False when it was there."""
         cursor = conn.execute(
-            "INSERT OR IGNORE INTO learned_phrasings (entry_id, text, normalized, ward_id,"
-            " added_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO learned_phrasings (entry_id, text, normalized, ward_id,"
+            " added_by, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (
                 entry_id,
                 question.text,
@@ -425,7 +420,7 @@ class QuestionRepository:
 
 
 def erase_user_questions_in(
-    conn: sqlite3.Connection, user_id: int, *, dry_run: bool = False
+    conn: Connection, user_id: int, *, dry_run: bool = False
 ) -> dict[str, int]:
     """Delete a user's handover questions and logged questions (for /xoadulieu); rows by table.
 
@@ -442,8 +437,6 @@ def erase_user_questions_in(
     return counts
 
 
-async def erase_user_questions(
-    conn: aiosqlite.Connection, user_id: int, *, dry_run: bool = False
-) -> dict[str, int]:
+async def erase_user_questions(conn: Tx, user_id: int, *, dry_run: bool = False) -> dict[str, int]:
     """`erase_user_questions_in` inside a `Database.transaction()` block (the eraser's part)."""
     return await call(conn, lambda raw: erase_user_questions_in(raw, user_id, dry_run=dry_run))

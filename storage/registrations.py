@@ -19,18 +19,15 @@ not yet decided becomes `withdrawn`.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-import aiosqlite
-
 from storage.audit import record_in
 from storage.clock import from_db, to_db, utc_now
-from storage.db import Database, Params, Step, call
+from storage.db import Connection, Database, Params, Row, Step, Tx, call
 from storage.outbox import enqueue_in
 
 
@@ -242,7 +239,7 @@ class WardSummary:
     by_support: dict[str, int]
 
 
-def _registration(row: sqlite3.Row) -> Registration:
+def _registration(row: Row) -> Registration:
     income = row["monthly_income"]
     return Registration(
         id=int(row["id"]),
@@ -276,7 +273,7 @@ def _registration(row: sqlite3.Row) -> Registration:
     )
 
 
-def _one(conn: sqlite3.Connection, registration_id: int) -> Registration | None:
+def _one(conn: Connection, registration_id: int) -> Registration | None:
     row = conn.execute(
         "SELECT * FROM exit_registrations WHERE id = ?", (registration_id,)
     ).fetchone()
@@ -284,7 +281,7 @@ def _one(conn: sqlite3.Connection, registration_id: int) -> Registration | None:
 
 
 def _history_in(
-    conn: sqlite3.Connection,
+    conn: Connection,
     registration_id: int,
     *,
     at: datetime,
@@ -315,7 +312,7 @@ def _history_in(
     )
 
 
-def _key_used(conn: sqlite3.Connection, request_key: str | None) -> bool:
+def _key_used(conn: Connection, request_key: str | None) -> bool:
     if not request_key:
         return False
     row = conn.execute(
@@ -343,7 +340,7 @@ class _Move:
     request_key: str | None = None
 
 
-def _change(conn: sqlite3.Connection, current: Registration, move: _Move) -> None:
+def _change(conn: Connection, current: Registration, move: _Move) -> None:
     """The registration's new status, its history row and its audit entry."""
     target = move.target
     question = move.note if target is Status.NEEDS_INFO else ""
@@ -386,7 +383,7 @@ def _change(conn: sqlite3.Connection, current: Registration, move: _Move) -> Non
 
 
 def _apply_in(
-    conn: sqlite3.Connection,
+    conn: Connection,
     registration_id: int,
     expected: Status,
     move: _Move,
@@ -409,7 +406,7 @@ def _apply_in(
 
 
 def _transition_in(
-    conn: sqlite3.Connection,
+    conn: Connection,
     registration_id: int,
     expected: Status,
     move: _Move,
@@ -460,7 +457,7 @@ class RegistrationRepository:
         are told once and never about a registration that was not stored.
         """
 
-        def work(conn: sqlite3.Connection) -> tuple[Registration, bool]:
+        def work(conn: Connection) -> tuple[Registration, bool]:
             registration, created = self.create_in(conn, new, token=token, now=now, year=year)
             if created and notify is not None:
                 for step in notify(registration):
@@ -472,7 +469,7 @@ class RegistrationRepository:
 
     @staticmethod
     def create_in(
-        conn: sqlite3.Connection, new: NewRegistration, *, token: str, now: datetime, year: int
+        conn: Connection, new: NewRegistration, *, token: str, now: datetime, year: int
     ) -> tuple[Registration, bool]:
         """`create`'s statements (registration, history, audit); the caller owns the transaction."""
         existing = conn.execute(
@@ -487,7 +484,8 @@ class RegistrationRepository:
             " submission_token, full_name, birth_date, sex, ethnicity, id_number, phone,"
             " address, household_code, members, monthly_income, causes, cause_other,"
             " supports, support_other, target_year, created_at, status_changed_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " RETURNING id",
             (
                 year,
                 new.user_id,
@@ -514,7 +512,7 @@ class RegistrationRepository:
                 to_db(now),
             ),
         )
-        registration_id = int(cursor.lastrowid or 0)
+        registration_id = int(cursor.fetchone()[0])
         conn.execute(
             "UPDATE exit_registrations SET cause_bits = ?, support_bits = ? WHERE id = ?",
             (bits(new.causes, CAUSES), bits(new.supports, SUPPORTS), registration_id),
@@ -613,7 +611,7 @@ class RegistrationRepository:
 
     @staticmethod
     def transition_in(
-        conn: sqlite3.Connection,
+        conn: Connection,
         registration_id: int,
         *,
         expected: Status,
@@ -765,7 +763,7 @@ class RegistrationRepository:
                 params.append(bits([key], order))
         clause = " AND ".join(where)
 
-        def work(conn: sqlite3.Connection) -> tuple[list[Registration], int]:
+        def work(conn: Connection) -> tuple[list[Registration], int]:
             total = conn.execute(
                 f"SELECT COUNT(*) FROM exit_registrations AS r WHERE {clause}", params
             ).fetchone()[0]
@@ -828,9 +826,7 @@ class ErasedRegistrations:
     withdrawn: tuple[tuple[str, str], ...] = ()
 
 
-def erase_user_in(
-    conn: sqlite3.Connection, user_id: int, *, dry_run: bool = False
-) -> ErasedRegistrations:
+def erase_user_in(conn: Connection, user_id: int, *, dry_run: bool = False) -> ErasedRegistrations:
     """Anonymise a user's registrations inside the caller's transaction.
 
     Undecided registrations are withdrawn first (with a history row), then every personal field
@@ -881,8 +877,6 @@ def erase_user_in(
     return result
 
 
-async def erase_user(
-    conn: aiosqlite.Connection, user_id: int, *, dry_run: bool = False
-) -> ErasedRegistrations:
+async def erase_user(conn: Tx, user_id: int, *, dry_run: bool = False) -> ErasedRegistrations:
     """`erase_user_in` inside a `Database.transaction()` block (the eraser's part)."""
     return await call(conn, lambda raw: erase_user_in(raw, user_id, dry_run=dry_run))

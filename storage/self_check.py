@@ -16,16 +16,13 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import aiosqlite
-
 from knowledge.transition import SavedAnswers
 from storage.clock import from_db, to_db
-from storage.db import Database, call
+from storage.db import Connection, Database, Tx, call
 from storage.outbox import Outbox, enqueue_in
 from storage.settings import get_in, put_in
 
@@ -185,14 +182,12 @@ class SelfCheckRepository:
             ward_id,
         )
         new_id, _ = await self.db.unit(
-            lambda conn: (
-                conn.execute(
-                    "INSERT INTO self_check_results (user_id, checked_on, standard_id, category,"
-                    " income_per_person, deprived, created_at, answers, ward_id)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    row,
-                ).lastrowid
-            ),
+            lambda conn: conn.execute(
+                "INSERT INTO self_check_results (user_id, checked_on, standard_id, category,"
+                " income_per_person, deprived, created_at, answers, ward_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                row,
+            ).fetchone()[0],
             lambda conn: conn.execute(
                 "DELETE FROM self_check_results WHERE user_id = ? AND id NOT IN"
                 " (SELECT id FROM self_check_results WHERE user_id = ? ORDER BY id DESC LIMIT ?)",
@@ -273,7 +268,7 @@ class SelfCheckRepository:
 
     @staticmethod
     def queue_notice_in(
-        conn: sqlite3.Connection, kind: str, due: DueNotice, *, body: dict[str, Any], now: datetime
+        conn: Connection, kind: str, due: DueNotice, *, body: dict[str, Any], now: datetime
     ) -> bool:
         """`queue_notice`'s statements inside the caller's transaction."""
         user_id = due.result.user_id
@@ -370,7 +365,7 @@ ERASED_TABLES = ("self_check_results", "notices_sent", "notice_opt_outs")
 
 
 def erase_self_checks_in(
-    conn: sqlite3.Connection, user_id: int, *, dry_run: bool = False
+    conn: Connection, user_id: int, *, dry_run: bool = False
 ) -> dict[str, int]:
     """Delete a user's results, notice records and opt-out inside `/xoadulieu`; rows by table.
 
@@ -389,7 +384,7 @@ def erase_self_checks_in(
     return counts
 
 
-async def erase_self_checks(conn: aiosqlite.Connection, user_id: int) -> int:
+async def erase_self_checks(conn: Tx, user_id: int) -> int:
     """`erase_self_checks_in` inside a `Database.transaction()` block; the rows removed."""
     counts = await call(conn, lambda raw: erase_self_checks_in(raw, user_id))
     return sum(counts.values())

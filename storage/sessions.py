@@ -8,13 +8,12 @@ session, so a message is either fully handled and remembered, or neither.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from storage.clock import from_db, to_db
-from storage.db import Database
+from storage.db import Connection, Database
 
 
 @dataclass(slots=True)
@@ -58,9 +57,7 @@ class SessionRepository:
         """The user's session; an expired one comes back cleared."""
         return await self.db.run(lambda conn: self.load_in(conn, channel, user_id, now=now))
 
-    def load_in(
-        self, conn: sqlite3.Connection, channel: str, user_id: str, *, now: datetime
-    ) -> Session:
+    def load_in(self, conn: Connection, channel: str, user_id: str, *, now: datetime) -> Session:
         """`load` on a given connection (for `Database.run` or `Database.peek`)."""
         row = conn.execute(
             "SELECT flow, step, data, offered, offered_text, updated_at FROM sessions"
@@ -88,7 +85,7 @@ class SessionRepository:
         return await self.db.run(lambda conn: self.is_processed_in(conn, channel, message_id))
 
     @staticmethod
-    def is_processed_in(conn: sqlite3.Connection, channel: str, message_id: str) -> bool:
+    def is_processed_in(conn: Connection, channel: str, message_id: str) -> bool:
         """`is_processed` on a given connection (for `Database.run` or `Database.peek`)."""
         row = conn.execute(
             "SELECT 1 FROM processed_messages WHERE channel = ? AND message_id = ?",
@@ -111,7 +108,7 @@ class SessionRepository:
 
     @staticmethod
     def save_in(
-        conn: sqlite3.Connection, session: Session, *, now: datetime, message_id: str | None
+        conn: Connection, session: Session, *, now: datetime, message_id: str | None
     ) -> None:
         """`save`'s statements inside a batch; the caller owns the transaction."""
         session.updated_at = now
@@ -134,8 +131,8 @@ class SessionRepository:
         )
         if message_id is not None:
             conn.execute(
-                "INSERT OR IGNORE INTO processed_messages (channel, message_id, processed_at)"
-                " VALUES (?, ?, ?)",
+                "INSERT INTO processed_messages (channel, message_id, processed_at)"
+                " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 (session.channel, message_id, to_db(now)),
             )
 
@@ -163,7 +160,7 @@ class SessionRepository:
 
     @staticmethod
     def purge_in(
-        conn: sqlite3.Connection, *, expired_before: datetime, processed_before: datetime
+        conn: Connection, *, expired_before: datetime, processed_before: datetime
     ) -> tuple[int, int]:
         """`purge`'s statements inside a batch; the caller owns the transaction."""
         sessions = conn.execute(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
+from storage.db import Connection
 
 PUT_SETTING = (
     "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)"
@@ -11,12 +11,12 @@ PUT_SETTING = (
 """Insert or replace one setting: parameters (key, value, updated_at as stored text)."""
 
 
-def put_in(conn: sqlite3.Connection, values: list[tuple[str, str, str]]) -> None:
+def put_in(conn: Connection, values: list[tuple[str, str, str]]) -> None:
     """Store (key, value, updated_at) rows inside the caller's transaction (a `Step`)."""
     conn.executemany(PUT_SETTING, values)
 
 
-def get_in(conn: sqlite3.Connection, keys: list[str]) -> dict[str, str]:
+def get_in(conn: Connection, keys: list[str]) -> dict[str, str]:
     """The stored values of `keys` (absent keys are left out)."""
     marks = ", ".join("?" for _ in keys)
     rows = conn.execute(f"SELECT key, value FROM settings WHERE key IN ({marks})", keys)

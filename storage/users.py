@@ -7,14 +7,13 @@ Since 01/07/2025 there is no district level: a ward belongs directly to one of t
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
 from knowledge.admin_units import Unit
 from knowledge.text import strip_diacritics
 from storage.clock import to_db
-from storage.db import Database
+from storage.db import Connection, Database, Row
 
 ROLES = ("resident", "officer", "admin")
 KINDS = ("xa", "phuong", "dac_khu")
@@ -95,7 +94,7 @@ class WardNotFound(ValueError):
     """No ward in service matches the text (the message is Vietnamese, for the CLI)."""
 
 
-def _ward(row: sqlite3.Row) -> Ward:
+def _ward(row: Row) -> Ward:
     return Ward(
         id=str(row["id"]),
         name=str(row["name"]),
@@ -122,7 +121,7 @@ def _short(name: str) -> str:
     return folded
 
 
-def _user(row: sqlite3.Row) -> UserRow:
+def _user(row: Row) -> UserRow:
     return UserRow(
         id=int(row["id"]),
         channel=str(row["channel"]),
@@ -167,7 +166,7 @@ class UserRepository:
 
     @staticmethod
     def get_or_create_in(
-        conn: sqlite3.Connection,
+        conn: Connection,
         channel: str,
         external_id: str,
         *,
@@ -186,8 +185,8 @@ class UserRepository:
             )
         else:
             conn.execute(
-                "INSERT OR IGNORE INTO users (channel, external_id, chat_id, language,"
-                " display_name, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO users (channel, external_id, chat_id, language,"
+                " display_name, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (channel, external_id, chat_id, language, display_name[:100], to_db(now)),
             )
         stored = UserRepository.find_in(conn, channel, external_id)
@@ -204,7 +203,7 @@ class UserRepository:
         return await self.db.run(lambda conn: self.find_in(conn, channel, external_id))
 
     @staticmethod
-    def find_in(conn: sqlite3.Connection, channel: str, external_id: str) -> UserRow | None:
+    def find_in(conn: Connection, channel: str, external_id: str) -> UserRow | None:
         """`find` on a given connection (for `Database.run` / `peek`)."""
         row = conn.execute(
             "SELECT * FROM users WHERE channel = ? AND external_id = ?", (channel, external_id)
@@ -230,7 +229,7 @@ class UserRepository:
 
     @staticmethod
     def set_role_in(
-        conn: sqlite3.Connection,
+        conn: Connection,
         channel: str,
         external_id: str,
         role: str,
@@ -268,7 +267,7 @@ class UserRepository:
         return await self.db.run(lambda conn: self.staff_in(conn, ward_id=ward_id))
 
     @staticmethod
-    def staff_in(conn: sqlite3.Connection, *, ward_id: str | None = None) -> list[UserRow]:
+    def staff_in(conn: Connection, *, ward_id: str | None = None) -> list[UserRow]:
         """`staff`'s statement on a given connection (inside a transaction, say)."""
         if ward_id is None:
             rows = conn.execute(
@@ -347,7 +346,7 @@ class UserRepository:
     async def ward_records(self, ward_id: str) -> dict[str, int]:
         """How many rows of each table point at the ward (only tables with some)."""
 
-        def count(conn: sqlite3.Connection) -> dict[str, int]:
+        def count(conn: Connection) -> dict[str, int]:
             found = {}
             for table in _RECORD_TABLES:
                 (n,) = conn.execute(

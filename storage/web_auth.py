@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from storage.clock import from_db, to_db
+from storage.db import Connection
 
 LINK_TTL = timedelta(minutes=10)
 """How long a sign-in link works."""
@@ -42,7 +42,7 @@ class WebSession:
     expires_at: datetime
 
 
-def issue_link_in(conn: sqlite3.Connection, user_id: int, now: datetime) -> str:
+def issue_link_in(conn: Connection, user_id: int, now: datetime) -> str:
     """Store a new sign-in link for `user_id`; returns its token (shown once, never stored)."""
     token = secrets.token_urlsafe(32)
     conn.execute("DELETE FROM web_links WHERE expires_at < ?", (to_db(now - LINK_TTL),))
@@ -53,7 +53,7 @@ def issue_link_in(conn: sqlite3.Connection, user_id: int, now: datetime) -> str:
     return token
 
 
-def link_user_in(conn: sqlite3.Connection, token: str, now: datetime) -> int | None:
+def link_user_in(conn: Connection, token: str, now: datetime) -> int | None:
     """Whose unused, unexpired link `token` is (without using it), or None."""
     row = conn.execute(
         "SELECT user_id FROM web_links WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
@@ -62,7 +62,7 @@ def link_user_in(conn: sqlite3.Connection, token: str, now: datetime) -> int | N
     return None if row is None else int(row[0])
 
 
-def redeem_link_in(conn: sqlite3.Connection, token: str, now: datetime) -> tuple[str, int] | None:
+def redeem_link_in(conn: Connection, token: str, now: datetime) -> tuple[str, int] | None:
     """Use link `token` once and start a session: (session id, user id), or None.
 
     None when the link is unknown, used already or expired. The session id is returned once
@@ -85,7 +85,7 @@ def redeem_link_in(conn: sqlite3.Connection, token: str, now: datetime) -> tuple
     return session_id, int(row[0])
 
 
-def session_in(conn: sqlite3.Connection, session_id: str, now: datetime) -> WebSession | None:
+def session_in(conn: Connection, session_id: str, now: datetime) -> WebSession | None:
     """The live session `session_id`, its idle deadline moved on; None when over or unknown."""
     key = digest(session_id)
     row = conn.execute(
@@ -101,18 +101,18 @@ def session_in(conn: sqlite3.Connection, session_id: str, now: datetime) -> WebS
     return WebSession(int(row["user_id"]), str(row["csrf"]), expires_at)
 
 
-def end_session_in(conn: sqlite3.Connection, session_id: str) -> None:
+def end_session_in(conn: Connection, session_id: str) -> None:
     """Sign out: forget the session."""
     conn.execute("DELETE FROM web_sessions WHERE id_hash = ?", (digest(session_id),))
 
 
-def end_sessions_of_in(conn: sqlite3.Connection, user_id: int) -> int:
+def end_sessions_of_in(conn: Connection, user_id: int) -> int:
     """Forget every session and link of `user_id` (a role taken away); returns sessions ended."""
     conn.execute("DELETE FROM web_links WHERE user_id = ?", (user_id,))
     return conn.execute("DELETE FROM web_sessions WHERE user_id = ?", (user_id,)).rowcount
 
 
-def purge_in(conn: sqlite3.Connection, now: datetime) -> int:
+def purge_in(conn: Connection, now: datetime) -> int:
     """Delete links and sessions that can no longer be used; returns how many rows went."""
     links = conn.execute(
         "DELETE FROM web_links WHERE expires_at < ? OR used_at IS NOT NULL", (to_db(now),)

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
 from storage.clock import from_db, to_db
+from storage.db import Connection, Row
 
 __all__ = [
     "CHANNEL",
@@ -77,7 +77,7 @@ class StoredFile:
     data: bytes
 
 
-def _message(row: sqlite3.Row) -> ChatMessage:
+def _message(row: Row) -> ChatMessage:
     pairs = tuple((str(label), str(payload)) for label, payload in json.loads(row["choices"]))
     return ChatMessage(
         id=int(row["id"]),
@@ -92,7 +92,7 @@ def _message(row: sqlite3.Row) -> ChatMessage:
 
 
 def record_sent_in(
-    conn: sqlite3.Connection, chat_id: str, form_id: str, sent: str, text: str, now: datetime
+    conn: Connection, chat_id: str, form_id: str, sent: str, text: str, now: datetime
 ) -> Sent:
     """Store what a resident sent from the form drawn as `form_id`.
 
@@ -101,8 +101,8 @@ def record_sent_in(
     going back: the caller draws a new id).
     """
     cursor = conn.execute(
-        "INSERT OR IGNORE INTO web_chat_messages (chat_id, author, form_id, sent, text,"
-        " created_at) VALUES (?, 'resident', ?, ?, ?, ?)",
+        "INSERT INTO web_chat_messages (chat_id, author, form_id, sent, text,"
+        " created_at) VALUES (?, 'resident', ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (chat_id, form_id, sent, text, to_db(now)),
     )
     if cursor.rowcount == 1:
@@ -114,7 +114,7 @@ def record_sent_in(
 
 
 def add_reply_in(
-    conn: sqlite3.Connection,
+    conn: Connection,
     chat_id: str,
     text: str,
     choices: Pairs,
@@ -124,7 +124,7 @@ def add_reply_in(
     """Append a reply (its buttons, its file) to a browser's history; returns its id."""
     cursor = conn.execute(
         "INSERT INTO web_chat_messages (chat_id, author, text, choices, file_name, file_kind,"
-        " file_data, created_at, answered_at) VALUES (?, 'bot', ?, ?, ?, ?, ?, ?, ?)",
+        " file_data, created_at, answered_at) VALUES (?, 'bot', ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             chat_id,
             text,
@@ -136,11 +136,11 @@ def add_reply_in(
             to_db(now),
         ),
     )
-    return int(cursor.lastrowid or 0)
+    return int(cursor.fetchone()[0])
 
 
 def replace_reply_in(
-    conn: sqlite3.Connection, chat_id: str, row_id: int, text: str, choices: Pairs
+    conn: Connection, chat_id: str, row_id: int, text: str, choices: Pairs
 ) -> bool:
     """Change a reply in place (a toggled choice); False when it is not this browser's reply."""
     cursor = conn.execute(
@@ -151,7 +151,7 @@ def replace_reply_in(
     return cursor.rowcount == 1
 
 
-def drop_sent_in(conn: sqlite3.Connection, chat_id: str, form_id: str) -> None:
+def drop_sent_in(conn: Connection, chat_id: str, form_id: str) -> None:
     """Remove the bubble of a press whose reply changed the pressed message in place."""
     conn.execute(
         "DELETE FROM web_chat_messages WHERE chat_id = ? AND form_id = ? AND author = 'resident'",
@@ -159,7 +159,7 @@ def drop_sent_in(conn: sqlite3.Connection, chat_id: str, form_id: str) -> None:
     )
 
 
-def mark_answered_in(conn: sqlite3.Connection, chat_id: str, form_id: str, now: datetime) -> None:
+def mark_answered_in(conn: Connection, chat_id: str, form_id: str, now: datetime) -> None:
     """Say the message sent from `form_id` has its replies stored."""
     conn.execute(
         "UPDATE web_chat_messages SET answered_at = ? WHERE chat_id = ? AND form_id = ?"
@@ -168,7 +168,7 @@ def mark_answered_in(conn: sqlite3.Connection, chat_id: str, form_id: str, now: 
     )
 
 
-def answered_in(conn: sqlite3.Connection, chat_id: str, form_id: str) -> bool:
+def answered_in(conn: Connection, chat_id: str, form_id: str) -> bool:
     """Whether the message sent from `form_id` is answered (or gone: erased, purged)."""
     row = conn.execute(
         "SELECT answered_at FROM web_chat_messages WHERE chat_id = ? AND form_id = ?",
@@ -178,7 +178,7 @@ def answered_in(conn: sqlite3.Connection, chat_id: str, form_id: str) -> bool:
 
 
 def history_in(
-    conn: sqlite3.Connection, chat_id: str, now: datetime, *, after: int = 0
+    conn: Connection, chat_id: str, now: datetime, *, after: int = 0
 ) -> list[ChatMessage]:
     """The browser's last `SHOWN` messages newer than row `after` and `KEEP`, oldest first."""
     rows = conn.execute(
@@ -190,7 +190,7 @@ def history_in(
     return [_message(row) for row in reversed(rows)]
 
 
-def pending_in(conn: sqlite3.Connection, chat_id: str, now: datetime) -> bool:
+def pending_in(conn: Connection, chat_id: str, now: datetime) -> bool:
     """Whether a message of the browser still waits for its replies."""
     row = conn.execute(
         "SELECT 1 FROM web_chat_messages WHERE chat_id = ? AND author = 'resident'"
@@ -200,7 +200,7 @@ def pending_in(conn: sqlite3.Connection, chat_id: str, now: datetime) -> bool:
     return row is not None
 
 
-def label_in(conn: sqlite3.Connection, chat_id: str, payload: str) -> str | None:
+def label_in(conn: Connection, chat_id: str, payload: str) -> str | None:
     """The label of the newest button of the browser's replies that sends `payload`."""
     rows = conn.execute(
         "SELECT choices FROM web_chat_messages WHERE chat_id = ? AND author = 'bot'"
@@ -214,9 +214,7 @@ def label_in(conn: sqlite3.Connection, chat_id: str, payload: str) -> str | None
     return None
 
 
-def file_in(
-    conn: sqlite3.Connection, chat_id: str, row_id: int, now: datetime
-) -> StoredFile | None:
+def file_in(conn: Connection, chat_id: str, row_id: int, now: datetime) -> StoredFile | None:
     """A reply's file, only for the browser it was sent to (None otherwise, or expired)."""
     row = conn.execute(
         "SELECT file_name, file_kind, file_data FROM web_chat_messages WHERE id = ?"
@@ -228,14 +226,14 @@ def file_in(
     return StoredFile(str(row["file_name"]), str(row["file_kind"]), bytes(row["file_data"]))
 
 
-def purge_in(conn: sqlite3.Connection, now: datetime) -> int:
+def purge_in(conn: Connection, now: datetime) -> int:
     """Delete every message older than `KEEP`; returns how many went."""
     return conn.execute(
         "DELETE FROM web_chat_messages WHERE created_at < ?", (to_db(now - KEEP),)
     ).rowcount
 
 
-def erase_in(conn: sqlite3.Connection, user_id: int, *, dry_run: bool) -> int:
+def erase_in(conn: Connection, user_id: int, *, dry_run: bool) -> int:
     """Delete (or, in a dry run, count) the web chat history of user `user_id`."""
     row = conn.execute(
         "SELECT chat_id FROM users WHERE id = ? AND channel = ?", (user_id, CHANNEL)

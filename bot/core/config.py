@@ -46,11 +46,21 @@ def read_dotenv(path: Path) -> dict[str, str]:
     return values
 
 
+def _database_url(raw: str) -> str:
+    """`DATABASE_URL`: empty (the SQLite file at `DATABASE_PATH`), `postgresql://` or `sqlite:///`."""
+    if raw and not raw.startswith(("postgresql://", "postgres://", "sqlite:///")):
+        raise ConfigError(
+            f"DATABASE_URL must start with postgresql:// or sqlite:///, got {raw.split(':')[0]!r}"
+        )
+    return raw
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     """All settings of one process; see `.env.example` for each key."""
 
     database_path: Path
+    database_url: Secret
     telegram_token: Secret
     telegram_base_url: str
     webhook_listen: str
@@ -101,6 +111,7 @@ class Config:
             raise ConfigError(f"DEFAULT_LANGUAGE must be vi or en, got {language!r}")
         return cls(
             database_path=Path(get("DATABASE_PATH", "data/giamngheo.sqlite3")),
+            database_url=Secret(_database_url(get("DATABASE_URL", ""))),
             telegram_token=Secret(get("TELEGRAM_BOT_TOKEN", "")),
             telegram_base_url=get("TELEGRAM_BASE_URL", "https://api.telegram.org/bot"),
             webhook_listen=get("WEBHOOK_LISTEN", "127.0.0.1"),
@@ -126,6 +137,11 @@ class Config:
                 or f"http://{get('HTTP_LISTEN', '127.0.0.1')}:{get_int('HTTP_PORT', 8080)}"
             ).rstrip("/"),
         )
+
+    @property
+    def database(self) -> str:
+        """What `storage.db.connect` opens: `DATABASE_URL` if set, else the `DATABASE_PATH` file."""
+        return self.database_url.value or str(self.database_path)
 
     @classmethod
     def from_env(cls, dotenv: Path = Path(".env")) -> Config:

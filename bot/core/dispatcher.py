@@ -12,7 +12,6 @@ import asyncio
 import functools
 import logging
 import secrets
-import sqlite3
 import traceback
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -28,6 +27,7 @@ from bot.core.text import fold, nfc
 from bot.core.turn import Services, Turn
 from bot.core.types import Choice, Inbound, Reply, Role, Session, User
 from storage import inbox
+from storage.db import Connection
 from storage.users import UserRow
 
 log = logging.getLogger(__name__)
@@ -196,7 +196,7 @@ class Dispatcher:
         return None
 
     def _lookup_in(
-        self, conn: sqlite3.Connection, inbound: Inbound, now: datetime
+        self, conn: Connection, inbound: Inbound, now: datetime
     ) -> tuple[UserRow | None, Session] | None:
         """Dedupe mark, user and session, read together (None: the message was handled already)."""
         services = self.services

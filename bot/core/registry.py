@@ -10,12 +10,11 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import aiosqlite
-
 from bot.core.flow import Signal
 from bot.core.text import fold
 from bot.core.turn import Turn
 from bot.core.types import Reply, Role
+from storage.db import Tx
 
 Handler = Callable[[Turn], Awaitable[list[Reply]]]
 
@@ -50,9 +49,7 @@ class Eraser(Protocol):
     user before they confirm); without, it deletes or anonymises and reports what it did.
     """
 
-    def __call__(
-        self, conn: aiosqlite.Connection, user_id: int, *, dry_run: bool
-    ) -> Awaitable[Erased]:
+    def __call__(self, conn: Tx, user_id: int, *, dry_run: bool) -> Awaitable[Erased]:
         """Erase (or count) one user's records of this feature."""
         ...
 

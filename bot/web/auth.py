@@ -7,7 +7,6 @@ in and leave the officer with a dead link. Then the desk home (`/can-bo`) and si
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from functools import partial
 
@@ -16,11 +15,12 @@ from aiohttp import web
 from bot.web.site import LANGUAGE_COOKIE, SESSION_COOKIE, WebSite
 from storage import web_auth
 from storage.audit import record_in
+from storage.db import Connection
 
 __all__ = ["routes"]
 
 
-def _sign_in_in(conn: sqlite3.Connection, token: str, now: datetime) -> str | None:
+def _sign_in_in(conn: Connection, token: str, now: datetime) -> str | None:
     """Use the link and audit the sign-in, in one transaction; the new session id or None."""
     started = web_auth.redeem_link_in(conn, token, now)
     if started is None:

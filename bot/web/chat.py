@@ -31,7 +31,6 @@ from datetime import datetime, time
 from functools import partial
 from typing import Any
 
-import aiosqlite
 from aiohttp import web
 
 from bot.channels.base import ChannelError
@@ -45,7 +44,7 @@ from bot.core.types import Inbound, Reply
 from bot.http_server import HttpServer
 from bot.web.site import WebSite
 from storage import web_chat
-from storage.db import Step, call
+from storage.db import Connection, Step, Tx, call
 from storage.inbox import Stored
 from storage.web_chat import CHANNEL, ChatMessage, StoredFile, chat_key
 
@@ -85,7 +84,7 @@ def _file(reply: Reply) -> StoredFile | None:
 
 
 def _deliver_in(
-    conn: sqlite3.Connection,
+    conn: Connection,
     chat_id: str,
     form_id: str | None,
     edit: int | None,
@@ -215,7 +214,7 @@ class WebChatChannel:
                 del self._waiting[key]
 
 
-async def erase_history(conn: aiosqlite.Connection, user_id: int, *, dry_run: bool) -> Erased:
+async def erase_history(conn: Tx, user_id: int, *, dry_run: bool) -> Erased:
     """The `/xoadulieu` part of the web chat: the browser's history."""
     step: Step[int] = partial(web_chat.erase_in, user_id=user_id, dry_run=dry_run)
     return Erased(removed={ERASED_KIND: await call(conn, step)})
@@ -241,7 +240,7 @@ class _Pages:
     async def _history(self, chat_id: str, after: int = 0) -> tuple[list[ChatMessage], bool]:
         now = self.site.clock()
 
-        def read(conn: sqlite3.Connection) -> tuple[list[ChatMessage], bool]:
+        def read(conn: Connection) -> tuple[list[ChatMessage], bool]:
             shown = web_chat.history_in(conn, chat_id, now, after=after)
             return shown, web_chat.pending_in(conn, chat_id, now)
 
@@ -342,7 +341,7 @@ class _Pages:
         """
         for _ in range(3):
 
-            def record(conn: sqlite3.Connection, form: str = form_id) -> web_chat.Sent:
+            def record(conn: Connection, form: str = form_id) -> web_chat.Sent:
                 web_chat.purge_in(conn, now)
                 return web_chat.record_sent_in(conn, chat_id, form, sent, shown, now)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from functools import partial
 
 from aiohttp import web
@@ -19,6 +18,7 @@ from aiohttp import web
 from bot.web.site import WebSite
 from storage.audit import AuditEntry
 from storage.clock import from_db
+from storage.db import Connection
 
 __all__ = ["audit_page_in", "routes"]
 
@@ -29,7 +29,7 @@ PREFIX = re.compile(r"[a-z0-9_.]{0,60}")
 
 
 def audit_page_in(
-    conn: sqlite3.Connection, prefix: str, before: int | None
+    conn: Connection, prefix: str, before: int | None
 ) -> tuple[list[AuditEntry], int | None]:
     """A page of the log, newest first, actions starting with `prefix`, ids below `before`.
 
@@ -57,7 +57,7 @@ def audit_page_in(
     return entries, older
 
 
-def actions_in(conn: sqlite3.Connection) -> list[str]:
+def actions_in(conn: Connection) -> list[str]:
     """The actions of the latest entries, for the filter's suggestions (a bounded read)."""
     rows = conn.execute(
         "SELECT DISTINCT action FROM (SELECT action FROM audit_log ORDER BY id DESC LIMIT ?)"

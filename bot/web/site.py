@@ -77,7 +77,7 @@ def _ensure_secret_in(conn: Any, now: datetime) -> str:
         return found[KEY_SETTING]
     value = secrets.token_hex(32)
     conn.execute(
-        "INSERT OR IGNORE INTO settings (key, value, updated_at) VALUES (?, ?, ?)",
+        "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
         (KEY_SETTING, value, to_db(now)),
     )
     return settings.get_in(conn, [KEY_SETTING])[KEY_SETTING]

@@ -49,7 +49,7 @@ async def cmd_account(args: argparse.Namespace, config: Config) -> int:
         return _fail("số tài khoản 1-19 chữ số / account number of 1-19 digits")
     if not 0 < len(name) <= 70:
         return _fail("tên chủ tài khoản 1-70 ký tự / account name of 1-70 characters")
-    async with open_database(config.database_path) as db:
+    async with open_database(config.database) as db:
         campaign = await Ledger(db).campaign(args.campaign)
         if campaign is None:
             return _fail(f"không có đợt {args.campaign} / no campaign {args.campaign}")
@@ -108,7 +108,7 @@ async def cmd_import(args: argparse.Namespace, config: Config) -> int:
         data = await asyncio.to_thread(path.read_bytes)
     except OSError as exc:
         return _fail(str(exc))
-    async with open_database(config.database_path) as db:
+    async with open_database(config.database) as db:
         ledger = Ledger(db)
         campaign = await ledger.campaign(args.campaign)
         if campaign is None:

@@ -61,7 +61,7 @@ async def cmd_export(args: argparse.Namespace, config: Config) -> int:
     if to_stdout and args.format == "xlsx" and sys.stdout.isatty():
         print(BINARY_TO_TERMINAL, file=sys.stderr)
         return 2
-    async with open_database(config.database_path) as db:
+    async with open_database(config.database) as db:
         data = await export_bytes(
             Ledger(db),
             Translator("vi"),
@@ -105,7 +105,7 @@ async def cmd_statement(args: argparse.Namespace, config: Config) -> int:
         print("Lỗi / Error: --to < --from", file=sys.stderr)
         return 2
     t = Translator(args.lang)
-    async with open_database(config.database_path) as db:
+    async with open_database(config.database) as db:
         ledger = Ledger(db)
         campaign = await ledger.campaign(args.campaign)
         if campaign is None:

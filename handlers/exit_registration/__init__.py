@@ -18,13 +18,12 @@ from __future__ import annotations
 import argparse
 from datetime import time
 
-import aiosqlite
-
 from bot.core.feature import DailyJob, FeatureContext
 from bot.core.registry import EVERYONE, STAFF, Command, Erased, MenuItem, Withdrawn
 from handlers.exit_registration._flow import ResidentFlow
 from handlers.exit_registration._jobs import remind_waiting
 from handlers.exit_registration._officer import OfficerFlow
+from storage.db import Tx
 from storage.registrations import RegistrationRepository, erase_user
 
 
@@ -54,7 +53,7 @@ def install(ctx: FeatureContext) -> None:
     ctx.daily_jobs.append(DailyJob("exit_registration.reminder", time(7, 0), remind_waiting))
 
 
-async def erase_registrations(conn: aiosqlite.Connection, user_id: int, *, dry_run: bool) -> Erased:
+async def erase_registrations(conn: Tx, user_id: int, *, dry_run: bool) -> Erased:
     """The `/xoadulieu` part of the registrations: anonymised, open ones withdrawn."""
     done = await erase_user(conn, user_id, dry_run=dry_run)
     kept = {"exit_registrations": done.anonymised} if done.anonymised else {}

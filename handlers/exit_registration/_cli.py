@@ -33,7 +33,7 @@ async def cmd_export(args: argparse.Namespace, config: Config) -> int:
     Without `-o` the file goes to `exports/` beside the database, never the current folder.
     Builds no app, so loads no demo data.
     """
-    async with open_database(config.database_path) as db:
+    async with open_database(config.database) as db:
         if await UserRepository(db).ward(args.ward) is None:
             print(f"Không có xã/phường/đặc khu {args.ward!r}.", file=sys.stderr)
             return 2

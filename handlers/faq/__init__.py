@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 
-import aiosqlite
-
 from bot.core.feature import FeatureContext
 from bot.core.registry import EVERYONE, STAFF, Action, Command, Erased, MenuItem
 from bot.core.turn import Turn
@@ -20,6 +18,7 @@ from handlers.faq._cli import add_cli as _add_cli
 from handlers.faq._curator import CuratorDesk, LearnedSearch
 from handlers.faq._payloads import AskOfficer
 from knowledge.faq import KnowledgeBase
+from storage.db import Tx
 from storage.questions import QuestionRepository, erase_user_questions
 
 __all__ = ["add_cli", "install"]
@@ -55,7 +54,7 @@ def install(ctx: FeatureContext) -> None:
     registry.add_eraser("faq", erase_questions)
 
 
-async def erase_questions(conn: aiosqlite.Connection, user_id: int, *, dry_run: bool) -> Erased:
+async def erase_questions(conn: Tx, user_id: int, *, dry_run: bool) -> Erased:
     """The `/xoadulieu` part of the Q&A: questions handed over and logged questions."""
     return Erased(removed=await erase_user_questions(conn, user_id, dry_run=dry_run))
 

@@ -78,7 +78,7 @@ def cmd_kb(args: argparse.Namespace, config: Config) -> int:
         return 0
 
     async def with_questions() -> int:
-        async with open_database(config.database_path) as db:
+        async with open_database(config.database) as db:
             questions = QuestionRepository(db)
             if args.kb_command == "learned":
                 return await learned(questions, args)

@@ -34,7 +34,7 @@ def _services(config: Config, db: Database) -> Services:
 
 async def cmd_notices(args: argparse.Namespace, config: Config) -> int:
     """Set the day, show the figures, or run the job once now."""
-    async with open_database(config.database_path) as db:
+    async with open_database(config.database) as db:
         services = _services(config, db)
         repo = SelfCheckRepository(db)
         now = services.clock()

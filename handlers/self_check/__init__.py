@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import argparse
 
-import aiosqlite
-
 from bot.core.feature import FeatureContext
 from bot.core.registry import EVERYONE, Action, Command, Erased, MenuItem
 from handlers.self_check._cli import add_classify
 from handlers.self_check._flow import SelfCheckFlow
 from handlers.self_check._payloads import Prefilled
-from storage.db import call
+from storage.db import Tx, call
 from storage.self_check import SelfCheckRepository, erase_self_checks_in
 
 __all__ = ["Prefilled", "add_cli", "install"]
@@ -47,7 +45,7 @@ def install(ctx: FeatureContext) -> None:
     registry.add_eraser("self_check", erase_saved_results)
 
 
-async def erase_saved_results(conn: aiosqlite.Connection, user_id: int, *, dry_run: bool) -> Erased:
+async def erase_saved_results(conn: Tx, user_id: int, *, dry_run: bool) -> Erased:
     """The `/xoadulieu` part of the self-check: saved results, notice records, the opt-out."""
     counts = await call(conn, lambda raw: erase_self_checks_in(raw, user_id, dry_run=dry_run))
     notices = counts["notices_sent"] + counts["notice_opt_outs"]

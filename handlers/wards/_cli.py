@@ -141,7 +141,7 @@ async def _remove(users: UserRepository, audit: AuditLog, args: argparse.Namespa
 
 async def cmd_ward(args: argparse.Namespace, config: Config) -> int:
     """Run `ward add|list|remove` on the configured database (no demo data is loaded)."""
-    async with open_database(config.database_path) as db:
+    async with open_database(config.database) as db:
         users = UserRepository(db)
         audit = AuditLog(db)
         if args.ward_command == "add":

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import App
-from storage.db import Database
+from storage.db import SqliteDatabase
 from storage.ledger import Ledger, LedgerError, NewEntry
 from tests.harness import Chat, FakeClock, make_officer, text_of
 
@@ -212,7 +212,7 @@ from storage.db import Database
 from storage.ledger import Ledger, NewEntry
 
 async def main(path):
-    db = Database(path)
+    db = SqliteDatabase(path)
     await db.open()
     ledger = Ledger(db)
     campaign = (await ledger.campaigns(ward_id="20257"))[0]
@@ -240,7 +240,7 @@ async def test_killed_writer_loses_and_duplicates_nothing(
 ) -> None:
     """A process SIGKILLed mid-run keeps every receipt it printed, each exactly once."""
     del clock
-    path = app.db.path
+    path = Path(app.db.describe())
     await app.close()
     root = Path(__file__).resolve().parents[2]
     process = subprocess.Popen(
@@ -261,7 +261,7 @@ async def test_killed_writer_loses_and_duplicates_nothing(
     process.wait()
     process.stdout.close()
     assert len(printed) == 200
-    async with Database(path) as db:
+    async with SqliteDatabase(path) as db:
         rows = await db.fetchall("SELECT receipt, amount FROM donation_entries")
         stored = [(str(row[0]), int(row[1])) for row in rows]
         for receipt, amount in printed:

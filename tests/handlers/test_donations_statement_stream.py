@@ -20,7 +20,7 @@ from pypdf import PdfReader
 from bot.core.i18n import Translator
 from handlers.donations._statement import make_statement, render, verify_bytes
 from handlers.donations._statement_data import Line, State, Statement, checksum_of
-from storage.db import Database
+from storage.db import Database, SqliteDatabase
 from storage.ledger import (
     Ledger,
     NewDisbursement,
@@ -39,7 +39,7 @@ HIDDEN = ("Trần Thị Kín Tên", "Hộ bà Lê Thị Hoa")  # no consent to b
 
 async def made_ledger(path: Path | str, *, extra: int = 0) -> Database:
     """A campaign with named, anonymous, in-kind and reversed gifts and disbursements."""
-    db = Database(path)
+    db = SqliteDatabase(path)
     await db.open()
     await db.migrate()
     await db.execute("INSERT INTO wards (id, name) VALUES (?, ?)", (WARD, "Phường Hòa Cường"))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import timedelta
 
 from bot.app import App
 from storage.clock import to_db
+from storage.db import Connection
 from storage.sessions import Session
 from tests.harness import FakeClock
 
@@ -59,7 +59,7 @@ async def test_inbox_rows_older_than_a_week_are_purged_with_any_text_left(
     """Delivered ids of 8 days ago go, 6 days stay; a row stuck undelivered for 8 days goes too."""
     now = clock()
 
-    def fill(conn: sqlite3.Connection) -> None:
+    def fill(conn: Connection) -> None:
         for message, stored, delivered, body in (
             ("d8", 8, 8, ""),
             ("d6", 6, 6, ""),

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from storage.audit import AuditLog
-from storage.db import Database
+from storage.db import Database, SqliteDatabase
 from storage.interfaces import (
     LedgerStore,
     OutboxStore,
@@ -93,7 +93,7 @@ def sqlite_backend(name: str, db: Database) -> Backend:
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
     """Each backend in turn, migrated, with two wards in service."""
     path = tmp_path / "contract.sqlite3" if request.param == "sqlite-file" else ":memory:"
-    db = Database(path)
+    db = SqliteDatabase(path)
     await db.open()
     try:
         await db.migrate()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from storage import files
-from storage.db import Database, open_database
+from storage.db import SqliteDatabase, open_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,7 +62,7 @@ async def test_existing_wide_files_are_tightened_and_a_shared_folder_kept(tmp_pa
     conn.commit()
     for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         name.chmod(0o644)
-    db = Database(path)
+    db = SqliteDatabase(path)
     await db.open()
     try:
         assert mode(path) == 0o600

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from storage import inbox
-from storage.db import Database
+from storage.db import SqliteDatabase
 from storage.inbox import Incoming, Stored, WorkerId
 
 NOW = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
@@ -31,7 +31,7 @@ def conn(tmp_path: Path) -> Iterator[sqlite3.Connection]:
     path = tmp_path / "inbox.sqlite3"
 
     async def migrate() -> None:
-        async with Database(path) as db:
+        async with SqliteDatabase(path) as db:
             await db.migrate()
 
     asyncio.run(migrate())

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.transition import SavedAnswers
-from storage.db import Database
+from storage.db import Database, SqliteDatabase
 from storage.outbox import Outbox
 from storage.self_check import (
     DEFAULT_SEND_ON,
@@ -40,7 +40,7 @@ ANSWERS = SavedAnswers(
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(tmp_path / "sc.sqlite3")
+    database = SqliteDatabase(tmp_path / "sc.sqlite3")
     await database.open()
     await database.migrate()
     try:

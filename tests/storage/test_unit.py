@@ -8,12 +8,12 @@ import sqlite3
 import pytest
 
 from storage.audit import audit_step, record_audit
-from storage.db import call
+from storage.db import Connection, call
 from storage.outbox import enqueue_step
 from tests.storage.conftest import NOW, Backend
 
 
-def answered(conn: sqlite3.Connection) -> int:
+def answered(conn: Connection) -> int:
     """A stand-in for the change itself: one setting row."""
     return conn.execute(
         "INSERT INTO settings (key, value, updated_at) VALUES ('answer', '1', '')"
@@ -48,7 +48,7 @@ async def test_a_unit_commits_the_change_its_audit_row_and_its_message_together(
 async def test_a_failing_step_undoes_its_unit_only(backend: Backend) -> None:
     """The audit row of a unit whose last step fails is not kept; a unit beside it lands."""
 
-    def broken(conn: sqlite3.Connection) -> None:
+    def broken(conn: Connection) -> None:
         conn.execute("INSERT INTO no_such_table VALUES (1)")
 
     failing = backend.db.unit(

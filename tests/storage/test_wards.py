@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.admin_units import unit
-from storage.db import MIGRATIONS_DIR, Database
+from storage.db import MIGRATIONS_DIR, Database, SqliteDatabase
 from storage.users import UserRepository, WardNotFound, ward_from_unit
 
 NOW = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
@@ -24,7 +24,7 @@ def official(code: str):  # type: ignore[no-untyped-def]
 
 
 async def open_db(path: Path) -> Database:
-    db = Database(path)
+    db = SqliteDatabase(path)
     await db.open()
     await db.migrate()
     return db
@@ -36,7 +36,7 @@ async def test_migration_0007_keeps_old_rows_and_foreign_keys(tmp_path: Path) ->
     old.mkdir()
     for path in sorted(MIGRATIONS_DIR.glob("000[1-6]_*.sql")):
         shutil.copy(path, old / path.name)
-    db = Database(tmp_path / "old.sqlite3")
+    db = SqliteDatabase(tmp_path / "old.sqlite3")
     await db.open()
     assert await db.migrate(old) == 6
     await db.execute(
@@ -85,7 +85,7 @@ async def test_province_of_old_campaign_when_all_wards_share_one(tmp_path: Path)
     old.mkdir()
     for path in sorted(MIGRATIONS_DIR.glob("000[1-6]_*.sql")):
         shutil.copy(path, old / path.name)
-    db = Database(tmp_path / "old.sqlite3")
+    db = SqliteDatabase(tmp_path / "old.sqlite3")
     await db.open()
     await db.migrate(old)
     await db.execute(

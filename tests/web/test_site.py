@@ -15,6 +15,7 @@ from bot.app import App
 from bot.http_server import HttpServer
 from bot.web.site import WebSite
 from storage import web_auth
+from storage.db import SqliteDatabase
 from tests.harness import Chat, FakeClock, make_officer, new_app
 
 
@@ -170,6 +171,7 @@ async def test_only_hashes_are_stored(served: Running) -> None:
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         response = await sign_in(http, served.base_url, path)
         session_id = response.cookies["gn_s"].value
+    assert isinstance(served.app.db, SqliteDatabase)
     dump = "\n".join(served.app.db._raw().iterdump())
     assert token not in dump and session_id not in dump
     assert web_auth.digest(token) in dump
