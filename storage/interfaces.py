@@ -256,7 +256,7 @@ class LedgerStore(Protocol):
         ...
 
     async def entries(
-        self, *, campaign_id: int | None = None, ward_id: str | None = None, limit: int = -1
+        self, *, campaign_id: int | None = None, ward_id: str | None = None, limit: int | None = None
     ) -> list[Entry]:
         """Entries in order of recording."""
         ...

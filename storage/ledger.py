@@ -624,9 +624,13 @@ class Ledger:
         return _entry(row) if row else None
 
     async def entries(
-        self, *, campaign_id: int | None = None, ward_id: str | None = None, limit: int = -1
+        self,
+        *,
+        campaign_id: int | None = None,
+        ward_id: str | None = None,
+        limit: int | None = None,
     ) -> list[Entry]:
-        """Entries in order of recording, filtered by campaign and ward."""
+        """Entries in order of recording, filtered by campaign and ward (None: no limit)."""
         sql = "SELECT * FROM donation_entries WHERE 1 = 1"
         params: list[Any] = []
         if campaign_id is not None:
@@ -635,8 +639,10 @@ class Ledger:
         if ward_id is not None:
             sql += " AND ward_id = ?"
             params.append(ward_id)
-        sql += " ORDER BY id LIMIT ?"
-        params.append(limit)
+        sql += " ORDER BY id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
         return [_entry(row) for row in await self.db.fetchall(sql, params)]
 
     async def total(self, campaign_id: int, *, ward_id: str | None = None) -> int:
@@ -1315,9 +1321,9 @@ def _out_reversal_in(conn: Connection, disbursement_id: int) -> Disbursement | N
 
 def _disbursements_in(conn: Connection, query: _OutQuery) -> list[Disbursement]:
     rows = conn.execute(
-        "SELECT * FROM donation_disbursements WHERE (? IS NULL OR campaign_id = ?)"
-        " AND (? IS NULL OR ward_id = ?) AND (? IS NULL OR paid_on >= ?)"
-        " AND (? IS NULL OR paid_on <= ?) AND (? IS NULL OR fund = ?) ORDER BY id",
+        "SELECT * FROM donation_disbursements WHERE (CAST(? AS BIGINT) IS NULL OR campaign_id = ?)"
+        " AND (CAST(? AS TEXT) IS NULL OR ward_id = ?) AND (CAST(? AS TEXT) IS NULL OR paid_on >= ?)"
+        " AND (CAST(? AS TEXT) IS NULL OR paid_on <= ?) AND (CAST(? AS TEXT) IS NULL OR fund = ?) ORDER BY id",
         (
             query.campaign_id,
             query.campaign_id,

@@ -122,7 +122,7 @@ class Outbox:
         marks = ",".join("?" for _ in channels)
         rows = await self.db.fetchall(
             f"SELECT * FROM outbox WHERE sent_at IS NULL AND attempts < ? AND channel IN ({marks})"
-            " AND (? IS NULL OR chat_id = ?) ORDER BY id LIMIT ?",
+            " AND (CAST(? AS TEXT) IS NULL OR chat_id = ?) ORDER BY id LIMIT ?",
             (self.MAX_ATTEMPTS, *channels, chat_id, chat_id, limit),
         )
         return [

@@ -74,8 +74,13 @@ _SELECT = re.compile(r"^\s*(SELECT|WITH|VALUES|SHOW|EXPLAIN)\b", re.IGNORECASE)
 class Conflict(Exception):
     """A serialization failure or deadlock: the transaction is run again from its start.
 
-    Not a `sqlite3.Error`, so a step's own error handling never swallows it.
+    Not a `sqlite3.Error`, so a step's own error handling never swallows it. `unique`: a unique
+    violation taken for a conflict (see `PgConnection`).
     """
+
+    def __init__(self, message: str, *, unique: bool = False) -> None:
+        super().__init__(message)
+        self.unique = unique
 
 
 @functools.lru_cache(maxsize=4096)
@@ -154,14 +159,22 @@ def _changed(status: str) -> int:
     return -1
 
 
-def _mapped(exc: asyncpg.PostgresError) -> Exception:
-    """The error a step sees: `Conflict` (run again), or the `sqlite3` error of the same kind."""
+def _mapped(
+    exc: asyncpg.PostgresError, query: str = "", *, unique_conflicts: bool = False
+) -> Exception:
+    """The error a step sees: `Conflict` (run again), or the `sqlite3` error of the same kind.
+
+    The message names the statement (its text, never its values).
+    """
     state = getattr(exc, "sqlstate", "") or ""
     if state in {"40001", "40P01"}:
         return Conflict(str(exc))
+    if state == "23505" and unique_conflicts:
+        return Conflict(str(exc), unique=True)
     if state.startswith("23") or state == "P0001":  # integrity, or a trigger's RAISE
         return sqlite3.IntegrityError(str(exc))
-    return sqlite3.OperationalError(f"{state}: {exc}")
+    where = f" [in: {query[:300]}]" if query else ""
+    return sqlite3.OperationalError(f"{state}: {exc}{where}")
 
 
 def _number(text: str) -> int | float:
@@ -207,11 +220,23 @@ class PgCursor:
 
 
 class PgConnection:
-    """The `storage.db.Connection` a step gets: each statement runs on the event loop."""
+    """The `storage.db.Connection` a step gets: each statement runs on the event loop.
 
-    def __init__(self, db: PgDatabase, conn: asyncpg.Connection) -> None:
+    `unique_conflicts`: a unique violation is taken for a conflict, and the transaction runs
+    again. Two transactions that read the last receipt number at once both insert the next
+    one; the second insert waits for the first transaction and then fails with a unique
+    violation, not a serialization failure, as PostgreSQL reports a conflict on a key that was
+    not itself read. Run again on a fresh snapshot, the step sees the first one's row and takes
+    the next number. A violation met again on that fresh snapshot is a real one, and is raised
+    (so this is set on a transaction's first run, and on runs after other conflicts).
+    """
+
+    def __init__(
+        self, db: PgDatabase, conn: asyncpg.Connection, *, unique_conflicts: bool = False
+    ) -> None:
         self._db = db
         self._conn = conn
+        self._unique_conflicts = unique_conflicts
 
     def execute(self, sql: str, parameters: Params = (), /) -> PgCursor:
         """Run one statement in the transaction."""
@@ -231,7 +256,7 @@ class PgConnection:
                 return PgCursor(rows, -1 if _SELECT.match(query) else len(rows))
             return PgCursor([], _changed(await self._conn.execute(query, *args)))
         except asyncpg.PostgresError as exc:
-            raise _mapped(exc) from exc
+            raise _mapped(exc, query, unique_conflicts=self._unique_conflicts) from exc
 
     async def _many(self, query: str, rows: list[list[Any]]) -> PgCursor:
         total = 0
@@ -239,7 +264,7 @@ class PgConnection:
             for args in rows:
                 total += max(_changed(await self._conn.execute(query, *args)), 0)
         except asyncpg.PostgresError as exc:
-            raise _mapped(exc) from exc
+            raise _mapped(exc, query, unique_conflicts=self._unique_conflicts) from exc
         return PgCursor([], total)
 
 
@@ -368,11 +393,13 @@ class PgDatabase(Database):
 
     def _attempts(self, work: Step[T], durable: bool, mode: str) -> T:
         """On a worker thread: run `work` in a transaction until it commits without a conflict."""
+        unique_conflicts = True
         for attempt in range(1, MAX_ATTEMPTS + 1):
             conn = self.wait(self._begin(mode, durable=durable))
             try:
-                result = work(PgConnection(self, conn))
-            except Conflict:
+                result = work(PgConnection(self, conn, unique_conflicts=unique_conflicts))
+            except Conflict as conflict:
+                unique_conflicts = not conflict.unique
                 self.wait(self._end(conn, commit=False))
             except BaseException:
                 self.wait(self._end(conn, commit=False))

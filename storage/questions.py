@@ -99,7 +99,7 @@ def handover_page_in(
     """
     answered = {"open": "AND answered_at IS NULL", "answered": "AND answered_at IS NOT NULL"}
     rows = conn.execute(
-        "SELECT * FROM handover_questions WHERE (? IS NULL OR ward_id = ?) "
+        "SELECT * FROM handover_questions WHERE (CAST(? AS TEXT) IS NULL OR ward_id = ?) "
         + answered.get(status, "")
         + " ORDER BY id DESC LIMIT ? OFFSET ?",
         (ward_id, ward_id, size + 1, (page - 1) * size),
@@ -184,7 +184,7 @@ class QuestionRepository:
         """Unanswered questions of a ward (all wards when `ward_id` is None), oldest first."""
         rows = await self.db.fetchall(
             "SELECT * FROM handover_questions WHERE answered_at IS NULL"
-            " AND (? IS NULL OR ward_id = ?) ORDER BY id LIMIT ?",
+            " AND (CAST(? AS TEXT) IS NULL OR ward_id = ?) ORDER BY id LIMIT ?",
             (ward_id, ward_id, limit),
         )
         return [_question(r) for r in rows]
@@ -325,7 +325,7 @@ class QuestionRepository:
             return []
         rows = await self.db.fetchall(
             "SELECT MAX(text) AS text, COUNT(*) AS n, MAX(created_at) AS last_at, MAX(id) AS id"
-            " FROM question_log WHERE ? OR ward_id = ?"
+            " FROM question_log WHERE ? = 1 OR ward_id = ?"
             " GROUP BY normalized ORDER BY n DESC, last_at DESC LIMIT ?",
             (int(everywhere), ward_id, limit),
         )
@@ -361,7 +361,7 @@ class QuestionRepository:
                 conn, question, entry_id, officer_id=officer_id, now=now
             ),
             lambda conn: conn.execute(
-                "DELETE FROM question_log WHERE normalized = ? AND ward_id IS ?",
+                "DELETE FROM question_log WHERE normalized = ? AND ward_id IS NOT DISTINCT FROM ?",
                 (question.normalized, question.ward_id),
             ),
             audit_step(
@@ -401,7 +401,7 @@ class QuestionRepository:
         """Attached phrasings, oldest first (only those not yet exported with `pending_only`)."""
         rows = await self.db.fetchall(
             "SELECT id, entry_id, text, exported_at FROM learned_phrasings"
-            " WHERE NOT ? OR exported_at IS NULL ORDER BY id",
+            " WHERE ? = 0 OR exported_at IS NULL ORDER BY id",
             (int(pending_only),),
         )
         return [

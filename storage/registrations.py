@@ -558,7 +558,7 @@ class RegistrationRepository:
     ) -> list[Registration]:
         """A ward's registrations (optionally one status), oldest first."""
         return await self._select(
-            "SELECT * FROM exit_registrations WHERE ward_id = ? AND (? IS NULL OR status = ?)"
+            "SELECT * FROM exit_registrations WHERE ward_id = ? AND (CAST(? AS TEXT) IS NULL OR status = ?)"
             " ORDER BY id LIMIT ? OFFSET ?",
             (ward_id, status, status, limit, offset),
         )

@@ -216,7 +216,7 @@ class SelfCheckRepository:
         rows = await self.db.fetchall(
             f"SELECT {_COLUMNS} FROM self_check_results r WHERE {_NEWEST}"
             " AND r.answers IS NOT NULL AND r.checked_on < ? AND r.ward_id IS NOT NULL"
-            " AND (? IS NULL OR r.ward_id = ?) ORDER BY r.id",
+            " AND (CAST(? AS TEXT) IS NULL OR r.ward_id = ?) ORDER BY r.id",
             (before.isoformat(), ward_id, ward_id),
         )
         return [_result(row) for row in rows]

@@ -68,8 +68,11 @@ async def fake_telegram() -> AsyncIterator[FakeBotApi]:
 
 # -- The throwaway PostgreSQL (tests/pgserver.py): started only when a test asks for it. --------
 
+import asyncio  # noqa: E402
+import concurrent.futures  # noqa: E402
 import itertools  # noqa: E402
 
+from storage.db import open_database  # noqa: E402
 from tests.pgserver import ThrowawayPostgres  # noqa: E402
 
 _PG_DATABASE_NUMBERS = itertools.count(1)
@@ -90,6 +93,33 @@ def pg_url(pg_server: ThrowawayPostgres) -> Iterator[str]:
     """The URL of a fresh empty database ``t_<n>`` on the throwaway server, dropped after."""
     name = f"t_{next(_PG_DATABASE_NUMBERS)}"
     url = pg_server.create_database(name)
+    try:
+        yield url
+    finally:
+        pg_server.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server: ThrowawayPostgres) -> str:
+    """A database migrated once per run, the template of every `pg_migrated_url`."""
+    name = "t_migrated"
+    url = pg_server.create_database(name)
+
+    async def migrate() -> None:
+        async with open_database(url):
+            pass
+
+    # On a thread of its own: this fixture may be first asked for inside a running loop.
+    with concurrent.futures.ThreadPoolExecutor(1) as worker:
+        worker.submit(asyncio.run, migrate()).result()
+    return name
+
+
+@pytest.fixture
+def pg_migrated_url(pg_server: ThrowawayPostgres, pg_template: str) -> Iterator[str]:
+    """The URL of a fresh database with every migration applied (a copy of `pg_template`)."""
+    name = f"t_{next(_PG_DATABASE_NUMBERS)}"
+    url = pg_server.create_database(name, template=pg_template)
     try:
         yield url
     finally:

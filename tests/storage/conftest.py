@@ -1,7 +1,8 @@
 """The storage backends the contract tests run against, as aiogram runs its FSM storages.
 
-Every test that takes the `backend` fixture runs once per backend: SQLite on a file and SQLite
-in memory. A new backend (PostgreSQL) adds one parameter here and must pass the same suite.
+Every test that takes the `backend` fixture runs once per backend: SQLite on a file, SQLite in
+memory, and PostgreSQL (a throwaway server started once per run, a fresh database per test). The
+tests are the same for all three.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from storage.audit import AuditLog
-from storage.db import Database, SqliteDatabase
+from storage.db import Database, connect
 from storage.interfaces import (
     LedgerStore,
     OutboxStore,
@@ -75,7 +76,7 @@ class Backend:
 
 
 def sqlite_backend(name: str, db: Database) -> Backend:
-    """The SQLite repositories on an open, migrated database."""
+    """The repositories on an open, migrated database (SQLite or PostgreSQL)."""
     return Backend(
         name=name,
         db=db,
@@ -89,11 +90,17 @@ def sqlite_backend(name: str, db: Database) -> Backend:
     )
 
 
-@pytest.fixture(params=["sqlite-file", "sqlite-memory"])
+@pytest.fixture(params=["sqlite-file", "sqlite-memory", "postgresql"])
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
-    """Each backend in turn, migrated, with two wards in service."""
-    path = tmp_path / "contract.sqlite3" if request.param == "sqlite-file" else ":memory:"
-    db = SqliteDatabase(path)
+    """Each backend in turn, migrated, with two wards in service.
+
+    PostgreSQL is the throwaway server of `tests/pgserver.py`, a fresh database per test.
+    """
+    if request.param == "postgresql":
+        target = str(request.getfixturevalue("pg_migrated_url"))
+    else:
+        target = str(tmp_path / "contract.sqlite3") if request.param == "sqlite-file" else ":memory:"
+    db = connect(target)
     await db.open()
     try:
         await db.migrate()
