@@ -8,9 +8,9 @@ is append-only (SQLite triggers, migration 0014): a new account is a new row, th
 Importing a statement is idempotent: the file is one row by the SHA-256 of its bytes, each
 credit line one row by its bank reference (số tham chiếu), both inserted with
 ``ON CONFLICT DO NOTHING``. Lines are written in chunks, each chunk its own durable write, so
-an import killed half-way keeps what it wrote and the next run of the same file adds only the rest. What became of a line (a
-gift recorded from it, or an earlier gift that already carries its bank reference) is read
-from the ledger, never stored on the line.
+an import killed half-way keeps what it wrote and the next run of the same file adds only the
+rest. What became of a line (a gift recorded from it, or an earlier gift that already carries
+its bank reference) is read from the ledger, never stored on the line.
 
 Each statement is a step (``*_in``) of a unit of work, with its audit row in the same unit.
 """

@@ -256,7 +256,11 @@ class LedgerStore(Protocol):
         ...
 
     async def entries(
-        self, *, campaign_id: int | None = None, ward_id: str | None = None, limit: int | None = None
+        self,
+        *,
+        campaign_id: int | None = None,
+        ward_id: str | None = None,
+        limit: int | None = None,
     ) -> list[Entry]:
         """Entries in order of recording."""
         ...

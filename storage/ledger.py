@@ -1321,9 +1321,12 @@ def _out_reversal_in(conn: Connection, disbursement_id: int) -> Disbursement | N
 
 def _disbursements_in(conn: Connection, query: _OutQuery) -> list[Disbursement]:
     rows = conn.execute(
-        "SELECT * FROM donation_disbursements WHERE (CAST(? AS BIGINT) IS NULL OR campaign_id = ?)"
-        " AND (CAST(? AS TEXT) IS NULL OR ward_id = ?) AND (CAST(? AS TEXT) IS NULL OR paid_on >= ?)"
-        " AND (CAST(? AS TEXT) IS NULL OR paid_on <= ?) AND (CAST(? AS TEXT) IS NULL OR fund = ?) ORDER BY id",
+        "SELECT * FROM donation_disbursements"
+        " WHERE (CAST(? AS BIGINT) IS NULL OR campaign_id = ?)"
+        " AND (CAST(? AS TEXT) IS NULL OR ward_id = ?)"
+        " AND (CAST(? AS TEXT) IS NULL OR paid_on >= ?)"
+        " AND (CAST(? AS TEXT) IS NULL OR paid_on <= ?)"
+        " AND (CAST(? AS TEXT) IS NULL OR fund = ?) ORDER BY id",
         (
             query.campaign_id,
             query.campaign_id,

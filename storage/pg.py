@@ -426,7 +426,7 @@ class PgDatabase(Database):
         return conn
 
     async def _end(self, conn: asyncpg.Connection, *, commit: bool) -> None:
-        """Commit (a conflict at commit raises `Conflict`) or roll back; give the connection back."""
+        """Commit (a conflict at commit raises `Conflict`) or roll back; free the connection."""
         try:
             if commit:
                 try:

@@ -558,8 +558,8 @@ class RegistrationRepository:
     ) -> list[Registration]:
         """A ward's registrations (optionally one status), oldest first."""
         return await self._select(
-            "SELECT * FROM exit_registrations WHERE ward_id = ? AND (CAST(? AS TEXT) IS NULL OR status = ?)"
-            " ORDER BY id LIMIT ? OFFSET ?",
+            "SELECT * FROM exit_registrations WHERE ward_id = ?"
+            " AND (CAST(? AS TEXT) IS NULL OR status = ?) ORDER BY id LIMIT ? OFFSET ?",
             (ward_id, status, status, limit, offset),
         )
 

@@ -98,8 +98,10 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
     """
     if request.param == "postgresql":
         target = str(request.getfixturevalue("pg_migrated_url"))
+    elif request.param == "sqlite-file":
+        target = str(tmp_path / "contract.sqlite3")
     else:
-        target = str(tmp_path / "contract.sqlite3") if request.param == "sqlite-file" else ":memory:"
+        target = ":memory:"
     db = connect(target)
     await db.open()
     try:
