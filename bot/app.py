@@ -137,6 +137,7 @@ def start_outbox(
         app.services.clock,
         only_chat=only_chat,
         interval=interval,
+        worker=app.intake.me.id,
     )
     app.dispatcher.on_push = worker.wake
     worker.start()

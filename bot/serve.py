@@ -24,6 +24,7 @@ import signal
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from bot import monitoring
 from bot.app import CHANNELS, App, start_outbox
@@ -36,6 +37,8 @@ from bot.core.turn import Services
 from bot.demo import CONSOLE_RESIDENT_ID, DEMO_OFFICER_ID
 from bot.http_server import HttpServer
 from bot.web.site import WebSite
+from storage import inbox
+from storage.outbox import LOCAL_WORKER
 
 log = logging.getLogger(__name__)
 
@@ -80,11 +83,17 @@ class DailyJobs:
     """The one scheduler of the features' daily jobs, whichever channels run."""
 
     def __init__(
-        self, jobs: Sequence[DailyJob], services: Services, *, sleep: Sleep = asyncio.sleep
+        self,
+        jobs: Sequence[DailyJob],
+        services: Services,
+        *,
+        sleep: Sleep = asyncio.sleep,
+        worker: str = LOCAL_WORKER,
     ) -> None:
         self.jobs = list(jobs)
         self.services = services
         self.sleep = sleep
+        self.worker = worker  # with several workers, the first to record a day's run runs it
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
@@ -107,9 +116,19 @@ class DailyJobs:
         clock = self.services.clock
         while True:
             now = clock()
-            await self.sleep(max(1.0, (next_run(job, now) - now).total_seconds()))
+            due = next_run(job, now)
+            await self.sleep(max(1.0, (due - now).total_seconds()))
             try:
-                await job.callback(self.services, clock())
+                if await self.services.db.write(
+                    partial(
+                        inbox.job_run_in,
+                        name=job.name,
+                        day=due.date().isoformat(),
+                        worker=self.worker,
+                        now=clock(),
+                    )
+                ):
+                    await job.callback(self.services, clock())
             except Exception as exc:
                 log.error("daily job failed job=%s error=%s", job.name, type(exc).__name__)
 
@@ -184,7 +203,7 @@ async def serve(
         log.info("serving channels=%s port=%s", ",".join(running.senders), running.server.port)
         stack.push_async_callback(start_outbox(app, running.senders, interval=outbox_interval).stop)
         if daily_jobs:
-            jobs = DailyJobs(app.daily_jobs, app.services)
+            jobs = DailyJobs(app.daily_jobs, app.services, worker=app.intake.me.id)
             jobs.start()
             stack.push_async_callback(jobs.stop)
         if on_ready is not None:

@@ -313,6 +313,14 @@ class Database(ABC):
     async def peek(self, work: Step[T]) -> T:
         """A few point reads by key, as cheaply as the backend allows."""
 
+    async def claim(self, work: Step[T]) -> T:
+        """Run a step that claims queue rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL).
+
+        On SQLite a `write` (one writer: nobody else claims meanwhile). PostgreSQL runs it READ
+        COMMITTED, where `SKIP LOCKED` passes over the rows another worker is claiming.
+        """
+        return await self.write(work)
+
     @abstractmethod
     async def snapshot(self, work: Step[T]) -> T:
         """Run long reads from one consistent snapshot, off the event loop's thread."""

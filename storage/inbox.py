@@ -272,6 +272,20 @@ def heartbeat_in(
     return len(dead)
 
 
+def job_run_in(conn: Connection, *, name: str, day: str, worker: str, now: datetime) -> bool:
+    """Record that `worker` runs the daily job `name` for `day`; False if someone already did.
+
+    With several workers each schedules every daily job, and only the first to record the
+    day's run runs it.
+    """
+    row = conn.execute(
+        "INSERT INTO job_runs (name, day, worker, started_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT DO NOTHING RETURNING name",
+        (name, day, worker, to_db(now)),
+    ).fetchone()
+    return row is not None
+
+
 def leave_in(conn: Connection, me: WorkerId) -> None:
     """Unlist this worker on a clean stop (its claims lapse at once)."""
     conn.execute("DELETE FROM workers WHERE id = ?", (me.id,))

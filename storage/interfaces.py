@@ -179,9 +179,14 @@ class OutboxStore(Protocol):
         ...
 
     async def pending(
-        self, channels: list[str], *, chat_id: str | None = None, limit: int = 50
+        self,
+        channels: list[str],
+        *,
+        chat_id: str | None = None,
+        limit: int = 50,
+        worker: str = "local",
     ) -> list[OutboxMessage]:
-        """Unsent messages, oldest first."""
+        """Unsent messages no other live worker has claimed, claimed for `worker`; oldest first."""
         ...
 
     async def mark_sent(self, message_id: int, *, now: datetime) -> None:

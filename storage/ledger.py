@@ -873,7 +873,7 @@ class Ledger:
             return []
         rows = await self.db.fetchall(
             "SELECT * FROM donation_entries WHERE ward_id = ? AND kind = 'gift'"
-            " AND method = 'transfer' AND reference = ? COLLATE NOCASE AND id NOT IN"
+            " AND method = 'transfer' AND LOWER(reference) = LOWER(CAST(? AS TEXT)) AND id NOT IN"
             " (SELECT reverses_id FROM donation_entries WHERE reverses_id IS NOT NULL)"
             " ORDER BY id",
             (ward_id, wanted),

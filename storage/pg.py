@@ -383,6 +383,10 @@ class PgDatabase(Database):
         """Point reads: `run` (each statement sees every commit that has returned)."""
         return await self._transact(work, durable=True)
 
+    async def claim(self, work: Step[T]) -> T:
+        """A claim of queue rows, READ COMMITTED: `FOR UPDATE SKIP LOCKED` skips others' rows."""
+        return await self._transact(work, durable=True, mode="READ COMMITTED")
+
     async def snapshot(self, work: Step[T]) -> T:
         """Long reads from one REPEATABLE READ, READ ONLY snapshot (it never conflicts)."""
         return await self._transact(work, durable=True, mode="REPEATABLE READ READ ONLY")

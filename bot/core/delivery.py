@@ -12,7 +12,7 @@ from typing import Protocol
 from bot.core.errors import RecipientBlocked
 from bot.core.turn import Clock, Services
 from bot.core.types import Reply
-from storage.outbox import Outbox
+from storage.outbox import LOCAL_WORKER, Outbox
 from storage.users import UserRepository
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,11 @@ class Sender(Protocol):
 
 
 class OutboxWorker:
-    """Delivers queued pushes through the channels present in this process."""
+    """Delivers queued pushes through the channels present in this process.
+
+    With several workers on one database, each claims the messages it sends (`Outbox.pending`),
+    so a message goes out once.
+    """
 
     def __init__(
         self,
@@ -40,8 +44,10 @@ class OutboxWorker:
         *,
         interval: float = 2.0,
         only_chat: str | None = None,
+        worker: str = LOCAL_WORKER,
     ) -> None:
         self.outbox = outbox
+        self.worker = worker  # the claimant: this process's id in the `workers` registry
         self.senders = dict(senders)
         self.users = users
         self.clock = clock
@@ -57,7 +63,10 @@ class OutboxWorker:
     async def drain_once(self) -> int:
         """Try every pending message once; returns how many were delivered."""
         delivered = 0
-        for message in await self.outbox.pending(list(self.senders), chat_id=self.only_chat):
+        claimed = await self.outbox.pending(
+            list(self.senders), chat_id=self.only_chat, worker=self.worker
+        )
+        for message in claimed:
             sender = self.senders[message.channel]
             try:
                 await sender.send(message.chat_id, [Reply.from_json(message.body)])
