@@ -115,7 +115,9 @@ async def cmd_run(args: argparse.Namespace, config: Config) -> int:
 
 
 async def cmd_db(args: argparse.Namespace, config: Config) -> int:
-    """`db migrate` and `db backup PATH`."""
+    """`db migrate`, `db backup PATH` and `db copy --from SOURCE --to TARGET`."""
+    if args.db_command == "copy":
+        return await _db_copy(args.source, args.target)
     migrate = args.db_command == "migrate"
     async with open_database(config.database, migrate=migrate) as db:
         if migrate:
@@ -124,10 +126,75 @@ async def cmd_db(args: argparse.Namespace, config: Config) -> int:
         else:
             try:
                 await db.backup(Path(args.path))
-            except UnsafeTarget as exc:
+            except (UnsafeTarget, RuntimeError, FileNotFoundError) as exc:
                 print(f"Lỗi / Error: {exc}", file=sys.stderr)
                 return 2
             print(f"Đã sao lưu vào {args.path}")
+    return 0
+
+
+async def _db_copy(source: str, target: str) -> int:
+    """Copy every row of `source` into the empty `target`, then compare counts and checksums."""
+    from handlers.donations._checksums import statement_checksums
+    from storage import copy
+
+    if not source.startswith(("postgresql://", "postgres://")) and not await asyncio.to_thread(
+        Path(source.removeprefix("sqlite:///")).is_file
+    ):
+        print(f"Lỗi / Error: không có / does not exist: {source}", file=sys.stderr)
+        return 2
+    async with open_database(source) as src, open_database(target) as dst:
+        try:
+            done = await copy.copy_data(src, dst)
+        except copy.TargetNotEmpty as exc:
+            held = ", ".join(f"{name} ({rows})" for name, rows in exc.tables.items())
+            print(
+                f"Lỗi / Error: cơ sở dữ liệu đích đã có dữ liệu, không sao chép gì"
+                f" / the target already holds data, nothing copied: {dst.describe()}: {held}",
+                file=sys.stderr,
+            )
+            return 2
+        except copy.SchemaMismatch as exc:
+            print(
+                f"Lỗi / Error: hai cơ sở dữ liệu khác lược đồ / schemas differ: {exc}",
+                file=sys.stderr,
+            )
+            return 2
+        except copy.CopyError as exc:
+            print(
+                f"Lỗi / Error: sao chép không thành, đích không đổi / copy failed,"
+                f" the target is unchanged: {exc}",
+                file=sys.stderr,
+            )
+            return 1
+        print(
+            f"Đã sao chép {len(done.tables)} bảng, {done.rows} dòng từ {src.describe()}"
+            f" sang {dst.describe()} trong {done.seconds:.1f} giây."
+        )
+        for name, rows in done.tables:
+            print(f"  {name}: {rows} dòng")
+        counts = await copy.compare_counts(src, dst)
+        now = utc_now()
+        before, after = (
+            await statement_checksums(src, now=now),
+            await statement_checksums(dst, now=now),
+        )
+    if counts or before != after:
+        print("KHÔNG KHỚP / MISMATCH:", file=sys.stderr)
+        for name, (ours, theirs) in counts.items():
+            print(f"  {name}: nguồn / source {ours}, đích / target {theirs} dòng", file=sys.stderr)
+        for campaign_id in sorted(before.keys() | after.keys()):
+            if before.get(campaign_id) != after.get(campaign_id):
+                print(
+                    f"  cuộc vận động / campaign {campaign_id}: mã kiểm tra sao kê"
+                    f" {before.get(campaign_id, '-')} ≠ {after.get(campaign_id, '-')}",
+                    file=sys.stderr,
+                )
+        return 1
+    print(
+        f"Đã kiểm tra: số dòng của cả {len(done.tables)} bảng khớp; mã kiểm tra (SHA-256) sao kê"
+        f" của {len(before)} cuộc vận động khớp ở hai bên."
+    )
     return 0
 
 
@@ -232,6 +299,11 @@ def build_parser(
     db_sub.add_parser("migrate", help="create or migrate the database")
     backup = db_sub.add_parser("backup", help="online backup (safe while the bot runs)")
     backup.add_argument("path")
+    copy = db_sub.add_parser(
+        "copy", help="copy every row into an empty database (SQLite ⇄ PostgreSQL), then verify"
+    )
+    copy.add_argument("--from", dest="source", required=True, help="SQLite path or postgresql://")
+    copy.add_argument("--to", dest="target", required=True, help="SQLite path or postgresql://")
     db.set_defaults(func=cmd_db)
 
     officer = sub.add_parser("officer", help="manage officers")
