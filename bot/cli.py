@@ -135,6 +135,8 @@ async def cmd_db(args: argparse.Namespace, config: Config) -> int:
 
 async def _db_copy(source: str, target: str) -> int:
     """Copy every row of `source` into the empty `target`, then compare counts and checksums."""
+    import sqlite3
+
     from handlers.donations._checksums import statement_checksums
     from storage import copy
 
@@ -175,10 +177,18 @@ async def _db_copy(source: str, target: str) -> int:
             print(f"  {name}: {rows} dòng")
         counts = await copy.compare_counts(src, dst)
         now = utc_now()
-        before, after = (
-            await statement_checksums(src, now=now),
-            await statement_checksums(dst, now=now),
-        )
+        try:
+            before, after = (
+                await statement_checksums(src, now=now),
+                await statement_checksums(dst, now=now),
+            )
+        except (sqlite3.Error, RuntimeError) as exc:
+            print(
+                f"Lỗi / Error: không tính được mã kiểm tra sao kê / could not compute the"
+                f" statement checksums: {type(exc).__name__}: {exc}",
+                file=sys.stderr,
+            )
+            return 1
     if counts or before != after:
         print("KHÔNG KHỚP / MISMATCH:", file=sys.stderr)
         for name, (ours, theirs) in counts.items():
