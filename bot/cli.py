@@ -82,16 +82,26 @@ async def cmd_chat(args: argparse.Namespace, config: Config) -> int:
 async def cmd_run(args: argparse.Namespace, config: Config) -> int:
     """Run the Telegram bot, or with `--channels` several channels on one HTTP server."""
     if getattr(args, "channels", None):
+        from bot.channels.base import ClientSettings
         from bot.serve import parse_channels, serve
+        from bot.workers import refusal, supervise
 
         try:
             names = parse_channels(args.channels, config)
         except ValueError as exc:
             print(f"Lỗi: {exc}", file=sys.stderr)
             return 2
+        workers, worker_of = args.workers, args.worker_of
+        problem = refusal(config, names, worker_of or workers)
+        if problem is not None:
+            print(f"Lỗi: {problem}", file=sys.stderr)
+            return 2
+        if workers > 1 and not worker_of:
+            return await supervise(config, names, workers, max_rate=args.max_rate)
+        share = ClientSettings(max_rate=args.max_rate / (worker_of or 1))
 
         async def serve_body(app: App) -> int:
-            await serve(app, names)
+            await serve(app, names, client=share, reuse_port=bool(worker_of))
             return 0
 
         return await _with_app(config, serve_body)
@@ -302,6 +312,19 @@ def build_parser(
         help="serve several channels on one HTTP server (HTTP_LISTEN:HTTP_PORT),"
         " e.g. telegram,zalo_oa,zalo_bot",
     )
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="with --channels: N worker processes on one PostgreSQL database (DATABASE_URL)",
+    )
+    run.add_argument(
+        "--max-rate",
+        type=float,
+        default=30.0,
+        help="messages per second this machine sends per channel, shared by its workers",
+    )
+    run.add_argument("--worker-of", type=int, default=0, help=argparse.SUPPRESS)
     run.set_defaults(func=cmd_run)
 
     db = sub.add_parser("db", help="database maintenance")

@@ -14,9 +14,10 @@ MAX_BODY = 12 * 1024 * 1024
 class HttpServer:
     """An aiohttp server; channels add their routes before `start()`."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, *, reuse_port: bool = False) -> None:
         self.host = host
         self.port = port
+        self.reuse_port = reuse_port  # several worker processes share the port (SO_REUSEPORT)
         self.app = web.Application(client_max_size=MAX_BODY)
         self.app.router.add_get("/healthz", self._health)
         self._runner: web.AppRunner | None = None
@@ -43,7 +44,7 @@ class HttpServer:
         """Bind and serve (port 0 picks a free port, stored back in `self.port`)."""
         self._runner = web.AppRunner(self.app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
+        site = web.TCPSite(self._runner, self.host, self.port, reuse_port=self.reuse_port or None)
         await site.start()
         server = site._server
         if server is not None and self.port == 0:

@@ -133,14 +133,19 @@ class DailyJobs:
                 log.error("daily job failed job=%s error=%s", job.name, type(exc).__name__)
 
 
-async def wait_for_stop() -> None:
-    """Wait for SIGINT or SIGTERM (where the event loop supports signal handlers)."""
+def stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM (where the event loop supports signal handlers)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    return stop
+
+
+async def wait_for_stop() -> None:
+    """Wait for SIGINT or SIGTERM."""
+    await stop_on_signals().wait()
 
 
 async def serve(
@@ -155,6 +160,7 @@ async def serve(
     daily_jobs: bool = True,
     http: bool = True,
     web: bool = True,
+    reuse_port: bool = False,
 ) -> None:
     """Run the named channels until `stop_event` (or SIGINT/SIGTERM).
 
@@ -169,6 +175,7 @@ async def serve(
         daily_jobs: Run the features' daily jobs.
         http: Listen on the HTTP server (a polling-only process may go without).
         web: With `http`, serve the web site too (public pages, web chat, officers' desk).
+        reuse_port: Share the port with the other workers of `giamngheo run --workers N`.
 
     Raises:
         ValueError: No channel, or an unknown one, was named.
@@ -180,7 +187,7 @@ async def serve(
         raise ValueError("no channel given; use " + ", ".join(CHANNELS))
     context = ChannelContext(config, app.dispatcher, app.intake, client or ClientSettings())
     built = [CHANNELS[name].build(context) for name in names]
-    running = Running(HttpServer(config.http_listen, config.http_port))
+    running = Running(HttpServer(config.http_listen, config.http_port, reuse_port=reuse_port))
     async with contextlib.AsyncExitStack() as stack:
         # Stopping runs in reverse: the HTTP server, then the intake (its drains finish while
         # the channels can still send), then the channels.

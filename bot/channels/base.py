@@ -134,11 +134,14 @@ class ChannelSpec:
         name: The name used in `--channels` and stored with every user and session.
         required: Each required setting's environment key and how to read it from `Config`.
         create: Builds the (not yet started) channel.
+        polls: Whether, with these settings, it long-polls (then only one process may serve it:
+            a platform hands each update to one poller per token).
     """
 
     name: str
     required: Mapping[str, Callable[[Config], object]]
     create: ChannelFactory
+    polls: Callable[[Config], bool] = lambda config: False
 
     def missing(self, config: Config) -> list[str]:
         """Environment keys of the required settings that are empty in `config`."""

@@ -504,4 +504,9 @@ def create(context: ChannelContext) -> TelegramChannel:
     )
 
 
-SPEC = ChannelSpec(CHANNEL, {"TELEGRAM_BOT_TOKEN": lambda config: config.telegram_token}, create)
+SPEC = ChannelSpec(
+    CHANNEL,
+    {"TELEGRAM_BOT_TOKEN": lambda config: config.telegram_token},
+    create,
+    polls=lambda config: not config.webhook_secret,
+)

@@ -342,4 +342,9 @@ def create(context: ChannelContext) -> ZaloBotChannel:
     )
 
 
-SPEC = ChannelSpec(CHANNEL, {"ZALO_BOT_TOKEN": lambda config: config.zalo_bot_token}, create)
+SPEC = ChannelSpec(
+    CHANNEL,
+    {"ZALO_BOT_TOKEN": lambda config: config.zalo_bot_token},
+    create,
+    polls=lambda config: not config.zalo_bot_secret,
+)

@@ -274,9 +274,10 @@ class Intake:
 
     async def _heartbeat(self) -> None:
         now = self.clock()
-        removed = await self.db.write(
-            partial(inbox.heartbeat_in, me=self.me, now=now, stale_before=now - self.stale_after),
-            durable=False,
+        # READ COMMITTED on PostgreSQL (`claim`): the registry's upsert and purge are safe so,
+        # and a serializable one would conflict with every claim reading the registry.
+        removed = await self.db.claim(
+            partial(inbox.heartbeat_in, me=self.me, now=now, stale_before=now - self.stale_after)
         )
         if removed:
             log.info("inbox workers gone=%d", removed)
