@@ -27,7 +27,9 @@ Command = Callable[[argparse.Namespace, Config], Coroutine[Any, Any, int]]
 def _config(args: argparse.Namespace) -> Config:
     config = Config.from_env()
     if getattr(args, "db", None):
-        config = Config.from_mapping({**_config_mapping(config), "DATABASE_PATH": args.db})
+        # `--db` names a SQLite file or, as a URL, a PostgreSQL database.
+        key = "DATABASE_URL" if "://" in args.db else "DATABASE_PATH"
+        config = Config.from_mapping({**_config_mapping(config), key: args.db})
     return config
 
 

@@ -705,6 +705,8 @@ def connect(target: Path | str) -> Database:
         return PgDatabase(text)
     if text.startswith("sqlite:///"):
         text = text.removeprefix("sqlite:///")
+    elif "://" in text:
+        raise ValueError(f"not a database URL this assistant knows: {text.split('://')[0]}://")
     return SqliteDatabase(text)
 
 
