@@ -12,7 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import aiohttp
@@ -38,7 +38,8 @@ USERS = 200
 WORKERS = 4
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -66,7 +67,7 @@ def supervised(
     pg_migrated_url: str, fake_telegram: FakeBotApi, tmp_path: Path
 ) -> Iterator[Supervised]:
     """Four workers serving Telegram by webhook on one PostgreSQL database; stopped after."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -96,18 +97,18 @@ def supervised(
             process.wait()
 
 
-async def _ready(supervised: Supervised, timeout: float = 120.0) -> None:
-    """Until all the workers answer /healthz."""
+async def ready(port: int, all_up: Callable[[], bool], timeout: float = 120.0) -> None:
+    """Until every worker runs (`all_up`) and /healthz answers on `port`."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     async with aiohttp.ClientSession() as http:
         while loop.time() < deadline:
-            if len(supervised.workers()) == WORKERS:
+            if all_up():
                 try:
                     oks = 0
                     for _ in range(12):
-                        async with http.get(f"http://127.0.0.1:{supervised.port}/healthz") as r:
-                            oks += r.status == 200
+                        async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                            oks += response.status == 200
                     if oks == 12:
                         await asyncio.sleep(3)  # the slowest worker binds its socket too
                         return
@@ -117,7 +118,7 @@ async def _ready(supervised: Supervised, timeout: float = 120.0) -> None:
     raise AssertionError("the workers did not start")
 
 
-async def _deliver(url: str, update: dict[str, object]) -> None:
+async def deliver(url: str, update: dict[str, object]) -> None:
     """POST until a worker answers 200, as Telegram redelivers an unconfirmed update."""
     for _ in range(200):
         try:
@@ -140,7 +141,8 @@ def _differences(expected: list[str], wrong: dict[int, list[str]]) -> str:
     return "\n".join(lines)
 
 
-def _texts(fake: FakeBotApi, chat_id: int) -> list[str]:
+def texts_sent(fake: FakeBotApi, chat_id: int) -> list[str]:
+    """The texts the bot sent to a chat, in order."""
     return [m.text or "" for m in fake.sent if m.chat_id == chat_id]
 
 
@@ -148,7 +150,7 @@ async def _sent_at_least(fake: FakeBotApi, counts: dict[int, int], timeout: floa
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while loop.time() < deadline:
-        if all(len(_texts(fake, chat)) >= count for chat, count in counts.items()):
+        if all(len(texts_sent(fake, chat)) >= count for chat, count in counts.items()):
             return
         await asyncio.sleep(0.5)
 
@@ -166,7 +168,7 @@ async def _burst(url: str, first_user: int, on_half: asyncio.Event) -> None:
     async def one(update: dict[str, object]) -> None:
         nonlocal done
         async with slots:
-            await _deliver(url, update)
+            await deliver(url, update)
         done += 1
         if done == len(updates) // 2:
             on_half.set()
@@ -182,15 +184,15 @@ async def killed_mid_burst(
     supervised: Supervised, fake_telegram: FakeBotApi
 ) -> AsyncIterator[tuple[list[str], int]]:
     """A control user's replies (one message at a time), then a burst with a worker killed."""
-    await _ready(supervised)
+    await ready(supervised.port, lambda: len(supervised.workers()) == WORKERS)
     control = 9_000_001
     for n, text in enumerate(TEXTS):
         mark = fake_telegram.mark(control)
         update = make_message_update(control, text, message_id=n + 1, update_id=n + 1)
-        await _deliver(supervised.url, update)
+        await deliver(supervised.url, update)
         await fake_telegram.wait_for_next(control, after=mark, count=1, timeout=60)
         await asyncio.sleep(1.0)  # every message of this answer
-    expected = _texts(fake_telegram, control)
+    expected = texts_sent(fake_telegram, control)
     half = asyncio.Event()
     burst = asyncio.create_task(_burst(supervised.url, 100_000, half))
     await asyncio.wait_for(half.wait(), 120)
@@ -212,7 +214,7 @@ async def test_a_burst_through_four_workers_with_one_killed_loses_and_repeats_no
     await _sent_at_least(fake_telegram, dict.fromkeys(users, len(expected)), timeout=240)
     await asyncio.sleep(3)  # a duplicate would arrive by now
     assert len(expected) >= len(TEXTS)
-    wrong = {user: _texts(fake_telegram, user) for user in users}
+    wrong = {user: texts_sent(fake_telegram, user) for user in users}
     wrong = {user: texts for user, texts in wrong.items() if texts != expected}
     assert wrong == {}, _differences(expected, wrong)
     assert psutil.pid_exists(victim) is False or psutil.Process(victim).status() == "zombie"

@@ -1,0 +1,216 @@
+"""Throughput through 1, 2 and 4 workers on PostgreSQL and 1 process on SQLite, one run.
+
+`python -m bench.scale [--users 100 --rounds 2]` starts a throwaway PostgreSQL
+(tests/pgserver.py) and a fake Bot API on 127.0.0.1, then for each setup a fresh database and
+`giamngheo run --channels telegram` by webhook (`--workers N` on PostgreSQL). Every user sends
+`tests.test_workers.TEXTS` `--rounds` times, one message at a time (the next once the first
+message of the answer arrived); all users at once. It prints updates/s, p50/p95/p99 latency
+(webhook POST to the answer's first message), order violations, lost and duplicated replies
+(each user's replies against a control user's, sent alone first), and CPU seconds per update of
+the worker processes together; then the ratios the issue names: 2 workers / 1 worker in
+updates/s, CPU per update of 4 workers / 1 worker, and PostgreSQL 1 worker / SQLite.
+
+Everything shares the machine's cores: the bot's processes, PostgreSQL and the load (this
+process, with the fake API). The figures that carry are the ratios within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from tests.fakes.telegram_api import FakeBotApi, make_message_update
+from tests.pgserver import ThrowawayPostgres
+from tests.test_workers import ROOT, SECRET, TEXTS, deliver, free_port, ready, texts_sent
+
+
+@dataclass
+class Figures:
+    """One setup's measures."""
+
+    name: str
+    updates: int
+    seconds: float
+    latencies: list[float]
+    order_violations: int
+    lost: int
+    duplicated: int
+    cpu_seconds: float
+
+    @property
+    def per_second(self) -> float:
+        """Updates per second."""
+        return self.updates / self.seconds
+
+    @property
+    def cpu_per_update_ms(self) -> float:
+        """CPU milliseconds of the bot's processes per update."""
+        return 1000 * self.cpu_seconds / self.updates
+
+    def line(self) -> str:
+        """The printed row."""
+        q = statistics.quantiles(self.latencies, n=100)
+        return (
+            f"{self.name:<14} {self.per_second:8.1f} {1000 * q[49]:7.1f} {1000 * q[94]:7.1f}"
+            f" {1000 * q[98]:7.1f} {self.order_violations:6d} {self.lost:5d} {self.duplicated:5d}"
+            f" {self.cpu_per_update_ms:9.2f}"
+        )
+
+
+def _processes(parent: psutil.Process, workers: int) -> list[psutil.Process]:
+    return parent.children() if workers > 1 else [parent]
+
+
+def _cpu(processes: list[psutil.Process]) -> float:
+    total = 0.0
+    for process in processes:
+        times = process.cpu_times()
+        total += times.user + times.system
+    return total
+
+
+async def run_setup(
+    name: str,
+    fake: FakeBotApi,
+    database: dict[str, str],
+    workers: int,
+    *,
+    users: int,
+    rounds: int,
+    first_user: int,
+) -> Figures:
+    """Start the bot with `database`, drive the load, stop it; the figures."""
+    port = free_port()
+    folder = Path(tempfile.mkdtemp(prefix="scale-"))
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_PATH": str(folder / "bot.sqlite3"),
+        "DEMO_DATA": "0",
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "TELEGRAM_BASE_URL": fake.base_url,
+        "WEBHOOK_SECRET": SECRET,
+        "HTTP_LISTEN": "127.0.0.1",
+        "HTTP_PORT": str(port),
+        **database,
+    }
+    command = [sys.executable, "-m", "bot", "run", "--channels", "telegram"]
+    command += ["--workers", str(workers), "--max-rate", "0"]
+    process = subprocess.Popen(command, cwd=folder, env=env, stderr=subprocess.DEVNULL)  # noqa: ASYNC220 - started once per setup, not timed
+    parent = psutil.Process(process.pid)
+    url = f"http://127.0.0.1:{port}/telegram"
+    try:
+        await ready(port, lambda: len(_processes(parent, workers)) == workers)
+        control = first_user - 1
+        for n, text in enumerate(TEXTS):
+            mark = fake.mark(control)
+            await deliver(url, make_message_update(control, text, message_id=n + 1, update_id=n))
+            await fake.wait_for_next(control, after=mark, count=1, timeout=60)
+            await asyncio.sleep(0.5)
+        expected = texts_sent(fake, control) * rounds
+        first_of = len(texts_sent(fake, control)) // len(TEXTS)
+        cpu_before = _cpu(_processes(parent, workers))
+        latencies: list[float] = []
+
+        async def user(user_id: int) -> None:
+            sequence = [text for _ in range(rounds) for text in TEXTS]
+            for n, text in enumerate(sequence):
+                mark = fake.mark(user_id)
+                started = time.perf_counter()
+                update = make_message_update(
+                    user_id, text, message_id=n + 1, update_id=user_id * 100 + n
+                )
+                await deliver(url, update)
+                await fake.wait_for_next(user_id, after=mark, count=1, timeout=120)
+                latencies.append(time.perf_counter() - started)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(user(first_user + i) for i in range(users)))
+        seconds = time.perf_counter() - started
+        cpu_seconds = _cpu(_processes(parent, workers)) - cpu_before
+        await asyncio.sleep(2 + first_of)  # the answers' last messages, and any duplicate
+        order = lost = duplicated = 0
+        for i in range(users):
+            got = texts_sent(fake, first_user + i)
+            lost += max(0, len(expected) - len(got))
+            duplicated += max(0, len(got) - len(expected))
+            order += int(got != expected and len(got) == len(expected))
+        return Figures(
+            name,
+            users * len(TEXTS) * rounds,
+            seconds,
+            latencies,
+            order,
+            lost,
+            duplicated,
+            cpu_seconds,
+        )
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+async def main_async(users: int, rounds: int) -> list[Figures]:
+    """Every setup in one run, each on a fresh database."""
+    results: list[Figures] = []
+    with ThrowawayPostgres() as server:
+        async with FakeBotApi() as fake:
+            setups: list[tuple[str, dict[str, str], int]] = [
+                ("sqlite 1", {}, 1),
+                ("postgresql 1", {"DATABASE_URL": "pg"}, 1),
+                ("postgresql 2", {"DATABASE_URL": "pg"}, 2),
+                ("postgresql 4", {"DATABASE_URL": "pg"}, 4),
+            ]
+            for index, (name, database, workers) in enumerate(setups):
+                if database:
+                    database = {"DATABASE_URL": server.create_database(f"scale_{index}")}
+                figures = await run_setup(
+                    name,
+                    fake,
+                    database,
+                    workers,
+                    users=users,
+                    rounds=rounds,
+                    first_user=1_000_000 * (index + 1),
+                )
+                print(figures.line(), flush=True)
+                results.append(figures)
+    return results
+
+
+def main() -> None:
+    """Print the table and the ratios."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--users", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    print("setup          updates/s  p50 ms  p95 ms  p99 ms  order  lost  dupl  CPU ms/upd")
+    sqlite, pg1, pg2, pg4 = asyncio.run(main_async(args.users, args.rounds))
+    print(f"2 workers / 1 worker, updates/s: {pg2.per_second / pg1.per_second:.2f} (goal >= 1.3)")
+    print(
+        "4 workers / 1 worker, CPU per update:"
+        f" {pg4.cpu_per_update_ms / pg1.cpu_per_update_ms:.2f} (goal <= 1.25)"
+    )
+    print(
+        f"PostgreSQL 1 worker / SQLite, updates/s: {pg1.per_second / sqlite.per_second:.2f}"
+        " (goal >= 0.7)"
+    )
+
+
+if __name__ == "__main__":
+    main()
