@@ -48,7 +48,7 @@ def refusal(config: Config, channels: Sequence[str], workers: int) -> str | None
         return "--workers phải từ 1 trở lên."
     if workers == 1:
         return None
-    if not config.database.startswith(("postgresql://", "postgres://")):
+    if not config.database_url.value.startswith(("postgresql://", "postgres://")):
         return (
             "Chạy nhiều worker cần PostgreSQL (DATABASE_URL=postgresql://...); với tệp SQLite,"
             " một tiến trình phục vụ (docs/deploy.md)."

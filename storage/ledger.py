@@ -1444,7 +1444,10 @@ class _Period:
 
 
 def _within(day: str) -> str:
-    return f"(:start IS NULL OR {day} >= :start) AND (:end IS NULL OR {day} <= :end)"
+    return (
+        f"(CAST(:start AS TEXT) IS NULL OR {day} >= :start)"
+        f" AND (CAST(:end AS TEXT) IS NULL OR {day} <= :end)"
+    )
 
 
 _OUT_AMOUNT = "CASE WHEN kind = 'reversal' THEN -ABS(amount) ELSE ABS(amount) END"
@@ -1464,7 +1467,7 @@ _PERIOD_OUTS = (
 )
 _STATEMENT_GIFTS = (
     "SELECT e.id, e.receipt, e.ward_id, e.kind, COALESCE(r.receipt, CAST(e.reverses_id AS TEXT)),"
-    " e.donor_type, CASE WHEN e.public THEN e.donor_name ELSE '' END, e.amount, e.method,"
+    " e.donor_type, CASE WHEN e.public = 1 THEN e.donor_name ELSE '' END, e.amount, e.method,"
     " e.donated_on, e.goods, e.quantity"
     " FROM donation_entries e LEFT JOIN donation_entries r"
     " ON r.id = e.reverses_id AND r.campaign_id = e.campaign_id"
@@ -1473,8 +1476,8 @@ _STATEMENT_GIFTS = (
 )
 _STATEMENT_OUTS = (
     "SELECT o.id, o.voucher, o.ward_id, o.kind, COALESCE(r.voucher, CAST(o.reverses_id AS TEXT)),"
-    " o.purpose, CASE WHEN o.name_public THEN o.beneficiary_name ELSE '' END, o.amount, o.goods,"
-    " o.quantity, o.method, o.paid_on, o.decision_number, o.decision_date"
+    " o.purpose, CASE WHEN o.name_public = 1 THEN o.beneficiary_name ELSE '' END, o.amount,"
+    " o.goods, o.quantity, o.method, o.paid_on, o.decision_number, o.decision_date"
     " FROM donation_disbursements o LEFT JOIN donation_disbursements r"
     " ON r.id = o.reverses_id AND r.campaign_id = o.campaign_id"
     f" WHERE o.campaign_id = :campaign AND {_within('o.paid_on')}"

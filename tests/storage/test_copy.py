@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -168,11 +167,6 @@ async def test_sqlite_copy_gives_the_same_statement_checksums(tmp_path: Path) ->
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    raises=sqlite3.OperationalError,
-    strict=True,
-    reason="Ledger.read_period's `:end IS NULL` has no type on PostgreSQL (storage/ledger.py)",
-)
 async def test_postgresql_copy_gives_the_same_statement_checksums(
     tmp_path: Path, pg_migrated_url: str
 ) -> None:
