@@ -1,4 +1,8 @@
-"""Shared fixtures: a real app on a temporary SQLite file, a fake clock, a fake Bot API."""
+"""Shared fixtures: a real app on a temporary SQLite file, a fake clock, a fake Bot API.
+
+`--database=postgresql` builds the `app` fixture on a fresh migrated PostgreSQL database (the
+throwaway server of tests/pgserver.py) instead, and skips the tests marked `sqlite_only`.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,29 @@ import pytest
 from bot.app import App
 from tests.fakes.telegram_api import FakeBotApi
 from tests.harness import Chat, FakeClock, make_officer, new_app
+
+DATABASES = ("sqlite", "postgresql")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """`--database`: the backend the `app` fixture is built on."""
+    parser.addoption(
+        "--database",
+        choices=DATABASES,
+        default="sqlite",
+        help="backend of the app fixture: sqlite (a temporary file) or postgresql (throwaway)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With `--database=postgresql`, skip the tests about the SQLite file itself."""
+    if config.getoption("--database") != "postgresql":
+        return
+    for item in items:
+        marker = item.get_closest_marker("sqlite_only")
+        if marker is not None:
+            reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
+            item.add_marker(pytest.mark.skip(reason=f"needs the SQLite file: {reason}".strip()))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -36,9 +63,17 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def app(tmp_path: Path, clock: FakeClock) -> AsyncIterator[App]:
-    """The real composition root on a fresh SQLite file, with demo data."""
-    application = await new_app(tmp_path / "test.sqlite3", clock)
+async def app(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock
+) -> AsyncIterator[App]:
+    """The real composition root on a fresh SQLite file, with demo data.
+
+    With `--database=postgresql`, on a fresh migrated PostgreSQL database instead.
+    """
+    url = ""
+    if request.config.getoption("--database") == "postgresql":
+        url = request.getfixturevalue("pg_migrated_url")
+    application = await new_app(tmp_path / "test.sqlite3", clock, database_url=url)
     try:
         yield application
     finally:

@@ -1,20 +1,26 @@
-"""Test harness: a real app on a real SQLite file, driven in-process or through real Telegram."""
+"""Test harness: a real app on a real database, driven in-process or through real Telegram.
+
+The database is a SQLite file, or a PostgreSQL database (the `--database=postgresql` run).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import itertools
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.app import App, Extension, build_app
 from bot.channels.telegram import TelegramChannel
 from bot.core.config import Config
 from bot.core.i18n import Translator
 from bot.core.types import Inbound, Reply
+from storage.db import Params, connect
 from tests.fakes.telegram_api import FakeBotApi, SentMessage
 
 # 21/11/2026 10:00 in Hà Nội.
@@ -35,9 +41,12 @@ class FakeClock:
         self.now += timedelta(**delta)
 
 
-def make_config(path: Path, **overrides: str) -> Config:
-    """Settings for a test database file."""
-    return Config.from_mapping({"DATABASE_PATH": str(path), "DEMO_DATA": "1", **overrides})
+def make_config(path: Path, *, database_url: str = "", **overrides: str) -> Config:
+    """Settings for a test database file, or for the PostgreSQL database `database_url` names."""
+    settings = {"DATABASE_PATH": str(path), "DEMO_DATA": "1", **overrides}
+    if database_url:
+        settings["DATABASE_URL"] = database_url
+    return Config.from_mapping(settings)
 
 
 _ids = itertools.count(1)
@@ -154,9 +163,56 @@ async def telegram_running(
         await channel.stop()
 
 
-async def new_app(path: Path, clock: FakeClock, extensions: Sequence[Extension] = ()) -> App:
-    """Build the real app on a fresh file."""
-    return await build_app(make_config(path), clock=clock, extensions=extensions)
+async def new_app(
+    path: Path,
+    clock: FakeClock,
+    extensions: Sequence[Extension] = (),
+    *,
+    database_url: str = "",
+) -> App:
+    """Build the real app on a fresh file (or on the PostgreSQL database `database_url`)."""
+    config = make_config(path, database_url=database_url)
+    return await build_app(config, clock=clock, extensions=extensions)
+
+
+def read_apart(app: App, sql: str, params: Params = ()) -> list[tuple[Any, ...]]:
+    """Rows read by a connection of their own (not the app's), on the app's database.
+
+    The app's SQLite file, or its PostgreSQL database (`--database=postgresql`): the rows are
+    what any other process would read, committed.
+    """
+
+    async def read() -> list[tuple[Any, ...]]:
+        db = connect(app.services.config.database)
+        await db.open()
+        try:
+            return [tuple(row) for row in await db.fetchall(sql, params)]
+        finally:
+            await db.close()
+
+    # A loop of its own on a thread of its own: the caller's loop is running.
+    with concurrent.futures.ThreadPoolExecutor(1) as worker:
+        return worker.submit(asyncio.run, read()).result()
+
+
+def table_names(app: App) -> list[str]:
+    """The app's tables, read apart: the schema's own, without the backend's bookkeeping.
+
+    SQLite keeps the schema version in `PRAGMA user_version`; the PostgreSQL migration runner in
+    a table `schema_version` of its own, left out here as SQLite has no such table.
+    """
+    if app.db.dialect == "postgresql":
+        sql = (
+            "SELECT table_name FROM information_schema.tables WHERE table_schema ="
+            " current_schema() AND table_type = 'BASE TABLE' AND table_name <> 'schema_version'"
+            " ORDER BY table_name"
+        )
+    else:
+        sql = (
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            " ORDER BY name"
+        )
+    return [str(name) for (name,) in read_apart(app, sql)]
 
 
 def has_button(prefix: str) -> Callable[[SentMessage], bool]:
