@@ -1282,11 +1282,14 @@ def _disbursement(row: Row) -> Disbursement:
     )
 
 
+# The larger of the two look-ups through an aggregate over a derived table: a scalar MAX(a, b)
+# is SQLite's only (PostgreSQL says GREATEST, which SQLite lacks).
 _CAMPAIGN_STATE = (
-    "SELECT MAX(COALESCE((SELECT MAX(id) FROM donation_entries"
-    " WHERE campaign_id = :c AND kind = 'gift'), 0),"
-    " COALESCE((SELECT MAX(id) FROM donation_entries"
-    " WHERE campaign_id = :c AND kind = 'reversal'), 0)),"
+    "SELECT (SELECT MAX(newest) FROM ("
+    "SELECT COALESCE((SELECT MAX(id) FROM donation_entries"
+    " WHERE campaign_id = :c AND kind = 'gift'), 0) AS newest"
+    " UNION ALL SELECT COALESCE((SELECT MAX(id) FROM donation_entries"
+    " WHERE campaign_id = :c AND kind = 'reversal'), 0)) AS kinds),"
     " (SELECT COALESCE(MAX(id), 0) FROM donation_disbursements WHERE campaign_id = :c)"
 )
 
