@@ -31,7 +31,7 @@ from handlers.donations._vietqr import (
 )
 from storage.users import Ward
 from tests.fakes.telegram_api import FakeBotApi
-from tests.harness import Chat, FakeClock, make_officer, new_app, telegram_running
+from tests.harness import Chat, FakeClock, make_officer, new_app, read_apart, telegram_running
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -106,8 +106,7 @@ def entries(
     app: App, sql: str = "SELECT receipt, amount, reference FROM donation_entries"
 ) -> list[tuple[Any, ...]]:
     """Rows of the ledger read by a separate connection."""
-    with sqlite3.connect(app.services.config.database_path) as conn:
-        return conn.execute(sql).fetchall()
+    return read_apart(app, sql)
 
 
 async def set_account(officer: Chat) -> None:

@@ -86,7 +86,7 @@ async def test_xlsx_export_reads_back(app: App, officer: Chat) -> None:
 
 async def test_cli_export_csv(app: App, tmp_path: Path) -> None:
     """`giamngheo donations export --format csv -o PATH` writes the entries as CSV."""
-    path = Path(app.db.describe())
+    path = app.services.config.database  # the SQLite file, or the PostgreSQL URL
     await app.close()
     out = tmp_path / "so-thu.csv"
     code = await _run_cli(

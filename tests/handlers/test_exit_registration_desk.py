@@ -303,6 +303,7 @@ def test_the_migration_masks_match_the_keys() -> None:
     }
 
 
+@pytest.mark.sqlite_only(reason="reads SQLite's query plans (EXPLAIN QUERY PLAN)")
 async def test_the_list_reads_an_index_on_10000_registrations(app: App) -> None:
     """With 10,000 registrations in a ward, a filtered page and its count use covering indexes."""
     desk, officer, uid = await setup(app)

@@ -443,15 +443,27 @@ async def test_an_answer_is_recorded_only_with_its_delivery(
     await resident.press("faqh:send")
     await officer.send("/hopthu")
     await officer.press("faqo:a:1")
-    await app.services.db.execute(  # the outbox refuses the resident's copy (a full disk, say)
-        "CREATE TEMP TRIGGER refuse AFTER INSERT ON outbox WHEN NEW.body LIKE '%Tháng 12%'"
-        " BEGIN SELECT RAISE(ABORT, 'refused'); END"
-    )
+    db = app.services.db
+    # The outbox refuses the resident's copy (a full disk, say): a trigger in each dialect.
+    if db.dialect == "postgresql":
+        await db.execute(
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+            " IF NEW.body LIKE '%Tháng 12%' THEN RAISE EXCEPTION 'refused'; END IF;"
+            " RETURN NEW; END $$"
+        )
+        await db.execute(
+            "CREATE TRIGGER refuse AFTER INSERT ON outbox FOR EACH ROW EXECUTE FUNCTION refuse()"
+        )
+    else:
+        await db.execute(
+            "CREATE TEMP TRIGGER refuse AFTER INSERT ON outbox WHEN NEW.body LIKE '%Tháng 12%'"
+            " BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
     await officer.send("Tháng 12 có kết quả")
     assert Translator("vi")("faq.answer_sent", number=1) not in officer.last.text
     row = await app.services.db.fetchone("SELECT answered_at FROM handover_questions WHERE id = 1")
     assert row is not None and row["answered_at"] is None  # still open, to answer again
-    await app.services.db.execute("DROP TRIGGER refuse")
+    await db.execute("DROP TRIGGER refuse" + (" ON outbox" if db.dialect == "postgresql" else ""))
     await officer.send("/hopthu")
     await officer.press("faqo:a:1")
     await officer.send("Tháng 12 có kết quả")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from storage.registrations import RegistrationRepository, Status
 from tests.handlers.test_exit_registration_helpers import VALID_ID, submit
 from tests.handlers.test_exit_registration_workflow import move
 from tests.handlers.test_notices import keep_result
-from tests.harness import Chat
+from tests.harness import Chat, read_apart, table_names
 
 VI = Translator("vi")
 QUESTION = "Câu hỏi riêng tư về nhà tôi ở tổ 5"
@@ -67,19 +66,15 @@ async def stock(app: App, resident: Chat) -> str:
     return await submit(resident)
 
 
-def ledger_rows(path: Path) -> list[tuple[object, ...]]:
-    """Every donations ledger row, read from the file by a separate connection."""
-    with sqlite3.connect(path) as conn:
-        return conn.execute("SELECT * FROM donation_entries ORDER BY id").fetchall()
+def ledger_rows(app: App) -> list[tuple[object, ...]]:
+    """Every donations ledger row, read by a separate connection."""
+    return read_apart(app, "SELECT * FROM donation_entries ORDER BY id")
 
 
 async def test_every_table_is_in_the_retention_policy(app: App) -> None:
     """Each table of the migrated database is named in docs/retention.md (new ones need a line)."""
     policy = (Path(__file__).resolve().parents[2] / "docs" / "retention.md").read_text("utf-8")
-    rows = await app.db.fetchall(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-    )
-    tables = [str(row["name"]) for row in rows]
+    tables = table_names(app)
     assert "exit_registrations" in tables
     assert [table for table in tables if f"`{table}`" not in policy] == []
 
@@ -214,23 +209,16 @@ async def test_rows_really_gone_from_the_file(app: App, resident: Chat, officer:
     uid = await user_id(app, resident)
     await resident.send("/xoadulieu")
     await resident.press("privacy:yes")
-    with sqlite3.connect(app.services.config.database_path) as conn:
 
-        def number(sql: str, *params: object) -> int:
-            return int(conn.execute(sql, params).fetchone()[0])
+    def number(sql: str, *params: object) -> int:
+        return int(read_apart(app, sql, params)[0][0])
 
-        tables = [
-            name
-            for (name,) in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table'"
-                " AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'donation_%'"
-            )
-        ]
-        dump = {table: conn.execute(f"SELECT * FROM {table}").fetchall() for table in tables}
-        for table in ("handover_questions", "question_log", "self_check_results"):
-            assert number(f"SELECT COUNT(*) FROM {table} WHERE user_id = ?", uid) == 0, table
-        assert number("SELECT COUNT(*) FROM exit_registrations WHERE user_id IS NOT NULL") == 0
-        assert number("SELECT COUNT(*) FROM exit_registrations WHERE anonymised = 1") == 1
+    tables = [name for name in table_names(app) if not name.startswith("donation_")]
+    dump = {table: read_apart(app, f"SELECT * FROM {table}") for table in tables}
+    for table in ("handover_questions", "question_log", "self_check_results"):
+        assert number(f"SELECT COUNT(*) FROM {table} WHERE user_id = ?", uid) == 0, table
+    assert number("SELECT COUNT(*) FROM exit_registrations WHERE user_id IS NOT NULL") == 0
+    assert number("SELECT COUNT(*) FROM exit_registrations WHERE anonymised = 1") == 1
     everything = repr(dump)
     for secret in ("Nguyễn Văn An", VALID_ID, "0912345678", "Lê Thanh Nghị", QUESTION, "giá vàng"):
         assert secret not in everything, secret
@@ -264,11 +252,10 @@ async def test_donations_ledger_untouched(app: App, resident: Chat, officer: Cha
         now=app.services.clock(),
     )
     await submit(resident)
-    path = app.services.config.database_path
-    before = ledger_rows(path)
+    before = ledger_rows(app)
     assert any("Nguyễn Văn An" in row for row in before)
     for chat in (resident, officer):
         await chat.send("/xoadulieu")
         await chat.press("privacy:yes")
     officer.expect("privacy.done_staff")
-    assert ledger_rows(path) == before
+    assert ledger_rows(app) == before
