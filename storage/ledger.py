@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import re
 import sqlite3
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -321,6 +322,17 @@ class _Pending:
     reason: str
 
 
+_APPEND_QUEUES: weakref.WeakKeyDictionary[Database, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _append_queue(db: Database) -> asyncio.Lock:
+    """The lock the appends to `db` of this process take one after another (PostgreSQL)."""
+    queue = _APPEND_QUEUES.get(db)
+    if queue is None:
+        queue = _APPEND_QUEUES[db] = asyncio.Lock()
+    return queue
+
+
 class Ledger:
     """Campaigns and the append-only ledger, on the shared `Database`."""
 
@@ -334,7 +346,12 @@ class Ledger:
         """
         self.db = db
         self.group_commit = group_commit
-        self._one_at_a_time = asyncio.Lock()
+        # PostgreSQL commits each append on its own (no batch to share), and concurrent appends
+        # to one ward all read the same last receipt number, so all but one run again; twenty
+        # at once could exhaust the reruns. There the appends of this process queue on one lock
+        # per database (shared by every Ledger on it); only other processes' appends race.
+        self._queued = db.dialect == "postgresql" or not group_commit
+        self._one_at_a_time = _append_queue(db) if db.dialect == "postgresql" else asyncio.Lock()
         self._codes: dict[str, str] = {}  # ward id → receipt code, once committed
         self._last_batch = -1
         self.batches = 0  # database batches (commits) that carried appends
@@ -484,7 +501,7 @@ class Ledger:
         self, new: NewEntry, *, now: datetime, reverses: int | None, reason: str
     ) -> Entry:
         item = _Pending(new, now, reverses, reason)
-        if self.group_commit:
+        if not self._queued:
             result, code = await self.db.write(lambda conn: self._append_in(conn, item))
         else:
             async with self._one_at_a_time:
@@ -729,7 +746,7 @@ class Ledger:
         self, new: NewDisbursement, *, now: datetime, reverses: int | None, reason: str
     ) -> Disbursement:
         item = _PendingOut(new, now, reverses, reason)
-        if self.group_commit:
+        if not self._queued:
             result, code = await self.db.write(lambda conn: self._disburse_in(conn, item))
         else:
             async with self._one_at_a_time:

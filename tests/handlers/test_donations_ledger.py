@@ -179,7 +179,8 @@ async def test_twenty_officers_log_a_thousand_gifts(app: App) -> None:
         "SELECT COUNT(*), COUNT(DISTINCT receipt), MAX(seq) FROM donation_entries"
     )
     assert tuple(rows[0]) == (1_005, 1_005, 1_005)
-    assert ledger.batches < 1_000  # concurrent appends shared commits
+    if app.db.dialect == "sqlite":  # group commit is SQLite's: PostgreSQL commits each alone
+        assert ledger.batches < 1_000  # concurrent appends shared commits
 
 
 async def test_twenty_officers_through_the_flow(app: App) -> None:
