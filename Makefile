@@ -56,6 +56,7 @@ typecheck: $(DEV_STAMP)
 ## The whole test suite, including the wheel test (tests/test_wheel.py, about 30 s).
 pytest: $(DEV_STAMP) chromium postgres
 	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q tests/handlers --database=postgresql
 
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.throughput --rounds 6
