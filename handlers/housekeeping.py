@@ -35,13 +35,15 @@ async def purge(services: Services, now: datetime) -> None:
         partial(inbox.purge_in, delivered_before=now - KEEP_PROCESSED)
     )
     web = await services.db.write(partial(web_auth.purge_in, now=now))
+    runs = await services.db.write(partial(inbox.forget_job_runs_in, before=now - KEEP_PROCESSED))
     log.info(
-        "housekeeping purge sessions=%d processed=%d inbox=%d undelivered=%d web=%d",
+        "housekeeping purge sessions=%d processed=%d inbox=%d undelivered=%d web=%d job_runs=%d",
         sessions,
         processed,
         delivered,
         stuck,
         web,
+        runs,
     )
 
 

@@ -286,6 +286,14 @@ def job_run_in(conn: Connection, *, name: str, day: str, worker: str, now: datet
     return row is not None
 
 
+def forget_job_runs_in(conn: Connection, *, before: datetime) -> int:
+    """Delete the record of daily runs of days before `before`; how many."""
+    return max(
+        conn.execute("DELETE FROM job_runs WHERE day < ?", (before.date().isoformat(),)).rowcount,
+        0,
+    )
+
+
 def leave_in(conn: Connection, me: WorkerId) -> None:
     """Unlist this worker on a clean stop (its claims lapse at once)."""
     conn.execute("DELETE FROM workers WHERE id = ?", (me.id,))

@@ -74,13 +74,9 @@ _SELECT = re.compile(r"^\s*(SELECT|WITH|VALUES|SHOW|EXPLAIN)\b", re.IGNORECASE)
 class Conflict(Exception):
     """A serialization failure or deadlock: the transaction is run again from its start.
 
-    Not a `sqlite3.Error`, so a step's own error handling never swallows it. `unique`: a unique
-    violation taken for a conflict (see `PgConnection`).
+    Not a `sqlite3.Error`, so a step's own error handling never swallows it. A unique violation
+    may be taken for one (see `PgConnection`).
     """
-
-    def __init__(self, message: str, *, unique: bool = False) -> None:
-        super().__init__(message)
-        self.unique = unique
 
 
 @functools.lru_cache(maxsize=4096)
@@ -170,7 +166,7 @@ def _mapped(
     if state in {"40001", "40P01"}:
         return Conflict(str(exc))
     if state == "23505" and unique_conflicts:
-        return Conflict(str(exc), unique=True)
+        return Conflict(str(exc))
     if state.startswith("23") or state == "P0001":  # integrity, or a trigger's RAISE
         return sqlite3.IntegrityError(str(exc))
     where = f" [in: {query[:300]}]" if query else ""
@@ -227,8 +223,9 @@ class PgConnection:
     one; the second insert waits for the first transaction and then fails with a unique
     violation, not a serialization failure, as PostgreSQL reports a conflict on a key that was
     not itself read. Run again on a fresh snapshot, the step sees the first one's row and takes
-    the next number. A violation met again on that fresh snapshot is a real one, and is raised
-    (so this is set on a transaction's first run, and on runs after other conflicts).
+    the next number. Under contention the run again may meet yet another transaction still in
+    flight, so every run but the last takes a unique violation for a conflict; a real one (a key
+    committed long before) is raised, as `sqlite3.IntegrityError`, on the last run.
     """
 
     def __init__(
@@ -276,8 +273,12 @@ class _PgTx:
         self._conn = conn
 
     async def run(self, step: Step[T]) -> T:
-        """Run a step inside the transaction."""
-        return await self._db.in_thread(step, PgConnection(self._db, self._conn))
+        """Run a step inside the transaction, on a thread of the default executor.
+
+        Not on the database's own threads: those may all be waiting for a pooled connection
+        while this transaction holds one, and it would then never end.
+        """
+        return await asyncio.to_thread(step, PgConnection(self._db, self._conn))
 
 
 def redacted(url: str) -> str:
@@ -366,11 +367,6 @@ class PgDatabase(Database):
             raise RuntimeError("a step ran on the event loop's thread")
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
 
-    async def in_thread(self, step: Step[T], conn: PgConnection) -> T:
-        """Run `step` with `conn` on one of this database's worker threads."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, step, conn)
-
     async def run(self, work: Step[T]) -> T:
         """Run `work` in a serializable transaction of its own (run again on a conflict)."""
         return await self._transact(work, durable=True)
@@ -397,13 +393,11 @@ class PgDatabase(Database):
 
     def _attempts(self, work: Step[T], durable: bool, mode: str) -> T:
         """On a worker thread: run `work` in a transaction until it commits without a conflict."""
-        unique_conflicts = True
         for attempt in range(1, MAX_ATTEMPTS + 1):
             conn = self.wait(self._begin(mode, durable=durable))
             try:
-                result = work(PgConnection(self, conn, unique_conflicts=unique_conflicts))
-            except Conflict as conflict:
-                unique_conflicts = not conflict.unique
+                result = work(PgConnection(self, conn, unique_conflicts=attempt < MAX_ATTEMPTS))
+            except Conflict:
                 self.wait(self._end(conn, commit=False))
             except BaseException:
                 self.wait(self._end(conn, commit=False))

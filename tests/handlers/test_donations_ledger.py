@@ -211,7 +211,7 @@ async def test_twenty_officers_through_the_flow(app: App) -> None:
 WORKER = """
 import asyncio, sys
 from datetime import UTC, date, datetime
-from storage.db import Database
+from storage.db import SqliteDatabase
 from storage.ledger import Ledger, NewEntry
 
 async def main(path):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 from bot.app import App
+from storage import inbox
 from storage.clock import to_db
 from storage.db import Connection
 from storage.sessions import Session
@@ -82,3 +84,17 @@ async def test_inbox_rows_older_than_a_week_are_purged_with_any_text_left(
     await purge.callback(app.services, now)
     rows = await app.db.fetchall("SELECT message_id FROM inbox ORDER BY message_id")
     assert [row["message_id"] for row in rows] == ["d6", "open1"]
+
+
+async def test_the_record_of_daily_runs_keeps_a_week(app: App, clock: FakeClock) -> None:
+    """The nightly purge forgets which worker ran a daily job more than seven days ago."""
+    now = clock()
+    for days in (3, 9):
+        day = (now - timedelta(days=days)).date().isoformat()
+        await app.db.write(
+            partial(inbox.job_run_in, name="housekeeping.purge", day=day, worker="w", now=now)
+        )
+    purge = next(job for job in app.daily_jobs if job.name == "housekeeping.purge")
+    await purge.callback(app.services, now)
+    rows = await app.db.fetchall("SELECT day FROM job_runs")
+    assert [str(row[0]) for row in rows] == [(now - timedelta(days=3)).date().isoformat()]
