@@ -44,7 +44,7 @@ import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Coroutine, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -60,7 +60,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 POOL_SIZE = 8
-"""Connections (and worker threads) per process: transactions in flight at once."""
+"""Worker threads per process, each with its connection: transactions in flight at once."""
+HELD_POOL_SIZE = 4
+"""Connections of the main loop's pool, for transactions held across awaits."""
 MAX_ATTEMPTS = 20
 """Runs of a step that keeps meeting serialization failures before it fails for good."""
 MIGRATION_LOCK = 0x6E67686E  # pg_advisory_lock key: one migrating worker at a time
@@ -215,8 +217,42 @@ class PgCursor:
         return iter(self.fetchall())
 
 
+Wait = Callable[[Coroutine[Any, Any, Any]], Any]
+"""Runs a coroutine of the connection's event loop to its end, from the step's thread."""
+
+
+class _Lane:
+    """A worker thread's own event loop and connection: its statements run there, in turn.
+
+    The thread drives its loop only while a statement runs (`run_until_complete`), so a step's
+    statements cost no hop to another thread and leave the process's main loop alone.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.loop = asyncio.new_event_loop()
+        self.conn: asyncpg.Connection | None = None
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run `coro` on this lane's loop until it ends."""
+        return self.loop.run_until_complete(coro)
+
+    def connection(self) -> asyncpg.Connection:
+        """The lane's connection, connected again if it was lost."""
+        if self.conn is None or self.conn.is_closed():
+            self.conn = self.run(asyncpg.connect(self.url))
+            self.run(_prepare_connection(self.conn))
+        return self.conn
+
+    def close(self) -> None:
+        """Close the connection and the loop (from any thread, once the lane's thread is done)."""
+        if self.conn is not None and not self.conn.is_closed():
+            self.run(self.conn.close())
+        self.loop.close()
+
+
 class PgConnection:
-    """The `storage.db.Connection` a step gets: each statement runs on the event loop.
+    """The `storage.db.Connection` a step gets: each statement runs on the connection's loop.
 
     `unique_conflicts`: a unique violation is taken for a conflict, and the transaction runs
     again. Two transactions that read the last receipt number at once both insert the next
@@ -229,22 +265,24 @@ class PgConnection:
     """
 
     def __init__(
-        self, db: PgDatabase, conn: asyncpg.Connection, *, unique_conflicts: bool = False
+        self, wait: Wait, conn: asyncpg.Connection, *, unique_conflicts: bool = False
     ) -> None:
-        self._db = db
+        self._wait = wait
         self._conn = conn
         self._unique_conflicts = unique_conflicts
 
     def execute(self, sql: str, parameters: Params = (), /) -> PgCursor:
         """Run one statement in the transaction."""
         query, spec, rows_back = translate(sql)
-        return self._db.wait(self._one(query, _arguments(spec, parameters), rows_back))
+        cursor: PgCursor = self._wait(self._one(query, _arguments(spec, parameters), rows_back))
+        return cursor
 
     def executemany(self, sql: str, seq_of_parameters: Iterable[Params], /) -> PgCursor:
-        """Run one statement per parameter set (in one hop to the loop); the total changed."""
+        """Run one statement per parameter set (in one call into the loop); the total changed."""
         query, spec, _ = translate(sql)
         rows = [_arguments(spec, parameters) for parameters in seq_of_parameters]
-        return self._db.wait(self._many(query, rows))
+        cursor: PgCursor = self._wait(self._many(query, rows))
+        return cursor
 
     async def _one(self, query: str, args: list[Any], rows_back: bool) -> PgCursor:
         try:
@@ -275,10 +313,9 @@ class _PgTx:
     async def run(self, step: Step[T]) -> T:
         """Run a step inside the transaction, on a thread of the default executor.
 
-        Not on the database's own threads: those may all be waiting for a pooled connection
-        while this transaction holds one, and it would then never end.
+        Its statements hop back to this loop, where the held connection lives.
         """
-        return await asyncio.to_thread(step, PgConnection(self._db, self._conn))
+        return await asyncio.to_thread(step, PgConnection(self._db.wait, self._conn))
 
 
 def redacted(url: str) -> str:
@@ -311,7 +348,13 @@ def _version_key(path: str) -> tuple[int, ...]:
 
 
 class PgDatabase(Database):
-    """A pool of asyncpg connections to one PostgreSQL database."""
+    """One PostgreSQL database: a connection per worker thread, and a small pool on the loop.
+
+    `run`, `write`, `unit`, `claim`, `peek` and `snapshot` run their step on one of
+    `pool_size` worker threads, each with its own connection (`_Lane`). The pool on the main
+    loop serves what holds a connection across awaits (`transaction()`), the migrations and the
+    copy tool.
+    """
 
     dialect = "postgresql"
 
@@ -324,6 +367,9 @@ class PgDatabase(Database):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = 0
         self._executor: ThreadPoolExecutor | None = None
+        self._local = threading.local()
+        self._lanes: list[_Lane] = []
+        self._lanes_lock = threading.Lock()
 
     def describe(self) -> str:
         """The URL without its password."""
@@ -331,27 +377,32 @@ class PgDatabase(Database):
 
     @property
     def pool(self) -> asyncpg.Pool:
-        """The open pool (raises if `open()` was not called)."""
+        """The open pool of the main loop (raises if `open()` was not called)."""
         if self._pool is None:
             raise RuntimeError("database is not open")
         return self._pool
 
     async def open(self) -> None:
-        """Open the pool (the database must exist)."""
+        """Open the pool (the database must exist); the threads connect when first used."""
         if self._pool is not None:
             return
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
         self._executor = ThreadPoolExecutor(self.pool_size, thread_name_prefix="pg")
         self._pool = await asyncpg.create_pool(
-            self.url, min_size=1, max_size=self.pool_size, init=_prepare_connection
+            self.url, min_size=1, max_size=HELD_POOL_SIZE, init=_prepare_connection
         )
 
     async def close(self) -> None:
-        """Close the pool once the transactions in flight end."""
+        """Close once the transactions in flight end: the threads' connections, then the pool."""
         if self._executor is not None:
             await asyncio.to_thread(self._executor.shutdown, wait=True)
             self._executor = None
+        with self._lanes_lock:
+            lanes, self._lanes = self._lanes, []
+        for lane in lanes:
+            await asyncio.to_thread(lane.close)
+        self._local = threading.local()
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
@@ -359,7 +410,7 @@ class PgDatabase(Database):
     # --- Running steps -----------------------------------------------------------------------
 
     def wait(self, coro: Coroutine[Any, Any, T]) -> T:
-        """Run `coro` on the event loop from a worker thread and wait for its result."""
+        """Run `coro` on the main event loop from another thread and wait for its result."""
         if self._loop is None:
             raise RuntimeError("database is not open")
         if threading.get_ident() == self._loop_thread:
@@ -376,8 +427,8 @@ class PgDatabase(Database):
         return await self._transact(work, durable=durable)
 
     async def peek(self, work: Step[T]) -> T:
-        """Point reads: `run` (each statement sees every commit that has returned)."""
-        return await self._transact(work, durable=True)
+        """Point reads, each statement on its own (autocommit): it sees every returned commit."""
+        return await self._transact(work, durable=True, mode=None)
 
     async def claim(self, work: Step[T]) -> T:
         """A claim of queue rows, READ COMMITTED: `FOR UPDATE SKIP LOCKED` skips others' rows."""
@@ -387,71 +438,72 @@ class PgDatabase(Database):
         """Long reads from one REPEATABLE READ, READ ONLY snapshot (it never conflicts)."""
         return await self._transact(work, durable=True, mode="REPEATABLE READ READ ONLY")
 
-    async def _transact(self, work: Step[T], *, durable: bool, mode: str = "SERIALIZABLE") -> T:
+    async def _transact(
+        self, work: Step[T], *, durable: bool, mode: str | None = "SERIALIZABLE"
+    ) -> T:
+        if self._executor is None:
+            raise RuntimeError("database is not open")
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._attempts, work, durable, mode)
 
-    def _attempts(self, work: Step[T], durable: bool, mode: str) -> T:
-        """On a worker thread: run `work` in a transaction until it commits without a conflict."""
+    def _lane(self) -> _Lane:
+        lane: _Lane | None = getattr(self._local, "lane", None)
+        if lane is None:
+            lane = _Lane(self.url)
+            self._local.lane = lane
+            with self._lanes_lock:
+                self._lanes.append(lane)
+        return lane
+
+    def _attempts(self, work: Step[T], durable: bool, mode: str | None) -> T:
+        """On a worker thread: run `work` in a transaction until it commits without a conflict.
+
+        `mode` None: no transaction, each statement commits on its own (for `peek`).
+        """
+        lane = self._lane()
+        conn = lane.connection()
+        if mode is None:
+            return work(PgConnection(lane.run, conn))
+        begin = f"BEGIN ISOLATION LEVEL {mode}"
+        begin = begin if durable else f"{begin}; SET LOCAL synchronous_commit = off"
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            conn = self.wait(self._begin(mode, durable=durable))
+            lane.run(conn.execute(begin))
             try:
-                result = work(PgConnection(self, conn, unique_conflicts=attempt < MAX_ATTEMPTS))
+                result = work(PgConnection(lane.run, conn, unique_conflicts=attempt < MAX_ATTEMPTS))
             except Conflict:
-                self.wait(self._end(conn, commit=False))
+                lane.run(_rollback(conn))
             except BaseException:
-                self.wait(self._end(conn, commit=False))
+                lane.run(_rollback(conn))
                 raise
             else:
                 try:
-                    self.wait(self._end(conn, commit=True))
+                    lane.run(_commit(conn))
                 except Conflict:
                     pass
                 else:
+                    self.batches += 1
                     return result
             self.conflicts += 1
             time.sleep(random.uniform(0, 0.001 * attempt))  # let the other transaction finish
         raise sqlite3.OperationalError(f"serialization failures {MAX_ATTEMPTS} times in a row")
 
-    async def _begin(self, mode: str, *, durable: bool) -> asyncpg.Connection:
-        conn = await self.pool.acquire()
-        begin = f"BEGIN ISOLATION LEVEL {mode}"
-        try:
-            await conn.execute(begin if durable else f"{begin}; SET LOCAL synchronous_commit = off")
-        except BaseException:
-            await self.pool.release(conn)
-            raise
-        return conn
-
-    async def _end(self, conn: asyncpg.Connection, *, commit: bool) -> None:
-        """Commit (a conflict at commit raises `Conflict`) or roll back; free the connection."""
-        try:
-            if commit:
-                try:
-                    await conn.execute("COMMIT")
-                except asyncpg.PostgresError as exc:
-                    raise _mapped(exc) from exc
-                self.batches += 1
-            elif not conn.is_closed():
-                await conn.execute("ROLLBACK")
-        finally:
-            await self.pool.release(conn)
-
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         """A serializable transaction held across awaits (a conflict raises; nothing reruns)."""
-        conn = await self._begin("SERIALIZABLE", durable=True)
-        try:
-            yield _PgTx(self, conn)
-        except BaseException:
-            await self._end(conn, commit=False)
-            raise
-        try:
-            await self._end(conn, commit=True)
-        except Conflict as exc:
-            raise sqlite3.OperationalError(
-                f"the transaction met a concurrent change: {exc}"
-            ) from exc
+        async with self.pool.acquire() as conn:
+            await conn.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+            try:
+                yield _PgTx(self, conn)
+            except BaseException:
+                await _rollback(conn)
+                raise
+            try:
+                await _commit(conn)
+            except Conflict as exc:
+                raise sqlite3.OperationalError(
+                    f"the transaction met a concurrent change: {exc}"
+                ) from exc
+            self.batches += 1
 
     def exclusive(self) -> contextlib.AbstractAsyncContextManager[Tx]:
         """A transaction held across awaits (PostgreSQL has no connection to itself)."""
@@ -492,6 +544,19 @@ class PgDatabase(Database):
         if process.returncode != 0:
             raise RuntimeError(f"pg_dump failed: {error.decode(errors='replace').strip()}")
         files.tighten(target)
+
+
+async def _commit(conn: asyncpg.Connection) -> None:
+    """COMMIT; a conflict found at commit raises `Conflict` (the transaction is over either way)."""
+    try:
+        await conn.execute("COMMIT")
+    except asyncpg.PostgresError as exc:
+        raise _mapped(exc) from exc
+
+
+async def _rollback(conn: asyncpg.Connection) -> None:
+    if not conn.is_closed():
+        await conn.execute("ROLLBACK")
 
 
 async def _version(conn: asyncpg.Connection) -> int:
