@@ -1,6 +1,7 @@
 """`giamngheo run --channels ... --workers N`: N worker processes on one PostgreSQL database.
 
-The parent migrates the database, starts N workers (each `giamngheo run --channels ...
+The parent migrates the database (and loads the demo data when `DEMO_DATA` asks for it), starts
+N workers (each `giamngheo run --channels ...
 --worker-of N`, a process of its own with its own event loop and connection pool), and starts a
 worker again when one dies. Every worker listens on the same `HTTP_LISTEN:HTTP_PORT`
 (`SO_REUSEPORT`: the kernel spreads the connections), so a webhook request lands on any of
@@ -29,10 +30,10 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from bot.app import CHANNELS
+from bot.app import CHANNELS, build_app
 from bot.core.config import Config
 from bot.serve import stop_on_signals
-from storage.db import connect, open_database
+from storage.db import connect
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +89,9 @@ async def supervise(
     stop: asyncio.Event | None = None,
 ) -> int:
     """Migrate, start the workers, restart any that dies, stop them all on SIGTERM/SIGINT."""
-    async with open_database(config.database):
-        pass  # migrated once here, before the workers start (they would wait on one lock)
+    # Migrated, and the demo data loaded if asked for, once here before the workers start.
+    app = await build_app(config)
+    await app.close()
     stop = stop or stop_on_signals()
     command = worker_command(channels, workers, max_rate)
     running: dict[int, asyncio.subprocess.Process] = {}
