@@ -100,7 +100,9 @@ async def cmd_run(args: argparse.Namespace, config: Config) -> int:
             return 2
         if workers > 1 and not worker_of:
             return await supervise(config, names, workers, max_rate=args.max_rate)
-        share = ClientSettings(max_rate=args.max_rate / (worker_of or 1))
+        # A worker of several reserves each send in the database, so `--max-rate` holds for
+        # all of them together, on this machine and any other on the same database.
+        share = ClientSettings(max_rate=args.max_rate, shared_rate=bool(worker_of))
 
         async def serve_body(app: App) -> int:
             await serve(app, names, client=share, reuse_port=bool(worker_of))
@@ -324,7 +326,7 @@ def build_parser(
         "--max-rate",
         type=float,
         default=30.0,
-        help="messages per second this machine sends per channel, shared by its workers",
+        help="messages per second the bot sends at most, shared by all its workers",
     )
     run.add_argument("--worker-of", type=int, default=0, help=argparse.SUPPRESS)
     run.set_defaults(func=cmd_run)

@@ -10,11 +10,12 @@ once. Then, for each user, one worker at a time drains the user's rows in order:
 `storage.inbox`, whose statements run as serializable transactions on PostgreSQL. A killed
 worker's claims lapse as soon as another on the same host sees its pid gone (`Intake.sweep`,
 every 2 s), and its users' rows are taken over. Outbox messages are claimed with `FOR UPDATE SKIP
-LOCKED`, daily jobs run once a day (`job_runs`), and each worker sends at most 1/N of the
-per-bot rate (Telegram's about 30 messages/s), so together they keep to it.
+LOCKED`, daily jobs run once a day (`job_runs`), and every send reserves the bot's next slot
+in the database (`storage.send_rate`), so the per-bot rate (`--max-rate`, Telegram's about 30
+messages/s) holds for all the workers together.
 
-Several machines pointing at one database work the same way (each with its own `--workers`),
-except that the send rate is shared per machine: give each machine its part with `--max-rate`.
+Several machines pointing at one database work the same way, each with its own `--workers`;
+the send rate is shared with them too (their clocks must agree: NTP).
 The parent refuses what cannot work: several workers on the SQLite file (one writer, one
 machine: one process is the design there), and a channel that long-polls (Telegram and the Zalo
 Bot allow one poller per token; set the webhook secret instead).

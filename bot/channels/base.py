@@ -76,6 +76,8 @@ class ClientSettings:
         poll_backoff_max: The longest wait between failed long polls.
         poll_timeout: Seconds one long poll waits for updates.
         max_rate: Messages per second a client sends at most (0: no limit).
+        shared_rate: `max_rate` is the bot's, shared by every worker on the database (reserved
+            in it, `storage.send_rate`), not this process's alone.
     """
 
     timeout: float = 10.0
@@ -85,6 +87,7 @@ class ClientSettings:
     poll_backoff_max: float = 30.0
     poll_timeout: int = 30
     max_rate: float = 30.0
+    shared_rate: bool = False
 
 
 @dataclass(frozen=True, slots=True)

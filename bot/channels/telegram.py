@@ -24,9 +24,11 @@ import hmac
 import html
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -48,7 +50,9 @@ from bot.core.intake import Intake, context_of, incoming, stored_inbound
 from bot.core.text import split_text
 from bot.core.types import MAX_DOCUMENT_BYTES, Inbound, Reply
 from bot.http_server import HttpServer
+from storage.db import Database
 from storage.inbox import Incoming, Stored
+from storage.send_rate import take_slot_in
 
 log = logging.getLogger(__name__)
 
@@ -235,6 +239,7 @@ class TelegramChannel:
         base_file_url: str | None = None,
         overall_max_rate: float = 30,
         max_retries: int = 3,
+        shared_rate: bool = False,
         webhook: Webhook | None = None,
         poll_timeout: int = 10,
         poll_backoff: float = 0.5,
@@ -250,18 +255,28 @@ class TelegramChannel:
             base_file_url: The Bot API's file URL (a fake one in tests).
             overall_max_rate: Messages per second at most (0: no limit).
             max_retries: Retries of a send Telegram answered "retry after".
+            shared_rate: `overall_max_rate` holds for every worker on the database together
+                (`SharedRateLimiter`), not for this process alone.
             webhook: Webhook mode's settings; long polling when None.
             poll_timeout: Seconds one long poll waits.
             poll_backoff: Seconds before polling again after a failure (doubled per failure).
             poll_backoff_max: The longest wait between failed polls.
         """
+        limiter = (
+            SharedRateLimiter(
+                dispatcher.services.db,
+                bot=f"telegram:{token.split(':')[0]}",  # the bot's id, not its secret
+                rate=overall_max_rate,
+                max_retries=max_retries,
+            )
+            if shared_rate and overall_max_rate > 0
+            else AIORateLimiter(overall_max_rate=overall_max_rate, max_retries=max_retries)
+        )
         builder = (
             ApplicationBuilder()
             .token(token)
             .base_url(base_url)
-            .rate_limiter(
-                AIORateLimiter(overall_max_rate=overall_max_rate, max_retries=max_retries)
-            )
+            .rate_limiter(limiter)
             .updater(None)  # polling is `TelegramChannel.poll` (see the module docstring)
             .job_queue(None)  # PTB: None disables its JobQueue
         )
@@ -485,6 +500,43 @@ class TelegramChannel:
         )
 
 
+class SharedRateLimiter(AIORateLimiter):
+    """PTB's limiter, with the bot's overall rate shared by every worker on the database.
+
+    Telegram allows a bot about 30 messages a second, whichever process sends them. Before each
+    request to a chat, this reserves the bot's next send slot in the database
+    (`storage.send_rate`) and waits for it; PTB's own limiter still keeps the per-chat and
+    per-group limits and retries a "retry after".
+    """
+
+    def __init__(self, db: Database, *, bot: str, rate: float, max_retries: int) -> None:
+        super().__init__(overall_max_rate=0, max_retries=max_retries)
+        self._db = db
+        self._bot = bot
+        self._interval_us = max(1, int(1_000_000 / rate))
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        """Wait for the bot's next slot (a request to a chat), then send through PTB's limiter."""
+        if "chat_id" in data:
+            now_us = time.time_ns() // 1000
+            slot = await self._db.claim(
+                partial(take_slot_in, bot=self._bot, now_us=now_us, interval_us=self._interval_us)
+            )
+            if slot > now_us:
+                await asyncio.sleep((slot - now_us) / 1_000_000)
+        return await super().process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )
+
+
 def create(context: ChannelContext) -> TelegramChannel:
     """The Telegram channel from the settings: webhook mode when `WEBHOOK_SECRET` is set."""
     config = context.config
@@ -498,6 +550,7 @@ def create(context: ChannelContext) -> TelegramChannel:
         base_url=config.telegram_base_url,
         overall_max_rate=context.client.max_rate,
         max_retries=context.client.retries,
+        shared_rate=context.client.shared_rate,
         webhook=webhook,
         poll_backoff=context.client.poll_backoff,
         poll_backoff_max=context.client.poll_backoff_max,
