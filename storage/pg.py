@@ -2,11 +2,13 @@
 
 **Why a synchronous facade.** Every statement of the project is written once, as a plain
 function of a connection (a `Step`, see `storage.db`) run inside one transaction. asyncpg
-(Apache-2.0, the well-kept PostgreSQL driver for asyncio) is asynchronous only. So here a step
-runs on a worker thread, and each of its statements hops to the event loop, where asyncpg runs it
-on the transaction's pooled connection, and back (`asyncio.run_coroutine_threadsafe`). That is
-one thread hop per statement; psycopg 3, which has a synchronous API, is LGPL, and the project
-takes no copyleft dependency. `bench/scale.py` measures what the hop costs.
+(Apache-2.0, the well-kept PostgreSQL driver for asyncio) is asynchronous only, and psycopg 3,
+which has a synchronous API, is LGPL (the project takes no copyleft dependency). So here a step
+runs on one of the database's worker threads, each with an event loop and an asyncpg
+connection of its own (`_Lane`): the thread runs each statement on its loop to the end, then
+goes on with the step. The process's main loop takes no part. A transaction held across awaits
+(`transaction()`) is the exception: its connection is on the main loop, and its steps' statements
+hop there (`asyncio.run_coroutine_threadsafe`). `bench/scale.py` measures what this costs.
 
 **What is kept from SQLite:**
 
@@ -26,8 +28,9 @@ takes no copyleft dependency. `bench/scale.py` measures what the hop costs.
   being killed (the server has it) but not the server losing power before its next flush, as on
   SQLite.
 
-Migrations are the shared `storage/migrations/NNNN_*.sql`, or the file of the same name in
-`storage/migrations/postgresql/` where the dialects differ; the version is kept in the table
+Migrations are the shared `storage/migrations/NNNN_*.sql` in PostgreSQL's column types
+(`pg_types`), or, where more differs (triggers, GLOB checks, a table rebuilt), the file of the
+same name in `storage/migrations/postgresql/`. The version is kept in the table
 `schema_version`, and an advisory lock lets only one of several starting workers migrate.
 """
 
