@@ -13,8 +13,12 @@ A channel stores each update here before it tells the platform the update arrive
 claims the user's oldest open row (`claimed_by`), and a claim counts only while its worker is
 listed in `workers`. So a killed worker's claims lapse as soon as its row is removed (at once by
 a process on the same host that finds its pid gone, or by anyone once it has not been seen for
-`stale_after`), with no lease to wait out. Every statement runs inside one SQLite write
-transaction, so two processes on one database never both claim a row.
+`stale_after`), with no lease to wait out. On SQLite every step runs inside one write
+transaction (one writer), so two processes on one database never both claim a row. On
+PostgreSQL the steps run READ COMMITTED (`Database.claim`), and each first takes a transaction
+advisory lock per user it touches (`_lock_users_in`): the steps on one user's rows then run one
+at a time, as on SQLite, while steps on different users never wait for or conflict with each
+other; the sweep's claims skip rows another worker is locking (`FOR UPDATE SKIP LOCKED`).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.clock import from_db, to_db
-from storage.db import Connection, Row
+from storage.db import Connection, Row, advisory_lock_in, dialect_of, try_advisory_lock_in
 
 MAX_ATTEMPTS = 3
 """Handling attempts that failed outside the dispatcher's error boundary before giving up."""
@@ -82,6 +86,19 @@ def _live(claimed_by: str | None, conn: Connection) -> bool:
     return conn.execute("SELECT 1 FROM workers WHERE id = ?", (claimed_by,)).fetchone() is not None
 
 
+def _user_key(channel: str, user_id: str) -> str:
+    return f"inbox:{channel}:{user_id}"
+
+
+def _lock_users_in(conn: Connection, users: Sequence[tuple[str, str]]) -> None:
+    """Hold each (channel, user)'s lock until the transaction ends, in a fixed order.
+
+    The fixed order keeps two steps that lock several users from deadlocking.
+    """
+    for channel, user_id in sorted(set(users)):
+        advisory_lock_in(conn, _user_key(channel, user_id))
+
+
 def store_in(
     conn: Connection, items: Sequence[Incoming], *, worker: str, now: datetime
 ) -> list[Stored]:
@@ -92,6 +109,7 @@ def store_in(
     """
     claimed: list[Stored] = []
     stored_at = to_db(now)
+    _lock_users_in(conn, [(item.channel, item.user_id) for item in items])
     for item in items:
         inserted = conn.execute(
             "INSERT INTO inbox (channel, message_id, user_id, body, received_at, stored_at)"
@@ -121,8 +139,15 @@ def store_in(
     return claimed
 
 
-def next_in(conn: Connection, channel: str, user_id: str, *, worker: str) -> Stored | None:
-    """Claim the user's oldest open row for `worker` (None: none, or another worker holds it)."""
+def next_in(
+    conn: Connection, channel: str, user_id: str, *, worker: str, locked: bool = False
+) -> Stored | None:
+    """Claim the user's oldest open row for `worker` (None: none, or another worker holds it).
+
+    `locked`: the caller holds the user's lock already.
+    """
+    if not locked:
+        _lock_users_in(conn, [(channel, user_id)])
     row = conn.execute(
         f"SELECT {_COLUMNS}, claimed_by FROM inbox WHERE channel = ? AND user_id = ?"
         " AND delivered_at IS NULL ORDER BY id LIMIT 1",
@@ -150,12 +175,13 @@ def handled_in(
 
 def delivered_in(conn: Connection, row: Stored, *, worker: str, now: datetime) -> Stored | None:
     """Mark a row delivered (its text erased) and claim the user's next row; that row or None."""
+    _lock_users_in(conn, [(row.channel, row.user_id)])
     conn.execute(
         "UPDATE inbox SET delivered_at = ?, handled_at = COALESCE(handled_at, ?), body = '',"
         " replies = '', claimed_by = NULL WHERE id = ?",
         (to_db(now), to_db(now), row.id),
     )
-    return next_in(conn, row.channel, row.user_id, worker=worker)
+    return next_in(conn, row.channel, row.user_id, worker=worker, locked=True)
 
 
 def failed_in(conn: Connection, row_id: int) -> int:
@@ -174,16 +200,21 @@ def orphans_in(
     if not channels:
         return []
     marks = ",".join("?" for _ in channels)
+    skip_locked = " FOR UPDATE SKIP LOCKED" if dialect_of(conn) == "postgresql" else ""
     rows = conn.execute(
         f"SELECT {_COLUMNS} FROM inbox AS i WHERE i.delivered_at IS NULL"
         f" AND i.channel IN ({marks})"
         " AND i.id = (SELECT min(j.id) FROM inbox AS j WHERE j.channel = i.channel"
         " AND j.user_id = i.user_id AND j.delivered_at IS NULL)"
         " AND (i.claimed_by IS NULL OR i.claimed_by NOT IN (SELECT id FROM workers))"
-        " ORDER BY i.id LIMIT ?",
+        f" ORDER BY i.id LIMIT ?{skip_locked}",
         (*channels, limit),
     ).fetchall()
-    found = [_stored(row) for row in rows]
+    found = [
+        _stored(row)
+        for row in rows
+        if try_advisory_lock_in(conn, _user_key(row["channel"], row["user_id"]))
+    ]
     conn.executemany(
         "UPDATE inbox SET claimed_by = ? WHERE id = ?", [(worker, row.id) for row in found]
     )

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from knowledge.text import strip_diacritics
 from storage.audit import record_in
 from storage.clock import from_db, to_db
-from storage.db import Connection, Database, Row
+from storage.db import Connection, Database, Row, advisory_lock_in
 
 __all__ = [
     "DONOR_TYPES",
@@ -322,6 +322,16 @@ class _Pending:
     reason: str
 
 
+def _ledger_key(ward_id: str) -> str:
+    """The lock a ward's appends take in turn on PostgreSQL (`advisory_lock_in`).
+
+    There they run READ COMMITTED (`Database.claim`) under this lock, so each reads the last
+    receipt or voucher number and the balance as the previous append committed them, and none
+    has to run again: the ward's ledger has one writer at a time, as on SQLite.
+    """
+    return f"ledger:{ward_id}"
+
+
 _APPEND_QUEUES: weakref.WeakKeyDictionary[Database, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
@@ -502,10 +512,10 @@ class Ledger:
     ) -> Entry:
         item = _Pending(new, now, reverses, reason)
         if not self._queued:
-            result, code = await self.db.write(lambda conn: self._append_in(conn, item))
+            result, code = await self.db.claim(lambda conn: self._append_in(conn, item))
         else:
             async with self._one_at_a_time:
-                result, code = await self.db.write(lambda conn: self._append_in(conn, item))
+                result, code = await self.db.claim(lambda conn: self._append_in(conn, item))
         if code is not None:  # committed: the ward's code is known for good
             self._codes[new.ward_id] = code
         if isinstance(result, LedgerError):
@@ -524,6 +534,7 @@ class Ledger:
         if self.db.batches != self._last_batch:
             self._last_batch = self.db.batches
             self.batches += 1
+        advisory_lock_in(conn, _ledger_key(item.new.ward_id))
         key = item.new.idempotency_key
         if key is not None:
             row = conn.execute(
@@ -747,10 +758,10 @@ class Ledger:
     ) -> Disbursement:
         item = _PendingOut(new, now, reverses, reason)
         if not self._queued:
-            result, code = await self.db.write(lambda conn: self._disburse_in(conn, item))
+            result, code = await self.db.claim(lambda conn: self._disburse_in(conn, item))
         else:
             async with self._one_at_a_time:
-                result, code = await self.db.write(lambda conn: self._disburse_in(conn, item))
+                result, code = await self.db.claim(lambda conn: self._disburse_in(conn, item))
         if code is not None:
             self._codes[new.ward_id] = code
         if isinstance(result, LedgerError):
@@ -761,6 +772,7 @@ class Ledger:
         self, conn: Connection, item: _PendingOut
     ) -> tuple[Disbursement | LedgerError, str | None]:
         """Check and insert one disbursement with its audit row, in a savepoint of the batch."""
+        advisory_lock_in(conn, _ledger_key(item.new.ward_id))
         key = item.new.idempotency_key
         if key is not None:
             found = _disbursement_by_key_in(conn, key)

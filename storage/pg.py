@@ -433,9 +433,9 @@ class PgDatabase(Database):
         """Point reads, each statement on its own (autocommit): it sees every returned commit."""
         return await self._transact(work, durable=True, mode=None)
 
-    async def claim(self, work: Step[T]) -> T:
+    async def claim(self, work: Step[T], *, durable: bool = True) -> T:
         """A claim of queue rows, READ COMMITTED: `FOR UPDATE SKIP LOCKED` skips others' rows."""
-        return await self._transact(work, durable=True, mode="READ COMMITTED")
+        return await self._transact(work, durable=durable, mode="READ COMMITTED")
 
     async def snapshot(self, work: Step[T]) -> T:
         """Long reads from one REPEATABLE READ, READ ONLY snapshot (it never conflicts)."""

@@ -189,7 +189,7 @@ class Intake:
         """
         if not items:
             return
-        claimed = await self.db.write(
+        claimed = await self.db.claim(
             partial(inbox.store_in, items=items, worker=self.me.id, now=self.clock())
         )
         if not self._closing:
@@ -245,7 +245,7 @@ class Intake:
             await channel.deliver(row, replies)
         except Exception as exc:  # `deliver` queues what it cannot send; this is a bug there
             log.error("inbox delivery failed id=%s error=%s", row.id, type(exc).__name__)
-        return await self.db.write(
+        return await self.db.claim(
             partial(inbox.delivered_in, row=row, worker=self.me.id, now=self.clock()),
             durable=False,
         )
@@ -268,7 +268,7 @@ class Intake:
         language = self.dispatcher.services.config.default_language
         with contextlib.suppress(Exception):
             await channel.deliver(row, [Reply(Translator(language)("error.unexpected", ref=ref))])
-        return await self.db.write(
+        return await self.db.claim(
             partial(inbox.delivered_in, row=row, worker=self.me.id, now=self.clock())
         )
 
@@ -286,7 +286,7 @@ class Intake:
         """Claim the rows of users nobody alive handles, and drain them; how many users."""
         if not self.channels or self._closing:
             return 0
-        rows = await self.db.write(
+        rows = await self.db.claim(
             partial(inbox.orphans_in, channels=list(self.channels), worker=self.me.id)
         )
         for row in rows:
