@@ -13,11 +13,14 @@ hop there (`asyncio.run_coroutine_threadsafe`). `bench/scale.py` measures what t
 **What is kept from SQLite:**
 
 - Every `run`, `write` and `unit` is one SERIALIZABLE transaction. SQLite has one writer at a
-  time, so a read-modify-write (the next receipt number, a user's next inbox row, a balance
-  check before a payment) never sees a concurrent change. PostgreSQL's serializable isolation
-  gives the same outcome across worker processes: a transaction that would break it fails with
-  a serialization failure, and the whole step then runs again (up to `MAX_ATTEMPTS`), as a
-  SQLite writer waits for the lock. Steps are plain SQL, so running one again is safe.
+  time, so a read-modify-write (a registration's number, a session) never sees a concurrent
+  change. PostgreSQL's serializable isolation gives the same outcome across worker processes:
+  a transaction that would break it fails with a serialization failure, and the whole step then
+  runs again (up to `MAX_ATTEMPTS`), as a SQLite writer waits for the lock. Steps are plain SQL,
+  so running one again is safe.
+- The hot keys take a lock instead (`claim`, READ COMMITTED, and `storage.db.advisory_lock_in`):
+  a user's inbox steps, a ward's ledger appends. There the steps on one key run in turn, each
+  seeing the last one's commit, and steps on different keys never conflict.
 - Placeholders `?` and `:name` become `$n` (`translate`); `RETURNING` is the same in both.
 - A sum of BIGINT is NUMERIC in PostgreSQL: it is decoded back to an int (a float when it is not
   whole), as SQLite returns it.
