@@ -479,12 +479,17 @@ class RegistrationRepository:
             found = _one(conn, int(existing["id"]))
             assert found is not None
             return found, False
+        # The id (the number in the reference code) is the last one plus one, not a sequence's
+        # next value: a PostgreSQL sequence is not rolled back with a transaction that runs
+        # again after a conflict, and would leave a gap in the codes. Two at once take the same
+        # number; the unique id then runs the second again, on the first one's commit.
         cursor = conn.execute(
-            "INSERT INTO exit_registrations (year, user_id, channel, chat_id, ward_id,"
+            "INSERT INTO exit_registrations (id, year, user_id, channel, chat_id, ward_id,"
             " submission_token, full_name, birth_date, sex, ethnicity, id_number, phone,"
             " address, household_code, members, monthly_income, causes, cause_other,"
             " supports, support_other, target_year, created_at, status_changed_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM exit_registrations),"
+            " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " RETURNING id",
             (
                 year,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from storage.interfaces import RegistrationStore
@@ -52,6 +53,18 @@ async def test_a_registration_is_stored_once_per_token(backend: Backend) -> None
     assert await repo.for_user(user) == [made]
     assert await repo.get(made.id) == made
     assert [h.to_status for h in await repo.history(made.id)] == [Status.SUBMITTED]
+
+
+async def test_registrations_made_at_once_get_gapless_unique_codes(backend: Backend) -> None:
+    """Twenty residents submitting at the same moment get TN-2026-000001 to 000020."""
+    repo = backend.registrations
+    users = [await backend.resident(f"r{n}") for n in range(20)]
+    made = await asyncio.gather(
+        *(repo.create(form(user), token=f"t{user}", now=NOW, year=2026) for user in users)
+    )
+    assert sorted(registration.code for registration, _ in made) == [
+        f"TN-2026-{n:06d}" for n in range(1, 21)
+    ]
 
 
 async def test_a_transition_writes_history_audit_and_notice_together(backend: Backend) -> None:
