@@ -246,3 +246,35 @@ async def test_a_burst_through_four_workers_with_one_killed_loses_and_repeats_no
     assert int(open_rows[0]) == 0
     assert (int(stored[0]), int(stored[1])) == (total, total)  # each update stored once
     assert int(processed[0]) == total  # and handled once
+
+
+def test_several_workers_are_refused_on_sqlite_and_for_a_polling_channel(
+    pg_migrated_url: str, tmp_path: Path
+) -> None:
+    """--workers 2 needs PostgreSQL and webhooks; each refusal says why and exits 2."""
+    base = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_PATH": str(tmp_path / "one.sqlite3"),
+        "TELEGRAM_BOT_TOKEN": "123:abc",
+        "DEMO_DATA": "0",
+    }
+    command = [sys.executable, "-m", "bot", "run", "--channels", "telegram", "--workers", "2"]
+    on_sqlite = subprocess.run(
+        command,
+        env={**base, "WEBHOOK_SECRET": SECRET},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    polling = subprocess.run(
+        command,
+        env={**base, "DATABASE_URL": pg_migrated_url},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert on_sqlite.returncode == 2
+    assert "Chạy nhiều worker cần PostgreSQL" in on_sqlite.stderr
+    assert polling.returncode == 2
+    assert "polling" in polling.stderr and "WEBHOOK_SECRET" in polling.stderr
