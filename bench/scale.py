@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -32,7 +31,16 @@ import psutil
 
 from tests.fakes.telegram_api import FakeBotApi, make_message_update
 from tests.pgserver import ThrowawayPostgres
-from tests.test_workers import ROOT, SECRET, TEXTS, deliver, free_port, ready, texts_sent
+from tests.test_workers import (
+    ROOT,
+    SECRET,
+    TEXTS,
+    deliver,
+    free_port,
+    ready,
+    stop,
+    texts_sent,
+)
 
 
 @dataclass
@@ -157,12 +165,7 @@ async def run_setup(
             cpu_seconds,
         )
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 async def main_async(users: int, rounds: int) -> list[Figures]:

@@ -90,12 +90,17 @@ def supervised(
     try:
         yield Supervised(process, port)
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (the workers finish what they hold), then SIGKILL after 60 s."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 async def ready(port: int, all_up: Callable[[], bool], timeout: float = 120.0) -> None:
