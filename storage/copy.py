@@ -30,9 +30,10 @@ import asyncio
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from storage.db import Connection, Database, SqliteDatabase, dialect_of
+from storage.pg import PgDatabase
 
 __all__ = [
     "CHUNK",
@@ -295,19 +296,19 @@ def _chunks(conn: Connection, table: Table, size: int) -> Iterator[list[tuple[An
 # ---- writing -----------------------------------------------------------------------------
 
 
-class _Writer:
+class _Writer(Protocol):
     """Inserts into the target inside its one transaction (see the module docstring)."""
 
     async def insert(self, table: Table, rows: list[tuple[Any, ...]]) -> None:
         """Insert rows of `table` (columns in `table.columns` order)."""
-        raise NotImplementedError
+        ...
 
     async def finish(self, tables: Sequence[Table]) -> tuple[tuple[str, int], ...]:
         """Whatever comes after the rows (sequences); the sequences moved."""
-        return ()
+        ...
 
 
-class _PgWriter(_Writer):
+class _PgWriter:
     def __init__(self, conn: Any) -> None:
         self._conn = conn
 
@@ -336,7 +337,7 @@ class _PgWriter(_Writer):
         return tuple(moved)
 
 
-class _SqliteWriter(_Writer):
+class _SqliteWriter:
     def __init__(self, run: Callable[[Callable[[Connection], Any]], Any]) -> None:
         self._run = run
 
@@ -345,6 +346,11 @@ class _SqliteWriter(_Writer):
         marks = ", ".join("?" for _ in table.columns)
         sql = f"INSERT INTO {quoted(table.name)} ({columns}) VALUES ({marks})"
         await self._run(lambda conn: conn.executemany(sql, rows))
+
+    async def finish(self, tables: Sequence[Table]) -> tuple[tuple[str, int], ...]:
+        """Nothing: an INTEGER PRIMARY KEY takes the next id from the table itself."""
+        del tables
+        return ()
 
 
 @dataclass(slots=True)
@@ -398,9 +404,8 @@ async def copy_data(source: Database, target: Database, *, chunk: int = CHUNK) -
         return await writer.finish(tables)
 
     try:
-        if target.dialect == "postgresql":
-            pool: Any = getattr(target, "pool")  # noqa: B009 - storage.pg.PgDatabase
-            async with pool.acquire() as conn, conn.transaction():
+        if isinstance(target, PgDatabase):
+            async with target.pool.acquire() as conn, conn.transaction():
                 sequences = await fill(_PgWriter(conn))
         else:
             async with target.transaction() as tx:

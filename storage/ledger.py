@@ -356,10 +356,12 @@ class Ledger:
         """
         self.db = db
         self.group_commit = group_commit
-        # PostgreSQL commits each append on its own (no batch to share), and concurrent appends
-        # to one ward all read the same last receipt number, so all but one run again; twenty
-        # at once could exhaust the reruns. There the appends of this process queue on one lock
-        # per database (shared by every Ledger on it); only other processes' appends race.
+        # PostgreSQL commits each append on its own (no batch to share) under the ward's
+        # advisory lock (`_ledger_key`). Twenty appends at once would each hold one of the
+        # database's worker threads while waiting for that lock, and starve every other read
+        # and write of the process; so there this process's appends queue here first, on one
+        # lock per database (shared by every Ledger on it), and wait on the ward's lock only
+        # behind other processes.
         self._queued = db.dialect == "postgresql" or not group_commit
         self._one_at_a_time = _append_queue(db) if db.dialect == "postgresql" else asyncio.Lock()
         self._codes: dict[str, str] = {}  # ward id → receipt code, once committed

@@ -335,22 +335,26 @@ def redacted(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}{host}{port}"))
 
 
+def debian_bindirs() -> list[Path]:
+    """Debian's PostgreSQL program folders (`/usr/lib/postgresql/<version>/bin`), newest first."""
+    return sorted(
+        (Path(folder) for folder in glob.glob("/usr/lib/postgresql/*/bin")),
+        key=lambda folder: tuple(int(part) for part in re.findall(r"\d+", folder.parent.name)),
+        reverse=True,
+    )
+
+
 def server_tool(name: str) -> str:
-    """The path of a PostgreSQL client tool (`pg_dump`), newest Debian version first."""
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=_version_key)
-    if found:
-        return found[-1]
+    """The path of a PostgreSQL program (`pg_dump`): Debian's newest, else the one on PATH."""
+    for folder in debian_bindirs():
+        if (folder / name).exists():
+            return str(folder / name)
     on_path = shutil.which(name)
     if on_path is None:
         raise FileNotFoundError(
             f"{name} is not installed (Debian: apt-get install postgresql-client)"
         )
     return on_path
-
-
-def _version_key(path: str) -> tuple[int, ...]:
-    version = Path(path).parent.parent.name
-    return tuple(int(part) for part in version.split(".") if part.isdigit())
 
 
 class PgDatabase(Database):

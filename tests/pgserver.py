@@ -4,8 +4,9 @@ The server programs are found like scripts/ensure_postgres.sh finds them (``PG_B
 the newest ``/usr/lib/postgresql/*/bin``). When this process is root, initdb and the server run
 as the ``postgres`` system user (``runuser``), because PostgreSQL refuses to run as root. The
 server listens on 127.0.0.1 only, on a free port, with its Unix socket inside its own folder,
-and trusts every local connection (it holds test data only). Only the standard library is
-used: databases are created and dropped through ``psql`` from the same folder.
+and trusts every local connection (it holds test data only). Databases are created and
+dropped through ``psql`` from the same folder, found as the project finds its PostgreSQL
+programs (`storage.pg.debian_bindirs`).
 
 ``python -m tests.pgserver`` starts one, prints its URL and waits until Ctrl-C.
 """
@@ -28,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+
+from storage.pg import debian_bindirs
 
 SUPERUSER = "postgres"
 """The database superuser every throwaway server has (``initdb -U``)."""
@@ -61,12 +64,6 @@ def _has_server_programs(folder: Path) -> bool:
     return all(os.access(folder / name, os.X_OK) for name in ("initdb", "pg_ctl"))
 
 
-def _version_key(folder: str) -> tuple[int, ...]:
-    """The major version of ``/usr/lib/postgresql/<version>/bin`` as numbers (15 > 9.6)."""
-    version = Path(folder).parent.name
-    return tuple(int(part) for part in re.findall(r"\d+", version))
-
-
 def find_bindir() -> Path:
     """The folder with PostgreSQL's server programs, found like scripts/ensure_postgres.sh.
 
@@ -85,9 +82,9 @@ def find_bindir() -> Path:
         raise RuntimeError(
             f"PG_BINDIR={override} has no executable initdb and pg_ctl: " + _INSTALL_HINT
         )
-    for candidate in sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version_key, reverse=True):
-        if _has_server_programs(Path(candidate)):
-            return Path(candidate)
+    for candidate in debian_bindirs():
+        if _has_server_programs(candidate):
+            return candidate
     raise RuntimeError(
         "PostgreSQL's server programs (initdb, pg_ctl) are not in /usr/lib/postgresql/*/bin: "
         + _INSTALL_HINT
