@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.app import App, build_app
 from bot.core import cli_types
-from bot.core.config import Config
+from bot.core.config import Config, ConfigError
 from bot.core.logs import config_secrets, setup_logging
 from bot.serve import run_console, run_telegram
 from handlers import donations, exit_registration, faq, notices, self_check, wards
@@ -364,7 +364,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     parser = build_parser(FEATURE_COMMANDS)
     args = parser.parse_args(argv)
-    config = _config(args)
+    try:
+        config = _config(args)
+    except ConfigError as exc:  # a malformed setting: say which, no traceback
+        print(f"Lỗi cấu hình / Configuration error: {exc}", file=sys.stderr)
+        return 2
     setup_logging(args.verbose, config_secrets(config))
     sync_func = getattr(args, "sync_func", None)
     if sync_func is not None:
