@@ -55,6 +55,10 @@ class Figures:
     lost: int
     duplicated: int
     cpu_seconds: float
+    server_cpu_seconds: float
+    """CPU of the PostgreSQL server (every backend) over the same span (0 on SQLite)."""
+    load_cpu_seconds: float
+    """CPU of this process (the fake Bot API and the load) over the same span."""
 
     @property
     def per_second(self) -> float:
@@ -72,7 +76,8 @@ class Figures:
         return (
             f"{self.name:<14} {self.per_second:8.1f} {1000 * q[49]:7.1f} {1000 * q[94]:7.1f}"
             f" {1000 * q[98]:7.1f} {self.order_violations:6d} {self.lost:5d} {self.duplicated:5d}"
-            f" {self.cpu_per_update_ms:9.2f}"
+            f" {self.cpu_per_update_ms:9.2f} {1000 * self.server_cpu_seconds / self.updates:8.2f}"
+            f" {1000 * self.load_cpu_seconds / self.updates:8.2f}"
         )
 
 
@@ -88,6 +93,21 @@ def _cpu(processes: list[psutil.Process]) -> float:
     return total
 
 
+def _server_cpu(pid: int | None) -> float:
+    """The PostgreSQL server's CPU so far: the postmaster, its live backends, the ended ones."""
+    if pid is None:
+        return 0.0
+    postmaster = psutil.Process(pid)
+    times = postmaster.cpu_times()
+    ended = times.children_user + times.children_system
+    return _cpu([postmaster, *postmaster.children()]) + ended
+
+
+def _load_cpu() -> float:
+    times = psutil.Process().cpu_times()
+    return times.user + times.system
+
+
 async def run_setup(
     name: str,
     fake: FakeBotApi,
@@ -97,6 +117,7 @@ async def run_setup(
     users: int,
     rounds: int,
     first_user: int,
+    server_pid: int | None = None,
 ) -> Figures:
     """Start the bot with `database`, drive the load, stop it; the figures."""
     port = free_port()
@@ -129,6 +150,7 @@ async def run_setup(
         expected = texts_sent(fake, control) * rounds
         first_of = len(texts_sent(fake, control)) // len(TEXTS)
         cpu_before = _cpu(_processes(parent, workers))
+        server_before, load_before = _server_cpu(server_pid), _load_cpu()
         latencies: list[float] = []
 
         async def user(user_id: int) -> None:
@@ -147,6 +169,8 @@ async def run_setup(
         await asyncio.gather(*(user(first_user + i) for i in range(users)))
         seconds = time.perf_counter() - started
         cpu_seconds = _cpu(_processes(parent, workers)) - cpu_before
+        server_cpu = _server_cpu(server_pid) - server_before
+        load_cpu = _load_cpu() - load_before
         await asyncio.sleep(2 + first_of)  # the answers' last messages, and any duplicate
         order = lost = duplicated = 0
         for i in range(users):
@@ -163,36 +187,40 @@ async def run_setup(
             lost,
             duplicated,
             cpu_seconds,
+            server_cpu,
+            load_cpu,
         )
     finally:
         stop(process)
 
 
-async def main_async(users: int, rounds: int) -> list[Figures]:
-    """Every setup in one run, each on a fresh database."""
-    results: list[Figures] = []
+SETUPS = {"sqlite": ("sqlite 1", 0), "pg1": ("postgresql 1", 1), "pg2": ("postgresql 2", 2)}
+SETUPS["pg4"] = ("postgresql 4", 4)
+"""The setups by their `--only` name: the printed name and the workers (0: SQLite, one process)."""
+
+
+async def main_async(users: int, rounds: int, only: list[str]) -> dict[str, Figures]:
+    """The setups named in `only`, in one run, each on a fresh database."""
+    results: dict[str, Figures] = {}
     with ThrowawayPostgres() as server:
         async with FakeBotApi() as fake:
-            setups: list[tuple[str, dict[str, str], int]] = [
-                ("sqlite 1", {}, 1),
-                ("postgresql 1", {"DATABASE_URL": "pg"}, 1),
-                ("postgresql 2", {"DATABASE_URL": "pg"}, 2),
-                ("postgresql 4", {"DATABASE_URL": "pg"}, 4),
-            ]
-            for index, (name, database, workers) in enumerate(setups):
-                if database:
+            for index, key in enumerate(only):
+                name, workers = SETUPS[key]
+                database = {}
+                if workers:
                     database = {"DATABASE_URL": server.create_database(f"scale_{index}")}
                 figures = await run_setup(
                     name,
                     fake,
                     database,
-                    workers,
+                    max(workers, 1),
                     users=users,
                     rounds=rounds,
                     first_user=1_000_000 * (index + 1),
+                    server_pid=server.server_pid(),
                 )
                 print(figures.line(), flush=True)
-                results.append(figures)
+                results[key] = figures
     return results
 
 
@@ -201,18 +229,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--only",
+        default=",".join(SETUPS),
+        help="the setups to run, comma-separated (default: all of %(default)s)",
+    )
     args = parser.parse_args()
-    print("setup          updates/s  p50 ms  p95 ms  p99 ms  order  lost  dupl  CPU ms/upd")
-    sqlite, pg1, pg2, pg4 = asyncio.run(main_async(args.users, args.rounds))
-    print(f"2 workers / 1 worker, updates/s: {pg2.per_second / pg1.per_second:.2f} (goal >= 1.3)")
+    only = [key.strip() for key in args.only.split(",") if key.strip()]
+    unknown = sorted(set(only) - set(SETUPS))
+    if unknown:
+        parser.error(f"unknown setups {unknown}; known: {', '.join(SETUPS)}")
     print(
-        "4 workers / 1 worker, CPU per update:"
-        f" {pg4.cpu_per_update_ms / pg1.cpu_per_update_ms:.2f} (goal <= 1.25)"
+        "setup          updates/s  p50 ms  p95 ms  p99 ms  order  lost  dupl  CPU ms/upd"
+        "   PG ms  load ms"
     )
-    print(
-        f"PostgreSQL 1 worker / SQLite, updates/s: {pg1.per_second / sqlite.per_second:.2f}"
-        " (goal >= 0.7)"
-    )
+    got = asyncio.run(main_async(args.users, args.rounds, only))
+    if "pg1" in got and "pg2" in got:
+        ratio = got["pg2"].per_second / got["pg1"].per_second
+        print(f"2 workers / 1 worker, updates/s: {ratio:.2f} (goal >= 1.3)")
+    if "pg1" in got and "pg4" in got:
+        ratio = got["pg4"].cpu_per_update_ms / got["pg1"].cpu_per_update_ms
+        print(f"4 workers / 1 worker, CPU per update: {ratio:.2f} (goal <= 1.25)")
+    if "pg1" in got and "sqlite" in got:
+        ratio = got["pg1"].per_second / got["sqlite"].per_second
+        print(f"PostgreSQL 1 worker / SQLite, updates/s: {ratio:.2f} (goal >= 0.7)")
 
 
 if __name__ == "__main__":

@@ -111,9 +111,14 @@ def store_in(
     stored_at = to_db(now)
     _lock_users_in(conn, [(item.channel, item.user_id) for item in items])
     for item in items:
+        # One statement stores the row and claims it when the user has no other open row (the
+        # user's lock is held, so no other store or delivery of theirs runs in between).
         inserted = conn.execute(
-            "INSERT INTO inbox (channel, message_id, user_id, body, received_at, stored_at)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
+            "INSERT INTO inbox"
+            " (channel, message_id, user_id, body, received_at, stored_at, claimed_by)"
+            " VALUES (?, ?, ?, ?, ?, ?, CASE WHEN EXISTS (SELECT 1 FROM inbox WHERE channel = ?"
+            " AND user_id = ? AND delivered_at IS NULL) THEN NULL ELSE ? END)"
+            " ON CONFLICT DO NOTHING RETURNING id, claimed_by",
             (
                 item.channel,
                 item.message_id,
@@ -121,20 +126,25 @@ def store_in(
                 json.dumps(item.body, ensure_ascii=False),
                 to_db(item.received_at),
                 stored_at,
+                item.channel,
+                item.user_id,
+                worker,
             ),
         ).fetchone()
         if inserted is None:
             continue  # a redelivery of a stored update
-        row_id = int(inserted[0])
-        older = conn.execute(
-            "SELECT 1 FROM inbox WHERE channel = ? AND user_id = ? AND delivered_at IS NULL"
-            " AND id < ? LIMIT 1",
-            (item.channel, item.user_id, row_id),
-        ).fetchone()
-        if older is None:
-            conn.execute("UPDATE inbox SET claimed_by = ? WHERE id = ?", (worker, row_id))
+        if inserted[1] is not None:
             claimed.append(
-                Stored(row_id, item.channel, item.message_id, item.user_id, item.body, 0, False, [])
+                Stored(
+                    int(inserted[0]),
+                    item.channel,
+                    item.message_id,
+                    item.user_id,
+                    item.body,
+                    0,
+                    False,
+                    [],
+                )
             )
     return claimed
 

@@ -358,7 +358,7 @@ class Ledger:
         self.group_commit = group_commit
         # PostgreSQL commits each append on its own (no batch to share) under the ward's
         # advisory lock (`_ledger_key`). Twenty appends at once would each hold one of the
-        # database's worker threads while waiting for that lock, and starve every other read
+        # database's pooled connections while waiting for that lock, and starve every other read
         # and write of the process; so there this process's appends queue here first, on one
         # lock per database (shared by every Ledger on it), and wait on the ward's lock only
         # behind other processes.

@@ -1,14 +1,16 @@
 """PostgreSQL behind the same `Database` interface: asyncpg, with every step run unchanged.
 
-**Why a synchronous facade.** Every statement of the project is written once, as a plain
-function of a connection (a `Step`, see `storage.db`) run inside one transaction. asyncpg
+**Why a synchronous facade, and how.** Every statement of the project is written once, as a
+plain function of a connection (a `Step`, see `storage.db`) run inside one transaction. asyncpg
 (Apache-2.0, the well-kept PostgreSQL driver for asyncio) is asynchronous only, and psycopg 3,
-which has a synchronous API, is LGPL (the project takes no copyleft dependency). So here a step
-runs on one of the database's worker threads, each with an event loop and an asyncpg
-connection of its own (`_Lane`): the thread runs each statement on its loop to the end, then
-goes on with the step. The process's main loop takes no part. A transaction held across awaits
-(`transaction()`) is the exception: its connection is on the main loop, and its steps' statements
-hop there (`asyncio.run_coroutine_threadsafe`). `bench/scale.py` measures what this costs.
+which has a synchronous API, is LGPL (the project takes no copyleft dependency). So a step runs
+in a greenlet (the `greenlet` package, MIT) on the event loop's own thread, with a connection of
+the loop's pool: each statement switches back to the loop's task, which awaits asyncpg and
+switches into the step again with the rows (`_spawn`, `_await`; SQLAlchemy's asyncio support
+does the same). No thread takes part, so a statement costs asyncpg's round trip and two
+greenlet switches. Long reads (`snapshot`) are the exception: they run on a thread, so what
+consumes their rows (a 100,000-line statement) leaves the loop free, and their statements hop to
+the loop (`asyncio.run_coroutine_threadsafe`). `bench/scale.py` measures what this costs.
 
 **What is kept from SQLite:**
 
@@ -48,15 +50,15 @@ import random
 import re
 import shutil
 import sqlite3
+import sys
 import threading
-import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import greenlet
 
 from storage import files
 from storage.db import MIGRATIONS_DIR, Database, Params, Step, Tx, migration_files
@@ -66,9 +68,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 POOL_SIZE = 8
-"""Worker threads per process, each with its connection: transactions in flight at once."""
+"""Connections per process for steps: transactions in flight at once."""
 HELD_POOL_SIZE = 4
-"""Connections of the main loop's pool, for transactions held across awaits."""
+"""Connections per process for transactions held across awaits, migrations and the copy."""
 MAX_ATTEMPTS = 20
 """Runs of a step that keeps meeting serialization failures before it fails for good."""
 MIGRATION_LOCK = 0x6E67686E  # pg_advisory_lock key: one migrating worker at a time
@@ -224,37 +226,49 @@ class PgCursor:
 
 
 Wait = Callable[[Coroutine[Any, Any, Any]], Any]
-"""Runs a coroutine of the connection's event loop to its end, from the step's thread."""
+"""Runs a coroutine on the connection's event loop to its end, for the step; its result."""
 
 
-class _Lane:
-    """A worker thread's own event loop and connection: its statements run there, in turn.
+class _StepGreenlet(greenlet.greenlet):  # type: ignore[misc]
+    """The greenlet a step runs in (so `_await` knows it may switch out)."""
 
-    The thread drives its loop only while a statement runs (`run_until_complete`), so a step's
-    statements cost no hop to another thread and leave the process's main loop alone.
+
+def _await(coro: Coroutine[Any, Any, T]) -> T:
+    """From a step's greenlet: let the loop's task await `coro`; its result (or its error)."""
+    current = greenlet.getcurrent()
+    if not isinstance(current, _StepGreenlet):
+        coro.close()
+        raise RuntimeError("a PostgreSQL statement ran outside a step")
+    result: T = current.parent.switch(coro)
+    return result
+
+
+async def _spawn(step: Step[T], conn: PgConnection) -> T:
+    """Run the synchronous `step` in a greenlet of this thread; await each statement it runs.
+
+    Written by hand (about fifteen lines) rather than taking SQLAlchemy for its
+    `greenlet_spawn`: the whole of what is needed is this loop.
     """
+    child = _StepGreenlet(step)
+    pending: Any = child.switch(conn)
+    while not child.dead:
+        try:
+            value = await pending
+        except BaseException:  # the statement's error (or a cancellation) goes into the step
+            pending = child.throw(*sys.exc_info())
+        else:
+            pending = child.switch(value)
+    result: T = pending
+    return result
 
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.loop = asyncio.new_event_loop()
-        self.conn: asyncpg.Connection | None = None
 
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        """Run `coro` on this lane's loop until it ends."""
-        return self.loop.run_until_complete(coro)
+async def _keep(conn: asyncpg.Connection) -> None:
+    """A step's connection back in the pool: nothing to reset.
 
-    def connection(self) -> asyncpg.Connection:
-        """The lane's connection, connected again if it was lost."""
-        if self.conn is None or self.conn.is_closed():
-            self.conn = self.run(asyncpg.connect(self.url))
-            self.run(_prepare_connection(self.conn))
-        return self.conn
-
-    def close(self) -> None:
-        """Close the connection and the loop (from any thread, once the lane's thread is done)."""
-        if self.conn is not None and not self.conn.is_closed():
-            self.run(self.conn.close())
-        self.loop.close()
+    Steps change no session state (their locks and settings end with the transaction), and
+    asyncpg rolls back a transaction still open before this; its default reset would add a
+    round trip (`RESET ALL`, `pg_advisory_unlock_all()`, ...) to every step.
+    """
 
 
 class PgConnection:
@@ -310,18 +324,14 @@ class PgConnection:
 
 
 class _PgTx:
-    """`Tx` on a connection held across awaits: each step runs on a worker thread."""
+    """`Tx` on a connection held across awaits: each step runs in a greenlet on the loop."""
 
-    def __init__(self, db: PgDatabase, conn: asyncpg.Connection) -> None:
-        self._db = db
+    def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
 
     async def run(self, step: Step[T]) -> T:
-        """Run a step inside the transaction, on a thread of the default executor.
-
-        Its statements hop back to this loop, where the held connection lives.
-        """
-        return await asyncio.to_thread(step, PgConnection(self._db.wait, self._conn))
+        """Run a step inside the transaction."""
+        return await _spawn(step, PgConnection(_await, self._conn))
 
 
 def redacted(url: str) -> str:
@@ -358,12 +368,12 @@ def server_tool(name: str) -> str:
 
 
 class PgDatabase(Database):
-    """One PostgreSQL database: a connection per worker thread, and a small pool on the loop.
+    """One PostgreSQL database: two pools of connections on the process's event loop.
 
-    `run`, `write`, `unit`, `claim`, `peek` and `snapshot` run their step on one of
-    `pool_size` worker threads, each with its own connection (`_Lane`). The pool on the main
-    loop serves what holds a connection across awaits (`transaction()`), the migrations and the
-    copy tool.
+    `run`, `write`, `unit`, `claim`, `peek` and `snapshot` take a connection of the steps'
+    pool (`pool_size`) for their step's transaction. The other pool serves what holds a
+    connection across awaits (`transaction()`), the migrations and the copy tool, so those
+    never wait behind the steps, nor the steps behind them.
     """
 
     dialect = "postgresql"
@@ -374,12 +384,9 @@ class PgDatabase(Database):
         self.batches = 0  # transactions committed
         self.conflicts = 0  # serialization failures met (each ran its step again)
         self._pool: asyncpg.Pool | None = None
+        self._steps: asyncpg.Pool | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = 0
-        self._executor: ThreadPoolExecutor | None = None
-        self._local = threading.local()
-        self._lanes: list[_Lane] = []
-        self._lanes_lock = threading.Lock()
 
     def describe(self) -> str:
         """The URL without its password."""
@@ -387,35 +394,35 @@ class PgDatabase(Database):
 
     @property
     def pool(self) -> asyncpg.Pool:
-        """The open pool of the main loop (raises if `open()` was not called)."""
+        """The open pool for held transactions (raises if `open()` was not called)."""
         if self._pool is None:
             raise RuntimeError("database is not open")
         return self._pool
 
+    def _steps_pool(self) -> asyncpg.Pool:
+        if self._steps is None:
+            raise RuntimeError("database is not open")
+        return self._steps
+
     async def open(self) -> None:
-        """Open the pool (the database must exist); the threads connect when first used."""
+        """Open both pools (the database must exist)."""
         if self._pool is not None:
             return
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
-        self._executor = ThreadPoolExecutor(self.pool_size, thread_name_prefix="pg")
+        self._steps = await asyncpg.create_pool(
+            self.url, min_size=1, max_size=self.pool_size, init=_prepare_connection, reset=_keep
+        )
         self._pool = await asyncpg.create_pool(
             self.url, min_size=1, max_size=HELD_POOL_SIZE, init=_prepare_connection
         )
 
     async def close(self) -> None:
-        """Close once the transactions in flight end: the threads' connections, then the pool."""
-        if self._executor is not None:
-            await asyncio.to_thread(self._executor.shutdown, wait=True)
-            self._executor = None
-        with self._lanes_lock:
-            lanes, self._lanes = self._lanes, []
-        for lane in lanes:
-            await asyncio.to_thread(lane.close)
-        self._local = threading.local()
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
+        """Close both pools once the transactions in flight end."""
+        for pool in (self._steps, self._pool):
+            if pool is not None:
+                await pool.close()
+        self._steps = self._pool = None
 
     # --- Running steps -----------------------------------------------------------------------
 
@@ -438,63 +445,60 @@ class PgDatabase(Database):
 
     async def peek(self, work: Step[T]) -> T:
         """Point reads, each statement on its own (autocommit): it sees every returned commit."""
-        return await self._transact(work, durable=True, mode=None)
+        async with self._steps_pool().acquire() as conn:
+            return await _spawn(work, PgConnection(_await, conn))
 
     async def claim(self, work: Step[T], *, durable: bool = True) -> T:
         """A claim of queue rows, READ COMMITTED: `FOR UPDATE SKIP LOCKED` skips others' rows."""
         return await self._transact(work, durable=durable, mode="READ COMMITTED")
 
     async def snapshot(self, work: Step[T]) -> T:
-        """Long reads from one REPEATABLE READ, READ ONLY snapshot (it never conflicts)."""
-        return await self._transact(work, durable=True, mode="REPEATABLE READ READ ONLY")
+        """Long reads from one REPEATABLE READ, READ ONLY snapshot (it never conflicts).
 
-    async def _transact(
-        self, work: Step[T], *, durable: bool, mode: str | None = "SERIALIZABLE"
-    ) -> T:
-        if self._executor is None:
-            raise RuntimeError("database is not open")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._attempts, work, durable, mode)
-
-    def _lane(self) -> _Lane:
-        lane: _Lane | None = getattr(self._local, "lane", None)
-        if lane is None:
-            lane = _Lane(self.url)
-            self._local.lane = lane
-            with self._lanes_lock:
-                self._lanes.append(lane)
-        return lane
-
-    def _attempts(self, work: Step[T], durable: bool, mode: str | None) -> T:
-        """On a worker thread: run `work` in a transaction until it commits without a conflict.
-
-        `mode` None: no transaction, each statement commits on its own (for `peek`).
+        The step runs on a thread, so the loop stays free while it consumes the rows; its
+        statements hop to the loop, where the connection lives. Cancelled, it still waits for
+        the thread to end before the connection goes back to the pool.
         """
-        lane = self._lane()
-        conn = lane.connection()
-        if mode is None:
-            return work(PgConnection(lane.run, conn))
+        async with self._steps_pool().acquire() as conn:
+            await conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            try:
+                reading = asyncio.ensure_future(
+                    asyncio.to_thread(work, PgConnection(self.wait, conn))
+                )
+                try:
+                    return await asyncio.shield(reading)
+                except asyncio.CancelledError:
+                    await asyncio.wait([reading])
+                    raise
+            finally:
+                await _rollback(conn)  # it wrote nothing: nothing to commit
+
+    async def _transact(self, work: Step[T], *, durable: bool, mode: str = "SERIALIZABLE") -> T:
+        """Run `work` in a transaction until it commits without a conflict."""
         begin = f"BEGIN ISOLATION LEVEL {mode}"
         begin = begin if durable else f"{begin}; SET LOCAL synchronous_commit = off"
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            lane.run(conn.execute(begin))
-            try:
-                result = work(PgConnection(lane.run, conn, unique_conflicts=attempt < MAX_ATTEMPTS))
-            except Conflict:
-                lane.run(_rollback(conn))
-            except BaseException:
-                lane.run(_rollback(conn))
-                raise
-            else:
+        async with self._steps_pool().acquire() as conn:
+            for attempt in range(1, MAX_ATTEMPTS + 1):
+                await conn.execute(begin)
+                step = PgConnection(_await, conn, unique_conflicts=attempt < MAX_ATTEMPTS)
                 try:
-                    lane.run(_commit(conn))
+                    result = await _spawn(work, step)
                 except Conflict:
-                    pass
+                    await _rollback(conn)
+                except BaseException:
+                    with contextlib.suppress(Exception):  # else the pool's release rolls back
+                        await _rollback(conn)
+                    raise
                 else:
-                    self.batches += 1
-                    return result
-            self.conflicts += 1
-            time.sleep(random.uniform(0, 0.001 * attempt))  # let the other transaction finish
+                    try:
+                        await _commit(conn)
+                    except Conflict:
+                        pass
+                    else:
+                        self.batches += 1
+                        return result
+                self.conflicts += 1
+                await asyncio.sleep(random.uniform(0, 0.001 * attempt))  # let the other finish
         raise sqlite3.OperationalError(f"serialization failures {MAX_ATTEMPTS} times in a row")
 
     @contextlib.asynccontextmanager
@@ -503,7 +507,7 @@ class PgDatabase(Database):
         async with self.pool.acquire() as conn:
             await conn.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
             try:
-                yield _PgTx(self, conn)
+                yield _PgTx(conn)
             except BaseException:
                 await _rollback(conn)
                 raise
