@@ -6,9 +6,13 @@
 `tests.test_workers.TEXTS` `--rounds` times, one message at a time (the next once the first
 message of the answer arrived); all users at once. It prints updates/s, p50/p95/p99 latency
 (webhook POST to the answer's first message), order violations, lost and duplicated replies
-(each user's replies against a control user's, sent alone first), and CPU seconds per update of
-the worker processes together; then the ratios the issue names: 2 workers / 1 worker in
-updates/s, CPU per update of 4 workers / 1 worker, and PostgreSQL 1 worker / SQLite.
+(each user's replies against a control user's, sent alone first), CPU seconds per update of
+the worker processes together, of the PostgreSQL server and of this process (the load), and
+the transactions PostgreSQL rolled back (a step run again after a conflict is one); then the ratios the issue names: 2 workers / 1 worker in
+updates/s, CPU per update of 4 workers / 1 worker, and PostgreSQL 1 worker / SQLite; and, as
+`pg1q`, one worker with a quarter of the users, to compare four workers with one at the same load
+per worker. `--repeat K` runs the whole sequence K times and prints each ratio of each run
+(always within one run) with their median; `--only pg1,sqlite` runs some setups.
 
 Everything shares the machine's cores: the bot's processes, PostgreSQL and the load (this
 process, with the fake API). The figures that carry are the ratios within one run.
@@ -59,6 +63,9 @@ class Figures:
     """CPU of the PostgreSQL server (every backend) over the same span (0 on SQLite)."""
     load_cpu_seconds: float
     """CPU of this process (the fake Bot API and the load) over the same span."""
+    rollbacks: int = 0
+    """Transactions PostgreSQL rolled back in the setup's database (each step run again after a
+    conflict is one), from `pg_stat_database` once the bot has stopped."""
 
     @property
     def per_second(self) -> float:
@@ -77,7 +84,7 @@ class Figures:
             f"{self.name:<14} {self.per_second:8.1f} {1000 * q[49]:7.1f} {1000 * q[94]:7.1f}"
             f" {1000 * q[98]:7.1f} {self.order_violations:6d} {self.lost:5d} {self.duplicated:5d}"
             f" {self.cpu_per_update_ms:9.2f} {1000 * self.server_cpu_seconds / self.updates:8.2f}"
-            f" {1000 * self.load_cpu_seconds / self.updates:8.2f}"
+            f" {1000 * self.load_cpu_seconds / self.updates:8.2f} {self.rollbacks:9d}"
         )
 
 
@@ -194,38 +201,74 @@ async def run_setup(
         stop(process)
 
 
-SETUPS = {"sqlite": ("sqlite 1", 0), "pg1": ("postgresql 1", 1), "pg2": ("postgresql 2", 2)}
-SETUPS["pg4"] = ("postgresql 4", 4)
-"""The setups by their `--only` name: the printed name and the workers (0: SQLite, one process)."""
+SETUPS = {
+    "sqlite": ("sqlite 1", 0, 1),
+    "pg1": ("postgresql 1", 1, 1),
+    "pg2": ("postgresql 2", 2, 1),
+    "pg4": ("postgresql 4", 4, 1),
+    "pg1q": ("postgresql 1 ¼", 1, 4),
+}
+"""The setups by their `--only` name: the printed name, the workers (0: SQLite, one process)
+and the share of `--users` (4: a quarter of them, so one worker gets what each of four gets)."""
 
 
-async def main_async(users: int, rounds: int, only: list[str]) -> dict[str, Figures]:
-    """The setups named in `only`, in one run, each on a fresh database."""
-    results: dict[str, Figures] = {}
+async def main_async(users: int, rounds: int, only: list[str], repeat: int) -> list[Run]:
+    """The setups named in `only`, `repeat` times over, each on a fresh database."""
+    runs: list[Run] = []
     with ThrowawayPostgres() as server:
         async with FakeBotApi() as fake:
-            for index, key in enumerate(only):
-                name, workers = SETUPS[key]
-                database = {}
-                if workers:
-                    database = {"DATABASE_URL": server.create_database(f"scale_{index}")}
-                figures = await run_setup(
-                    name,
-                    fake,
-                    database,
-                    max(workers, 1),
-                    users=users,
-                    rounds=rounds,
-                    first_user=1_000_000 * (index + 1),
-                    server_pid=server.server_pid(),
-                )
-                print(figures.line(), flush=True)
-                results[key] = figures
-    return results
+            index = 0
+            for _ in range(repeat):
+                run: Run = {}
+                for key in only:
+                    index += 1
+                    name, workers, share = SETUPS[key]
+                    database = {}
+                    if workers:
+                        database = {"DATABASE_URL": server.create_database(f"scale_{index}")}
+                    figures = await run_setup(
+                        name,
+                        fake,
+                        database,
+                        max(workers, 1),
+                        users=max(users // share, 1),
+                        rounds=rounds,
+                        first_user=1_000_000 * index,
+                        server_pid=server.server_pid(),
+                    )
+                    if workers:
+                        figures.rollbacks = int(
+                            server.psql(
+                                "SELECT xact_rollback FROM pg_stat_database"
+                                f" WHERE datname = 'scale_{index}'"
+                            ).strip()
+                        )
+                    print(figures.line(), flush=True)
+                    run[key] = figures
+                runs.append(run)
+    return runs
+
+
+Run = dict[str, Figures]
+"""One repetition's figures, by setup."""
+
+RATIOS: list[tuple[str, str, str, str, str]] = [
+    ("2 workers / 1 worker, updates/s", "pg2", "pg1", "per_second", ">= 1.3"),
+    ("4 workers / 1 worker, CPU per update", "pg4", "pg1", "cpu_per_update_ms", "<= 1.25"),
+    (
+        "4 workers / 1 worker at the same load per worker, CPU per update",
+        "pg4",
+        "pg1q",
+        "cpu_per_update_ms",
+        "",
+    ),
+    ("PostgreSQL 1 worker / SQLite, updates/s", "pg1", "sqlite", "per_second", ">= 0.7"),
+]
+"""The ratios printed: what, numerator and denominator setups, the measure, the issue's goal."""
 
 
 def main() -> None:
-    """Print the table and the ratios."""
+    """Print the table and the ratios (each within one repetition; with several, their median)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=2)
@@ -234,6 +277,9 @@ def main() -> None:
         default=",".join(SETUPS),
         help="the setups to run, comma-separated (default: all of %(default)s)",
     )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="run every setup this many times, in turn"
+    )
     args = parser.parse_args()
     only = [key.strip() for key in args.only.split(",") if key.strip()]
     unknown = sorted(set(only) - set(SETUPS))
@@ -241,18 +287,17 @@ def main() -> None:
         parser.error(f"unknown setups {unknown}; known: {', '.join(SETUPS)}")
     print(
         "setup          updates/s  p50 ms  p95 ms  p99 ms  order  lost  dupl  CPU ms/upd"
-        "   PG ms  load ms"
+        "   PG ms  load ms  rollbacks"
     )
-    got = asyncio.run(main_async(args.users, args.rounds, only))
-    if "pg1" in got and "pg2" in got:
-        ratio = got["pg2"].per_second / got["pg1"].per_second
-        print(f"2 workers / 1 worker, updates/s: {ratio:.2f} (goal >= 1.3)")
-    if "pg1" in got and "pg4" in got:
-        ratio = got["pg4"].cpu_per_update_ms / got["pg1"].cpu_per_update_ms
-        print(f"4 workers / 1 worker, CPU per update: {ratio:.2f} (goal <= 1.25)")
-    if "pg1" in got and "sqlite" in got:
-        ratio = got["pg1"].per_second / got["sqlite"].per_second
-        print(f"PostgreSQL 1 worker / SQLite, updates/s: {ratio:.2f} (goal >= 0.7)")
+    runs = asyncio.run(main_async(args.users, args.rounds, only, max(args.repeat, 1)))
+    for label, top, bottom, measure, goal in RATIOS:
+        if top not in only or bottom not in only:
+            continue
+        ratios = sorted(getattr(run[top], measure) / getattr(run[bottom], measure) for run in runs)
+        each = ", ".join(f"{ratio:.2f}" for ratio in ratios)
+        middle = f"median {statistics.median(ratios):.2f} of " if len(ratios) > 1 else ""
+        wanted = f" (goal {goal})" if goal else ""
+        print(f"{label}: {middle}{each}{wanted}")
 
 
 if __name__ == "__main__":
