@@ -8,11 +8,13 @@ message of the answer arrived); all users at once. It prints updates/s, p50/p95/
 (webhook POST to the answer's first message), order violations, lost and duplicated replies
 (each user's replies against a control user's, sent alone first), CPU seconds per update of
 the worker processes together, of the PostgreSQL server and of this process (the load), and
-the transactions PostgreSQL rolled back (a step run again after a conflict is one); then the ratios the issue names: 2 workers / 1 worker in
-updates/s, CPU per update of 4 workers / 1 worker, and PostgreSQL 1 worker / SQLite; and, as
-`pg1q`, one worker with a quarter of the users, to compare four workers with one at the same load
-per worker. `--repeat K` runs the whole sequence K times and prints each ratio of each run
-(always within one run) with their median; `--only pg1,sqlite` runs some setups.
+the transactions PostgreSQL rolled back (a step run again after a conflict is one). Then the
+ratios the issue names: 2 workers / 1 worker in updates/s, CPU per update of 4 workers / 1
+worker, and PostgreSQL 1 worker / SQLite. Also, as `pg1q`, one worker with a quarter of the
+users, to compare four workers with one at the same load per worker; and the ceiling of 2
+workers on this machine (every core busy at their CPU per update) against 1 worker.
+`--repeat K` runs the whole sequence K times and prints each ratio of each run (always within
+one run) with their median; `--only pg1,sqlite` runs some setups.
 
 Everything shares the machine's cores: the bot's processes, PostgreSQL and the load (this
 process, with the fake API). The figures that carry are the ratios within one run.
@@ -71,6 +73,16 @@ class Figures:
     def per_second(self) -> float:
         """Updates per second."""
         return self.updates / self.seconds
+
+    @property
+    def ceiling(self) -> float:
+        """Updates/s if every core of the machine did nothing else, at this setup's CPU costs.
+
+        The bot's, PostgreSQL's and the load's CPU per update together, into the cores there
+        are (they all share them).
+        """
+        total = self.cpu_seconds + self.server_cpu_seconds + self.load_cpu_seconds
+        return (os.cpu_count() or 1) * self.updates / total
 
     @property
     def cpu_per_update_ms(self) -> float:
@@ -298,6 +310,13 @@ def main() -> None:
         middle = f"median {statistics.median(ratios):.2f} of " if len(ratios) > 1 else ""
         wanted = f" (goal {goal})" if goal else ""
         print(f"{label}: {middle}{each}{wanted}")
+    if "pg1" in only and "pg2" in only:
+        ceilings = sorted(run["pg2"].ceiling / run["pg1"].per_second for run in runs)
+        each = ", ".join(f"{ceiling:.2f}" for ceiling in ceilings)
+        print(
+            "2 workers / 1 worker, updates/s, at most (all cores busy at the 2 workers' CPU per"
+            f" update): median {statistics.median(ceilings):.2f} of {each}"
+        )
 
 
 if __name__ == "__main__":
