@@ -30,7 +30,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 
 import psutil
@@ -264,19 +266,34 @@ async def main_async(users: int, rounds: int, only: list[str], repeat: int) -> l
 Run = dict[str, Figures]
 """One repetition's figures, by setup."""
 
-RATIOS: list[tuple[str, str, str, str, str]] = [
-    ("2 workers / 1 worker, updates/s", "pg2", "pg1", "per_second", ">= 1.3"),
-    ("4 workers / 1 worker, CPU per update", "pg4", "pg1", "cpu_per_update_ms", "<= 1.25"),
+
+Ratio = tuple[tuple[str, str], Callable[[Run], float]]
+"""The two setups a ratio needs, and the ratio within one run."""
+
+
+def _ratio(top: str, bottom: str, measure: Callable[[Figures], float]) -> Ratio:
+    return (top, bottom), lambda run: measure(run[top]) / measure(run[bottom])
+
+
+_updates = attrgetter("per_second")
+_cpu_ms = attrgetter("cpu_per_update_ms")
+
+RATIOS: list[tuple[str, Ratio, str]] = [
+    ("2 workers / 1 worker, updates/s", _ratio("pg2", "pg1", _updates), ">= 1.3"),
+    ("4 workers / 1 worker, CPU per update", _ratio("pg4", "pg1", _cpu_ms), "<= 1.25"),
     (
         "4 workers / 1 worker at the same load per worker, CPU per update",
-        "pg4",
-        "pg1q",
-        "cpu_per_update_ms",
+        _ratio("pg4", "pg1q", _cpu_ms),
         "",
     ),
-    ("PostgreSQL 1 worker / SQLite, updates/s", "pg1", "sqlite", "per_second", ">= 0.7"),
+    ("PostgreSQL 1 worker / SQLite, updates/s", _ratio("pg1", "sqlite", _updates), ">= 0.7"),
+    (
+        "2 workers at most (all cores busy at their CPU per update) / 1 worker, updates/s",
+        (("pg2", "pg1"), lambda run: run["pg2"].ceiling / run["pg1"].per_second),
+        "",
+    ),
 ]
-"""The ratios printed: what, numerator and denominator setups, the measure, the issue's goal."""
+"""The ratios printed: what, the setups and the ratio, the issue's goal."""
 
 
 def main() -> None:
@@ -302,21 +319,14 @@ def main() -> None:
         "   PG ms  load ms  rollbacks"
     )
     runs = asyncio.run(main_async(args.users, args.rounds, only, max(args.repeat, 1)))
-    for label, top, bottom, measure, goal in RATIOS:
+    for label, ((top, bottom), ratio_of), goal in RATIOS:
         if top not in only or bottom not in only:
             continue
-        ratios = sorted(getattr(run[top], measure) / getattr(run[bottom], measure) for run in runs)
-        each = ", ".join(f"{ratio:.2f}" for ratio in ratios)
-        middle = f"median {statistics.median(ratios):.2f} of " if len(ratios) > 1 else ""
+        ratios = [ratio_of(run) for run in runs]
+        each = " · ".join(f"{ratio:.2f}" for ratio in ratios)
+        middle = f"median {statistics.median(ratios):.2f} of runs " if len(ratios) > 1 else ""
         wanted = f" (goal {goal})" if goal else ""
         print(f"{label}: {middle}{each}{wanted}")
-    if "pg1" in only and "pg2" in only:
-        ceilings = sorted(run["pg2"].ceiling / run["pg1"].per_second for run in runs)
-        each = ", ".join(f"{ceiling:.2f}" for ceiling in ceilings)
-        print(
-            "2 workers / 1 worker, updates/s, at most (all cores busy at the 2 workers' CPU per"
-            f" update): median {statistics.median(ceilings):.2f} of {each}"
-        )
 
 
 if __name__ == "__main__":
