@@ -265,20 +265,13 @@ def test_several_workers_are_refused_on_sqlite_and_for_a_polling_channel(
         "DEMO_DATA": "0",
     }
     command = [sys.executable, "-m", "bot", "run", "--channels", "telegram", "--workers", "2"]
-    on_sqlite = subprocess.run(
-        command,
-        env={**base, "WEBHOOK_SECRET": SECRET},
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-    )
-    polling = subprocess.run(
-        command,
-        env={**base, "DATABASE_URL": pg_migrated_url},
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-    )
+
+    def refused(extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        env = {**base, **extra}
+        return subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True)
+
+    on_sqlite = refused({"WEBHOOK_SECRET": SECRET})
+    polling = refused({"DATABASE_URL": pg_migrated_url})
     assert on_sqlite.returncode == 2
     assert "Chạy nhiều worker cần PostgreSQL" in on_sqlite.stderr
     assert polling.returncode == 2
